@@ -1,0 +1,1 @@
+"""How to run Groeiruimte: the local stack without Docker, container images, compose."""

@@ -1,0 +1,72 @@
+"""Start the four services as their own processes and wait until each answers on /healthz."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVICES = {"intake": 8001, "matching": 8002, "notifications": 8003, "reporting": 8004}
+
+
+@dataclass
+class ServiceProcess:
+    name: str
+    port: int
+    env: dict[str, str]
+    log_path: Path
+    proc: subprocess.Popen | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, *, wait: float = 60) -> ServiceProcess:
+        env = os.environ | self.env | {f"{self.name.upper()}_HTTP_PORT": str(self.port)}
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen([sys.executable, "-m", f"services.{self.name}", "serve"], cwd=ROOT,
+                                         env=env, stdout=log, stderr=subprocess.STDOUT)
+        self.wait_healthy(wait)
+        return self
+
+    def wait_healthy(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc and self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}; see {self.log_path}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"{self.name} did not answer on {self.url}/healthz within {timeout:.0f}s")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown hooks, no flushing — what a crash looks like."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+
+    def stop(self, timeout: float = 20) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def migrate_all(env: dict[str, str]) -> None:
+    """Apply every service's migrations (each in its own schema), in one process per service."""
+    for name in SERVICES:
+        subprocess.run([sys.executable, "-m", f"services.{name}", "migrate"], cwd=ROOT, env=os.environ | env,
+                       check=True, stdout=subprocess.DEVNULL)

@@ -1,0 +1,39 @@
+"""Publish an example lead to `lead-signalled`: `python -m deploy.publish_lead [file.json]`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import uuid
+from pathlib import Path
+
+from aiokafka import AIOKafkaProducer
+
+EXAMPLE = Path(__file__).parent / "example-lead.json"
+
+
+async def publish(raw: dict, bootstrap: str, topic: str) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, json.dumps(raw).encode(), key=raw["subject"].encode())
+    finally:
+        await producer.stop()
+
+
+def main() -> int:
+    raw = json.loads(Path(sys.argv[1] if len(sys.argv) > 1 else EXAMPLE).read_text())
+    raw["id"] = str(uuid.uuid4())
+    raw["data"]["reference"] = f"{raw['data']['reference']}-{raw['id'][:8]}"
+    raw["subject"] = raw["data"]["reference"]
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    topic = os.environ.get("KAFKA_TOPIC_PREFIX", "") + "lead-signalled"
+    asyncio.run(publish(raw, bootstrap, topic))
+    print(f"published lead {raw['subject']} (event {raw['id']}) to {topic} on {bootstrap}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The four Groeiruimte services; none imports another."""

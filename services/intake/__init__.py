@@ -1,0 +1,1 @@
+"""Intake: ROM leads in, validated, de-duplicated and triaged; eligible ones open a case."""

@@ -1,0 +1,13 @@
+from pydantic import SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from shared.settings import ServiceSettings
+
+
+class IntakeSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="INTAKE_", extra="ignore", populate_by_name=True)
+
+    http_port: int = 8001
+    # The KvK number leaves intake only as an HMAC with this key; set a real secret outside development.
+    kvk_hash_key: SecretStr = SecretStr("development-only-kvk-key")
+    horizon_years: int = 3

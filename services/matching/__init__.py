@@ -1,0 +1,1 @@
+"""Matching: the supply catalogue and ranked, explained site proposals for each case."""

@@ -1,0 +1,1 @@
+"""Reporting: KPI projections built only from events; the ministry pulls aggregates."""

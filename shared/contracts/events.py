@@ -1,0 +1,173 @@
+"""The events of a lead's lifecycle: lead-signalled, case-opened, match-proposed, relocation-realised."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import ClassVar, Literal
+from uuid import UUID
+
+from pydantic import Field
+
+from shared.contracts.envelope import Envelope, Frozen
+
+EVENT_PREFIX = "nl.groeiruimte."
+
+
+class Region(StrEnum):
+    NOORD = "noord"
+    OOST = "oost"
+    ZUID = "zuid"
+    WEST = "west"
+    MIDDEN = "midden"
+
+
+class Stage(StrEnum):
+    STARTUP = "startup"
+    SCALE_UP = "scale-up"
+    GROWN_UP = "grown-up"
+
+
+class TechnologyDomain(StrEnum):
+    """The ten NTS key technologies plus strategic-autonomy categories."""
+
+    PHOTONICS = "optical-systems-integrated-photonics"
+    QUANTUM = "quantum-technologies"
+    PROCESS = "process-technology"
+    BIOMOLECULAR = "biomolecular-cell-technologies"
+    IMAGING = "imaging-technologies"
+    MECHATRONICS = "mechatronics-optomechatronics"
+    AI = "artificial-intelligence-data-science"
+    ENERGY_MATERIALS = "energy-materials"
+    SEMICONDUCTORS = "semiconductor-technologies"
+    CYBERSECURITY = "cybersecurity-technologies"
+    PHARMA = "strategic-pharmaceuticals"
+    DEFENCE = "strategic-defence"
+
+
+class InvestmentStatus(StrEnum):
+    ESTIMATED = "estimated"
+    VERIFIED = "verified"
+
+
+CbsMunicipalityCode = Field(pattern=r"^GM\d{4}$", description="CBS municipality code, e.g. GM0153 (Enschede).")
+
+
+class Company(Frozen):
+    kvk_number: str = Field(pattern=r"^\d{8}$", description="Chamber of Commerce number: 8 digits.")
+    name: str = Field(min_length=1, max_length=200)
+
+
+class Location(Frozen):
+    municipality_code: str = CbsMunicipalityCode
+    province: str = Field(min_length=2, max_length=60)
+    region: Region
+
+
+class SpaceDemand(Frozen):
+    """What the company needs, by when. Additive: later versions add detail per demand type."""
+
+    floor_space_m2: float | None = Field(default=None, ge=0)
+    cleanroom_iso_class: int | None = Field(default=None, ge=1, le=9)
+    grid_connection_mw: float | None = Field(default=None, ge=0)
+    talent_fte: int | None = Field(default=None, ge=0)
+    staff_to_house: int | None = Field(default=None, ge=0)
+    needed_by: date
+
+
+class LeadSignalledData(Frozen):
+    organisation: str = Field(min_length=2, max_length=60, description="Signalling ROM or partner id.")
+    reference: str = Field(min_length=1, max_length=100, description="The organisation's own lead reference.")
+    company: Company
+    stage: Stage
+    technology_domains: tuple[TechnologyDomain, ...] = Field(min_length=1)
+    location: Location
+    demand: SpaceDemand
+    investment_eur: float = Field(ge=0)
+    investment_status: InvestmentStatus = InvestmentStatus.ESTIMATED
+
+
+class LeadSignalled(Envelope):
+    """A ROM signals a company whose growth is (or will be within 2-3 years) blocked. subject = lead ref."""
+
+    topic: ClassVar[str] = "lead-signalled"
+    type: Literal["nl.groeiruimte.lead-signalled"] = "nl.groeiruimte.lead-signalled"
+    schemaversion: Literal[1] = 1
+    data: LeadSignalledData
+
+
+class CaseOpenedData(Frozen):
+    """No company name or KvK number: outside intake the company travels as a keyed hash only."""
+
+    case_id: UUID
+    lead_id: UUID
+    code_name: str
+    organisation: str
+    company_ref: str = Field(description="Keyed hash of the KvK number.")
+    stage: Stage
+    technology_domains: tuple[TechnologyDomain, ...]
+    origin: Location
+    demand: SpaceDemand
+    investment_eur: float
+    investment_status: InvestmentStatus
+    signalled_at: str = Field(description="When the lead was first signalled (ISO 8601).")
+
+
+class CaseOpened(Envelope):
+    topic: ClassVar[str] = "case-opened"
+    type: Literal["nl.groeiruimte.case-opened"] = "nl.groeiruimte.case-opened"
+    schemaversion: Literal[1] = 1
+    data: CaseOpenedData
+
+
+class Proposal(Frozen):
+    rank: int = Field(ge=1)
+    site_id: str
+    site_name: str
+    region: Region
+    province: str
+    municipality_code: str = CbsMunicipalityCode
+    own_region: bool
+    score: float
+    contributions: dict[str, float] = Field(description="Each criterion's share of the score.")
+
+
+class MatchProposedData(Frozen):
+    case_id: UUID
+    code_name: str
+    technology_domains: tuple[TechnologyDomain, ...]
+    origin_region: Region
+    proposals: tuple[Proposal, ...]
+    no_proposition: bool = Field(description="True when no site anywhere meets the hard constraints.")
+    blocking: dict[str, list[str]] = Field(default_factory=dict,
+                                           description="Per region, the hard constraints that blocked it.")
+
+
+class MatchProposed(Envelope):
+    topic: ClassVar[str] = "match-proposed"
+    type: Literal["nl.groeiruimte.match-proposed"] = "nl.groeiruimte.match-proposed"
+    schemaversion: Literal[1] = 1
+    data: MatchProposedData
+
+
+class RelocationRealisedData(Frozen):
+    case_id: UUID
+    origin: Location
+    destination: Location
+    investment_retained_eur: float = Field(ge=0)
+    investment_status: InvestmentStatus
+    jobs: int = Field(ge=0)
+    new_scale_up: bool
+    evidence_ref: str = Field(min_length=1, max_length=200)
+
+
+class RelocationRealised(Envelope):
+    topic: ClassVar[str] = "relocation-realised"
+    type: Literal["nl.groeiruimte.relocation-realised"] = "nl.groeiruimte.relocation-realised"
+    schemaversion: Literal[1] = 1
+    data: RelocationRealisedData
+
+
+EVENT_TYPES: dict[str, type[Envelope]] = {
+    model.topic: model for model in (LeadSignalled, CaseOpened, MatchProposed, RelocationRealised)
+}

@@ -1,0 +1,133 @@
+"""What every service process runs: database, broker, outbox relay and HTTP, started and stopped together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import structlog
+import uvicorn
+from fastapi import FastAPI, Request
+from faststream.kafka import KafkaBroker
+from sqlalchemy import MetaData, Table
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from shared.auth import Caller, authenticate, parse_tokens
+from shared.db import make_engine, make_sessionmaker
+from shared.idempotency import apply_once, processed_event_table
+from shared.logging import configure_logging
+from shared.messaging import make_broker, make_producer
+from shared.migrations import upgrade
+from shared.outbox import Outbox, outbox_table
+from shared.settings import ServiceSettings
+from shared.telemetry import configure_tracing
+
+log = structlog.get_logger()
+
+
+def plumbing_tables(metadata: MetaData) -> tuple[Table, Table]:
+    """The outbox and processed-event tables every service has in its own schema."""
+    return outbox_table(metadata), processed_event_table(metadata)
+
+
+@dataclass
+class Runtime:
+    """The live parts of one service process, built from settings in the service's bootstrap."""
+
+    name: str
+    settings: ServiceSettings
+    metadata: MetaData
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    broker: KafkaBroker
+    outbox: Outbox
+    processed: Table
+    topics: tuple[str, ...]
+    workers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    startup_hooks: list[Callable[[Runtime], Awaitable[None]]] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, name: str, settings: ServiceSettings, metadata: MetaData, *, topics: Iterable[str]) -> Runtime:
+        engine = make_engine(settings.database_url)
+        sessions = make_sessionmaker(engine)
+        out = Outbox(metadata.tables[f"{metadata.schema}.outbox"], sessions, topic_prefix=settings.topic_prefix,
+                     poll_seconds=settings.outbox_poll_seconds)
+        return cls(name=name, settings=settings, metadata=metadata, engine=engine, sessions=sessions,
+                   broker=make_broker(settings, service=name), outbox=out,
+                   processed=metadata.tables[f"{metadata.schema}.processed_event"], topics=tuple(topics))
+
+    async def once(self, event_id, effect, *, consumer: str | None = None) -> bool:
+        """Apply `effect(session)` exactly once for this event id (see shared.idempotency)."""
+        return await apply_once(self.sessions, self.processed, consumer=consumer or self.name,
+                                event_id=event_id, effect=effect)
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        from shared.messaging import ensure_topics
+
+        await ensure_topics(self.settings, self.topics)
+        for hook in self.startup_hooks:
+            await hook(self)
+        producer = make_producer(self.settings, service=self.name)
+        await producer.start()
+        tasks = [asyncio.create_task(self.outbox.relay(producer), name=f"{self.name}-outbox")]
+        tasks += [asyncio.create_task(w(), name=f"{self.name}-worker") for w in self.workers]
+        await self.broker.start()
+        log.info("service_started", service=self.name, topics=self.topics)
+        try:
+            yield
+        finally:
+            await self.broker.stop()
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await producer.stop()
+            await self.engine.dispose()
+            log.info("service_stopped", service=self.name)
+
+
+def http_app(runtime: Runtime, *, title: str, description: str) -> FastAPI:
+    """A FastAPI app whose lifespan runs the service; it always serves /healthz."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI):
+        async with runtime.running():
+            yield
+
+    app = FastAPI(title=title, description=description, lifespan=lifespan, version="0.1.0")
+    app.state.runtime = runtime
+    tokens = parse_tokens(runtime.settings.api_tokens.get_secret_value())
+
+    def caller(request: Request) -> Caller:
+        return authenticate(request, tokens)
+
+    app.state.caller = caller
+
+    @app.get("/healthz", tags=["health"], summary="Liveness: the process serves HTTP")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": runtime.name}
+
+    return app
+
+
+def main(name: str, settings: ServiceSettings, migrations: Path, create_app: Callable[[ServiceSettings], FastAPI],
+         argv: list[str]) -> int:
+    """`python -m services.<name> [serve|migrate]`."""
+    configure_logging(name, settings.log_level, settings.log_json)
+    configure_tracing(name)
+    cmd = argv[0] if argv else "serve"
+    if cmd in ("migrate", "serve"):
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+        upgrade(migrations, settings.database_url)
+        log.info("migrated", service=name)
+    if cmd == "serve":
+        uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port, log_config=None,
+                    access_log=False)
+    elif cmd != "migrate":
+        print(f"usage: python -m services.{name} [serve|migrate]")
+        return 2
+    return 0
