@@ -40,3 +40,13 @@ async def apply_once(sessions: async_sessionmaker[AsyncSession], table: Table, *
             return False
         await effect(session)
     return True
+
+
+async def claim_many(session: AsyncSession, table: Table, *, consumer: str, event_ids: list[UUID]) -> set[UUID]:
+    """Mark a batch of events processed in this transaction; returns the ids not processed before."""
+    unique = list(dict.fromkeys(event_ids))
+    if not unique:
+        return set()
+    stmt = (insert(table).values([{"consumer": consumer, "event_id": i} for i in unique])
+            .on_conflict_do_nothing().returning(table.c.event_id))
+    return set((await session.execute(stmt)).scalars())

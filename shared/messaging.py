@@ -88,7 +88,7 @@ async def ensure_topics(settings: ServiceSettings, names: Iterable[str]) -> None
         await admin.close()
 
 
-def _reason(err: Exception) -> str:
+def reason_of(err: Exception) -> str:
     if isinstance(err, ValidationError):
         first = err.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "(message)"
@@ -97,28 +97,23 @@ def _reason(err: Exception) -> str:
     return str(err) or type(err).__name__
 
 
-def subscribe(broker: KafkaBroker, settings: ServiceSettings, *, event: type[Envelope], group: str,
-              handle: Callable[[Envelope], Awaitable[Any]], retry_delay: float = 1.0) -> None:
-    """Consume `event` at least once: offsets are committed only after each batch is handled.
+Item = tuple[ConsumerRecord, Envelope]
+DeadLetter = Callable[[ConsumerRecord, str], Awaitable[None]]
 
-    Invalid messages, and those the handler rejects, go to `<topic>.dlq` with the reason in headers and
-    the pipeline carries on. Any other failure (database down...) is retried after a pause: the batch is
-    rewound, and idempotent handlers skip what they already did.
+
+def subscribe_batches(broker: KafkaBroker, settings: ServiceSettings, *, event: type[Envelope], group: str,
+                      handle_batch: Callable[[list[Item], DeadLetter], Awaitable[None]],
+                      retry_delay: float = 1.0) -> None:
+    """Consume `event` at least once, a batch at a time: offsets are committed only after the batch is handled.
+
+    Invalid messages go to `<topic>.dlq` with the reason in headers and the pipeline carries on; the
+    handler may dead-letter more (those it rejects). Any other failure (database down...) is retried after
+    a pause: the batch is rewound, and idempotent handlers skip what they already did.
     """
     topic = settings.topic(event.topic)
-    tracer = trace.get_tracer(group)
 
-    async def one(record: ConsumerRecord) -> None:
-        try:
-            if record.value is None:
-                raise Rejected("empty message")
-            evt = event.model_validate_json(record.value)
-            with tracer.start_as_current_span(f"{event.topic} process",
-                                              context=context_from_headers(record.headers),
-                                              kind=trace.SpanKind.CONSUMER):
-                await handle(evt)
-        except (ValidationError, Rejected) as err:
-            await _dead_letter(broker, record, group=group, reason=_reason(err))
+    async def dead_letter(record: ConsumerRecord, reason: str) -> None:
+        await _dead_letter(broker, record, group=group, reason=reason)
 
     @broker.subscriber(topic, group_id=group, batch=True, max_records=settings.consumer_batch_size,
                        auto_offset_reset="earliest", ack_policy=AckPolicy.NACK_ON_ERROR,
@@ -128,12 +123,43 @@ def subscribe(broker: KafkaBroker, settings: ServiceSettings, *, event: type[Env
     async def on_batch(message: KafkaMessage) -> None:
         records = message.raw_message if isinstance(message.raw_message, tuple) else (message.raw_message,)
         try:
+            items = []
             for record in records:
-                await one(record)
+                try:
+                    if record.value is None:
+                        raise Rejected("empty message")
+                    items.append((record, event.model_validate_json(record.value)))
+                except (ValidationError, Rejected) as err:
+                    await dead_letter(record, reason_of(err))
+            if items:
+                await handle_batch(items, dead_letter)
         except Exception:
             log.exception("consume_failed_will_retry", topic=topic, group=group)
             await asyncio.sleep(retry_delay)
             raise
+
+
+def subscribe(broker: KafkaBroker, settings: ServiceSettings, *, event: type[Envelope], group: str,
+              handle: Callable[[Envelope], Awaitable[Any]], retry_delay: float = 1.0) -> None:
+    """Like subscribe_batches, for a handler of one event at a time (raising Rejected dead-letters it)."""
+    tracer = trace.get_tracer(group)
+
+    async def handle_batch(items: list[Item], dead_letter: DeadLetter) -> None:
+        for record, evt in items:
+            with consuming_span(tracer, record, event.topic):
+                try:
+                    await handle(evt)
+                except Rejected as err:
+                    await dead_letter(record, reason_of(err))
+
+    subscribe_batches(broker, settings, event=event, group=group, handle_batch=handle_batch,
+                      retry_delay=retry_delay)
+
+
+def consuming_span(tracer, record: ConsumerRecord, topic: str):
+    """A consumer span that continues the producer's trace (W3C context from the Kafka headers)."""
+    return tracer.start_as_current_span(f"{topic} process", context=context_from_headers(record.headers),
+                                        kind=trace.SpanKind.CONSUMER)
 
 
 async def _dead_letter(broker: KafkaBroker, record: ConsumerRecord, *, group: str, reason: str) -> None:

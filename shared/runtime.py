@@ -13,20 +13,32 @@ import structlog
 import uvicorn
 from fastapi import FastAPI, Request
 from faststream.kafka import KafkaBroker
+from opentelemetry import trace
 from sqlalchemy import MetaData, Table
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.auth import Caller, authenticate, parse_tokens
-from shared.db import make_engine, make_sessionmaker
-from shared.idempotency import apply_once, processed_event_table
+from shared.contracts.envelope import Envelope
+from shared.db import make_engine, make_sessionmaker, transaction
+from shared.idempotency import apply_once, claim_many, processed_event_table
 from shared.logging import configure_logging
-from shared.messaging import make_broker, make_producer
+from shared.messaging import (
+    DeadLetter,
+    Item,
+    Rejected,
+    consuming_span,
+    make_broker,
+    make_producer,
+    reason_of,
+    subscribe_batches,
+)
 from shared.migrations import upgrade
 from shared.outbox import Outbox, outbox_table
 from shared.settings import ServiceSettings
 from shared.telemetry import configure_tracing
 
 log = structlog.get_logger()
+Effect = Callable[[AsyncSession, Envelope], Awaitable[None]]
 
 
 def plumbing_tables(metadata: MetaData) -> tuple[Table, Table]:
@@ -64,6 +76,43 @@ class Runtime:
         """Apply `effect(session)` exactly once for this event id (see shared.idempotency)."""
         return await apply_once(self.sessions, self.processed, consumer=consumer or self.name,
                                 event_id=event_id, effect=effect)
+
+    def consume(self, event: type[Envelope], *, group: str, effect: Effect) -> None:
+        """Subscribe `effect(session, event)` idempotently, one transaction per Kafka batch.
+
+        The batch's processed-event keys and all its effects commit together, so a redelivered batch
+        changes nothing. Each effect runs in a savepoint: one that raises Rejected is undone alone and
+        dead-lettered (before the commit: a crash can duplicate a dead letter, never lose one).
+        """
+        tracer = trace.get_tracer(f"{self.name}.{group}")
+
+        async def run(items: list[Item], dead_letter: DeadLetter, *, isolate: bool) -> None:
+            async with transaction(self.sessions) as session:
+                fresh = await claim_many(session, self.processed, consumer=group,
+                                         event_ids=[evt.id for _, evt in items])
+                for record, evt in items:
+                    if evt.id not in fresh:
+                        continue
+                    fresh.discard(evt.id)
+                    with consuming_span(tracer, record, event.topic):
+                        if not isolate:
+                            await effect(session, evt)
+                            continue
+                        try:
+                            async with session.begin_nested():
+                                await effect(session, evt)
+                        except Rejected as err:
+                            await dead_letter(record, reason_of(err))
+
+        async def handle_batch(items: list[Item], dead_letter: DeadLetter) -> None:
+            # Fast path without savepoints; a rejection is rare, and then the batch is redone with one
+            # savepoint per event so that only the rejected event is undone.
+            try:
+                await run(items, dead_letter, isolate=False)
+            except Rejected:
+                await run(items, dead_letter, isolate=True)
+
+        subscribe_batches(self.broker, self.settings, event=event, group=group, handle_batch=handle_batch)
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:

@@ -8,12 +8,11 @@ from services.intake import handlers
 from services.intake.config import IntakeSettings
 from services.intake.orm import metadata
 from shared.contracts import CaseOpened, LeadSignalled
-from shared.messaging import subscribe
 from shared.runtime import Runtime
 
 
 def bootstrap(settings: IntakeSettings) -> Runtime:
     runtime = Runtime.build("intake", settings, metadata, topics=[LeadSignalled.topic, CaseOpened.topic])
-    subscribe(runtime.broker, settings, event=LeadSignalled, group="intake",
-              handle=partial(handlers.open_case_for_eligible_lead, runtime=runtime, settings=settings))
+    runtime.consume(LeadSignalled, group="intake",
+                    effect=partial(handlers.open_case_for_eligible_lead, runtime=runtime, settings=settings))
     return runtime

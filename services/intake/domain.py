@@ -34,7 +34,7 @@ def company_ref(kvk_number: str, key: bytes) -> str:
 def code_name(case: uuid.UUID) -> str:
     """A neutral name for all outside communication, stable for the case."""
     n = case.int
-    return f"{_ADJECTIVES[n % 20].title()} {_NOUNS[(n // 20) % 20].title()} {n % 97:02d}"
+    return f"{_ADJECTIVES[n % 20].title()} {_NOUNS[(n >> 8) % 20].title()} {(n >> 16) & 0xFFFF:04X}"
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,8 @@ def case_opened_for(evt: LeadSignalled, *, lead_id, company_ref: str) -> CaseOpe
         investment_status=lead.investment_status, signalled_at=evt.time.isoformat()))
 
 
-async def open_case_for_eligible_lead(evt: LeadSignalled, *, runtime: Runtime, settings: IntakeSettings) -> None:
+async def open_case_for_eligible_lead(session: AsyncSession, evt: LeadSignalled, *, runtime: Runtime,
+                                      settings: IntakeSettings) -> None:
     """Store the lead once; when it is eligible, open its case (case-opened via the outbox)."""
     lead = evt.data
     lid = domain.lead_id(lead.organisation, lead.reference)
@@ -34,19 +35,16 @@ async def open_case_for_eligible_lead(evt: LeadSignalled, *, runtime: Runtime, s
     verdict = domain.triage(lead, today=date.today(), horizon_years=settings.horizon_years)
     opened = case_opened_for(evt, lead_id=lid, company_ref=ref) if verdict.eligible else None
 
-    async def effect(session: AsyncSession) -> None:
-        added = await repository.add_lead(
-            session, id=lid, organisation=lead.organisation, reference=lead.reference, company_ref=ref,
-            payload=lead.model_dump(mode="json"), status="case-opened" if opened else "portfolio",
-            triage_reason=verdict.reason, case_id=opened.data.case_id if opened else None,
-            source_event_id=evt.id, signalled_at=evt.time)
-        if not added:
-            log.info("lead_already_known", lead_id=str(lid))
-            return
-        if opened:
-            await runtime.outbox.add(session, opened)
-            log.info("case_opened", lead_id=str(lid), case_id=opened.subject)
-        else:
-            log.info("lead_kept_in_portfolio", lead_id=str(lid), reason=verdict.reason)
-
-    await runtime.once(evt.id, effect)
+    added = await repository.add_lead(
+        session, id=lid, organisation=lead.organisation, reference=lead.reference, company_ref=ref,
+        payload=lead.model_dump(mode="json"), status="case-opened" if opened else "portfolio",
+        triage_reason=verdict.reason, case_id=opened.data.case_id if opened else None,
+        source_event_id=evt.id, signalled_at=evt.time)
+    if not added:
+        log.info("lead_already_known", lead_id=str(lid))
+        return
+    if opened:
+        await runtime.outbox.add(session, opened)
+        log.info("case_opened", lead_id=str(lid), case_id=opened.subject)
+    else:
+        log.info("lead_kept_in_portfolio", lead_id=str(lid), reason=verdict.reason)

@@ -8,12 +8,11 @@ from services.matching import handlers
 from services.matching.config import MatchingSettings
 from services.matching.orm import metadata
 from shared.contracts import CaseOpened, MatchProposed
-from shared.messaging import subscribe
 from shared.runtime import Runtime
 
 
 def bootstrap(settings: MatchingSettings) -> Runtime:
     runtime = Runtime.build("matching", settings, metadata, topics=[CaseOpened.topic, MatchProposed.topic])
-    subscribe(runtime.broker, settings, event=CaseOpened, group="matching",
-              handle=partial(handlers.propose_sites_for_case, runtime=runtime, settings=settings))
+    runtime.consume(CaseOpened, group="matching",
+                    effect=partial(handlers.propose_sites_for_case, runtime=runtime, settings=settings))
     return runtime

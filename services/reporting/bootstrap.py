@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 from services.reporting import handlers
 from services.reporting.config import ReportingSettings
 from services.reporting.orm import metadata
 from shared.contracts import EVENT_TYPES
-from shared.messaging import subscribe
 from shared.runtime import Runtime
 
 
@@ -16,6 +13,5 @@ def bootstrap(settings: ReportingSettings) -> Runtime:
     runtime = Runtime.build("reporting", settings, metadata, topics=list(EVENT_TYPES))
     for topic, model in EVENT_TYPES.items():
         # One group per topic: each projection feed commits its own offsets.
-        subscribe(runtime.broker, settings, event=model, group=f"reporting-{topic}",
-                  handle=partial(handlers.count_event, runtime=runtime))
+        runtime.consume(model, group=f"reporting-{topic}", effect=handlers.count_event)
     return runtime

@@ -6,13 +6,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reporting import repository
 from shared.contracts import Envelope
-from shared.runtime import Runtime
 
 
-async def count_event(evt: Envelope, *, runtime: Runtime) -> None:
-    """Count each event once, whatever the redeliveries."""
-
-    async def effect(session: AsyncSession) -> None:
-        await repository.increment(session, evt.topic)
-
-    await runtime.once(evt.id, effect, consumer=f"reporting:{evt.topic}")
+async def count_event(session: AsyncSession, evt: Envelope) -> None:
+    """Count each event (once: the runtime skips redeliveries)."""
+    await repository.increment(session, evt.topic)

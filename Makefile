@@ -1,0 +1,46 @@
+# Groeiruimte: `make up` runs the whole system, `make test` runs the tests. Both install what they need.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+KAFKA_LIB := deploy/kafka/lib/.resolved
+
+.PHONY: install up down status test lint bench schemas clean
+
+install: $(STAMP) $(KAFKA_LIB)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $@
+
+# Apache Kafka's own jars, pinned in deploy/kafka/pom.xml, resolved by Maven.
+$(KAFKA_LIB): deploy/kafka/pom.xml
+	mvn -q -B -f deploy/kafka/pom.xml dependency:copy-dependencies
+	touch $@
+
+up: install
+	$(PY) -m deploy.run
+
+down:
+	$(PY) -m deploy.stack down
+
+status:
+	$(PY) -m deploy.stack status
+
+test: install
+	$(PY) -m ruff check .
+	$(PY) -m pytest
+
+lint: install
+	$(PY) -m ruff check .
+
+bench: install
+	$(PY) -m bench.pipeline
+
+schemas: install
+	$(PY) -m shared.contracts.export
+
+clean:
+	rm -rf .local artifacts

@@ -1,0 +1,82 @@
+"""Session-wide real infrastructure: one Kafka, one fresh PostgreSQL database and topic prefix per run."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import make_url
+
+from deploy.processes import ROOT
+from shared.migrations import upgrade
+from tests.infra import real_stack
+
+SERVICES = ("intake", "matching", "notifications", "reporting")
+
+
+def _asyncpg_dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def _create_database(url: str, name: str) -> str:
+    conn = await asyncpg.connect(_asyncpg_dsn(url))
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+async def _drop_database(url: str, name: str) -> None:
+    conn = await asyncpg.connect(_asyncpg_dsn(url))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def infra():
+    """Real Kafka and PostgreSQL for the whole run (fails loudly when they cannot be had)."""
+    with real_stack() as ends:
+        yield ends
+
+
+@pytest.fixture(scope="session")
+def run_id() -> str:
+    return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture(scope="session")
+def database_url(infra, run_id):
+    """A fresh database for this run, with every service's migrations applied."""
+    name = f"groeiruimte_test_{run_id}"
+    url = asyncio.run(_create_database(infra.database_url, name))
+    for service in SERVICES:
+        upgrade(ROOT / "services" / service / "migrations", url)
+    yield url
+    if not os.environ.get("KEEP_TEST_DATABASE"):
+        asyncio.run(_drop_database(infra.database_url, name))
+
+
+@pytest.fixture(scope="session")
+def topic_prefix(run_id) -> str:
+    return f"test-{run_id}."
+
+
+@pytest.fixture(scope="session")
+def service_env(infra, database_url, topic_prefix) -> dict[str, str]:
+    """Environment that points a service at this run's Kafka, database and topics."""
+    return {"KAFKA_BOOTSTRAP_SERVERS": infra.kafka, "DATABASE_URL": database_url,
+            "KAFKA_TOPIC_PREFIX": topic_prefix, "LOG_LEVEL": "INFO", "KAFKA_SESSION_TIMEOUT_MS": "6000"}
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    path = ROOT / "artifacts"
+    path.mkdir(exist_ok=True)
+    return path

@@ -1,0 +1,71 @@
+"""The four services as real processes, a real SMTP server on loopback, real Kafka and PostgreSQL."""
+
+from __future__ import annotations
+
+import socket
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+
+import httpx
+import pytest
+from aiosmtpd.controller import Controller
+
+from deploy.processes import SERVICES, ServiceProcess
+
+pytestmark = pytest.mark.e2e
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Inbox:
+    """aiosmtpd handler that keeps every message it accepts."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        msg = message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
+        msg["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+        self.messages.append(msg)
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture(scope="session")
+def smtp():
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    inbox.port = controller.port
+    yield inbox
+    controller.stop()
+
+
+class System:
+    def __init__(self, procs: dict[str, ServiceProcess]) -> None:
+        self.procs = procs
+
+    def url(self, name: str) -> str:
+        return self.procs[name].url
+
+    def counts(self) -> dict[str, int]:
+        r = httpx.get(f"{self.url('reporting')}/metrics/event-counts",
+                      headers={"Authorization": "Bearer dev-ministry"}, timeout=5)
+        r.raise_for_status()
+        return r.json()
+
+
+@pytest.fixture(scope="session")
+def system(service_env, smtp, artifacts):
+    env = service_env | {"NOTIFICATIONS_SMTP_PORT": str(smtp.port), "NOTIFICATIONS_RETRY_BASE_SECONDS": "0.5"}
+    procs = {name: ServiceProcess(name, free_port(), env, artifacts / "logs" / f"{name}.log") for name in SERVICES}
+    try:
+        for p in procs.values():
+            p.start()
+        yield System(procs)
+    finally:
+        for p in procs.values():
+            p.stop()

@@ -1,0 +1,33 @@
+"""Valid example events for tests; override any field with keyword arguments."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+
+from shared.contracts import LeadSignalled
+
+_N = iter(range(10**9))
+
+
+def lead_payload(**overrides) -> dict:
+    n = next(_N)
+    ref = overrides.pop("reference", f"T-{uuid.uuid4().hex[:8]}-{n}")
+    data = {
+        "organisation": "oost-nl", "reference": ref,
+        "company": {"kvk_number": f"{(12345678 + n) % 10**8:08d}", "name": f"Geheim Fotonica {n} B.V."},
+        "stage": "scale-up",
+        "technology_domains": ["optical-systems-integrated-photonics"],
+        "location": {"municipality_code": "GM0153", "province": "Overijssel", "region": "oost"},
+        "demand": {"floor_space_m2": 4000, "cleanroom_iso_class": 7, "grid_connection_mw": 1.5,
+                   "needed_by": (date.today() + timedelta(days=400)).isoformat()},
+        "investment_eur": 10_000_000, "investment_status": "estimated",
+    }
+    for key, value in overrides.items():
+        data[key] = value
+    return {"specversion": "1.0", "id": str(uuid.uuid4()), "source": "/roms/oost-nl/test",
+            "type": "nl.groeiruimte.lead-signalled", "subject": ref, "schemaversion": 1, "data": data}
+
+
+def lead_event(**overrides) -> LeadSignalled:
+    return LeadSignalled.model_validate(lead_payload(**overrides))
