@@ -10,6 +10,21 @@ from shared.contracts import LeadSignalled
 _N = iter(range(10**9))
 
 
+def demand(*, floor_space_m2=None, cleanroom_iso_class=None, grid_connection_mw=None, fte_hbo=None,
+           needed_by: str | None = None) -> dict:
+    """A space demand payload from a few common quantities, all needed by the same date."""
+    by = needed_by or (date.today() + timedelta(days=400)).isoformat()
+    out: dict = {}
+    if floor_space_m2 is not None:
+        out["floor_space"] = {"floor_space_m2": floor_space_m2, "cleanroom_iso_class": cleanroom_iso_class,
+                              "needed_by": by}
+    if grid_connection_mw is not None:
+        out["energy"] = {"grid_connection_mw": grid_connection_mw, "needed_by": by}
+    if fte_hbo is not None:
+        out["talent"] = {"fte_hbo": fte_hbo, "needed_by": by}
+    return out
+
+
 def lead_payload(**overrides) -> dict:
     n = next(_N)
     ref = overrides.pop("reference", f"T-{uuid.uuid4().hex[:8]}-{n}")
@@ -19,8 +34,7 @@ def lead_payload(**overrides) -> dict:
         "stage": "scale-up",
         "technology_domains": ["optical-systems-integrated-photonics"],
         "location": {"municipality_code": "GM0153", "province": "Overijssel", "region": "oost"},
-        "demand": {"floor_space_m2": 4000, "cleanroom_iso_class": 7, "grid_connection_mw": 1.5,
-                   "needed_by": (date.today() + timedelta(days=400)).isoformat()},
+        "demand": demand(floor_space_m2=4000, cleanroom_iso_class=7, grid_connection_mw=1.5),
         "investment_eur": 10_000_000, "investment_status": "estimated",
     }
     for key, value in overrides.items():

@@ -46,6 +46,7 @@ class Triage:
 def triage(lead: LeadSignalledData, *, today: date, horizon_years: int = 3) -> Triage:
     """Eligible when growth is blocked now or within the horizon (the contract already requires an NTS domain)."""
     horizon = today.replace(year=today.year + horizon_years)
-    if lead.demand.needed_by > horizon:
-        return Triage(False, f"space needed by {lead.demand.needed_by}, beyond the {horizon_years}-year horizon")
+    if lead.demand.earliest_need > horizon:
+        return Triage(False, f"space first needed by {lead.demand.earliest_need}, "
+                             f"beyond the {horizon_years}-year horizon")
     return Triage(True, "NTS domain and growth blocked within the horizon")

@@ -30,13 +30,14 @@ class Weights:
 
 def blocking_constraints(case: CaseOpenedData, site: Site) -> list[str]:
     """The hard constraints this site fails for this case (empty when it qualifies)."""
-    d, failed = case.demand, []
-    if d.floor_space_m2 and site.floor_space_m2 < d.floor_space_m2:
-        failed.append(f"floor space: {site.floor_space_m2:,.0f} m² < {d.floor_space_m2:,.0f} m²")
-    if d.grid_connection_mw and site.grid_mw_available < d.grid_connection_mw:
-        failed.append(f"grid: {site.grid_mw_available:g} MW < {d.grid_connection_mw:g} MW")
-    if d.cleanroom_iso_class and (site.cleanroom_iso_class is None or site.cleanroom_iso_class > d.cleanroom_iso_class):
-        failed.append(f"cleanroom: ISO {site.cleanroom_iso_class or 'none'} vs ISO {d.cleanroom_iso_class} needed")
+    space, energy, failed = case.demand.floor_space, case.demand.energy, []
+    if space and site.floor_space_m2 < space.floor_space_m2:
+        failed.append(f"floor space: {site.floor_space_m2:,.0f} m² < {space.floor_space_m2:,.0f} m²")
+    if energy and site.grid_mw_available < energy.grid_connection_mw:
+        failed.append(f"grid: {site.grid_mw_available:g} MW < {energy.grid_connection_mw:g} MW")
+    iso = space.cleanroom_iso_class if space else None
+    if iso and (site.cleanroom_iso_class is None or site.cleanroom_iso_class > iso):
+        failed.append(f"cleanroom: ISO {site.cleanroom_iso_class or 'none'} vs ISO {iso} needed")
     return failed
 
 
@@ -49,9 +50,10 @@ def _headroom(available: float, needed: float | None) -> float:
 
 def contributions(case: CaseOpenedData, site: Site, w: Weights) -> dict[str, float]:
     domains = {d.value for d in case.technology_domains}
+    space, energy = case.demand.floor_space, case.demand.energy
     return {
-        "space": round(w.space * _headroom(site.floor_space_m2, case.demand.floor_space_m2), 4),
-        "energy": round(w.energy * _headroom(site.grid_mw_available, case.demand.grid_connection_mw), 4),
+        "space": round(w.space * _headroom(site.floor_space_m2, space and space.floor_space_m2), 4),
+        "energy": round(w.energy * _headroom(site.grid_mw_available, energy and energy.grid_connection_mw), 4),
         "cluster": round(w.cluster * len(domains & site.clusters) / len(domains), 4),
         "own_region": round(w.own_region * (site.region == case.origin.region.value), 4),
     }

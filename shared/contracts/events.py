@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from shared.contracts.envelope import Envelope, Frozen
 
@@ -64,15 +64,86 @@ class Location(Frozen):
     region: Region
 
 
-class SpaceDemand(Frozen):
-    """What the company needs, by when. Additive: later versions add detail per demand type."""
+class EnvironmentalCategory(StrEnum):
+    """Milieucategorie (VNG) a company's activities need; higher allows more nuisance."""
 
-    floor_space_m2: float | None = Field(default=None, ge=0)
-    cleanroom_iso_class: int | None = Field(default=None, ge=1, le=9)
-    grid_connection_mw: float | None = Field(default=None, ge=0)
-    talent_fte: int | None = Field(default=None, ge=0)
-    staff_to_house: int | None = Field(default=None, ge=0)
+    C1 = "1"
+    C2 = "2"
+    C3_1 = "3.1"
+    C3_2 = "3.2"
+    C4_1 = "4.1"
+    C4_2 = "4.2"
+    C5 = "5"
+
+
+class FloorSpaceDemand(Frozen):
+    """Space-intensive demand: square metres and their quality."""
+
+    floor_space_m2: float = Field(gt=0)
+    cleanroom_iso_class: int | None = Field(default=None, ge=1, le=9, description="ISO 14644-1; lower is cleaner.")
+    cleanroom_m2: float | None = Field(default=None, ge=0)
+    vibration_free: bool = False
+    environmental_category: EnvironmentalCategory | None = None
     needed_by: date
+
+
+class CapitalDemand(Frozen):
+    """Capital-intensive demand: an expensive facility, shared on a campus early on, own later."""
+
+    facility: Literal["shared", "own"]
+    description: str = Field(default="", max_length=300)
+    needed_by: date
+
+
+class TalentDemand(Frozen):
+    """Talent-intensive demand: extra staff by education level."""
+
+    fte_mbo: int = Field(default=0, ge=0)
+    fte_hbo: int = Field(default=0, ge=0)
+    fte_wo: int = Field(default=0, ge=0)
+    needed_by: date
+
+    @property
+    def total_fte(self) -> int:
+        return self.fte_mbo + self.fte_hbo + self.fte_wo
+
+
+class HousingDemand(Frozen):
+    """Housing and accessibility pressure: staff to house, transport needs (a MIRT signal when large)."""
+
+    staff_to_house: int = Field(default=0, ge=0)
+    transport_needs: tuple[Literal["rail", "motorway", "port", "airport", "public-transport"], ...] = ()
+    needed_by: date
+
+
+class EnergyDemand(Frozen):
+    """Energy-intensive demand: a grid connection (MW) by a date."""
+
+    grid_connection_mw: float = Field(gt=0)
+    needed_by: date
+
+
+class SpaceDemand(Frozen):
+    """The five types of space demand (programme section 3.7); at least one must be given."""
+
+    floor_space: FloorSpaceDemand | None = None
+    capital: CapitalDemand | None = None
+    talent: TalentDemand | None = None
+    housing: HousingDemand | None = None
+    energy: EnergyDemand | None = None
+
+    @model_validator(mode="after")
+    def _at_least_one(self) -> SpaceDemand:
+        if not self.types():
+            raise ValueError("give at least one of floor_space, capital, talent, housing, energy")
+        return self
+
+    def types(self) -> list[str]:
+        return [name for name in ("floor_space", "capital", "talent", "housing", "energy") if getattr(self, name)]
+
+    @property
+    def earliest_need(self) -> date:
+        return min(getattr(self, name).needed_by for name in self.types())
 
 
 class LeadSignalledData(Frozen):

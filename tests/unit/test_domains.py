@@ -8,7 +8,7 @@ from services.matching.repository import reference_sites
 from services.notifications import domain as notifications
 from services.notifications.config import NotificationsSettings
 from shared.contracts import CaseOpenedData, MatchProposedData
-from tests.factories import lead_event
+from tests.factories import demand, lead_event
 
 
 def case_for(lead=None, **overrides) -> CaseOpenedData:
@@ -39,8 +39,8 @@ def test_company_ref_is_keyed_and_hides_the_kvk_number():
 
 def test_triage_keeps_leads_beyond_the_horizon_in_portfolio():
     today = date(2026, 11, 30)
-    soon = lead_event(demand={"floor_space_m2": 100, "needed_by": "2028-01-01"}).data
-    late = lead_event(demand={"floor_space_m2": 100, "needed_by": "2031-01-01"}).data
+    soon = lead_event(demand=demand(floor_space_m2=100, needed_by="2028-01-01")).data
+    late = lead_event(demand=demand(floor_space_m2=100, needed_by="2031-01-01")).data
     assert intake.triage(soon, today=today).eligible
     verdict = intake.triage(late, today=today)
     assert not verdict.eligible and "horizon" in verdict.reason
@@ -48,7 +48,7 @@ def test_triage_keeps_leads_beyond_the_horizon_in_portfolio():
 
 def test_matching_enforces_grid_capacity_and_explains_blocks():
     need = (date.today() + timedelta(days=300)).isoformat()
-    case = case_for(demand={"floor_space_m2": 5000, "grid_connection_mw": 10, "needed_by": need})
+    case = case_for(demand=demand(floor_space_m2=5000, grid_connection_mw=10, needed_by=need))
     proposals, blocking = matching.propose(case, sites(), matching.Weights(), top_n=5)
     assert proposals and all(p.site_id in {"noord-eemshaven", "midden-almere-tech"} for p in proposals)
     assert any("grid" in reason for reason in blocking["zuid"])
@@ -64,7 +64,7 @@ def test_matching_ranks_cluster_fit_and_labels_own_region():
 
 
 def test_no_site_anywhere_is_a_no_proposition():
-    case = case_for(demand={"floor_space_m2": 10**7, "needed_by": "2027-01-01"})
+    case = case_for(demand=demand(floor_space_m2=10**7, needed_by="2027-01-01"))
     proposals, blocking = matching.propose(case, sites(), matching.Weights(), top_n=5)
     assert proposals == [] and set(blocking) == {"noord", "oost", "zuid", "west", "midden"}
 
