@@ -239,6 +239,143 @@ class RelocationRealised(Envelope):
     data: RelocationRealisedData
 
 
+class LeadRegisteredData(Frozen):
+    """Intake accepted a new lead (organisation + reference) into the portfolio. No company identity."""
+
+    lead_id: UUID
+    organisation: str
+    company_ref: str = Field(description="Keyed hash of the KvK number; the same company has the same ref.")
+    stage: Stage
+    technology_domains: tuple[TechnologyDomain, ...]
+    origin: Location
+    demand_types: tuple[str, ...] = Field(description="Which of the five demand types the lead has.")
+    investment_eur: float
+    investment_status: InvestmentStatus
+    eligible: bool
+    triage_reason: str
+    case_id: UUID | None = Field(default=None, description="The case it opened or joined, if any.")
+    joined_existing_case: bool = Field(default=False, description="Same company already signalled by another ROM.")
+
+
+class LeadRegistered(Envelope):
+    topic: ClassVar[str] = "lead-registered"
+    type: Literal["nl.groeiruimte.lead-registered"] = "nl.groeiruimte.lead-registered"
+    schemaversion: Literal[1] = 1
+    data: LeadRegisteredData
+
+
+class LeadUpdatedData(Frozen):
+    """A lead's demand, stage or triage changed; other services re-match, re-notify and re-count."""
+
+    lead_id: UUID
+    case_id: UUID | None = None
+    stage: Stage
+    technology_domains: tuple[TechnologyDomain, ...]
+    demand: SpaceDemand
+    investment_eur: float
+    investment_status: InvestmentStatus
+    eligible: bool
+    triage_reason: str
+    changed: tuple[str, ...] = Field(description="Names of the fields that changed.")
+
+
+class LeadUpdated(Envelope):
+    topic: ClassVar[str] = "lead-updated"
+    type: Literal["nl.groeiruimte.lead-updated"] = "nl.groeiruimte.lead-updated"
+    schemaversion: Literal[1] = 1
+    data: LeadUpdatedData
+
+
+class ConsentGrantedData(Frozen):
+    """The company consented to its identity being shared with municipalities and provinces for its case."""
+
+    case_id: UUID
+    company_name: str
+    kvk_number: str = Field(pattern=r"^\d{8}$")
+
+
+class ConsentGranted(Envelope):
+    topic: ClassVar[str] = "consent-granted"
+    type: Literal["nl.groeiruimte.consent-granted"] = "nl.groeiruimte.consent-granted"
+    schemaversion: Literal[1] = 1
+    data: ConsentGrantedData
+
+
+class CaseOutcome(StrEnum):
+    RELOCATED = "relocated"
+    STAYED = "stayed"
+    LEFT_COUNTRY = "left-country"
+    WITHDREW = "withdrew"
+
+
+class CaseClosedData(Frozen):
+    """A case ended; a relocation also has its own relocation-realised event."""
+
+    case_id: UUID
+    outcome: CaseOutcome
+    origin_region: Region
+    reason: str = Field(default="", max_length=500)
+    destination_country: str | None = Field(default=None, description="When the company left the country.")
+
+
+class CaseClosed(Envelope):
+    topic: ClassVar[str] = "case-closed"
+    type: Literal["nl.groeiruimte.case-closed"] = "nl.groeiruimte.case-closed"
+    schemaversion: Literal[1] = 1
+    data: CaseClosedData
+
+
+class ProposalDecidedData(Frozen):
+    """The coordinator accepted or declined one proposed site for a case."""
+
+    case_id: UUID
+    site_id: str
+    decision: Literal["accepted", "declined"]
+    reason: str = Field(min_length=1, max_length=500)
+    decided_by: str
+
+
+class ProposalDecided(Envelope):
+    topic: ClassVar[str] = "proposal-decided"
+    type: Literal["nl.groeiruimte.proposal-decided"] = "nl.groeiruimte.proposal-decided"
+    schemaversion: Literal[1] = 1
+    data: ProposalDecidedData
+
+
+class SiteChangedData(Frozen):
+    """Supply changed at a site (capacity, grid, availability); matching re-matches affected open cases."""
+
+    site_id: str
+    changed: dict[str, str | float | int | bool | None] = Field(description="Field -> new value.")
+    changed_by: str
+
+
+class SiteChanged(Envelope):
+    topic: ClassVar[str] = "site-changed"
+    type: Literal["nl.groeiruimte.site-changed"] = "nl.groeiruimte.site-changed"
+    schemaversion: Literal[1] = 1
+    data: SiteChangedData
+
+
+class RecipientRepliedData(Frozen):
+    """A municipality or province answered a notification with an offer or a decline."""
+
+    case_id: UUID
+    recipient: str
+    site_id: str | None = None
+    response: Literal["offer", "decline"]
+    message: str = Field(default="", max_length=2000)
+
+
+class RecipientReplied(Envelope):
+    topic: ClassVar[str] = "recipient-replied"
+    type: Literal["nl.groeiruimte.recipient-replied"] = "nl.groeiruimte.recipient-replied"
+    schemaversion: Literal[1] = 1
+    data: RecipientRepliedData
+
+
 EVENT_TYPES: dict[str, type[Envelope]] = {
-    model.topic: model for model in (LeadSignalled, CaseOpened, MatchProposed, RelocationRealised)
+    model.topic: model for model in (
+        LeadSignalled, LeadRegistered, LeadUpdated, ConsentGranted, CaseOpened, MatchProposed, ProposalDecided,
+        SiteChanged, RelocationRealised, CaseClosed, RecipientReplied)
 }
