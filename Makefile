@@ -5,9 +5,13 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 KAFKA_LIB := deploy/kafka/lib/.resolved
 
-.PHONY: install up down status test lint bench schemas clean
 
-install: $(STAMP) $(KAFKA_LIB)
+.PHONY: install system-deps up down status test lint bench schemas clean
+
+install: system-deps $(STAMP) $(KAFKA_LIB)
+
+system-deps:
+	@bash deploy/system-deps.sh
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
