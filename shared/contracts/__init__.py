@@ -20,6 +20,7 @@ from shared.contracts.events import (
     Location,
     MatchProposed,
     MatchProposedData,
+    NearMiss,
     Proposal,
     ProposalDecided,
     ProposalDecidedData,
@@ -37,6 +38,7 @@ __all__ = [
     "LeadRegisteredData", "LeadUpdated", "LeadUpdatedData", "ProposalDecided", "ProposalDecidedData",
     "RecipientReplied", "RecipientRepliedData", "SiteChanged", "SiteChangedData",
     "EVENT_TYPES", "CaseOpened", "CaseOpenedData", "Company", "Envelope", "EventTypeError", "LeadSignalled",
-    "LeadSignalledData", "Location", "MatchProposed", "MatchProposedData", "Proposal", "RelocationRealised",
+    "LeadSignalledData", "Location", "MatchProposed", "MatchProposedData",
+    "NearMiss", "Proposal", "RelocationRealised",
     "RelocationRealisedData", "SpaceDemand", "parse_event",
 ]

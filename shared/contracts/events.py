@@ -146,6 +146,46 @@ class SpaceDemand(Frozen):
         return min(getattr(self, name).needed_by for name in self.types())
 
 
+class OrganisationKind(StrEnum):
+    ROM = "rom"
+    PARTNER = "partner"
+
+
+class ConsentStatus(StrEnum):
+    """Whether the company's identity may leave the signalling ROM and the taskforce."""
+
+    NDA = "nda"
+    CONSENTED = "consented"
+
+
+class LeavingLikelihood(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class LeavingRisk(Frozen):
+    """Risk that the company grows abroad instead, and where it is looking."""
+
+    likelihood: LeavingLikelihood
+    candidate_countries: tuple[str, ...] = Field(
+        default=(), max_length=20, description="ISO 3166-1 alpha-2 codes of countries it considers, e.g. DE, US.")
+
+    @model_validator(mode="after")
+    def _country_codes(self) -> LeavingRisk:
+        bad = [c for c in self.candidate_countries if not (len(c) == 2 and c.isascii() and c.isupper())]
+        if bad:
+            raise ValueError(f"candidate_countries must be ISO 3166-1 alpha-2 codes (e.g. DE), not {bad}")
+        return self
+
+
+class ContactPerson(Frozen):
+    """As little personal data as possible: a role and a work email, no name."""
+
+    role: str = Field(min_length=1, max_length=80, description="e.g. CFO, founder, facility manager.")
+    email: str = Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
 class LeadSignalledData(Frozen):
     organisation: str = Field(min_length=2, max_length=60, description="Signalling ROM or partner id.")
     reference: str = Field(min_length=1, max_length=100, description="The organisation's own lead reference.")
@@ -156,6 +196,16 @@ class LeadSignalledData(Frozen):
     demand: SpaceDemand
     investment_eur: float = Field(ge=0)
     investment_status: InvestmentStatus = InvestmentStatus.ESTIMATED
+    organisation_kind: OrganisationKind = Field(default=OrganisationKind.ROM,
+                                                description="A ROM, or a partner (triple helix, NFIA, Invest-NL).")
+    consent: ConsentStatus = Field(default=ConsentStatus.NDA,
+                                   description="nda: identity stays with the ROM and taskforce; consented: the "
+                                               "company agreed to share it with municipalities and provinces.")
+    life_phase: int | None = Field(default=None, ge=1, le=4, description="Venture-building life phase 1-4.")
+    leaving_risk: LeavingRisk | None = None
+    contact: ContactPerson | None = None
+    low_value_production: bool = Field(default=False, description="Out of scope: low-value production.")
+    negative_externalities: bool = Field(default=False, description="Out of scope: many negative external effects.")
 
 
 class LeadSignalled(Envelope):
@@ -201,6 +251,23 @@ class Proposal(Frozen):
     own_region: bool
     score: float
     contributions: dict[str, float] = Field(description="Each criterion's share of the score.")
+    region_label: str = Field(default="", description="'own region' or 'other region', for the coordinator.")
+    explanations: tuple[str, ...] = Field(default=(), description="Why the site fits, one line per criterion.")
+    missing_data: tuple[str, ...] = Field(
+        default=(), description="Criteria the catalogue has no data for: left out of the score, not scored zero.")
+    completeness: float = Field(default=1.0, ge=0, le=1, description="Share of the applicable weight with data.")
+
+
+class NearMiss(Frozen):
+    """A site that fails few hard constraints by a small margin, with what would make it qualify."""
+
+    site_id: str
+    site_name: str
+    region: Region
+    municipality_code: str = CbsMunicipalityCode
+    own_region: bool
+    failed: tuple[str, ...] = Field(description="The hard constraints it fails.")
+    counterfactuals: tuple[str, ...] = Field(description="e.g. 'qualifies with +2 MW by 2027-06'.")
 
 
 class MatchProposedData(Frozen):
@@ -212,6 +279,10 @@ class MatchProposedData(Frozen):
     no_proposition: bool = Field(description="True when no site anywhere meets the hard constraints.")
     blocking: dict[str, list[str]] = Field(default_factory=dict,
                                            description="Per region, the hard constraints that blocked it.")
+    near_misses: tuple[NearMiss, ...] = Field(default=(), description="Sites that almost qualify, and how.")
+    revision: int = Field(default=1, ge=1, description="1 for the first match of a case; higher on re-matching.")
+    trigger: str = Field(default="case-opened", description="What caused this match: case-opened, lead-updated, "
+                                                            "site-changed.")
 
 
 class MatchProposed(Envelope):
@@ -230,6 +301,7 @@ class RelocationRealisedData(Frozen):
     jobs: int = Field(ge=0)
     new_scale_up: bool
     evidence_ref: str = Field(min_length=1, max_length=200)
+    destination_site_id: str | None = Field(default=None, description="The catalogue site, when it was one.")
 
 
 class RelocationRealised(Envelope):
