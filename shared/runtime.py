@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ import structlog
 import uvicorn
 from fastapi import FastAPI, Request
 from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
 from opentelemetry import trace
 from sqlalchemy import MetaData, Table
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -61,6 +63,7 @@ class Runtime:
     topics: tuple[str, ...]
     workers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     startup_hooks: list[Callable[[Runtime], Awaitable[None]]] = field(default_factory=list)
+    subscriptions: list[tuple[str, str, type[Envelope]]] = field(default_factory=list)
 
     @classmethod
     def build(cls, name: str, settings: ServiceSettings, metadata: MetaData, *, topics: Iterable[str]) -> Runtime:
@@ -113,6 +116,35 @@ class Runtime:
                 await run(items, dead_letter, isolate=True)
 
         subscribe_batches(self.broker, self.settings, event=event, group=group, handle_batch=handle_batch)
+        self.subscriptions.append((self.settings.topic(event.topic), group, event))
+
+    def asyncapi(self) -> dict:
+        """AsyncAPI 3 document of what this service consumes and produces, with each event's JSON Schema."""
+        from faststream.specification import AsyncAPI
+
+        from shared.contracts import EVENT_TYPES
+
+        consumed = {topic for topic, _, _ in self.subscriptions}
+        broker = make_broker(self.settings, service=self.name)  # a copy: documentation must not add publishers
+        for name in self.topics:
+            topic = self.settings.topic(name)
+            if topic not in consumed and name in EVENT_TYPES:
+                broker.publisher(topic, schema=EVENT_TYPES[name], title=f"{topic}:publish",
+                                 description=f"{self.name} publishes {EVENT_TYPES[name].__name__} (via its outbox)")
+        for topic, group, event in self.subscriptions:
+            broker.subscriber(topic, group_id=group, title=f"{topic}:{group}",
+                              description=f"{group} consumes {event.__name__}")(_document_only)
+        doc = json.loads(AsyncAPI(broker, title=f"Groeiruimte {self.name}", version="0.1.0")
+                         .to_specification().to_json())
+        schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+        for topic, group, event in self.subscriptions:
+            message = doc["components"]["messages"].get(f"{topic}:{group}:SubscribeMessage")
+            if message is not None:
+                schema = event.model_json_schema(ref_template="#/components/schemas/{model}")
+                schemas.update(schema.pop("$defs", {}))
+                schemas[event.__name__] = schema
+                message["payload"] = {"$ref": f"#/components/schemas/{event.__name__}"}
+        return doc
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -139,6 +171,10 @@ class Runtime:
             log.info("service_stopped", service=self.name)
 
 
+async def _document_only(message: KafkaMessage) -> None:
+    """Stand-in handler: only used to describe a subscription in the AsyncAPI document."""
+
+
 def http_app(runtime: Runtime, *, title: str, description: str) -> FastAPI:
     """A FastAPI app whose lifespan runs the service; it always serves /healthz."""
 
@@ -155,6 +191,10 @@ def http_app(runtime: Runtime, *, title: str, description: str) -> FastAPI:
         return authenticate(request, tokens)
 
     app.state.caller = caller
+
+    @app.get("/asyncapi.json", tags=["documentation"], summary="AsyncAPI document of this service's events")
+    async def asyncapi() -> dict:
+        return runtime.asyncapi()
 
     @app.get("/healthz", tags=["health"], summary="Liveness: the process serves HTTP")
     async def healthz() -> dict[str, str]:

@@ -66,3 +66,17 @@ def test_time_must_carry_a_timezone():
     raw = lead_payload() | {"time": "2026-11-30T09:00:00"}
     with pytest.raises(ValidationError, match="timezone"):
         LeadSignalled.model_validate_json(json.dumps(raw))
+
+
+def test_asyncapi_document_describes_consumed_and_produced_events():
+    from services.intake.bootstrap import bootstrap
+    from services.intake.config import IntakeSettings
+
+    doc = bootstrap(IntakeSettings()).asyncapi()
+    assert doc["asyncapi"].startswith("3.")
+    messages = doc["components"]["messages"]
+    consumed = messages["lead-signalled:intake:SubscribeMessage"]["payload"]["$ref"].rsplit("/", 1)[-1]
+    assert consumed == "LeadSignalled"
+    lead = doc["components"]["schemas"]["LeadSignalled"]
+    assert {"id", "source", "type", "subject", "data"} <= set(lead["properties"])
+    assert any(name.startswith("case-opened") for name in messages)
