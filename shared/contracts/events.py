@@ -327,6 +327,9 @@ class LeadRegisteredData(Frozen):
     triage_reason: str
     case_id: UUID | None = Field(default=None, description="The case it opened or joined, if any.")
     joined_existing_case: bool = Field(default=False, description="Same company already signalled by another ROM.")
+    organisation_kind: OrganisationKind = OrganisationKind.ROM
+    life_phase: int | None = Field(default=None, description="Venture-building life phase 1-4, when known.")
+    leaving_likelihood: LeavingLikelihood | None = Field(default=None, description="Risk of leaving the country.")
 
 
 class LeadRegistered(Envelope):
@@ -349,6 +352,9 @@ class LeadUpdatedData(Frozen):
     eligible: bool
     triage_reason: str
     changed: tuple[str, ...] = Field(description="Names of the fields that changed.")
+    origin: Location | None = Field(default=None, description="Current location (it may have changed).")
+    life_phase: int | None = None
+    leaving_likelihood: LeavingLikelihood | None = None
 
 
 class LeadUpdated(Envelope):
