@@ -45,3 +45,20 @@ def lead_payload(**overrides) -> dict:
 
 def lead_event(**overrides) -> LeadSignalled:
     return LeadSignalled.model_validate(lead_payload(**overrides))
+
+
+def random_kvk() -> str:
+    """A KvK number no other test uses (8 digits)."""
+    return f"{uuid.uuid4().int % 10**8:08d}"
+
+
+def intake_lead_payload(*, organisation: str = "oost-nl", kvk: str | None = None, name: str | None = None,
+                        needed_in_days: int = 400, **overrides) -> dict:
+    """A lead-signalled payload for intake tests: its own company unless `kvk` is given."""
+    by = (date.today() + timedelta(days=needed_in_days)).isoformat()
+    raw = lead_payload(demand=demand(floor_space_m2=2500, grid_connection_mw=2.0, needed_by=by), **overrides)
+    raw["data"]["organisation"] = organisation
+    raw["data"]["company"] = {"kvk_number": kvk or random_kvk(),
+                              "name": name or f"Testbedrijf {uuid.uuid4().hex[:10]} B.V."}
+    raw["source"] = f"/roms/{organisation}/test"
+    return raw

@@ -1,20 +1,31 @@
-"""Pure intake logic: identities, code names and triage. No I/O."""
+"""Pure intake logic: identities, code names, triage, name matching and change detection. No I/O."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import date
+from difflib import SequenceMatcher
+from typing import Any
 
-from shared.contracts.events import LeadSignalledData
+from shared.contracts.events import LeadSignalledData, TechnologyDomain
 
 LEAD_NAMESPACE = uuid.UUID("5d0c1b8e-6a43-4d0e-9a57-6b2a1f3e2c10")
 _ADJECTIVES = ("amber", "brisk", "cobalt", "dune", "ember", "fjord", "granite", "heath", "iris", "juniper",
                "kestrel", "linden", "meadow", "north", "opal", "polder", "quartz", "reed", "slate", "tulip")
 _NOUNS = ("anchor", "beacon", "canal", "delta", "estuary", "ferry", "gable", "harbour", "island", "jetty",
           "keel", "lock", "mill", "orchard", "pier", "quay", "river", "sluice", "tide", "windmill")
+
+STRATEGIC_AUTONOMY = frozenset({TechnologyDomain.PHARMA, TechnologyDomain.DEFENCE})
+NTS_DOMAINS = frozenset(TechnologyDomain) - STRATEGIC_AUTONOMY
+# Legal forms and filler words that say nothing about which company it is.
+_LEGAL_FORMS = frozenset({"bv", "b v", "nv", "n v", "vof", "holding", "holdings", "groep", "group", "ltd", "gmbh",
+                          "inc", "the", "de", "het", "cv", "ug", "sa", "ag", "llc"})
+NAME_MATCH_THRESHOLD = 0.85
 
 
 def lead_id(organisation: str, reference: str) -> uuid.UUID:
@@ -23,6 +34,7 @@ def lead_id(organisation: str, reference: str) -> uuid.UUID:
 
 
 def case_id(lead: uuid.UUID) -> uuid.UUID:
+    """A case is named after the lead that opened it."""
     return uuid.uuid5(LEAD_NAMESPACE, f"case/{lead}")
 
 
@@ -43,10 +55,51 @@ class Triage:
     reason: str
 
 
+def _horizon(today: date, years: int) -> date:
+    try:
+        return today.replace(year=today.year + years)
+    except ValueError:  # 29 February in a year that has none
+        return today.replace(year=today.year + years, day=28)
+
+
 def triage(lead: LeadSignalledData, *, today: date, horizon_years: int = 3) -> Triage:
-    """Eligible when growth is blocked now or within the horizon (the contract already requires an NTS domain)."""
-    horizon = today.replace(year=today.year + horizon_years)
+    """Eligible: an NTS or strategic-autonomy domain, growth blocked within the horizon, and not out of scope."""
+    if not set(lead.technology_domains) & (NTS_DOMAINS | STRATEGIC_AUTONOMY):
+        return Triage(False, "no NTS technology domain and not strategic autonomy")
+    if lead.low_value_production:
+        return Triage(False, "out of scope: low-value production")
+    if lead.negative_externalities:
+        return Triage(False, "out of scope: many negative external effects")
+    horizon = _horizon(today, horizon_years)
     if lead.demand.earliest_need > horizon:
         return Triage(False, f"space first needed by {lead.demand.earliest_need}, "
-                             f"beyond the {horizon_years}-year horizon")
-    return Triage(True, "NTS domain and growth blocked within the horizon")
+                             f"beyond the {horizon_years}-year horizon ({horizon})")
+    kind = "strategic autonomy" if set(lead.technology_domains) <= STRATEGIC_AUTONOMY else "NTS domain"
+    when = "now" if lead.demand.earliest_need <= today else f"by {lead.demand.earliest_need}"
+    return Triage(True, f"{kind}; growth blocked {when}, within {horizon_years} years")
+
+
+def name_key(name: str) -> str:
+    """A company name reduced to what identifies it: lower case, no accents, punctuation or legal form."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    plain = re.sub(r"\b([a-z])\.(?=[a-z]\.?)", r"\1", plain)  # b.v. -> bv, n.v. -> nv
+    words = re.sub(r"[^a-z0-9]+", " ", plain).split()
+    kept = [w for w in words if w not in _LEGAL_FORMS]
+    return " ".join(kept or words)
+
+
+def name_similarity(a: str, b: str) -> float:
+    """How alike two name keys are (0..1); names with different numbers never match (Fab 1 is not Fab 2)."""
+    if re.findall(r"\d+", a) != re.findall(r"\d+", b):
+        return 0.0
+    return SequenceMatcher(None, a, b).ratio()
+
+
+def names_look_alike(a: str, b: str) -> bool:
+    return name_similarity(a, b) >= NAME_MATCH_THRESHOLD
+
+
+def changed_fields(old: dict[str, Any], new: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Top-level lead fields whose value differs: name -> {"old": ..., "new": ...} (JSON values)."""
+    return {k: {"old": old.get(k), "new": new.get(k)}
+            for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)}

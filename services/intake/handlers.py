@@ -1,50 +1,180 @@
-"""What intake does on each event."""
+"""What intake does with a lead, whichever channel (Kafka, HTTP, CSV) it came through."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
+from uuid import UUID
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.intake import domain, repository
+from services.intake import domain, messages, repository
 from services.intake.config import IntakeSettings
-from shared.contracts import CaseOpened, CaseOpenedData, LeadSignalled
+from shared.contracts.events import ConsentStatus, LeadSignalled, LeadSignalledData
+from shared.messaging import Rejected
+from shared.outbox import Outbox
 from shared.runtime import Runtime
 
 log = structlog.get_logger()
-SOURCE = "/groeiruimte/intake"
 
 
-def case_opened_for(evt: LeadSignalled, *, lead_id, company_ref: str) -> CaseOpened:
-    lead = evt.data
-    case = domain.case_id(lead_id)
-    return CaseOpened(source=SOURCE, subject=str(case), data=CaseOpenedData(
-        case_id=case, lead_id=lead_id, code_name=domain.code_name(case), organisation=lead.organisation,
-        company_ref=company_ref, stage=lead.stage, technology_domains=lead.technology_domains,
-        origin=lead.location, demand=lead.demand, investment_eur=lead.investment_eur,
-        investment_status=lead.investment_status, signalled_at=evt.time.isoformat()))
+@dataclass(frozen=True)
+class Via:
+    """Who submitted a lead and through which channel: the audit trail's "who"."""
+
+    actor: str
+    channel: str
 
 
-async def open_case_for_eligible_lead(session: AsyncSession, evt: LeadSignalled, *, runtime: Runtime,
-                                      settings: IntakeSettings) -> None:
-    """Store the lead once; when it is eligible, open its case (case-opened via the outbox)."""
+@dataclass(frozen=True)
+class Outcome:
+    lead_id: UUID
+    result: str  # registered | updated | unchanged | stale
+    case_id: UUID | None = None
+
+
+@dataclass(frozen=True)
+class Placement:
+    case_id: UUID | None
+    opened: bool = False
+
+    @property
+    def status(self) -> str:
+        return "portfolio" if self.case_id is None else "case-opened" if self.opened else "case-joined"
+
+
+async def receive_signalled_lead(session: AsyncSession, evt: LeadSignalled, *, runtime: Runtime,
+                                 settings: IntakeSettings) -> None:
+    """Kafka: a lead-signalled event, handled like any other submission."""
+    via = Via(actor=f"{evt.data.organisation} ({evt.source})"[:100], channel="kafka")
+    await receive_lead(session, evt, via=via, outbox=runtime.outbox, settings=settings)
+
+
+async def receive_lead(session: AsyncSession, evt: LeadSignalled, *, via: Via, outbox: Outbox,
+                       settings: IntakeSettings) -> Outcome:
+    """Register a new lead, or apply a changed one; the same lead sent again changes nothing."""
     lead = evt.data
     lid = domain.lead_id(lead.organisation, lead.reference)
-    ref = domain.company_ref(lead.company.kvk_number, settings.kvk_hash_key.get_secret_value().encode())
-    verdict = domain.triage(lead, today=date.today(), horizon_years=settings.horizon_years)
-    opened = case_opened_for(evt, lead_id=lid, company_ref=ref) if verdict.eligible else None
+    ctx = _Context(session, outbox, settings, via, evt)
+    existing = await repository.lock_lead(session, lead_id=lid)
+    if existing is None and await repository.add_lead(session, **ctx.new_lead_row(lid)):
+        return await ctx.register(lid)
+    existing = existing or await repository.lock_lead(session, lead_id=lid)  # lost a race to a concurrent insert
+    return await ctx.update(existing)
 
-    added = await repository.add_lead(
-        session, id=lid, organisation=lead.organisation, reference=lead.reference, company_ref=ref,
-        payload=lead.model_dump(mode="json"), status="case-opened" if opened else "portfolio",
-        triage_reason=verdict.reason, case_id=opened.data.case_id if opened else None,
-        source_event_id=evt.id, signalled_at=evt.time)
-    if not added:
-        log.info("lead_already_known", lead_id=str(lid))
-        return
-    if opened:
-        await runtime.outbox.add(session, opened)
-        log.info("case_opened", lead_id=str(lid), case_id=opened.subject)
-    else:
-        log.info("lead_kept_in_portfolio", lead_id=str(lid), reason=verdict.reason)
+
+class _Context:
+    """One submission being applied inside one transaction."""
+
+    def __init__(self, session: AsyncSession, outbox: Outbox, settings: IntakeSettings, via: Via,
+                 evt: LeadSignalled) -> None:
+        self.session, self.outbox, self.settings, self.via, self.evt = session, outbox, settings, via, evt
+        self.lead: LeadSignalledData = evt.data
+        self.ref = domain.company_ref(self.lead.company.kvk_number, settings.kvk_hash_key.get_secret_value().encode())
+        self.verdict = domain.triage(self.lead, today=date.today(), horizon_years=settings.horizon_years)
+        self.payload = self.lead.model_dump(mode="json")
+
+    def new_lead_row(self, lid: UUID) -> dict:
+        return dict(id=lid, organisation=self.lead.organisation, reference=self.lead.reference,
+                    company_ref=self.ref, payload=self.payload, status="portfolio",
+                    triage_reason=self.verdict.reason, eligible=self.verdict.eligible, case_id=None,
+                    source_event_id=self.evt.id, signalled_at=self.evt.time, changed_at=self.evt.time,
+                    name_key=domain.name_key(self.lead.company.name))
+
+    async def register(self, lid: UUID) -> Outcome:
+        placed = await self.place_in_case(lid, signalled_at=self.evt.time.isoformat())
+        await self._set_case(lid, placed)
+        await repository.audit(self.session, lead_id=lid, actor=self.via.actor, channel=self.via.channel,
+                               action="registered", event_id=self.evt.id, changes={"new": self.payload})
+        await self.flag_look_alikes(lid)
+        await self.outbox.add(self.session, messages.lead_registered(
+            self.lead, lead_id=lid, company_ref=self.ref, verdict=self.verdict, case_id=placed.case_id,
+            joined=placed.case_id is not None and not placed.opened))
+        await self.share_identity_if_consented(placed.case_id)
+        log.info("lead_registered", lead_id=str(lid), status=placed.status, reason=self.verdict.reason,
+                 channel=self.via.channel)
+        return Outcome(lid, "registered", placed.case_id)
+
+    async def update(self, existing) -> Outcome:
+        if existing.changed_at and self.evt.time < existing.changed_at:
+            log.info("stale_lead_ignored", lead_id=str(existing.id), event_id=str(self.evt.id))
+            return Outcome(existing.id, "stale", existing.case_id)
+        if existing.company_ref != self.ref:
+            raise Rejected("data.company.kvk_number: differs from this lead's KvK number; a lead cannot change "
+                           "company, signal it under a new reference")
+        changes = domain.changed_fields(existing.payload, self.payload)
+        if not changes:
+            return Outcome(existing.id, "unchanged", existing.case_id)
+        return await self._apply_changes(existing, changes)
+
+    async def _apply_changes(self, existing, changes: dict) -> Outcome:
+        placed = Placement(existing.case_id)
+        if placed.case_id is None:  # triaged again: it may open (or join) a case now
+            placed = await self.place_in_case(existing.id, signalled_at=existing.signalled_at.isoformat())
+        status = existing.status if existing.case_id else placed.status
+        await repository.update_lead(
+            self.session, lead_id=existing.id, payload=self.payload, status=status, case_id=placed.case_id,
+            triage_reason=self.verdict.reason, eligible=self.verdict.eligible, changed_at=self.evt.time,
+            source_event_id=self.evt.id, name_key=domain.name_key(self.lead.company.name))
+        triage_change = {"eligible": {"old": existing.eligible, "new": self.verdict.eligible}} \
+            if existing.eligible != self.verdict.eligible else {}
+        case_change = {"case_id": {"old": None, "new": str(placed.case_id)}} if placed.case_id != existing.case_id \
+            else {}
+        await repository.audit(self.session, lead_id=existing.id, actor=self.via.actor, channel=self.via.channel,
+                               action="updated", event_id=self.evt.id, changes=changes | triage_change | case_change)
+        if "company" in changes:
+            await self.flag_look_alikes(existing.id)
+        changed = tuple(changes) + tuple(triage_change) + tuple(case_change)
+        await self.outbox.add(self.session, messages.lead_updated(
+            self.lead, lead_id=existing.id, case_id=placed.case_id, verdict=self.verdict, changed=changed))
+        await self.share_identity_if_consented(placed.case_id)
+        log.info("lead_updated", lead_id=str(existing.id), changed=changed, status=status)
+        return Outcome(existing.id, "updated", placed.case_id)
+
+    async def place_in_case(self, lid: UUID, *, signalled_at: str) -> Placement:
+        """Join the company's case if it has one; else open one when the lead is eligible."""
+        found = await repository.case_for_company(self.session, company_ref=self.ref)
+        if found is None and not self.verdict.eligible:
+            return Placement(None)
+        if found is None:
+            cid = domain.case_id(lid)
+            code = domain.code_name(cid)
+            if await repository.add_case(self.session, case_id=cid, company_ref=self.ref, code_name=code,
+                                         opened_by=lid):
+                await self._add_origin(cid, lid)
+                await self.outbox.add(self.session, messages.case_opened(
+                    self.lead, lead_id=lid, case_id=cid, code_name=code, company_ref=self.ref,
+                    signalled_at=signalled_at))
+                log.info("case_opened", lead_id=str(lid), case_id=str(cid))
+                return Placement(cid, opened=True)
+            found = await repository.case_for_company(self.session, company_ref=self.ref)  # opened concurrently
+        await self._add_origin(found.id, lid)
+        log.info("lead_joined_case", lead_id=str(lid), case_id=str(found.id))
+        return Placement(found.id)
+
+    async def _add_origin(self, cid: UUID, lid: UUID) -> None:
+        await repository.add_origin(self.session, case_id=cid, lead_id=lid, organisation=self.lead.organisation,
+                                    reference=self.lead.reference)
+
+    async def _set_case(self, lid: UUID, placed: Placement) -> None:
+        if placed.case_id is not None:
+            await repository.set_case(self.session, lead_id=lid, case_id=placed.case_id, status=placed.status)
+
+    async def flag_look_alikes(self, lid: UUID) -> None:
+        """Other companies with a look-alike name are flagged for a person to review; never merged."""
+        key = domain.name_key(self.lead.company.name)
+        for other in await repository.names_like(self.session, name_key=key, other_than=self.ref):
+            score = domain.name_similarity(key, other.name_key)
+            if other.id != lid and score >= domain.NAME_MATCH_THRESHOLD:
+                await repository.flag_name_review(self.session, lead_id=lid, similar_lead_id=other.id,
+                                                  similarity=round(score, 3))
+                log.info("name_review_flagged", lead_id=str(lid), similar_lead_id=str(other.id))
+
+    async def share_identity_if_consented(self, cid: UUID | None) -> None:
+        """consent-granted once per case, the first time a lead of its company says the company consented."""
+        if cid is None or self.lead.consent is not ConsentStatus.CONSENTED:
+            return
+        if await repository.mark_consent_granted(self.session, case_id=cid):
+            await self.outbox.add(self.session, messages.consent_granted(self.lead, case_id=cid))
+            log.info("consent_granted", case_id=str(cid))

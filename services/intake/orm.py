@@ -1,6 +1,20 @@
 """Intake's tables, in schema `intake`."""
 
-from sqlalchemy import Column, DateTime, String, Table, UniqueConstraint, Uuid, func
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Identity,
+    Index,
+    String,
+    Table,
+    UniqueConstraint,
+    Uuid,
+    func,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 
 from shared.db import service_metadata
@@ -22,5 +36,58 @@ lead = Table(
     Column("source_event_id", Uuid, nullable=False),
     Column("signalled_at", DateTime(timezone=True), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # Company name reduced for fuzzy matching (trigram index); never leaves intake.
+    Column("name_key", String(200)),
+    Column("eligible", Boolean),
+    # Time of the newest event applied: an older one arriving late must not undo a newer update.
+    Column("changed_at", DateTime(timezone=True)),
+    Column("version", BigInteger, nullable=False, server_default="1"),
     UniqueConstraint("organisation", "reference"),
+    Index("ix_lead_name_key_trgm", "name_key", postgresql_using="gin", postgresql_ops={"name_key": "gin_trgm_ops"}),
+)
+
+# One case per company: the keyed KvK hash is unique, so a second ROM's lead joins instead of opening another.
+case = Table(
+    "case", metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("company_ref", String(64), nullable=False, unique=True),
+    Column("code_name", String(60), nullable=False),
+    Column("opened_by_lead_id", Uuid, ForeignKey("lead.id"), nullable=False),
+    Column("opened_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("consent_granted_at", DateTime(timezone=True)),
+)
+
+# Every organisation that signalled the company of a case, with its own reference.
+lead_origin = Table(
+    "lead_origin", metadata,
+    Column("case_id", Uuid, ForeignKey("case.id"), primary_key=True),
+    Column("lead_id", Uuid, ForeignKey("lead.id"), primary_key=True),
+    Column("organisation", String(60), nullable=False),
+    Column("reference", String(100), nullable=False),
+    Column("joined_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# Leads whose company names look alike but whose KvK numbers differ: flagged for a person, never merged.
+name_review = Table(
+    "name_review", metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("lead_id", Uuid, ForeignKey("lead.id"), nullable=False, index=True),
+    Column("similar_lead_id", Uuid, ForeignKey("lead.id"), nullable=False),
+    Column("similarity", Float, nullable=False),
+    Column("status", String(20), nullable=False, server_default="open"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("lead_id", "similar_lead_id"),
+)
+
+# Who changed what and when, for every change to a lead.
+lead_audit = Table(
+    "lead_audit", metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("lead_id", Uuid, ForeignKey("lead.id"), nullable=False, index=True),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("actor", String(100), nullable=False),
+    Column("channel", String(20), nullable=False),
+    Column("action", String(30), nullable=False),
+    Column("event_id", Uuid),
+    Column("changes", JSONB, nullable=False),
 )

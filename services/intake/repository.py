@@ -1,14 +1,18 @@
-"""Persistence for leads."""
+"""Persistence for leads, cases, origins, name reviews and the audit trail."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.intake.orm import lead
+from services.intake.orm import case, lead, lead_audit, lead_origin, name_review
+
+NAME_CANDIDATES = 20
 
 
 async def add_lead(session: AsyncSession, **values) -> bool:
@@ -19,3 +23,94 @@ async def add_lead(session: AsyncSession, **values) -> bool:
 
 async def get_lead(session: AsyncSession, *, lead_id: UUID):
     return (await session.execute(select(lead).where(lead.c.id == lead_id))).first()
+
+
+async def lock_lead(session: AsyncSession, *, lead_id: UUID):
+    """The lead row, locked until the transaction ends, so concurrent updates apply one after the other."""
+    return (await session.execute(select(lead).where(lead.c.id == lead_id).with_for_update())).first()
+
+
+async def update_lead(session: AsyncSession, *, lead_id: UUID, **values) -> None:
+    await session.execute(update(lead).where(lead.c.id == lead_id)
+                          .values(version=lead.c.version + 1, **values))
+
+
+async def case_for_company(session: AsyncSession, *, company_ref: str):
+    return (await session.execute(select(case).where(case.c.company_ref == company_ref))).first()
+
+
+async def add_case(session: AsyncSession, *, case_id: UUID, company_ref: str, code_name: str,
+                   opened_by: UUID) -> bool:
+    """Open the company's case; False when another lead for the same company opened it first."""
+    stmt = (insert(case).values(id=case_id, company_ref=company_ref, code_name=code_name,
+                                opened_by_lead_id=opened_by)
+            .on_conflict_do_nothing().returning(case.c.id))
+    return (await session.execute(stmt)).first() is not None
+
+
+async def mark_consent_granted(session: AsyncSession, *, case_id: UUID) -> bool:
+    """Record consent on the case once; True only the first time."""
+    stmt = (update(case).where(case.c.id == case_id, case.c.consent_granted_at.is_(None))
+            .values(consent_granted_at=func.now()).returning(case.c.id))
+    return (await session.execute(stmt)).first() is not None
+
+
+async def add_origin(session: AsyncSession, *, case_id: UUID, lead_id: UUID, organisation: str,
+                     reference: str) -> None:
+    await session.execute(insert(lead_origin).values(case_id=case_id, lead_id=lead_id, organisation=organisation,
+                                                     reference=reference).on_conflict_do_nothing())
+
+
+async def origins(session: AsyncSession, *, case_id: UUID) -> list:
+    return list((await session.execute(select(lead_origin).where(lead_origin.c.case_id == case_id)
+                                       .order_by(lead_origin.c.joined_at))).all())
+
+
+async def names_like(session: AsyncSession, *, name_key: str, other_than: str) -> list:
+    """Leads of other companies whose name keys share trigrams with this one (candidates, best first)."""
+    similarity = func.similarity(lead.c.name_key, name_key)
+    stmt = (select(lead.c.id, lead.c.name_key, similarity.label("similarity"))
+            .where(lead.c.name_key.op("%")(name_key), lead.c.company_ref != other_than)
+            .order_by(similarity.desc()).limit(NAME_CANDIDATES))
+    return list((await session.execute(stmt)).all())
+
+
+async def flag_name_review(session: AsyncSession, *, lead_id: UUID, similar_lead_id: UUID, similarity: float) -> None:
+    await session.execute(insert(name_review).values(lead_id=lead_id, similar_lead_id=similar_lead_id,
+                                                     similarity=similarity).on_conflict_do_nothing())
+
+
+async def open_reviews(session: AsyncSession, *, lead_id: UUID | None = None) -> list:
+    stmt = select(name_review).where(name_review.c.status == "open").order_by(name_review.c.id)
+    if lead_id is not None:
+        stmt = stmt.where((name_review.c.lead_id == lead_id) | (name_review.c.similar_lead_id == lead_id))
+    return list((await session.execute(stmt)).all())
+
+
+async def audit(session: AsyncSession, *, lead_id: UUID, actor: str, channel: str, action: str,
+                event_id: UUID | None, changes: dict[str, Any], at: datetime | None = None) -> None:
+    values = dict(lead_id=lead_id, actor=actor[:100], channel=channel, action=action, event_id=event_id,
+                  changes=changes)
+    await session.execute(insert(lead_audit).values(**values, **({"at": at} if at else {})))
+
+
+async def audit_trail(session: AsyncSession, *, lead_id: UUID) -> list:
+    return list((await session.execute(select(lead_audit).where(lead_audit.c.lead_id == lead_id)
+                                       .order_by(lead_audit.c.id))).all())
+
+
+async def leads_of(session: AsyncSession, *, organisation: str, limit: int, offset: int) -> list:
+    """An organisation's leads with their case's code name, newest first."""
+    stmt = (select(lead, case.c.code_name).outerjoin(case, case.c.id == lead.c.case_id)
+            .where(lead.c.organisation == organisation)
+            .order_by(lead.c.created_at.desc(), lead.c.id).limit(limit).offset(offset))
+    return list((await session.execute(stmt)).all())
+
+
+async def lead_with_case(session: AsyncSession, *, lead_id: UUID):
+    stmt = select(lead, case.c.code_name).outerjoin(case, case.c.id == lead.c.case_id).where(lead.c.id == lead_id)
+    return (await session.execute(stmt)).first()
+
+
+async def set_case(session: AsyncSession, *, lead_id: UUID, case_id: UUID, status: str) -> None:
+    await session.execute(update(lead).where(lead.c.id == lead_id).values(case_id=case_id, status=status))

@@ -1,0 +1,58 @@
+"""The events intake publishes, built from a lead. Only case-opened's code name and the keyed KvK hash
+identify the company outside intake; consent-granted is the one event that carries its identity."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from services.intake.domain import Triage
+from shared.contracts.events import (
+    CaseOpened,
+    CaseOpenedData,
+    ConsentGranted,
+    ConsentGrantedData,
+    LeadRegistered,
+    LeadRegisteredData,
+    LeadSignalledData,
+    LeadUpdated,
+    LeadUpdatedData,
+)
+
+SOURCE = "/groeiruimte/intake"
+
+
+def _likelihood(lead: LeadSignalledData):
+    return lead.leaving_risk.likelihood if lead.leaving_risk else None
+
+
+def case_opened(lead: LeadSignalledData, *, lead_id: UUID, case_id: UUID, code_name: str, company_ref: str,
+                signalled_at: str) -> CaseOpened:
+    return CaseOpened(source=SOURCE, subject=str(case_id), data=CaseOpenedData(
+        case_id=case_id, lead_id=lead_id, code_name=code_name, organisation=lead.organisation,
+        company_ref=company_ref, stage=lead.stage, technology_domains=lead.technology_domains,
+        origin=lead.location, demand=lead.demand, investment_eur=lead.investment_eur,
+        investment_status=lead.investment_status, signalled_at=signalled_at))
+
+
+def lead_registered(lead: LeadSignalledData, *, lead_id: UUID, company_ref: str, verdict: Triage,
+                    case_id: UUID | None, joined: bool) -> LeadRegistered:
+    return LeadRegistered(source=SOURCE, subject=str(lead_id), data=LeadRegisteredData(
+        lead_id=lead_id, organisation=lead.organisation, company_ref=company_ref, stage=lead.stage,
+        technology_domains=lead.technology_domains, origin=lead.location, demand_types=tuple(lead.demand.types()),
+        investment_eur=lead.investment_eur, investment_status=lead.investment_status, eligible=verdict.eligible,
+        triage_reason=verdict.reason, case_id=case_id, joined_existing_case=joined,
+        organisation_kind=lead.organisation_kind, life_phase=lead.life_phase, leaving_likelihood=_likelihood(lead)))
+
+
+def lead_updated(lead: LeadSignalledData, *, lead_id: UUID, case_id: UUID | None, verdict: Triage,
+                 changed: tuple[str, ...]) -> LeadUpdated:
+    return LeadUpdated(source=SOURCE, subject=str(lead_id), data=LeadUpdatedData(
+        lead_id=lead_id, case_id=case_id, stage=lead.stage, technology_domains=lead.technology_domains,
+        demand=lead.demand, investment_eur=lead.investment_eur, investment_status=lead.investment_status,
+        eligible=verdict.eligible, triage_reason=verdict.reason, changed=changed, origin=lead.location,
+        life_phase=lead.life_phase, leaving_likelihood=_likelihood(lead)))
+
+
+def consent_granted(lead: LeadSignalledData, *, case_id: UUID) -> ConsentGranted:
+    return ConsentGranted(source=SOURCE, subject=str(case_id), data=ConsentGrantedData(
+        case_id=case_id, company_name=lead.company.name, kvk_number=lead.company.kvk_number))

@@ -1,8 +1,0 @@
-"""Pure reporting logic. No I/O."""
-
-from shared.contracts import EVENT_TYPES
-
-
-def empty_counts() -> dict[str, int]:
-    """Every event type, so a count that is still zero is shown as zero rather than missing."""
-    return dict.fromkeys(EVENT_TYPES, 0)

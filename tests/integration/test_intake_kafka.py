@@ -1,0 +1,186 @@
+"""Intake over Kafka on real Kafka and PostgreSQL: de-duplication, cross-ROM cases, triage, audit, dead letters."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from services.intake.bootstrap import bootstrap
+from services.intake.config import IntakeSettings
+from services.intake.domain import lead_id
+from services.intake.orm import case, lead, lead_audit, lead_origin, name_review, processed_event
+from shared.contracts.events import (
+    CaseOpened,
+    ConsentGranted,
+    LeadRegistered,
+    LeadSignalled,
+    LeadUpdated,
+)
+from tests.factories import intake_lead_payload, random_kvk
+from tests.kafka import collect, eventually, produce
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+async def intake(service_env, topic_prefix):
+    """Intake in this process, on its own topics (the e2e services use the run's plain prefix)."""
+    settings = IntakeSettings(kafka_bootstrap_servers=service_env["KAFKA_BOOTSTRAP_SERVERS"],
+                              database_url=service_env["DATABASE_URL"],
+                              topic_prefix=f"{topic_prefix}intake-kafka-{uuid.uuid4().hex[:6]}.",
+                              kafka_session_timeout_ms=6000, outbox_poll_seconds=0.5)
+    runtime = bootstrap(settings)
+    async with runtime.running():
+        yield runtime
+
+
+async def send(intake, *payloads: dict) -> None:
+    await produce(intake.settings.kafka_bootstrap_servers, intake.settings.topic(LeadSignalled.topic),
+                  [json.dumps(p).encode() for p in payloads])
+
+
+async def processed(intake, *payloads: dict) -> bool:
+    """True once intake's consumer has handled every one of these events."""
+    ids = [uuid.UUID(p["id"]) for p in payloads]
+    async with intake.sessions() as s:
+        n = await s.scalar(select(func.count()).select_from(processed_event).where(
+            processed_event.c.consumer == "intake", processed_event.c.event_id.in_(ids)))
+    return n == len(ids)
+
+
+async def rows(intake, stmt) -> list:
+    async with intake.sessions() as s:
+        return list((await s.execute(stmt)).all())
+
+
+async def events(intake, model, *, until: int, where) -> list:
+    """The events of `model` intake published that satisfy `where` (waits for `until` of them)."""
+    found: list = []
+
+    async def enough():
+        found[:] = [e for r in await collect(intake.settings.kafka_bootstrap_servers,
+                                             intake.settings.topic(model.topic), until=10**6, timeout=1.0)
+                    if where(e := model.from_json(r.value))]
+        return len(found) >= until
+
+    await eventually(enough, timeout=30)
+    return found
+
+
+def lid(p: dict) -> uuid.UUID:
+    return lead_id(p["data"]["organisation"], p["data"]["reference"])
+
+
+async def test_the_same_lead_sent_again_changes_nothing(intake):
+    first = intake_lead_payload()
+    same_event = dict(first)
+    same_reference = json.loads(json.dumps(first)) | {"id": str(uuid.uuid4())}
+    await send(intake, first, same_event, same_reference)
+    assert await eventually(lambda: processed(intake, first, same_reference), timeout=30)
+
+    assert len(await rows(intake, select(lead.c.id).where(lead.c.id == lid(first)))) == 1
+    assert len(await rows(intake, select(lead_audit.c.id).where(lead_audit.c.lead_id == lid(first)))) == 1
+    registered = await events(intake, LeadRegistered, until=1, where=lambda e: e.data.lead_id == lid(first))
+    opened = await events(intake, CaseOpened, until=1, where=lambda e: e.data.lead_id == lid(first))
+    assert len(registered) == 1 and len(opened) == 1
+    assert registered[0].data.eligible and registered[0].data.case_id == opened[0].data.case_id
+    assert first["data"]["company"]["kvk_number"] not in (registered[0].to_json() + opened[0].to_json()).decode()
+
+
+async def test_two_roms_signalling_one_company_make_one_case_with_two_origins(intake):
+    kvk = random_kvk()
+    from_oost = intake_lead_payload(organisation="oost-nl", kvk=kvk)
+    from_bom = intake_lead_payload(organisation="bom", kvk=kvk, name="Another name for the same company")
+    await send(intake, from_oost)
+    assert await eventually(lambda: processed(intake, from_oost), timeout=30)
+    await send(intake, from_bom)
+    assert await eventually(lambda: processed(intake, from_bom), timeout=30)
+
+    (the_case,) = await rows(intake, select(case).where(case.c.opened_by_lead_id == lid(from_oost)))
+    origins = await rows(intake, select(lead_origin).where(lead_origin.c.case_id == the_case.id))
+    assert {(o.organisation, o.lead_id) for o in origins} == {("oost-nl", lid(from_oost)), ("bom", lid(from_bom))}
+    opened = await events(intake, CaseOpened, until=1, where=lambda e: e.data.case_id == the_case.id)
+    joined = await events(intake, LeadRegistered, until=1, where=lambda e: e.data.lead_id == lid(from_bom))
+    assert len(opened) == 1
+    assert joined[0].data.case_id == the_case.id and joined[0].data.joined_existing_case
+    assert joined[0].data.company_ref == opened[0].data.company_ref
+
+
+async def test_a_look_alike_name_with_another_kvk_is_flagged_never_merged(intake):
+    stem = f"Quantum Delta {uuid.uuid4().hex[:6]}"
+    one = intake_lead_payload(organisation="oost-nl", name=f"{stem} B.V.")
+    two = intake_lead_payload(organisation="bom", name=f"{stem.upper()}, b.v")
+    await send(intake, one)
+    assert await eventually(lambda: processed(intake, one), timeout=30)
+    await send(intake, two)
+    assert await eventually(lambda: processed(intake, two), timeout=30)
+
+    flags = await rows(intake, select(name_review).where(name_review.c.lead_id == lid(two)))
+    assert [(f.similar_lead_id, f.status) for f in flags] == [(lid(one), "open")]
+    cases = await rows(intake, select(lead.c.case_id).where(lead.c.id.in_([lid(one), lid(two)])))
+    assert len({c.case_id for c in cases}) == 2
+
+
+async def test_an_ineligible_lead_stays_with_its_reason_and_is_triaged_again_on_update(intake):
+    later = intake_lead_payload(needed_in_days=365 * 5)
+    await send(intake, later)
+    assert await eventually(lambda: processed(intake, later), timeout=30)
+    (row,) = await rows(intake, select(lead).where(lead.c.id == lid(later)))
+    assert (row.status, row.case_id, row.eligible) == ("portfolio", None, False)
+    assert "beyond the 3-year horizon" in row.triage_reason
+
+    sooner = json.loads(json.dumps(later)) | {"id": str(uuid.uuid4())}
+    for kind in sooner["data"]["demand"].values():
+        kind["needed_by"] = (date.today() + timedelta(days=200)).isoformat()
+    sooner["data"]["stage"] = "grown-up"
+    await send(intake, sooner)
+    assert await eventually(lambda: processed(intake, sooner), timeout=30)
+
+    (row,) = await rows(intake, select(lead).where(lead.c.id == lid(later)))
+    assert row.status == "case-opened" and row.eligible and row.version == 2
+    (updated,) = await events(intake, LeadUpdated, until=1, where=lambda e: e.data.lead_id == lid(later))
+    assert set(updated.data.changed) == {"demand", "stage", "eligible", "case_id"}
+    assert updated.data.case_id == row.case_id and updated.data.eligible
+    audit = await rows(intake, select(lead_audit).where(lead_audit.c.lead_id == lid(later)).order_by(lead_audit.c.id))
+    assert [a.action for a in audit] == ["registered", "updated"]
+    assert audit[1].changes["stage"] == {"old": "scale-up", "new": "grown-up"}
+    assert audit[1].actor.startswith("oost-nl") and audit[1].channel == "kafka" and audit[1].at is not None
+
+
+async def test_out_of_scope_leads_stay_in_the_portfolio(intake):
+    low_value = intake_lead_payload(low_value_production=True)
+    await send(intake, low_value)
+    assert await eventually(lambda: processed(intake, low_value), timeout=30)
+    (row,) = await rows(intake, select(lead).where(lead.c.id == lid(low_value)))
+    assert (row.status, row.triage_reason) == ("portfolio", "out of scope: low-value production")
+
+
+async def test_consent_releases_the_identity_once_per_case(intake):
+    consenting = intake_lead_payload(consent="consented")
+    await send(intake, consenting)
+    assert await eventually(lambda: processed(intake, consenting), timeout=30)
+    (row,) = await rows(intake, select(lead.c.case_id).where(lead.c.id == lid(consenting)))
+    (granted,) = await events(intake, ConsentGranted, until=1, where=lambda e: e.data.case_id == row.case_id)
+    assert granted.data.kvk_number == consenting["data"]["company"]["kvk_number"]
+    assert granted.data.company_name == consenting["data"]["company"]["name"]
+
+
+async def test_bad_leads_are_dead_lettered_with_a_reason_and_the_good_ones_go_on(intake):
+    bad = intake_lead_payload()
+    bad["data"]["life_phase"] = 7
+    other_company = json.loads(json.dumps(good := intake_lead_payload())) | {"id": str(uuid.uuid4())}
+    other_company["data"]["company"]["kvk_number"] = random_kvk()
+    await send(intake, bad, good)
+    assert await eventually(lambda: processed(intake, good), timeout=30)
+    await send(intake, other_company)
+    dead = await collect(intake.settings.kafka_bootstrap_servers,
+                         intake.settings.topic(LeadSignalled.topic) + ".dlq", until=2, timeout=30)
+    reasons = {json.loads(r.value)["id"]: dict(r.headers)["dlq-reason"].decode() for r in dead}
+    assert reasons[bad["id"]].startswith("data.life_phase:")
+    assert reasons[other_company["id"]].startswith("data.company.kvk_number:")
+    (row,) = await rows(intake, select(lead.c.payload).where(lead.c.id == lid(good)))
+    assert row.payload["company"] == good["data"]["company"]
