@@ -147,11 +147,26 @@ class _Context:
                     self.lead, lead_id=lid, case_id=cid, code_name=code, company_ref=self.ref,
                     signalled_at=signalled_at))
                 log.info("case_opened", lead_id=str(lid), case_id=str(cid))
+                await self._bring_company_leads_into(cid, lid)
                 return Placement(cid, opened=True)
             found = await repository.case_for_company(self.session, company_ref=self.ref)  # opened concurrently
         await self._add_origin(found.id, lid)
         log.info("lead_joined_case", lead_id=str(lid), case_id=str(found.id))
         return Placement(found.id)
+
+    async def _bring_company_leads_into(self, cid: UUID, opened_by: UUID) -> None:
+        """Earlier leads for the same company (kept in the portfolio) join the case that just opened."""
+        for other in await repository.unplaced_leads_of_company(self.session, company_ref=self.ref,
+                                                                 other_than=opened_by):
+            await repository.set_case(self.session, lead_id=other.id, case_id=cid, status="case-joined")
+            await repository.add_origin(self.session, case_id=cid, lead_id=other.id,
+                                        organisation=other.organisation, reference=other.reference)
+            change = {"case_id": {"old": None, "new": str(cid)}}
+            await repository.audit(self.session, lead_id=other.id, actor=self.via.actor, channel=self.via.channel,
+                                   action="joined-case", event_id=self.evt.id, changes=change)
+            await self.outbox.add(self.session, messages.lead_updated(
+                LeadSignalledData.model_validate(other.payload), lead_id=other.id, case_id=cid,
+                verdict=domain.Triage(bool(other.eligible), other.triage_reason), changed=("case_id",)))
 
     async def _add_origin(self, cid: UUID, lid: UUID) -> None:
         await repository.add_origin(self.session, case_id=cid, lead_id=lid, organisation=self.lead.organisation,

@@ -114,3 +114,10 @@ async def lead_with_case(session: AsyncSession, *, lead_id: UUID):
 
 async def set_case(session: AsyncSession, *, lead_id: UUID, case_id: UUID, status: str) -> None:
     await session.execute(update(lead).where(lead.c.id == lead_id).values(case_id=case_id, status=status))
+
+
+async def unplaced_leads_of_company(session: AsyncSession, *, company_ref: str, other_than: UUID) -> list:
+    """The company's other leads that are in no case yet (locked: they are about to join one)."""
+    stmt = (select(lead).where(lead.c.company_ref == company_ref, lead.c.case_id.is_(None), lead.c.id != other_than)
+            .order_by(lead.c.created_at).with_for_update())
+    return list((await session.execute(stmt)).all())

@@ -184,3 +184,22 @@ async def test_bad_leads_are_dead_lettered_with_a_reason_and_the_good_ones_go_on
     assert reasons[other_company["id"]].startswith("data.company.kvk_number:")
     (row,) = await rows(intake, select(lead.c.payload).where(lead.c.id == lid(good)))
     assert row.payload["company"] == good["data"]["company"]
+
+
+async def test_an_earlier_portfolio_lead_joins_when_another_rom_opens_the_company_case(intake):
+    kvk = random_kvk()
+    early = intake_lead_payload(organisation="oost-nl", kvk=kvk, needed_in_days=365 * 5)
+    urgent = intake_lead_payload(organisation="bom", kvk=kvk)
+    await send(intake, early)
+    assert await eventually(lambda: processed(intake, early), timeout=30)
+    await send(intake, urgent)
+    assert await eventually(lambda: processed(intake, urgent), timeout=30)
+
+    leads = {r.id: r for r in await rows(intake, select(lead).where(lead.c.id.in_([lid(early), lid(urgent)])))}
+    case_id = leads[lid(urgent)].case_id
+    assert leads[lid(early)].case_id == case_id and leads[lid(early)].status == "case-joined"
+    assert not leads[lid(early)].eligible  # its own triage stands; it is an origin of the company's case
+    origins = await rows(intake, select(lead_origin.c.organisation).where(lead_origin.c.case_id == case_id))
+    assert sorted(o.organisation for o in origins) == ["bom", "oost-nl"]
+    (joined,) = await events(intake, LeadUpdated, until=1, where=lambda e: e.data.lead_id == lid(early))
+    assert joined.data.changed == ("case_id",) and joined.data.case_id == case_id
