@@ -1,15 +1,104 @@
-"""Intake's process: Kafka subscribers and HTTP routes only."""
+"""Intake's process: Kafka subscribers (wired in bootstrap) and HTTP routes only."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from typing import Any
+from uuid import UUID
 
+from fastapi import Body, Depends, FastAPI, Query, Request, Response, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from services.intake import submissions as use
 from services.intake.bootstrap import bootstrap
 from services.intake.config import IntakeSettings
+from services.intake.views import (
+    AuditEntry,
+    FieldError,
+    LeadDetail,
+    LeadSubmission,
+    LeadSummary,
+    NameReview,
+    WriteResult,
+    field_errors,
+)
+from shared.auth import Caller, require
 from shared.runtime import http_app
+
+NOT_FOUND = {404: {"description": "No such lead among the caller's own (other organisations' leads included)."}}
+INVALID = {422: {"description": "The field and the reason, for every problem found.",
+                 "content": {"application/json": {"example": {"detail": [
+                     {"field": "company.kvk_number", "reason": "String should match pattern '^\\d{8}$'"}]}}}}}
+DESCRIPTION = """Receives ROM leads over HTTP (this API) and Kafka (topic `lead-signalled`), one validation for both.
+
+Authenticate with `Authorization: Bearer <token>`; a token belongs to one organisation. A ROM (or partner)
+sees and changes only its own leads: any other lead answers 404, as if it did not exist. A 422 lists every
+problem as `{"field": "company.kvk_number", "reason": "..."}`."""
 
 
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
-    runtime = bootstrap(settings or IntakeSettings())
-    return http_app(runtime, title="Groeiruimte intake",
-                    description="Receives ROM leads (Kafka topic lead-signalled) and opens cases.")
+    settings = settings or IntakeSettings()
+    runtime = bootstrap(settings)
+    app = http_app(runtime, title="Groeiruimte intake", description=DESCRIPTION)
+    _errors(app)
+    caller_of = app.state.caller
+
+    def rom(caller: Caller = Depends(caller_of)) -> Caller:
+        return require(caller, "rom")
+
+    @app.post("/leads", tags=["leads"], response_model=WriteResult, status_code=201,
+              responses={200: {"model": WriteResult, "description": "Known lead: updated, or unchanged"}} | INVALID,
+              summary="Submit a lead (a known reference updates it; the same lead again changes nothing)")
+    async def submit_lead(body: LeadSubmission, response: Response, caller: Caller = Depends(rom)) -> WriteResult:
+        outcome, lead = await use.submit(runtime, settings, use.as_lead(caller.organisation, body))
+        if outcome != "registered":
+            response.status_code = status.HTTP_200_OK
+        return WriteResult(outcome=outcome, lead=lead)
+
+    @app.patch("/leads/{lead_id}", tags=["leads"], response_model=WriteResult, responses=NOT_FOUND | INVALID,
+               summary="Change a lead with a JSON merge patch (RFC 7396): give only what changed")
+    async def patch_lead(lead_id: UUID, changes: dict[str, Any] = Body(examples=[{"stage": "scale-up"}]),
+                         caller: Caller = Depends(rom)) -> WriteResult:
+        outcome, lead = await use.patch(runtime, settings, caller.organisation, lead_id, changes)
+        return WriteResult(outcome=outcome, lead=lead)
+
+    @app.get("/leads", tags=["leads"], response_model=list[LeadSummary],
+             summary="The caller's own leads with their case status, newest first")
+    async def list_leads(limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0),
+                         caller: Caller = Depends(rom)) -> list[LeadSummary]:
+        return await use.own_leads(runtime, caller.organisation, limit=limit, offset=offset)
+
+    @app.get("/leads/{lead_id}", tags=["leads"], response_model=LeadDetail, responses=NOT_FOUND,
+             summary="One of the caller's leads, as stored, with its case status")
+    async def get_lead(lead_id: UUID, caller: Caller = Depends(rom)) -> LeadDetail:
+        return await use.own_lead(runtime, caller.organisation, lead_id)
+
+    @app.get("/leads/{lead_id}/audit", tags=["leads"], response_model=list[AuditEntry], responses=NOT_FOUND,
+             summary="Who changed what and when, for one of the caller's leads")
+    async def lead_audit(lead_id: UUID, caller: Caller = Depends(rom)) -> list[AuditEntry]:
+        return await use.own_audit(runtime, caller.organisation, lead_id)
+
+    @app.get("/reviews", tags=["taskforce"], response_model=list[NameReview],
+             summary="Leads with look-alike company names but different KvK numbers (never merged): coordinator")
+    async def name_reviews(caller: Caller = Depends(caller_of)) -> list[NameReview]:
+        require(caller, "coordinator")
+        return await use.open_reviews(runtime)
+
+    return app
+
+
+def _errors(app: FastAPI) -> None:
+    """422 bodies name the field and the reason; another organisation's lead is simply not found."""
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, err: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": [FieldError(**e).model_dump() for e in field_errors(list(err.errors()))]},
+                            status_code=422)
+
+    @app.exception_handler(use.InvalidLead)
+    async def invalid_lead(_: Request, err: use.InvalidLead) -> JSONResponse:
+        return JSONResponse({"detail": err.errors}, status_code=422)
+
+    @app.exception_handler(use.LeadNotFound)
+    async def not_found(_: Request, err: use.LeadNotFound) -> JSONResponse:
+        return JSONResponse({"detail": "lead not found"}, status_code=404)

@@ -103,3 +103,16 @@ def changed_fields(old: dict[str, Any], new: dict[str, Any]) -> dict[str, dict[s
     """Top-level lead fields whose value differs: name -> {"old": ..., "new": ...} (JSON values)."""
     return {k: {"old": old.get(k), "new": new.get(k)}
             for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)}
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7396 JSON merge patch: objects merge, null removes a field (back to its default), the rest replaces."""
+    if not isinstance(patch, dict):
+        return patch
+    merged = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = merge_patch(merged.get(key), value)
+    return merged

@@ -1,0 +1,106 @@
+"""Intake's HTTP use cases: a submission goes through the same validation and handler as a Kafka message,
+and the lead, its audit entry and its events commit in one transaction (events via the outbox)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from pydantic import ValidationError
+
+from services.intake import domain, repository, views
+from services.intake.config import IntakeSettings
+from services.intake.handlers import Via, receive_lead
+from shared.contracts.events import LeadSignalled, LeadSignalledData
+from shared.db import transaction
+from shared.messaging import Rejected
+from shared.runtime import Runtime
+
+
+class LeadNotFound(LookupError):
+    """No such lead for this organisation (another organisation's lead is "not found" too)."""
+
+
+class InvalidLead(ValueError):
+    def __init__(self, errors: list[dict]) -> None:
+        super().__init__("; ".join(f"{e['field']}: {e['reason']}" for e in errors))
+        self.errors = errors
+
+
+def _event(data: LeadSignalledData, *, channel: str) -> LeadSignalled:
+    return LeadSignalled(source=f"/{channel}/{data.organisation}", subject=data.reference, data=data)
+
+
+async def submit(runtime: Runtime, settings: IntakeSettings, data: LeadSignalledData, *,
+                 channel: str = "http") -> tuple[str, views.LeadDetail]:
+    """Register or update a lead; returns the outcome and the lead as stored."""
+    evt = _event(data, channel=channel)
+    async with transaction(runtime.sessions) as session:
+        try:
+            outcome = await receive_lead(session, evt, via=Via(f"{data.organisation} ({channel})", channel),
+                                         outbox=runtime.outbox, settings=settings)
+        except Rejected as err:
+            raise InvalidLead(views.rejection_error(str(err))) from err
+        return outcome.result, await _detail(session, outcome.lead_id)
+
+
+def as_lead(organisation: str, body: views.LeadSubmission) -> LeadSignalledData:
+    """The caller's submission as a lead of the caller's organisation."""
+    if body.organisation not in (None, organisation):
+        raise InvalidLead([{"field": "organisation", "reason": f"must be your own organisation ({organisation})"}])
+    return LeadSignalledData.model_validate(body.model_dump(mode="json") | {"organisation": organisation})
+
+
+async def patch(runtime: Runtime, settings: IntakeSettings, organisation: str, lead_id: UUID,
+                changes: dict[str, Any]) -> tuple[str, views.LeadDetail]:
+    """Apply a JSON merge patch to one of the caller's leads."""
+    async with runtime.sessions() as session:
+        row = await _own(session, organisation, lead_id)
+    for fixed in ("organisation", "reference"):
+        if fixed in changes and changes[fixed] != row.payload[fixed]:
+            raise InvalidLead([{"field": fixed, "reason": "cannot change; signal a new lead instead"}])
+    try:
+        data = LeadSignalledData.model_validate(domain.merge_patch(row.payload, changes))
+    except ValidationError as err:
+        raise InvalidLead(views.field_errors(err)) from err
+    return await submit(runtime, settings, data)
+
+
+async def own_leads(runtime: Runtime, organisation: str, *, limit: int, offset: int) -> list[views.LeadSummary]:
+    async with runtime.sessions() as session:
+        rows = await repository.leads_of(session, organisation=organisation, limit=limit, offset=offset)
+    return [views.summary(r) for r in rows]
+
+
+async def own_lead(runtime: Runtime, organisation: str, lead_id: UUID) -> views.LeadDetail:
+    async with runtime.sessions() as session:
+        await _own(session, organisation, lead_id)
+        return await _detail(session, lead_id)
+
+
+async def own_audit(runtime: Runtime, organisation: str, lead_id: UUID) -> list[views.AuditEntry]:
+    async with runtime.sessions() as session:
+        await _own(session, organisation, lead_id)
+        rows = await repository.audit_trail(session, lead_id=lead_id)
+    return [views.AuditEntry(at=r.at, actor=r.actor, channel=r.channel, action=r.action, changes=r.changes)
+            for r in rows]
+
+
+async def open_reviews(runtime: Runtime) -> list[views.NameReview]:
+    async with runtime.sessions() as session:
+        rows = await repository.open_reviews(session)
+    return [views.NameReview(lead_id=r.lead_id, similar_lead_id=r.similar_lead_id, similarity=r.similarity,
+                             status=r.status, created_at=r.created_at) for r in rows]
+
+
+async def _own(session, organisation: str, lead_id: UUID):
+    row = await repository.get_lead(session, lead_id=lead_id)
+    if row is None or row.organisation != organisation:
+        raise LeadNotFound(lead_id)
+    return row
+
+
+async def _detail(session, lead_id: UUID) -> views.LeadDetail:
+    row = await repository.lead_with_case(session, lead_id=lead_id)
+    pending = bool(await repository.open_reviews(session, lead_id=lead_id))
+    return views.detail(row, review_pending=pending)

@@ -1,0 +1,100 @@
+"""What intake's HTTP API accepts and answers (request and response models), and 422 bodies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, Field, ValidationError
+
+from shared.contracts.events import LeadSignalledData
+
+
+class LeadSubmission(LeadSignalledData):
+    """A lead as a ROM submits it over HTTP; the organisation is the caller's own and may be left out."""
+
+    organisation: str | None = Field(default=None, description="Leave out: it is the caller's organisation.")
+
+
+class LeadSummary(BaseModel):
+    lead_id: UUID
+    organisation: str
+    reference: str
+    company_name: str
+    status: Literal["portfolio", "case-opened", "case-joined"] = Field(
+        description="portfolio: no case (see triage_reason); case-opened: this lead opened its company's case; "
+                    "case-joined: the company's case was opened by another lead.")
+    eligible: bool
+    triage_reason: str
+    case_id: UUID | None
+    code_name: str | None = Field(description="The case's name in all outside communication.")
+    signalled_at: datetime
+    changed_at: datetime | None
+    version: int
+
+
+class LeadDetail(LeadSummary):
+    lead: LeadSignalledData
+    name_review_pending: bool = Field(description="A look-alike company name awaits the taskforce's review.")
+
+
+class WriteResult(BaseModel):
+    outcome: Literal["registered", "updated", "unchanged", "stale"]
+    lead: LeadDetail
+
+
+class AuditEntry(BaseModel):
+    at: datetime
+    actor: str
+    channel: str
+    action: str
+    changes: dict[str, Any]
+
+
+class NameReview(BaseModel):
+    lead_id: UUID
+    similar_lead_id: UUID
+    similarity: float
+    status: str
+    created_at: datetime
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="Dotted path of the offending field, e.g. company.kvk_number.")
+    reason: str
+
+
+def summary(row) -> LeadSummary:
+    return LeadSummary(lead_id=row.id, organisation=row.organisation, reference=row.reference,
+                       company_name=row.payload["company"]["name"], status=row.status, eligible=bool(row.eligible),
+                       triage_reason=row.triage_reason, case_id=row.case_id, code_name=row.code_name,
+                       signalled_at=row.signalled_at, changed_at=row.changed_at, version=row.version)
+
+
+def detail(row, *, review_pending: bool) -> LeadDetail:
+    return LeadDetail(**summary(row).model_dump(), lead=LeadSignalledData.model_validate(row.payload),
+                      name_review_pending=review_pending)
+
+
+_CONTAINERS = ("body", "data", "path", "query")
+
+
+def field_errors(err: ValidationError | list[dict], *, strip: tuple[str, ...] = _CONTAINERS) -> list[dict]:
+    """pydantic errors as [{field, reason}], the field a dotted path without the body/data prefix."""
+    errors = err.errors() if isinstance(err, ValidationError) else err
+    out = []
+    for e in errors:
+        loc = [str(p) for p in e["loc"]]
+        while loc and loc[0] in strip:
+            loc = loc[1:]
+        out.append({"field": ".".join(loc) or "(body)", "reason": e["msg"]})
+    return out
+
+
+def rejection_error(message: str) -> list[dict]:
+    """A handler's `field: reason` rejection as a 422 body entry."""
+    field, sep, reason = message.partition(": ")
+    if not sep:
+        return [{"field": "(body)", "reason": message}]
+    return [{"field": field.removeprefix("data."), "reason": reason}]

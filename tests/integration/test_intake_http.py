@@ -1,0 +1,156 @@
+"""Intake's HTTP API on real PostgreSQL and Kafka: create, update, list, read, precise 422s, and access control."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import httpx
+import pytest
+from fastapi.routing import APIRoute
+from pydantic import SecretStr
+
+from services.intake.app import create_app
+from services.intake.config import IntakeSettings
+from shared.contracts.events import LeadRegistered, LeadUpdated
+from tests.factories import intake_lead_payload
+from tests.kafka import collect, eventually
+
+pytestmark = pytest.mark.integration
+TOKENS = "rom-a:oost-nl:rom,rom-b:bom:rom,coord:taskforce:coordinator,min:ministry:ministry"
+ROM_A, ROM_B = {"Authorization": "Bearer rom-a"}, {"Authorization": "Bearer rom-b"}
+
+
+@pytest.fixture(scope="module")
+async def app(service_env, topic_prefix):
+    settings = IntakeSettings(kafka_bootstrap_servers=service_env["KAFKA_BOOTSTRAP_SERVERS"],
+                              database_url=service_env["DATABASE_URL"],
+                              topic_prefix=f"{topic_prefix}intake-http-{uuid.uuid4().hex[:6]}.",
+                              kafka_session_timeout_ms=6000, api_tokens=SecretStr(TOKENS))
+    app = create_app(settings)
+    async with app.state.runtime.running():
+        yield app
+
+
+@pytest.fixture
+async def client(app):
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://intake") as c:
+        yield c
+
+
+def body(**overrides) -> dict:
+    """A lead as a ROM posts it: the payload's data, without the organisation (it is the caller's)."""
+    data = intake_lead_payload(**overrides)["data"]
+    del data["organisation"]
+    return data
+
+
+async def test_a_rom_creates_reads_lists_and_updates_its_lead(client, app):
+    lead = body(contact={"role": "CFO", "email": "cfo@example.nl"}, life_phase=3)
+    created = await client.post("/leads", json=lead, headers=ROM_A)
+    assert created.status_code == 201, created.text
+    got = created.json()
+    assert got["outcome"] == "registered"
+    assert got["lead"]["status"] == "case-opened" and got["lead"]["code_name"]
+    lead_id = got["lead"]["lead_id"]
+
+    again = await client.post("/leads", json=lead, headers=ROM_A)
+    assert (again.status_code, again.json()["outcome"]) == (200, "unchanged")
+
+    one = (await client.get(f"/leads/{lead_id}", headers=ROM_A)).json()
+    assert one["lead"]["company"] == lead["company"] and one["lead"]["organisation"] == "oost-nl"
+    listed = (await client.get("/leads", headers=ROM_A)).json()
+    assert lead_id in {item["lead_id"] for item in listed}
+
+    changed = await client.patch(f"/leads/{lead_id}", json={"stage": "grown-up", "life_phase": 4}, headers=ROM_A)
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["outcome"] == "updated" and changed.json()["lead"]["version"] == 2
+    assert changed.json()["lead"]["lead"]["stage"] == "grown-up"
+
+    audit = (await client.get(f"/leads/{lead_id}/audit", headers=ROM_A)).json()
+    assert [a["action"] for a in audit] == ["registered", "updated"]
+    assert audit[1]["changes"]["life_phase"] == {"old": 3, "new": 4}
+    assert audit[1]["actor"].startswith("oost-nl") and audit[1]["channel"] == "http"
+
+    settings = app.state.runtime.settings
+    (updated,) = [e for r in await collect(settings.kafka_bootstrap_servers, settings.topic(LeadUpdated.topic),
+                                           until=1, timeout=20)
+                  if str((e := LeadUpdated.from_json(r.value)).data.lead_id) == lead_id]
+    assert set(updated.data.changed) == {"stage", "life_phase"}
+
+
+async def test_422_names_the_field_and_the_reason(client):
+    bad_kvk = body()
+    bad_kvk["company"]["kvk_number"] = "1234"
+    r = await client.post("/leads", json=bad_kvk, headers=ROM_A)
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["field"] == "company.kvk_number" and "pattern" in r.json()["detail"][0]["reason"]
+
+    no_stage = body()
+    del no_stage["stage"]
+    no_stage["leaving_risk"] = {"likelihood": "high", "candidate_countries": ["germany"]}
+    fields = {e["field"] for e in (await client.post("/leads", json=no_stage, headers=ROM_A)).json()["detail"]}
+    assert fields == {"stage", "leaving_risk"}
+
+    someone_else = body() | {"organisation": "bom"}
+    r = await client.post("/leads", json=someone_else, headers=ROM_A)
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "organisation"
+
+    lead_id = (await client.post("/leads", json=body(), headers=ROM_A)).json()["lead"]["lead_id"]
+    r = await client.patch(f"/leads/{lead_id}", json={"life_phase": 9}, headers=ROM_A)
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "life_phase"
+    r = await client.patch(f"/leads/{lead_id}", json={"reference": "another"}, headers=ROM_A)
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "reference"
+    r = await client.patch(f"/leads/{lead_id}", json={"company": {"kvk_number": "87654321"}}, headers=ROM_A)
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "company.kvk_number"
+
+
+async def test_every_request_is_authenticated_and_only_roms_submit(client):
+    assert (await client.get("/leads")).status_code == 401
+    assert (await client.get("/leads", headers={"Authorization": "Bearer nope"})).status_code == 401
+    assert (await client.post("/leads", json=body(), headers={"Authorization": "Bearer min"})).status_code == 403
+    assert (await client.get("/reviews", headers=ROM_A)).status_code == 403
+    assert (await client.get("/reviews", headers={"Authorization": "Bearer coord"})).status_code == 200
+
+
+async def test_rom_b_can_neither_read_nor_change_rom_a_leads_through_any_endpoint(client, app):
+    created = (await client.post("/leads", json=body(), headers=ROM_A)).json()["lead"]
+    lead_id = created["lead_id"]
+    tried = []
+    for route in (r for r in app.routes if isinstance(r, APIRoute) and "{lead_id}" in r.path):
+        for method in route.methods:
+            r = await client.request(method, route.path.replace("{lead_id}", lead_id), headers=ROM_B,
+                                     json={"stage": "startup"} if method in ("PATCH", "PUT", "POST") else None)
+            assert r.status_code == 404, (method, route.path, r.status_code)
+            assert "oost" not in r.text and created["reference"] not in r.text
+            tried.append((method, route.path))
+    assert {("GET", "/leads/{lead_id}"), ("PATCH", "/leads/{lead_id}"), ("GET", "/leads/{lead_id}/audit")} <= set(tried)
+    assert lead_id not in {item["lead_id"] for item in (await client.get("/leads", headers=ROM_B)).json()}
+    # The same reference from ROM B is ROM B's own, separate lead: it cannot overwrite ROM A's.
+    taken = body(reference=created["reference"])
+    theirs = (await client.post("/leads", json=taken, headers=ROM_B)).json()["lead"]
+    assert theirs["lead_id"] != lead_id and theirs["organisation"] == "bom"
+    unchanged = (await client.get(f"/leads/{lead_id}", headers=ROM_A)).json()
+    assert unchanged["version"] == 1 and unchanged["lead"]["stage"] == "scale-up"
+    assert len((await client.get(f"/leads/{lead_id}/audit", headers=ROM_A)).json()) == 1
+
+
+async def test_http_leads_are_published_through_the_outbox(client, app):
+    lead_id = (await client.post("/leads", json=body(), headers=ROM_A)).json()["lead"]["lead_id"]
+    settings = app.state.runtime.settings
+
+    async def registered():
+        records = await collect(settings.kafka_bootstrap_servers, settings.topic(LeadRegistered.topic),
+                                until=10**6, timeout=1)
+        return [e for r in records if str((e := LeadRegistered.from_json(r.value)).data.lead_id) == lead_id]
+
+    (evt,) = await eventually(registered, timeout=20)
+    assert evt.data.organisation == "oost-nl" and "company" not in json.loads(evt.to_json())["data"]
+
+
+async def test_the_openapi_document_is_published(client):
+    doc = (await client.get("/openapi.json")).json()
+    assert {"/leads", "/leads/{lead_id}", "/leads/{lead_id}/audit", "/reviews"} <= set(doc["paths"])
+    schema = doc["components"]["schemas"]["LeadSubmission"]
+    assert {"company", "demand", "consent", "life_phase", "leaving_risk", "contact"} <= set(schema["properties"])
+    assert "404" in doc["paths"]["/leads/{lead_id}"]["get"]["responses"]
