@@ -13,5 +13,5 @@ def bootstrap(settings: ReportingSettings) -> Runtime:
     runtime = Runtime.build("reporting", settings, metadata, topics=list(EVENT_TYPES))
     for topic, model in EVENT_TYPES.items():
         # One group per topic: each projection feed commits its own offsets.
-        runtime.consume(model, group=f"reporting-{topic}", effect=handlers.count_event)
+        runtime.consume(model, group=f"reporting-{topic}", effect=handlers.record_fact)
     return runtime

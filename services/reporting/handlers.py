@@ -5,9 +5,10 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reporting import repository
+from services.reporting.domain.facts import fact_of
 from shared.contracts import Envelope
 
 
-async def count_event(session: AsyncSession, evt: Envelope) -> None:
-    """Count each event (once: the runtime skips redeliveries)."""
-    await repository.increment(session, evt.topic)
+async def record_fact(session: AsyncSession, evt: Envelope) -> None:
+    """Keep the event's facts (once: keyed by the event id, so a replay or redelivery changes nothing)."""
+    await repository.add_facts(session, [fact_of(evt)])

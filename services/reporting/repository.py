@@ -1,21 +1,95 @@
-"""Persistence for the projections."""
+"""Persistence for the projections: the fact table and the reported snapshots."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+import json
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reporting.orm import event_count
+from services.reporting.domain.facts import PROJECTED_TOPICS, Fact
+from services.reporting.orm import fact, reported_snapshot
 
 
-async def increment(session: AsyncSession, event_type: str) -> None:
-    stmt = insert(event_count).values(event_type=event_type, count=1)
-    await session.execute(stmt.on_conflict_do_update(
-        index_elements=[event_count.c.event_type],
-        set_={"count": event_count.c.count + 1, "updated_at": func.now()}))
+def _row(f: Fact) -> dict[str, Any]:
+    return {"event_id": f.event_id, "topic": f.topic, "occurred_at": f.occurred_at, "subject": f.subject,
+            "body": f.body}
+
+
+async def add_facts(session: AsyncSession, facts: Sequence[Fact]) -> None:
+    """Store facts; one already stored (same event id) is left as it is."""
+    if facts:
+        await session.execute(insert(fact).values([_row(f) for f in facts]).on_conflict_do_nothing(
+            index_elements=[fact.c.event_id]))
+
+
+async def forget_facts(session: AsyncSession) -> None:
+    """Empty the projection (a rebuild refills it in the same transaction)."""
+    await session.execute(delete(fact))
 
 
 async def counts(session: AsyncSession) -> dict[str, int]:
-    rows = await session.execute(select(event_count.c.event_type, event_count.c.count))
-    return {r.event_type: r.count for r in rows}
+    rows = await session.execute(select(fact.c.topic, func.count()).group_by(fact.c.topic))
+    return {topic: n for topic, n in rows}
+
+
+async def watermark(session: AsyncSession) -> int:
+    """Changes whenever a fact is added or the projection rebuilt (seq only grows)."""
+    return await session.scalar(select(func.coalesce(func.max(fact.c.seq), 0)))
+
+
+async def facts_until(session: AsyncSession, before: datetime, *, chunk: int = 5000) -> AsyncIterator[Fact]:
+    """Projected facts with event time before `before`, in event-time order, streamed."""
+    stmt = (select(fact.c.event_id, fact.c.topic, fact.c.occurred_at, fact.c.subject, fact.c.body)
+            .where(fact.c.occurred_at < before, fact.c.topic.in_(PROJECTED_TOPICS))
+            .order_by(fact.c.occurred_at, fact.c.seq).execution_options(yield_per=chunk))
+    result = await session.stream(stmt)
+    async for row in result:
+        yield Fact(row.event_id, row.topic, row.occurred_at, row.subject, row.body)
+
+
+async def save_snapshot(session: AsyncSession, *, period: str, as_of: str, figures: dict, reported_by: str) -> bool:
+    """Freeze the figures of a period; False when that period was already reported (it stays as it was)."""
+    stmt = (insert(reported_snapshot).values(period=period, as_of=as_of, figures=figures, reported_by=reported_by)
+            .on_conflict_do_nothing().returning(reported_snapshot.c.period))
+    return (await session.execute(stmt)).first() is not None
+
+
+async def snapshot(session: AsyncSession, period: str) -> dict | None:
+    row = (await session.execute(select(reported_snapshot).where(reported_snapshot.c.period == period))).first()
+    return dict(row._mapping) if row else None
+
+
+async def snapshots(session: AsyncSession) -> list[dict]:
+    rows = await session.execute(select(reported_snapshot.c.period, reported_snapshot.c.as_of,
+                                        reported_snapshot.c.reported_by, reported_snapshot.c.reported_at)
+                                 .order_by(reported_snapshot.c.period))
+    return [dict(r._mapping) for r in rows]
+
+
+FACT_COLUMNS = ("event_id", "topic", "occurred_at", "subject", "body")
+
+
+async def lock_projection(session: AsyncSession) -> None:
+    """One rebuild at a time (transaction-scoped advisory lock)."""
+    await session.execute(text("SELECT pg_advisory_xact_lock(hashtext('reporting.fact rebuild'))"))
+
+
+async def bulk_add_facts(session: AsyncSession, facts: Sequence[Fact]) -> None:
+    """Store many facts fast (COPY into a scratch table, then insert those not stored yet)."""
+    if not facts:
+        return
+    connection = await session.connection()
+    raw = (await connection.get_raw_connection()).driver_connection
+    await raw.execute("CREATE TEMP TABLE IF NOT EXISTS fact_load (event_id uuid, topic text, occurred_at timestamptz,"
+                      " subject text, body jsonb) ON COMMIT DELETE ROWS")
+    await raw.copy_records_to_table("fact_load", columns=FACT_COLUMNS, records=[
+        (f.event_id, f.topic, f.occurred_at, f.subject, json.dumps(f.body)) for f in facts])
+    await raw.execute("INSERT INTO reporting.fact (event_id, topic, occurred_at, subject, body) "
+                      "SELECT event_id, topic, occurred_at, subject, body FROM fact_load "
+                      "ON CONFLICT (event_id) DO NOTHING")
+    await raw.execute("TRUNCATE fact_load")

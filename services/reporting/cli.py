@@ -1,0 +1,65 @@
+"""`python -m services.reporting rebuild | report --period 2026-H2 --out DIR` (serve and migrate as every service)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from services.reporting.config import ReportingSettings
+
+console = Console(stderr=True)
+
+
+def _rebuild(settings: ReportingSettings) -> int:
+    from services.reporting.rebuild import rebuild
+
+    columns = (TextColumn("replaying topics"), BarColumn(), MofNCompleteColumn(), TextColumn("events"),
+               TimeRemainingColumn())
+    with Progress(*columns, console=console) as bar:
+        task = bar.add_task("replay", total=None)
+        result = asyncio.run(rebuild(settings, progress=lambda done, total: bar.update(task, completed=done,
+                                                                                         total=total)))
+    console.print(f"[green]rebuilt[/green]: {result.records} events read, {result.facts} facts stored, "
+                  f"{result.skipped_invalid} invalid skipped")
+    return 0
+
+
+def _report(settings: ReportingSettings, period: str, out: Path, pdf: bool) -> int:
+    from services.reporting.reports import write_report
+
+    with console.status(f"building the report for {period}"):
+        written = asyncio.run(write_report(settings, period, out, pdf=pdf))
+    for path in written:
+        console.print(f"[green]wrote[/green] {path}")
+    return 0
+
+
+def run(argv: list[str]) -> int | None:
+    """Handle reporting's own commands; None means 'not ours' (serve/migrate go to the shared main)."""
+    if not argv or argv[0] not in ("rebuild", "report"):
+        return None
+    parser = argparse.ArgumentParser(prog="python -m services.reporting")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("rebuild", help="replay every topic from the beginning into fresh projections")
+    report = sub.add_parser("report", help="the June/December progress report (and the annual report in December)")
+    report.add_argument("--period", required=True, help="half-year, e.g. 2026-H2")
+    report.add_argument("--out", type=Path, default=Path("reports"), help="folder to write HTML and PDF into")
+    report.add_argument("--no-pdf", action="store_true", help="HTML only (no headless Chromium needed)")
+    args = parser.parse_args(argv)
+    settings = ReportingSettings()
+    try:
+        if args.command == "rebuild":
+            return _rebuild(settings)
+        return _report(settings, args.period, args.out, pdf=not args.no_pdf)
+    except ValueError as err:
+        console.print(f"[red]error[/red]: {err}")
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(run(sys.argv[1:]) or 0)

@@ -1,0 +1,285 @@
+"""Reporting against a scripted history: real Kafka in, real PostgreSQL projections, figures = hand counts.
+
+The history is published to this test's own topics, consumed by reporting's runtime in-process, and every
+figure is checked against a count made by hand from the script below — as of three reporting moments, after
+a late correction arrives, and again after a full rebuild from the topics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import date, datetime
+
+import asyncpg
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from deploy.processes import ROOT
+from services.reporting.app import create_app
+from services.reporting.config import ReportingSettings
+from services.reporting.rebuild import rebuild
+from services.reporting.synthetic import case_closed, case_opened, lead_registered, lead_updated, match_proposed
+from services.reporting.synthetic import relocation_realised as realised
+from shared.migrations import upgrade
+from tests.factories import lead_event
+from tests.kafka import eventually, produce
+
+pytestmark = pytest.mark.integration
+
+H1_2025, H2_2025, H1_2026 = date(2025, 6, 30), date(2025, 12, 31), date(2026, 6, 30)
+MINISTRY = {"Authorization": "Bearer dev-ministry"}
+COORDINATOR = {"Authorization": "Bearer dev-coordinator"}
+SEMI, PHOTONICS, AI, QUANTUM, MATERIALS = ("semiconductor-technologies", "optical-systems-integrated-photonics",
+                                           "artificial-intelligence-data-science", "quantum-technologies",
+                                           "energy-materials")
+
+
+def at(day: str, hour: int = 12) -> datetime:
+    return datetime.fromisoformat(f"{day}T{hour:02d}:00:00+00:00")
+
+
+def ids(n: int) -> list[uuid.UUID]:
+    return [uuid.uuid4() for _ in range(n)]
+
+
+C = [f"ref-{i:02d}-{uuid.uuid4().hex[:8]}" for i in range(11)]  # C[1]..C[10]: ten companies
+L, K = ids(11), ids(7)  # leads L[1]..L[10], cases K[1]..K[6]
+SECRET = lead_event()  # a raw lead-signalled: carries a company name and KvK number reporting must never keep
+
+
+def script() -> list:
+    """The history (see the module docstring); the counts below are made by hand from it."""
+    return [
+        SECRET,
+        lead_registered(at("2025-02-10"), company=C[1], lead_id=L[1], region="oost", domains=(SEMI,),
+                        demand_types=("floor_space", "energy"), case_id=K[1]),
+        case_opened(at("2025-02-20"), case_id=K[1], lead_id=L[1], company=C[1], signalled_at=at("2025-02-10"),
+                    region="oost"),
+        match_proposed(at("2025-03-01"), case_id=K[1], origin="oost", regions=("zuid", "oost"),
+                       blocking={"west": ["grid_capacity"]}),
+        lead_registered(at("2025-03-05"), company=C[2], lead_id=L[2], region="zuid", stage="startup",
+                        domains=(PHOTONICS,), demand_types=("energy",), case_id=K[2]),
+        case_opened(at("2025-03-15"), case_id=K[2], lead_id=L[2], company=C[2], signalled_at=at("2025-03-05"),
+                    region="zuid", stage="startup"),
+        match_proposed(at("2025-03-20"), case_id=K[2], origin="zuid", regions=(), blocking={
+            "zuid": ["grid_capacity"], "oost": ["grid_capacity", "cleanroom"], "west": ["grid_capacity"],
+            "noord": ["talent"], "midden": ["grid_capacity"]}),
+        lead_registered(at("2025-04-01"), company=C[3], lead_id=L[3], region="west", domains=(SEMI, AI),
+                        demand_types=("talent",), case_id=K[3]),
+        case_opened(at("2025-04-11"), case_id=K[3], lead_id=L[3], company=C[3], signalled_at=at("2025-04-01"),
+                    region="west"),
+        match_proposed(at("2025-04-20"), case_id=K[3], origin="west", regions=("west",),
+                       blocking={"zuid": ["grid_capacity"]}),
+        lead_registered(at("2025-05-20"), company=C[4], lead_id=L[4], region="noord", stage="grown-up",
+                        domains=(QUANTUM,), demand_types=("floor_space",), case_id=K[4]),
+        case_opened(at("2025-06-09"), case_id=K[4], lead_id=L[4], company=C[4], signalled_at=at("2025-05-20"),
+                    region="noord", stage="grown-up"),
+        lead_registered(at("2025-06-10"), company=C[5], lead_id=L[5], region="oost", stage="startup",
+                        domains=(SEMI,), demand_types=("capital",), eligible=False),
+        lead_registered(at("2025-06-15"), company=C[1], lead_id=L[6], region="zuid", domains=(SEMI,),
+                        demand_types=("floor_space", "energy"), case_id=K[1], organisation="bom", joined=True),
+        match_proposed(at("2025-06-20"), case_id=K[4], origin="noord", regions=(),
+                       blocking={"noord": ["talent"], "west": ["grid_capacity"]}),
+        # 00:30 on 1 July in the Netherlands: after the June reporting moment although still 30 June in UTC.
+        lead_registered(at("2025-06-30", 22) .replace(minute=30), company=C[9], lead_id=L[10], region="west",
+                        stage="grown-up", domains=(QUANTUM,), demand_types=("talent",)),
+        lead_registered(at("2025-09-01"), company=C[6], lead_id=L[7], region="midden", domains=(MATERIALS,),
+                        demand_types=("energy",), case_id=K[5]),
+        case_opened(at("2025-09-11"), case_id=K[5], lead_id=L[7], company=C[6], signalled_at=at("2025-09-01"),
+                    region="midden"),
+        match_proposed(at("2025-09-20"), case_id=K[5], origin="midden", regions=("oost",),
+                       blocking={"midden": ["grid_capacity"]}),
+        match_proposed(at("2025-10-01"), case_id=K[2], origin="zuid", regions=("noord",),
+                       blocking={"zuid": ["grid_capacity"]}),
+        realised(at("2025-11-01"), case_id=K[1], origin="oost", destination="zuid", investment=100e6,
+                 new_scale_up=True),
+        case_closed(at("2025-11-01"), case_id=K[1], outcome="relocated", origin="oost"),
+        realised(at("2025-12-01"), case_id=K[3], origin="west", destination="west", investment=50e6),
+        case_closed(at("2025-12-01"), case_id=K[3], outcome="relocated", origin="west"),
+        realised(at("2026-01-15"), case_id=K[5], origin="midden", destination="oost", investment=300e6,
+                 status="verified", new_scale_up=True),
+        case_closed(at("2026-01-15"), case_id=K[5], outcome="relocated", origin="midden"),
+        lead_registered(at("2026-02-01"), company=C[7], lead_id=L[8], region="oost", domains=(SEMI,),
+                        demand_types=("floor_space",), case_id=K[6]),
+        case_opened(at("2026-02-21"), case_id=K[6], lead_id=L[8], company=C[7], signalled_at=at("2026-02-01"),
+                    region="oost"),
+        lead_registered(at("2026-03-01"), company=C[8], lead_id=L[9], region="zuid", domains=(PHOTONICS,),
+                        demand_types=("energy", "housing")),
+        match_proposed(at("2026-03-01"), case_id=K[6], origin="oost", regions=(),
+                       blocking={"oost": ["cleanroom"], "zuid": ["grid_capacity"]}),
+        lead_updated(at("2026-04-01"), lead_id=L[5], stage="scale-up", domains=(SEMI,), demand_types=("capital",),
+                     eligible=True),
+        # A correction: K1's investment verified at a higher amount.
+        realised(at("2026-05-01"), case_id=K[1], origin="oost", destination="zuid", investment=120e6,
+                 status="verified", new_scale_up=True),
+        realised(at("2026-05-15"), case_id=K[2], origin="zuid", destination="noord", investment=80e6),
+        case_closed(at("2026-05-15"), case_id=K[2], outcome="relocated", origin="zuid"),
+        case_closed(at("2026-06-01"), case_id=K[4], outcome="left-country", origin="noord"),
+    ]
+
+
+# Late-arriving: a lead of a tenth company, signalled in November 2025, published after 2025-H2 was reported.
+LATE = lead_registered(at("2025-11-15"), company=C[10], lead_id=ids(1)[0], region="noord", stage="startup",
+                       domains=(PHOTONICS,), demand_types=("energy",))
+
+
+def impact_by_hand(late: bool) -> dict[date, dict[str, float]]:
+    """The impact table counted by hand from script() (and LATE when it has arrived)."""
+    extra = 1 if late else 0
+    return {
+        H1_2025: {"leads_in_portfolio": 4, "cases_in_execution": 4, "realised_other_region": 0, "new_scale_ups": 0,
+                  "investment_retained_eur": 0, "investment_retained_estimated_eur": 0,
+                  "investment_retained_verified_eur": 0, "realised_own_region": 0, "cases_open": 4},
+        # C1..C4, C6, C9 (+C10 late); K1 oost->zuid 100M est (scale-up); K3 west->west 50M est.
+        H2_2025: {"leads_in_portfolio": 6 + extra, "cases_in_execution": 5, "realised_other_region": 1,
+                  "new_scale_ups": 1, "investment_retained_eur": 150e6, "investment_retained_estimated_eur": 150e6,
+                  "investment_retained_verified_eur": 0, "realised_own_region": 1, "cases_open": 3},
+        # + C5 (now eligible), C7, C8; K1 corrected to 120M verified; K5 midden->oost 300M verified (scale-up);
+        # K2 zuid->noord 80M est; K4 left the country; only K6 open.
+        H1_2026: {"leads_in_portfolio": 9 + extra, "cases_in_execution": 6, "realised_other_region": 3,
+                  "new_scale_ups": 2, "investment_retained_eur": 550e6, "investment_retained_estimated_eur": 130e6,
+                  "investment_retained_verified_eur": 420e6, "realised_own_region": 1, "cases_open": 1},
+    }
+
+
+BREAKDOWNS_H1_2026 = {
+    "leads_by_origin_region": {"oost": 3, "zuid": 3, "west": 2, "noord": 1, "midden": 1},
+    "leads_by_stage": {"scale-up": 6, "startup": 1, "grown-up": 2},
+    "leads_by_technology_domain": {SEMI: 4, PHOTONICS: 2, AI: 1, QUANTUM: 2, MATERIALS: 1},
+    "leads_by_demand_type": {"floor_space": 3, "energy": 4, "talent": 2, "capital": 1, "housing": 1},
+    "cases_by_origin_region": {"oost": 2, "zuid": 1, "west": 1, "noord": 1, "midden": 1},
+    "realised_by_destination_region": {"zuid": 1, "west": 1, "oost": 1, "noord": 1},
+    "realised_flows": {"oost -> zuid": 1, "west -> west": 1, "midden -> oost": 1, "zuid -> noord": 1},
+}
+BOTTLENECKS = {
+    H1_2025: {"west": {"grid_capacity": 3}, "zuid": {"grid_capacity": 2},
+              "oost": {"grid_capacity": 1, "cleanroom": 1}, "noord": {"talent": 2}, "midden": {"grid_capacity": 1}},
+    H1_2026: {"west": {"grid_capacity": 2}, "zuid": {"grid_capacity": 3}, "noord": {"talent": 1},
+              "midden": {"grid_capacity": 1}, "oost": {"cleanroom": 1}},
+}
+NO_PROPOSITION = {H1_2025: (2, 2), H2_2025: (1, 2), H1_2026: (2, 3)}  # (cases now, cases ever)
+DAYS = {  # by hand, in days, per case, as of 2026-06-30
+    "signal_to_case": [10, 10, 10, 20, 10, 20],
+    "case_to_proposal": [9, 200, 9, 9],  # K1, K2 (re-matched 1 Oct), K3, K5
+    "proposal_to_realisation": [245, 226, 225, 117],  # K1 1 Mar->1 Nov, K2 1 Oct->15 May, K3 20 Apr->1 Dec, K5
+}
+
+
+async def _admin(url: str, sql: str) -> None:
+    conn = await asyncpg.connect(make_url(url).set(drivername="postgresql").render_as_string(hide_password=False))
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="module")
+def settings(infra, run_id):
+    """Reporting's own database and topics: other tests' events must not enter these hand counts."""
+    name = f"groeiruimte_test_{run_id}_reporting"
+    asyncio.run(_admin(infra.database_url, f'CREATE DATABASE "{name}"'))
+    url = make_url(infra.database_url).set(database=name).render_as_string(hide_password=False)
+    upgrade(ROOT / "services" / "reporting" / "migrations", url)
+    yield ReportingSettings(database_url=url, kafka_bootstrap_servers=infra.kafka,
+                            topic_prefix=f"test-{run_id}-reporting-{uuid.uuid4().hex[:6]}.",
+                            kafka_session_timeout_ms=6000, consumer_batch_size=500)
+    asyncio.run(_admin(infra.database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def publish(settings: ReportingSettings, events: list) -> None:
+    for topic in {e.topic for e in events}:
+        mine = [e for e in events if e.topic == topic]
+        await produce(settings.kafka_bootstrap_servers, settings.topic(topic), [e.to_json() for e in mine],
+                      keys=[e.key for e in mine])
+
+
+async def figures_at(app, dates):
+    app.state.projections._cache.clear()
+    return await app.state.projections.figures(dates)
+
+
+def assert_hand_counts(computed, *, late: bool) -> None:
+    for moment, expected in impact_by_hand(late).items():
+        got = {name: cell.value for name, cell in computed[moment].impact.items()}
+        assert got == pytest.approx(expected), moment
+        now, ever = NO_PROPOSITION[moment]
+        assert computed[moment].no_proposition["cases_now"].value == now
+        assert computed[moment].no_proposition["cases_ever"].value == ever
+    for moment, expected in BOTTLENECKS.items():
+        got = {r: {k: c.value for k, c in cells.items()} for r, cells in computed[moment].bottlenecks.items()}
+        assert got == expected, moment
+    mid2026 = computed[H1_2026]
+    for name, expected in BREAKDOWNS_H1_2026.items():
+        shifted = dict(expected)
+        if late and name.startswith("leads_"):
+            key = {"leads_by_origin_region": "noord", "leads_by_stage": "startup",
+                   "leads_by_technology_domain": PHOTONICS, "leads_by_demand_type": "energy"}[name]
+            shifted[key] += 1
+        assert {k: c.value for k, c in mid2026.breakdowns[name].items()} == shifted, name
+    for name, days in DAYS.items():
+        assert sorted(mid2026.lead_times[name].days) == pytest.approx(sorted(days)), name
+    assert {k: c.value for k, c in mid2026.outcomes.items()} == {"relocated": 4, "left-country": 1}
+
+
+async def test_figures_equal_hand_counts_as_of_each_moment_and_after_rebuild(settings):
+    app = create_app(settings)
+    runtime = app.state.runtime
+    history = script()
+    async with runtime.running():
+        await publish(settings, history)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://reporting") as http:
+            async def all_counted():
+                counts = (await http.get("/metrics/event-counts", headers=MINISTRY)).json()
+                return sum(counts.values()) >= len(history) and counts
+            counts = await eventually(all_counted, timeout=60)
+            assert counts["lead-signalled"] == 1 and counts["lead-registered"] == 10 and counts["case-opened"] == 6
+            assert sum(counts.values()) == len(history)
+            assert_hand_counts(await figures_at(app, [H1_2025, H2_2025, H1_2026]), late=False)
+
+            # The ministry's view: the same figures, small cells suppressed, targets pro rata.
+            published = (await http.get("/metrics/figures", params={"period": "2026-H1"}, headers=MINISTRY)).json()
+            rows = {r["indicator"]: r for r in published["impact"]}
+            assert rows["leads_in_portfolio"]["value"] == 9
+            assert rows["leads_in_portfolio"]["target_pro_rata"] == pytest.approx(40 * 546 / 1461, abs=0.01)
+            assert rows["realised_other_region"]["value"] == 3
+            assert rows["investment_retained_eur"]["value"] == 550e6
+            for small in ("new_scale_ups", "investment_retained_estimated_eur", "investment_retained_verified_eur"):
+                assert rows[small]["suppressed"] and rows[small]["value"] is None
+
+            # Reported as of 2025-H2, then a late lead from November 2025 arrives: the report stays frozen.
+            frozen = await http.post("/reports/snapshots", json={"period": "2025-H2"}, headers=COORDINATOR)
+            assert frozen.status_code == 201, frozen.text
+            await publish(settings, [LATE])
+
+            async def late_counted():
+                counts = (await http.get("/metrics/event-counts", headers=MINISTRY)).json()
+                return counts["lead-registered"] == 11
+            assert await eventually(late_counted, timeout=30)
+            again = await http.post("/reports/snapshots", json={"period": "2025-H2"}, headers=COORDINATOR)
+            assert again.status_code == 409
+            report = (await http.get("/reports/snapshots/2025-H2", headers=MINISTRY)).json()
+            reported = {r["indicator"]: r["value"] for r in report["as_reported"]["impact"]}
+            assert reported["leads_in_portfolio"] == 6
+            assert {r["indicator"]: r["value"] for r in report["current"]["impact"]}["leads_in_portfolio"] == 7
+            assert report["corrections"] == [{"indicator": "leads_in_portfolio", "reported": 6, "now": 7}]
+            assert_hand_counts(await figures_at(app, [H1_2025, H2_2025, H1_2026]), late=True)
+
+    # Nothing of a company's identity was kept, though a lead-signalled with name and KvK number was counted.
+    async with runtime.sessions() as session:
+        dump = (await session.execute(text("SELECT string_agg(body::text, ' ') FROM reporting.fact"))).scalar()
+    assert SECRET.data.company.name not in dump and SECRET.data.company.kvk_number not in dump
+
+    # A full rebuild from the topics gives the same figures; the reported snapshot is not a projection.
+    progress = []
+    result = await rebuild(settings, progress=lambda done, total: progress.append((done, total)))
+    assert result.records == len(history) + 1 and result.skipped_invalid == 0
+    assert progress[-1] == (len(history) + 1, len(history) + 1)
+    app2 = create_app(settings)
+    assert_hand_counts(await figures_at(app2, [H1_2025, H2_2025, H1_2026]), late=True)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app2), base_url="http://reporting") as http:
+        report = (await http.get("/reports/snapshots/2025-H2", headers=MINISTRY)).json()
+    assert {r["indicator"]: r["value"] for r in report["as_reported"]["impact"]}["leads_in_portfolio"] == 6
+    await app2.state.runtime.engine.dispose()

@@ -1,0 +1,81 @@
+"""Reporting's pure logic: periods and pro-rata targets, the "as of" fold, disclosure control."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+import pytest
+
+from services.reporting.domain.disclosure import csv_rows, publish, publish_group
+from services.reporting.domain.facts import fact_of
+from services.reporting.domain.figures import Cell, figures_of
+from services.reporting.domain.periods import cutoff, parse_period, pro_rata_target, programme_periods
+from services.reporting.domain.projection import Timeline
+from services.reporting.synthetic import case_opened, lead_registered, match_proposed
+from tests.factories import lead_event
+
+
+def cell(n: int) -> Cell:
+    return Cell(n, {f"company-{i}" for i in range(n)})
+
+
+def test_half_years_and_their_reporting_moments():
+    periods = programme_periods()
+    assert [p.name for p in periods][:3] == ["2025-H1", "2025-H2", "2026-H1"] and len(periods) == 8
+    assert parse_period("2026-H1").end == date(2026, 6, 30) and parse_period("2026-H2").moment == "December"
+    with pytest.raises(ValueError, match="YYYY-H1"):
+        parse_period("2026-07")
+
+
+def test_targets_are_pro_rata_by_day_from_2025_and_complete_at_the_end_of_2028():
+    assert pro_rata_target("leads_in_portfolio", date(2028, 12, 31)) == 40
+    assert pro_rata_target("cases_in_execution", date(2024, 12, 31)) == 0
+    assert pro_rata_target("investment_retained_eur", date(2026, 12, 31)) == pytest.approx(1.5e9 * 730 / 1461)
+
+
+def test_as_of_a_date_ends_at_midnight_in_the_netherlands():
+    assert cutoff(date(2025, 6, 30)).isoformat() == "2025-07-01T00:00:00+02:00"
+
+
+def test_the_fold_counts_only_what_happened_by_each_date():
+    company, lead, case = "ref-a", uuid.uuid4(), uuid.uuid4()
+    t = [datetime.fromisoformat(f"2025-{m:02d}-01T12:00:00+00:00") for m in (2, 5, 9)]
+    facts = [fact_of(e) for e in (
+        lead_registered(t[0], company=company, lead_id=lead, case_id=case),
+        case_opened(t[1], case_id=case, lead_id=lead, company=company, signalled_at=t[0]),
+        match_proposed(t[2], case_id=case, regions=(), blocking={"zuid": ["grid_capacity"]}))]
+    timeline = Timeline([date(2025, 3, 1), date(2025, 6, 30), date(2025, 12, 31)], figures_of)
+    for f in facts:
+        timeline.feed(f)
+    got = timeline.finish()
+    assert [got[d].impact["cases_in_execution"].value for d in sorted(got)] == [0, 1, 1]
+    assert [got[d].no_proposition["cases_now"].value for d in sorted(got)] == [0, 0, 1]
+    assert got[date(2025, 6, 30)].lead_times["signal_to_case"].days == [89.0]
+
+
+def test_reporting_never_keeps_a_company_identity():
+    evt = lead_event()
+    assert fact_of(evt).body == {}
+
+
+def test_small_cells_are_suppressed_and_one_more_so_the_total_cannot_reveal_them():
+    shown = publish_group({"a": cell(5), "b": cell(2), "c": cell(4), "d": cell(0)})
+    assert shown["b"] == {"value": None, "suppressed": True}
+    assert shown["c"]["suppressed"] and not shown["a"]["suppressed"]
+    assert shown["d"] == {"value": 0, "suppressed": False}  # a zero identifies nobody
+
+
+def test_published_figures_hold_no_company_reference_and_csv_says_suppressed():
+    company, lead, case = "ref-secret", uuid.uuid4(), uuid.uuid4()
+    at = datetime.fromisoformat("2025-02-01T12:00:00+00:00")
+    timeline = Timeline([date(2025, 12, 31)], figures_of)
+    for e in (lead_registered(at, company=company, lead_id=lead, case_id=case),
+              case_opened(at, case_id=case, lead_id=lead, company=company, signalled_at=at)):
+        timeline.feed(fact_of(e))
+    published = publish(timeline.finish()[date(2025, 12, 31)])
+    text = str(published)
+    assert company not in text and str(case) not in text and str(lead) not in text
+    impact = {r["indicator"]: r for r in published["impact"]}
+    assert impact["leads_in_portfolio"]["suppressed"] and impact["leads_in_portfolio"]["value"] is None
+    assert ("impact", "leads_in_portfolio", "value", "suppressed") in csv_rows(published)
