@@ -224,62 +224,99 @@ def assert_hand_counts(computed, *, late: bool) -> None:
     assert {k: c.value for k, c in mid2026.outcomes.items()} == {"relocated": 4, "left-country": 1}
 
 
-async def test_figures_equal_hand_counts_as_of_each_moment_and_after_rebuild(settings):
+@pytest.fixture(scope="module")
+async def loaded(settings):
+    """Reporting running in-process with the scripted history consumed from Kafka."""
     app = create_app(settings)
-    runtime = app.state.runtime
-    history = script()
-    async with runtime.running():
-        await publish(settings, history)
+    async with app.state.runtime.running():
+        await publish(settings, script())
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://reporting") as http:
             async def all_counted():
                 counts = (await http.get("/metrics/event-counts", headers=MINISTRY)).json()
-                return sum(counts.values()) >= len(history) and counts
-            counts = await eventually(all_counted, timeout=60)
-            assert counts["lead-signalled"] == 1 and counts["lead-registered"] == 10 and counts["case-opened"] == 6
-            assert sum(counts.values()) == len(history)
-            assert_hand_counts(await figures_at(app, [H1_2025, H2_2025, H1_2026]), late=False)
+                return sum(counts.values()) >= len(script()) and counts
+            app.state.first_counts = await eventually(all_counted, timeout=60)
+            app.state.http = http
+            yield app
 
-            # The ministry's view: the same figures, small cells suppressed, targets pro rata.
-            published = (await http.get("/metrics/figures", params={"period": "2026-H1"}, headers=MINISTRY)).json()
-            rows = {r["indicator"]: r for r in published["impact"]}
-            assert rows["leads_in_portfolio"]["value"] == 9
-            assert rows["leads_in_portfolio"]["target_pro_rata"] == pytest.approx(40 * 546 / 1461, abs=0.01)
-            assert rows["realised_other_region"]["value"] == 3
-            assert rows["investment_retained_eur"]["value"] == 550e6
-            for small in ("new_scale_ups", "investment_retained_estimated_eur", "investment_retained_verified_eur"):
-                assert rows[small]["suppressed"] and rows[small]["value"] is None
 
-            # Reported as of 2025-H2, then a late lead from November 2025 arrives: the report stays frozen.
-            frozen = await http.post("/reports/snapshots", json={"period": "2025-H2"}, headers=COORDINATOR)
-            assert frozen.status_code == 201, frozen.text
-            await publish(settings, [LATE])
+async def test_figures_equal_hand_counts_as_of_each_moment_and_after_rebuild(settings, loaded):
+    app, http, history = loaded, loaded.state.http, script()
+    counts = app.state.first_counts
+    assert counts["lead-signalled"] == 1 and counts["lead-registered"] == 10 and counts["case-opened"] == 6
+    assert sum(counts.values()) == len(history)
+    assert_hand_counts(await figures_at(app, [H1_2025, H2_2025, H1_2026]), late=False)
 
-            async def late_counted():
-                counts = (await http.get("/metrics/event-counts", headers=MINISTRY)).json()
-                return counts["lead-registered"] == 11
-            assert await eventually(late_counted, timeout=30)
-            again = await http.post("/reports/snapshots", json={"period": "2025-H2"}, headers=COORDINATOR)
-            assert again.status_code == 409
-            report = (await http.get("/reports/snapshots/2025-H2", headers=MINISTRY)).json()
-            reported = {r["indicator"]: r["value"] for r in report["as_reported"]["impact"]}
-            assert reported["leads_in_portfolio"] == 6
-            assert {r["indicator"]: r["value"] for r in report["current"]["impact"]}["leads_in_portfolio"] == 7
-            assert report["corrections"] == [{"indicator": "leads_in_portfolio", "reported": 6, "now": 7}]
-            assert_hand_counts(await figures_at(app, [H1_2025, H2_2025, H1_2026]), late=True)
+    # The ministry's view: the same figures, small cells suppressed, targets pro rata.
+    published = (await http.get("/metrics/figures", params={"period": "2026-H1"}, headers=MINISTRY)).json()
+    rows = {r["indicator"]: r for r in published["impact"]}
+    assert rows["leads_in_portfolio"]["value"] == 9
+    assert rows["leads_in_portfolio"]["target_pro_rata"] == pytest.approx(40 * 546 / 1461, abs=0.01)
+    assert rows["realised_other_region"]["value"] == 3
+    assert rows["investment_retained_eur"]["value"] == 550e6
+    for small in ("new_scale_ups", "investment_retained_estimated_eur", "investment_retained_verified_eur"):
+        assert rows[small]["suppressed"] and rows[small]["value"] is None
+
+    # Reported as of 2025-H2, then a late lead from November 2025 arrives: the report stays frozen.
+    frozen = await http.post("/reports/snapshots", json={"period": "2025-H2"}, headers=COORDINATOR)
+    assert frozen.status_code == 201, frozen.text
+    await publish(settings, [LATE])
+
+    async def late_counted():
+        counts = (await http.get("/metrics/event-counts", headers=MINISTRY)).json()
+        return counts["lead-registered"] == 11
+    assert await eventually(late_counted, timeout=30)
+    again = await http.post("/reports/snapshots", json={"period": "2025-H2"}, headers=COORDINATOR)
+    assert again.status_code == 409
+    report = (await http.get("/reports/snapshots/2025-H2", headers=MINISTRY)).json()
+    assert {r["indicator"]: r["value"] for r in report["as_reported"]["impact"]}["leads_in_portfolio"] == 6
+    assert {r["indicator"]: r["value"] for r in report["current"]["impact"]}["leads_in_portfolio"] == 7
+    assert report["corrections"] == [{"indicator": "leads_in_portfolio", "reported": 6, "now": 7}]
+    assert_hand_counts(await figures_at(app, [H1_2025, H2_2025, H1_2026]), late=True)
 
     # Nothing of a company's identity was kept, though a lead-signalled with name and KvK number was counted.
-    async with runtime.sessions() as session:
+    async with app.state.runtime.sessions() as session:
         dump = (await session.execute(text("SELECT string_agg(body::text, ' ') FROM reporting.fact"))).scalar()
     assert SECRET.data.company.name not in dump and SECRET.data.company.kvk_number not in dump
 
-    # A full rebuild from the topics gives the same figures; the reported snapshot is not a projection.
+    # A full rebuild from the topics (while the service runs) gives the same figures; the reported snapshot
+    # is not a projection and stays.
     progress = []
     result = await rebuild(settings, progress=lambda done, total: progress.append((done, total)))
     assert result.records == len(history) + 1 and result.skipped_invalid == 0
     assert progress[-1] == (len(history) + 1, len(history) + 1)
-    app2 = create_app(settings)
-    assert_hand_counts(await figures_at(app2, [H1_2025, H2_2025, H1_2026]), late=True)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app2), base_url="http://reporting") as http:
-        report = (await http.get("/reports/snapshots/2025-H2", headers=MINISTRY)).json()
+    assert_hand_counts(await figures_at(app, [H1_2025, H2_2025, H1_2026]), late=True)
+    report = (await http.get("/reports/snapshots/2025-H2", headers=MINISTRY)).json()
     assert {r["indicator"]: r["value"] for r in report["as_reported"]["impact"]}["leads_in_portfolio"] == 6
-    await app2.state.runtime.engine.dispose()
+
+
+async def test_the_ministry_reaches_aggregates_only_and_small_cells_are_suppressed(loaded):
+    http = loaded.state.http
+    spec = (await http.get("/openapi.json")).json()
+    identifiers = [*(c for c in C if c), *map(str, L), *map(str, K), SECRET.data.company.name,
+                   SECRET.data.company.kvk_number]
+    reached = 0
+    for path, operations in spec["paths"].items():
+        if "get" not in operations or "{" in path or not path.startswith(("/metrics", "/reports", "/dashboard")):
+            continue
+        assert (await http.get(path)).status_code == 401, path
+        response = await http.get(path, headers=MINISTRY, params={"as_of": "2026-06-30"} if "metrics" in path
+                                  and "event-counts" not in path else None)
+        assert response.status_code == 200, (path, response.text)
+        assert not [i for i in identifiers if i in response.text], path
+        reached += 1
+    assert reached >= 5
+    assert (await http.post("/reports/snapshots", json={"period": "2026-H1"}, headers=MINISTRY)).status_code == 403
+
+    published = (await http.get("/metrics/figures", params={"as_of": "2025-06-30"}, headers=MINISTRY)).json()
+    # 2 cases without a proposition, bottleneck "zuid: grid capacity" in 2 cases: suppressed, not shown.
+    assert published["no_proposition"]["cases_now"] == {"value": None, "suppressed": True}
+    assert published["bottlenecks"]["zuid"]["grid_capacity"] == {"value": None, "suppressed": True}
+    assert published["bottlenecks"]["west"]["grid_capacity"] == {"value": 3, "suppressed": False}
+    for group in published["breakdowns"].values():
+        for cell in group.values():
+            assert cell["suppressed"] or cell["value"] == 0 or cell["value"] >= 3
+    csv = (await http.get("/metrics/figures.csv", params={"as_of": "2025-06-30"}, headers=MINISTRY)).text
+    assert "no_proposition,cases_now,cases,suppressed" in csv
+    assert "bottleneck,west,grid_capacity,3" in csv
+    bad = await http.get("/metrics/figures", params={"period": "2026-07"}, headers=MINISTRY)
+    assert bad.status_code == 422 and "YYYY-H1" in bad.text
