@@ -7,12 +7,30 @@ from functools import partial
 from services.matching import handlers
 from services.matching.config import MatchingSettings
 from services.matching.orm import metadata
-from shared.contracts import CaseOpened, MatchProposed
+from services.matching.supply import Supply
+from shared.contracts import (
+    CaseClosed,
+    CaseOpened,
+    LeadUpdated,
+    MatchProposed,
+    ProposalDecided,
+    RelocationRealised,
+    SiteChanged,
+)
 from shared.runtime import Runtime
 
+TOPICS = [CaseOpened.topic, LeadUpdated.topic, SiteChanged.topic, CaseClosed.topic, MatchProposed.topic,
+          ProposalDecided.topic, RelocationRealised.topic]
 
-def bootstrap(settings: MatchingSettings) -> Runtime:
-    runtime = Runtime.build("matching", settings, metadata, topics=[CaseOpened.topic, MatchProposed.topic])
-    runtime.consume(CaseOpened, group="matching",
-                    effect=partial(handlers.propose_sites_for_case, runtime=runtime, settings=settings))
-    return runtime
+
+def bootstrap(settings: MatchingSettings) -> tuple[Runtime, handlers.Deps]:
+    runtime = Runtime.build("matching", settings, metadata, topics=TOPICS)
+    deps = handlers.Deps(runtime=runtime, settings=settings, supply=Supply())
+    runtime.startup_hooks.append(partial(handlers.load_catalogue, deps=deps))
+    runtime.consume(CaseOpened, group="matching", effect=partial(handlers.propose_sites_for_case, deps=deps))
+    runtime.consume(LeadUpdated, group="matching-lead-updated",
+                    effect=partial(handlers.rematch_for_changed_demand, deps=deps))
+    runtime.consume(SiteChanged, group="matching-site-changed",
+                    effect=partial(handlers.apply_site_changed_event, deps=deps))
+    runtime.consume(CaseClosed, group="matching-case-closed", effect=partial(handlers.follow_case_closed, deps=deps))
+    return runtime, deps

@@ -1,44 +1,165 @@
-"""What matching does on each event."""
+"""What matching does on each event: match new cases, re-match on demand or supply changes, follow closures."""
 
 from __future__ import annotations
 
-import json
+from dataclasses import dataclass
 
 import structlog
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.matching import domain, repository
 from services.matching.config import MatchingSettings
-from shared.contracts import CaseOpened, MatchProposed, MatchProposedData
+from services.matching.supply import Supply, seed_reference
+from shared.contracts import (
+    CaseClosed,
+    CaseOpened,
+    CaseOpenedData,
+    LeadUpdated,
+    MatchProposed,
+    MatchProposedData,
+    SiteChanged,
+)
+from shared.messaging import Rejected
 from shared.runtime import Runtime
 
 log = structlog.get_logger()
 SOURCE = "/groeiruimte/matching"
 
 
-def weights(settings: MatchingSettings) -> domain.Weights:
-    return domain.Weights(space=settings.weight_space, energy=settings.weight_energy,
-                          cluster=settings.weight_cluster, own_region=settings.weight_own_region)
+@dataclass
+class Deps:
+    """What every matching handler needs, built once in bootstrap."""
+
+    runtime: Runtime
+    settings: MatchingSettings
+    supply: Supply
+
+    @property
+    def weights(self) -> domain.Weights:
+        s = self.settings
+        return domain.Weights(space=s.weight_space, capital=s.weight_capital, talent=s.weight_talent,
+                              housing=s.weight_housing, energy=s.weight_energy, cluster=s.weight_cluster,
+                              knowledge=s.weight_knowledge, own_region=s.weight_own_region)
 
 
-async def propose_sites_for_case(session: AsyncSession, evt: CaseOpened, *, runtime: Runtime,
-                                 settings: MatchingSettings) -> None:
-    """Score the case against the catalogue and emit match-proposed (or the no-proposition signal)."""
-    case = evt.data
-    sites = await repository.all_sites(session)
-    proposals, blocking = domain.propose(case, sites, weights(settings), settings.top_n)
-    proposed = MatchProposed(source=SOURCE, subject=str(case.case_id), data=MatchProposedData(
+def result_doc(result: domain.MatchResult) -> dict:
+    """The JSON form stored and compared: a re-match that gives the same document emits nothing."""
+    return {"proposals": [p.model_dump(mode="json") for p in result.proposals],
+            "near_misses": [n.model_dump(mode="json") for n in result.near_misses],
+            "blocking": result.blocking}
+
+
+def _same(previous, doc: dict) -> bool:
+    return (previous["proposals"] == doc["proposals"] and previous["near_misses"] == doc["near_misses"]
+            and previous["blocking"] == doc["blocking"])
+
+
+async def match_case(session: AsyncSession, case: CaseOpenedData, *, deps: Deps, trigger: str, previous=None) -> bool:
+    """Score the case, store the match and emit match-proposed, unless nothing changed since the last one."""
+    result = domain.match(domain.case_of(case), deps.supply.catalogue, deps.weights, top_n=deps.settings.top_n,
+                          near_n=deps.settings.near_misses)
+    doc = result_doc(result)
+    if previous is not None and _same(previous, doc):
+        return False
+    revision = previous["revision"] + 1 if previous is not None else 1
+    await repository.save_match(session, case_id=case.case_id, code_name=case.code_name,
+                                case_payload=case.model_dump(mode="json"), result=doc, revision=revision)
+    data = MatchProposedData(
         case_id=case.case_id, code_name=case.code_name, technology_domains=case.technology_domains,
-        origin_region=case.origin.region, proposals=tuple(proposals), no_proposition=not proposals,
-        blocking=blocking if not proposals else {}))
-    await repository.record_match(
-        session, case_id=case.case_id, code_name=case.code_name, case_payload=case.model_dump(mode="json"),
-        proposals=json.loads(proposed.data.model_dump_json())["proposals"], no_proposition=int(not proposals))
-    await runtime.outbox.add(session, proposed)
-    log.info("match_proposed", case_id=str(case.case_id), proposals=len(proposals))
+        origin_region=case.origin.region, proposals=tuple(result.proposals), no_proposition=result.no_proposition,
+        blocking=result.blocking, near_misses=tuple(result.near_misses), revision=revision, trigger=trigger)
+    await deps.runtime.outbox.add(session, MatchProposed(source=SOURCE, subject=str(case.case_id), data=data))
+    log.info("match_proposed", case_id=str(case.case_id), proposals=len(result.proposals), revision=revision,
+             trigger=trigger, no_proposition=result.no_proposition)
+    return True
 
 
-async def load_reference_sites(runtime: Runtime) -> None:
-    """Load the illustrative reference catalogue (idempotent upsert)."""
+async def propose_sites_for_case(session: AsyncSession, evt: CaseOpened, *, deps: Deps) -> None:
+    """A new case: match it (a case-opened seen again under a new id re-matches, emitting only on change)."""
+    await deps.supply.refresh(session)
+    previous = await repository.get_match(session, evt.data.case_id, lock=True)
+    if previous is not None and previous["status"] != "open":
+        log.info("case_already_closed", case_id=str(evt.data.case_id))
+        return
+    await match_case(session, evt.data, deps=deps, trigger="case-opened", previous=previous)
+
+
+async def rematch_for_changed_demand(session: AsyncSession, evt: LeadUpdated, *, deps: Deps) -> None:
+    """Intake changed a lead's demand, stage or domains: re-match its open case with the new demand."""
+    data = evt.data
+    if data.case_id is None:
+        return
+    previous = await repository.get_match(session, data.case_id, lock=True)
+    if previous is None or previous["status"] != "open":
+        # Not matched yet: the case-opened intake emits after the change already carries the new demand.
+        log.info("lead_update_without_open_case", case_id=str(data.case_id), matched=previous is not None)
+        return
+    await deps.supply.refresh(session)
+    payload = previous["case_payload"] | data.model_dump(
+        mode="json", include={"stage", "technology_domains", "demand", "investment_eur", "investment_status"})
+    await match_case(session, CaseOpenedData.model_validate(payload), deps=deps, trigger="lead-updated",
+                     previous=previous)
+
+
+async def rematch_open_cases(session: AsyncSession, changed: list[domain.Site], *, deps: Deps) -> list[str]:
+    """Re-match the open cases a supply change could affect; returns the cases that got a new match."""
+    mini = domain.Catalogue.of(changed)
+    rematched = []
+    for row in await repository.open_matches(session):
+        case = CaseOpenedData.model_validate(row["case_payload"])
+        shown = {p["site_id"] for p in row["proposals"]} | {n["site_id"] for n in row["near_misses"]}
+        if not domain.could_change(domain.case_of(case), mini, shown):
+            continue
+        if await match_case(session, case, deps=deps, trigger="site-changed", previous=row):
+            rematched.append(str(case.case_id))
+    return rematched
+
+
+async def apply_site_change(session: AsyncSession, before: domain.Site | None, after: domain.Site, *, deps: Deps,
+                            source: str) -> list[str]:
+    """Store a changed site, patch the in-memory catalogue and re-match the open cases it could affect."""
+    if before != after:
+        await repository.upsert_sites(session, [after], source=source)
+    deps.supply.patch(after)
+    return await rematch_open_cases(session, [s for s in (before, after) if s is not None], deps=deps)
+
+
+def merged_site(before: domain.Site | None, site_id: str, changed: dict) -> domain.Site:
+    """The site after a change; raises ValueError naming the bad fields."""
+    unknown = sorted(set(changed) - set(domain.Site.model_fields))
+    if unknown:
+        raise ValueError(f"unknown site fields: {', '.join(unknown)}")
+    base = before.as_row() if before else {"id": site_id}
+    try:
+        return domain.Site.model_validate(base | changed | {"id": site_id})
+    except ValidationError as err:
+        raise ValueError("; ".join(f"{'.'.join(map(str, e['loc'])) or 'site'}: {e['msg']}"
+                                   for e in err.errors())) from None
+
+
+async def apply_site_changed_event(session: AsyncSession, evt: SiteChanged, *, deps: Deps) -> None:
+    """Supply changed elsewhere (a province, a grid operator, our own API or import): apply and re-match."""
+    await deps.supply.refresh(session)
+    before = (await repository.sites_by_id(session, [evt.data.site_id], lock=True)).get(evt.data.site_id)
+    try:
+        after = merged_site(before, evt.data.site_id, dict(evt.data.changed))
+    except ValueError as err:
+        raise Rejected(f"data.changed: {err}") from None
+    rematched = await apply_site_change(session, before, after, deps=deps, source=f"event:{evt.data.changed_by}")
+    log.info("site_changed", site_id=after.id, rematched=len(rematched))
+
+
+async def follow_case_closed(session: AsyncSession, evt: CaseClosed, *, deps: Deps) -> None:
+    """A case closed (here or elsewhere): stop re-matching it."""
+    if await repository.close_case(session, evt.data.case_id, evt.data.outcome.value):
+        log.info("case_closed", case_id=str(evt.data.case_id), outcome=evt.data.outcome.value)
+
+
+async def load_catalogue(runtime: Runtime, *, deps: Deps) -> None:
+    """Startup: seed the illustrative reference sites (idempotent), then load the catalogue into memory."""
     async with runtime.sessions() as session, session.begin():
-        await repository.upsert_sites(session, repository.reference_sites())
+        if deps.settings.load_reference_sites:
+            seeded = await seed_reference(session)
+            log.info("reference_sites_seeded", sites=seeded)
+        await deps.supply.refresh(session)

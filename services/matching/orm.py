@@ -1,6 +1,6 @@
 """Matching's tables, in schema `matching`."""
 
-from sqlalchemy import Column, DateTime, Float, Integer, String, Table, Uuid, func
+from sqlalchemy import BigInteger, Column, DateTime, Float, Identity, Index, Integer, String, Table, Uuid, func, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from shared.db import service_metadata
@@ -9,6 +9,7 @@ from shared.runtime import plumbing_tables
 metadata = service_metadata("matching")
 outbox, processed_event = plumbing_tables(metadata)
 
+# A few columns for queries; `record` is the full validated Site (services.matching.domain.Site).
 site = Table(
     "site", metadata,
     Column("id", String(100), primary_key=True),
@@ -17,9 +18,11 @@ site = Table(
     Column("province", String(60), nullable=False),
     Column("municipality_code", String(6), nullable=False),
     Column("floor_space_m2", Float, nullable=False),
-    Column("grid_mw_available", Float, nullable=False),
+    Column("grid_mw_available", Float),
     Column("cleanroom_iso_class", Integer),
     Column("clusters", ARRAY(String(60)), nullable=False),
+    Column("record", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("source", String(200), nullable=False, server_default="reference"),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
@@ -30,5 +33,23 @@ case_match = Table(
     Column("case_payload", JSONB, nullable=False),
     Column("proposals", JSONB, nullable=False),
     Column("no_proposition", Integer, nullable=False),
+    Column("near_misses", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    Column("blocking", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("revision", Integer, nullable=False, server_default="1"),
+    Column("status", String(20), nullable=False, server_default="open"),
+    Column("outcome", String(20)),
     Column("proposed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("closed_at", DateTime(timezone=True)),
+    Index("ix_case_match_open", "status", postgresql_where=text("status = 'open'")),
+)
+
+proposal_decision = Table(
+    "proposal_decision", metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("case_id", Uuid, nullable=False, index=True),
+    Column("site_id", String(100), nullable=False),
+    Column("decision", String(10), nullable=False),
+    Column("reason", String(500), nullable=False),
+    Column("decided_by", String(100), nullable=False),
+    Column("decided_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )

@@ -1,42 +1,110 @@
-"""Persistence for sites and case matches."""
+"""Persistence for the supply catalogue, case matches, proposal decisions and case outcomes."""
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
+from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.matching.domain import Site
-from services.matching.orm import case_match, site
+from services.matching.orm import case_match, proposal_decision, site
 
 REFERENCE_SITES = Path(__file__).parent / "data" / "sites.json"
+REFERENCE = "reference"
 
 
 def reference_sites() -> list[dict]:
+    """The illustrative reference catalogue as plain rows (see data/sites.json)."""
     return json.loads(REFERENCE_SITES.read_text())["sites"]
 
 
-async def upsert_sites(session: AsyncSession, rows: list[dict]) -> None:
-    stmt = insert(site).values(rows)
-    cols = {c: stmt.excluded[c] for c in rows[0] if c != "id"}
+def _row(s: Site, source: str) -> dict:
+    record = s.as_row()
+    return {"id": s.id, "name": s.name, "region": record["region"], "province": s.province,
+            "municipality_code": s.municipality_code, "floor_space_m2": s.floor_space_m2,
+            "grid_mw_available": s.grid_mw_available, "cleanroom_iso_class": s.cleanroom_iso_class,
+            "clusters": sorted(record["clusters"]), "record": record, "source": source, "updated_at": func.now()}
+
+
+async def upsert_sites(session: AsyncSession, sites: list[Site], *, source: str) -> None:
+    """Insert or replace sites (the caller decided they changed)."""
+    if not sites:
+        return
+    stmt = insert(site).values([_row(s, source) for s in sites])
+    cols = {c.name: stmt.excluded[c.name] for c in site.columns if c.name != "id"}
     await session.execute(stmt.on_conflict_do_update(index_elements=[site.c.id], set_=cols))
 
 
-async def all_sites(session: AsyncSession) -> list[Site]:
-    rows = (await session.execute(select(site).order_by(site.c.id))).mappings()
-    return [Site(id=r["id"], name=r["name"], region=r["region"], province=r["province"],
-                 municipality_code=r["municipality_code"], floor_space_m2=r["floor_space_m2"],
-                 grid_mw_available=r["grid_mw_available"], cleanroom_iso_class=r["cleanroom_iso_class"],
-                 clusters=frozenset(r["clusters"])) for r in rows]
+async def sites_by_id(session: AsyncSession, ids: list[str], *, lock: bool = False) -> dict[str, Site]:
+    """Stored sites with these ids (optionally locked FOR UPDATE, so concurrent patches serialise)."""
+    stmt = select(site.c.id, site.c.record, site.c.source).where(site.c.id.in_(ids))
+    rows = (await session.execute(stmt.with_for_update() if lock else stmt)).all()
+    return {r.id: Site.model_validate(r.record) for r in rows if r.record}
 
 
-async def record_match(session: AsyncSession, **values) -> bool:
-    stmt = insert(case_match).values(**values).on_conflict_do_nothing().returning(case_match.c.case_id)
+async def sources_by_id(session: AsyncSession, ids: list[str]) -> dict[str, str]:
+    rows = await session.execute(select(site.c.id, site.c.source).where(site.c.id.in_(ids)))
+    return {r.id: r.source for r in rows}
+
+
+async def load_sites(session: AsyncSession, *, since: datetime | None = None) -> tuple[list[Site], datetime | None]:
+    """Sites changed since a moment (all when None), and the latest change time seen."""
+    stmt = select(site.c.record, site.c.updated_at).where(site.c.record != {})
+    if since is not None:
+        stmt = stmt.where(site.c.updated_at >= since)
+    rows = (await session.execute(stmt.order_by(site.c.id))).all()
+    latest = max((r.updated_at for r in rows), default=since)
+    return [Site.model_validate(r.record) for r in rows], latest
+
+
+async def list_sites(session: AsyncSession, *, region: str | None = None) -> list[dict]:
+    stmt = select(site.c.record, site.c.source, site.c.updated_at).where(site.c.record != {}).order_by(site.c.id)
+    if region:
+        stmt = stmt.where(site.c.region == region)
+    return [r.record | {"source": r.source, "updated_at": r.updated_at.isoformat()}
+            for r in (await session.execute(stmt)).all()]
+
+
+async def save_match(session: AsyncSession, *, case_id: UUID, code_name: str, case_payload: dict, result: dict,
+                     revision: int) -> None:
+    """Store a case's latest match (the first, or a re-match that changed it)."""
+    values = {"case_id": case_id, "code_name": code_name, "case_payload": case_payload, "revision": revision,
+              "proposals": result["proposals"], "near_misses": result["near_misses"],
+              "blocking": result["blocking"], "no_proposition": int(not result["proposals"]),
+              "proposed_at": func.now()}
+    stmt = insert(case_match).values(**values)
+    await session.execute(stmt.on_conflict_do_update(
+        index_elements=[case_match.c.case_id], set_={k: stmt.excluded[k] for k in values if k != "case_id"}))
+
+
+async def get_match(session: AsyncSession, case_id: UUID, *, lock: bool = False):
+    stmt = select(case_match).where(case_match.c.case_id == case_id)
+    return (await session.execute(stmt.with_for_update() if lock else stmt)).mappings().first()
+
+
+async def open_matches(session: AsyncSession) -> list:
+    stmt = select(case_match).where(case_match.c.status == "open").order_by(case_match.c.case_id)
+    return list((await session.execute(stmt)).mappings())
+
+
+async def close_case(session: AsyncSession, case_id: UUID, outcome: str) -> bool:
+    """Mark an open case closed; False when it was not open."""
+    stmt = (update(case_match).where(case_match.c.case_id == case_id, case_match.c.status == "open")
+            .values(status="closed", outcome=outcome, closed_at=func.now()).returning(case_match.c.case_id))
     return (await session.execute(stmt)).first() is not None
 
 
-async def get_match(session: AsyncSession, case_id):
-    return (await session.execute(select(case_match).where(case_match.c.case_id == case_id))).mappings().first()
+async def record_decision(session: AsyncSession, **values) -> None:
+    await session.execute(insert(proposal_decision).values(**values))
+
+
+async def decisions(session: AsyncSession, case_id: UUID) -> list[dict]:
+    stmt = (select(proposal_decision).where(proposal_decision.c.case_id == case_id)
+            .order_by(proposal_decision.c.id))
+    return [{"site_id": r.site_id, "decision": r.decision, "reason": r.reason, "decided_by": r.decided_by,
+             "decided_at": r.decided_at.isoformat()} for r in (await session.execute(stmt)).all()]

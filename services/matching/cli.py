@@ -1,0 +1,112 @@
+"""`python -m services.matching import-sites FILE [--set field=value ...] [--dry-run] [--strict]`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from services.matching import domain, importer, repository
+from services.matching.config import MatchingSettings
+from services.matching.handlers import SOURCE
+from services.matching.orm import outbox as outbox_table
+from shared.contracts import SiteChanged, SiteChangedData
+from shared.db import make_engine, make_sessionmaker, transaction
+from shared.messaging import make_producer
+from shared.outbox import Outbox
+
+CHUNK = 500
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m services.matching import-sites",
+                                description="Load sites from CSV or GeoJSON; columns are the site fields.")
+    p.add_argument("file", type=Path)
+    p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                   help="a value for rows that lack it, e.g. --set region=oost --set province=Overijssel")
+    p.add_argument("--source", default=None, help="where the data comes from (default: the file name)")
+    p.add_argument("--dry-run", action="store_true", help="validate and report only")
+    p.add_argument("--strict", action="store_true", help="load nothing when any row is invalid")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str], settings: MatchingSettings | None = None, console: Console | None = None) -> int:
+    args = parse_args(argv)
+    console = console or Console()
+    defaults = dict(item.split("=", 1) for item in args.set)
+    try:
+        parsed = importer.read(args.file, defaults)
+    except (OSError, ValueError) as err:
+        console.print(f"[red]cannot read {args.file}: {err}")
+        return 2
+    _print_errors(console, parsed)
+    if args.dry_run or (args.strict and parsed.errors):
+        console.print(f"{len(parsed.sites)} valid rows, {len(parsed.errors)} invalid; nothing loaded")
+        return 1 if parsed.errors else 0
+    counts = asyncio.run(load(parsed, settings or MatchingSettings(), args.source or f"import:{args.file.name}",
+                              console))
+    console.print(f"inserted {counts['inserted']}, updated {counts['updated']}, unchanged {counts['unchanged']}, "
+                  f"invalid {len(parsed.errors)}")
+    return 1 if parsed.errors else 0
+
+
+def _print_errors(console: Console, parsed: importer.Parsed) -> None:
+    if not parsed.errors:
+        return
+    table = Table("row", "error", title=f"{len(parsed.errors)} invalid rows (not loaded)")
+    for number, reason in parsed.errors:
+        table.add_row(str(number), reason)
+    console.print(table)
+
+
+async def load(parsed: importer.Parsed, settings: MatchingSettings, source: str, console: Console) -> dict:
+    """Upsert changed sites in chunks; each change also goes out as site-changed, so open cases re-match."""
+    engine = make_engine(settings.database_url, pool_size=2)
+    sessions = make_sessionmaker(engine)
+    box = Outbox(outbox_table, sessions, topic_prefix=settings.topic_prefix)
+    counts = {"inserted": 0, "updated": 0, "unchanged": 0}
+    sites = [s for _, s in parsed.sites]
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    try:
+        with Progress(*columns, console=console) as progress:
+            task = progress.add_task("loading sites", total=len(sites))
+            for start in range(0, len(sites), CHUNK):
+                chunk = sites[start:start + CHUNK]
+                async with transaction(sessions) as session:
+                    await _load_chunk(session, chunk, box, source, counts)
+                progress.advance(task, len(chunk))
+        await _publish(box, settings, console)
+    finally:
+        await engine.dispose()
+    return counts
+
+
+async def _load_chunk(session, chunk: list[domain.Site], box: Outbox, source: str, counts: dict) -> None:
+    before = await repository.sites_by_id(session, [s.id for s in chunk], lock=True)
+    changed = [(s, domain.changed_fields(before.get(s.id), s)) for s in chunk]
+    fresh = [s for s, diff in changed if diff]
+    await repository.upsert_sites(session, fresh, source=source)
+    for s, diff in changed:
+        counts["unchanged" if not diff else "updated" if s.id in before else "inserted"] += 1
+        if diff:
+            await box.add(session, SiteChanged(source=f"{SOURCE}/import", subject=s.id,
+                                               data=SiteChangedData(site_id=s.id, changed=diff, changed_by=source)))
+
+
+async def _publish(box: Outbox, settings: MatchingSettings, console: Console) -> None:
+    """Publish the staged site-changed events now; if Kafka is away, the service's relay does it later."""
+    producer = make_producer(settings, service="matching-import")
+    try:
+        await producer.start()
+        sent = 0
+        while batch := await box.publish_pending(producer):
+            sent += batch
+        console.print(f"published {sent} site-changed events")
+    except Exception as err:  # the events stay in the outbox; the running service relays them later
+        console.print(f"[yellow]Kafka not reachable ({err}); the matching service will publish the changes")
+    finally:
+        await producer.stop()

@@ -1,0 +1,112 @@
+"""The supply catalogue held in memory as numpy columns, so one case is scored against all sites at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+
+from services.matching.domain.sites import ACCESS, CONGESTION, DOMAINS, ENV_CATEGORIES, REGIONS, Site
+
+NEVER = np.iinfo(np.int32).max  # a date that never comes (no planned land, no reinforcement)
+ALWAYS = np.iinfo(np.int32).min  # available since forever
+NAN = np.float32("nan")
+
+# Numeric columns (float32, NaN = unknown) and the Site attribute each one reads.
+FLOATS = {"floor_now": "floor_space_m2", "planned_m2": "planned_floor_space_m2", "lot": "largest_lot_m2",
+          "cleanroom_m2": "cleanroom_m2", "mw_now": "grid_mw_available", "mw_after": "grid_mw_after_reinforcement",
+          "grads_mbo": "graduates_mbo", "grads_hbo": "graduates_hbo", "grads_wo": "graduates_wo",
+          "tightness": "labour_market_tightness", "housing": "housing_pressure",
+          "knowledge_km": "knowledge_distance_km"}
+DAYS = {"planned_from": ("planned_available_from", NEVER), "available_from": ("available_from", ALWAYS),
+        "reinforce_from": ("grid_reinforcement_date", NEVER)}
+SMALL = ("iso", "vibration", "env_max", "facility", "congestion", "fieldlabs", "region")
+
+
+def day(value: date | str | None, default: int) -> int:
+    """Days since 1970-01-01 (int32 in the columns)."""
+    if value is None:
+        return default
+    return int(np.datetime64(value, "D").astype(np.int64))
+
+
+def bitmask(values, universe: tuple[str, ...]) -> int:
+    return sum(1 << universe.index(str(getattr(v, "value", v))) for v in values)
+
+
+def _small_values(site: Site) -> dict[str, float]:
+    """The coded columns: NaN stands for unknown, except where 'none' is itself a fact."""
+    env = site.environmental_category_max
+    return {
+        "iso": NAN if site.cleanroom_iso_class is None else site.cleanroom_iso_class,
+        "vibration": NAN if site.vibration_free is None else float(site.vibration_free),
+        "env_max": NAN if env is None else ENV_CATEGORIES.index(str(getattr(env, "value", env))),
+        "facility": {None: 0, "shared": 1, "own": 2}[site.cleanroom_facility],
+        "congestion": NAN if site.grid_congestion is None else CONGESTION.index(site.grid_congestion),
+        "fieldlabs": len(site.fieldlabs),
+        "region": REGIONS.index(str(getattr(site.region, "value", site.region))),
+    }
+
+
+def row_of(site: Site) -> dict[str, float | int]:
+    """One site as the values of every column."""
+    row: dict[str, float | int] = {col: (NAN if getattr(site, attr) is None else getattr(site, attr))
+                                   for col, attr in FLOATS.items()}
+    row |= {col: day(getattr(site, attr), default) for col, (attr, default) in DAYS.items()}
+    row |= _small_values(site)
+    row["access"] = bitmask(site.accessibility, ACCESS)
+    row["clusters"] = bitmask(site.clusters, DOMAINS)
+    return row
+
+
+DTYPES = {**dict.fromkeys(FLOATS, np.float32), **dict.fromkeys(DAYS, np.int32),
+          **dict.fromkeys(("iso", "vibration", "env_max", "congestion"), np.float32),
+          "facility": np.int8, "fieldlabs": np.int16, "region": np.int8, "access": np.uint8, "clusters": np.uint16}
+
+
+@dataclass
+class Catalogue:
+    """Column arrays plus the labels a proposal needs; patched in place when one site changes."""
+
+    cols: dict[str, np.ndarray]
+    ids: list[str]
+    labels: list[tuple[str, str, str]]  # (name, province, municipality_code) per row
+    index: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.index = {sid: i for i, sid in enumerate(self.ids)}
+
+    @classmethod
+    def empty(cls) -> Catalogue:
+        return cls({c: np.empty(0, dtype=t) for c, t in DTYPES.items()}, [], [])
+
+    @classmethod
+    def of(cls, sites: list[Site]) -> Catalogue:
+        rows = [row_of(s) for s in sites]
+        cols = {c: np.array([r[c] for r in rows], dtype=t) for c, t in DTYPES.items()}
+        return cls(cols, [s.id for s in sites], [_label(s) for s in sites])
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def upsert(self, site: Site) -> None:
+        """Replace the site's row, or append it (appending copies the columns: rare, so fine)."""
+        row = row_of(site)
+        i = self.index.get(site.id)
+        if i is None:
+            self.cols = {c: np.append(a, np.array([row[c]], dtype=a.dtype)) for c, a in self.cols.items()}
+            self.index[site.id] = len(self.ids)
+            self.ids.append(site.id)
+            self.labels.append(_label(site))
+            return
+        for c, a in self.cols.items():
+            a[i] = row[c]
+        self.labels[i] = _label(site)
+
+    def region_of(self, i: int) -> str:
+        return REGIONS[int(self.cols["region"][i])]
+
+
+def _label(site: Site) -> tuple[str, str, str]:
+    return site.name, site.province, site.municipality_code

@@ -1,0 +1,172 @@
+"""Words for the coordinator: why a site fits, what data is missing, what would make a near miss qualify."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+
+from services.matching.domain.catalogue import NEVER, Catalogue, day
+from services.matching.domain.constraints import AVAILABILITY, CLEANROOM, ENVIRONMENT, FLOOR, GRID, Checks
+from services.matching.domain.criteria import Case
+from services.matching.domain.sites import ACCESS, CONGESTION, DOMAINS, ENV_CATEGORIES
+
+EPOCH = date(1970, 1, 1)
+
+
+def as_date(days: int) -> date:
+    return EPOCH + timedelta(days=int(days))
+
+
+def month(d: date) -> str:
+    return d.strftime("%Y-%m")
+
+
+def _known(x) -> bool:
+    return not np.isnan(x)
+
+
+def explanations(case: Case, cat: Catalogue, i: int) -> list[str]:
+    """One line per applicable criterion, in the coordinator's terms."""
+    c, d, out = cat.cols, case.demand, []
+    if d.floor_space:
+        fs = d.floor_space
+        out.append(f"floor space: {_floor_at(c, i, fs.needed_by):,.0f} m² by {fs.needed_by} for "
+                   f"{fs.floor_space_m2:,.0f} m² needed" + (f"; largest lot {c['lot'][i]:,.0f} m²"
+                                                           if _known(c["lot"][i]) else ""))
+        if fs.cleanroom_iso_class:
+            facility = {0: "", 1: ", shared facility", 2: ", own facility"}[int(c["facility"][i])]
+            out.append(f"cleanroom: ISO {int(c['iso'][i])}{facility} for ISO {fs.cleanroom_iso_class} needed")
+    if d.energy:
+        out.append(f"grid: {_mw_at(c, i, d.energy.needed_by):g} MW by {d.energy.needed_by} for "
+                   f"{d.energy.grid_connection_mw:g} MW needed" + _congestion(c, i))
+    if d.capital:
+        offers = ("no cleanroom facility", "a shared facility", "an own facility")[int(c["facility"][i])]
+        out.append(f"capital: {d.capital.facility} facility wanted; site offers {offers}, "
+                   f"{int(c['fieldlabs'][i])} fieldlab(s)")
+    if d.talent:
+        grads = ", ".join(f"{int(c[f'grads_{lvl}'][i]):,} {lvl}" for lvl in ("mbo", "hbo", "wo")
+                          if _known(c[f"grads_{lvl}"][i]))
+        out.append(f"talent: yearly graduates {grads or 'unknown'}" + (
+            f"; labour-market tightness {c['tightness'][i]:.2f}" if _known(c["tightness"][i]) else ""))
+    if d.housing:
+        access = [a for k, a in enumerate(ACCESS) if int(c["access"][i]) >> k & 1]
+        out.append("housing: pressure " + (f"{c['housing'][i]:.2f}" if _known(c["housing"][i]) else "unknown")
+                   + f"; access {', '.join(access) or 'none recorded'}")
+    shared = [dom for k, dom in enumerate(DOMAINS) if int(c["clusters"][i]) >> k & 1
+              and dom in {getattr(x, "value", x) for x in case.domains}]
+    out.append(f"cluster: {', '.join(shared) or 'no companies in its domains yet'}")
+    if _known(c["knowledge_km"][i]):
+        out.append(f"knowledge institution at {c['knowledge_km'][i]:.0f} km, {int(c['fieldlabs'][i])} fieldlab(s)")
+    return out
+
+
+def missing(case: Case, cat: Catalogue, i: int) -> list[str]:
+    """Data the catalogue lacks for this case: the coordinator should verify it before the meeting."""
+    c, d = cat.cols, case.demand
+    fs = d.floor_space
+    checks = [(fs and not _known(c["lot"][i]), "largest contiguous lot unknown"),
+              (fs and fs.vibration_free and not _known(c["vibration"][i]), "vibration-free floors unknown"),
+              (fs and fs.cleanroom_m2 and not _known(c["cleanroom_m2"][i]), "cleanroom size unknown"),
+              (fs and fs.environmental_category and not _known(c["env_max"][i]),
+               "environmental category allowed unknown"),
+              (d.energy and not _known(_mw_at(c, i, d.energy.needed_by)),
+               "grid capacity unknown: verify with the grid operator"),
+              (d.talent and any(fte and not _known(c[f"grads_{lvl}"][i]) for lvl, fte in
+                                (("mbo", d.talent.fte_mbo), ("hbo", d.talent.fte_hbo), ("wo", d.talent.fte_wo))),
+               "graduate numbers unknown"),
+              (d.talent and not _known(c["tightness"][i]), "labour-market tightness unknown"),
+              (d.housing and not _known(c["housing"][i]), "housing pressure unknown"),
+              (not _known(c["knowledge_km"][i]), "distance to knowledge institutions unknown")]
+    return [text for flagged, text in checks if flagged]
+
+
+def counterfactuals(case: Case, cat: Catalogue, checks: Checks, i: int) -> tuple[list[str], list[str]]:
+    """The failed constraints of a near miss, and what would make it qualify."""
+    failed = [name for name, bad in checks.failed.items() if bad[i]]
+    return failed, [_what_if(name, case, cat.cols, checks, i) for name in failed]
+
+
+def _what_if(name: str, case: Case, c, checks: Checks, i: int) -> str:
+    d = case.demand
+    if name == FLOOR:
+        gap = d.floor_space.floor_space_m2 - float(checks.offered[FLOOR][i])
+        text = f"qualifies with {gap:,.0f} m² more by {month(d.floor_space.needed_by)}"
+        planned = int(c["planned_from"][i])
+        if planned != NEVER and checks.offered[FLOOR][i] + c["planned_m2"][i] >= d.floor_space.floor_space_m2:
+            text += f", or when its planned land arrives ({month(as_date(planned))})"
+        return text
+    if name == GRID:
+        gap = d.energy.grid_connection_mw - float(checks.offered[GRID][i])
+        text = f"qualifies with +{gap:g} MW by {month(d.energy.needed_by)}"
+        when = int(c["reinforce_from"][i])
+        if when != NEVER and c["mw_after"][i] >= d.energy.grid_connection_mw:
+            text += f", or if the grid reinforcement planned for {month(as_date(when))} comes by then"
+        return text
+    if name == AVAILABILITY:
+        return f"qualifies if available by {month(case_need(case))} instead of {month(as_date(c['available_from'][i]))}"
+    if name == CLEANROOM:
+        fs = d.floor_space
+        has = f"ISO {int(c['iso'][i])}" if _known(c["iso"][i]) else "no cleanroom"
+        text = f"qualifies with an ISO {fs.cleanroom_iso_class} cleanroom (has {has})"
+        if fs.cleanroom_m2 and _known(c["cleanroom_m2"][i]) and c["cleanroom_m2"][i] < fs.cleanroom_m2:
+            text += f" of {fs.cleanroom_m2:,.0f} m² ({fs.cleanroom_m2 - c['cleanroom_m2'][i]:,.0f} m² more)"
+        return text
+    allowed = ENV_CATEGORIES[int(c["env_max"][i])]
+    return (f"qualifies if environmental category {d.floor_space.environmental_category.value} were allowed "
+            f"(allows up to {allowed})")
+
+
+def case_need(case: Case) -> date:
+    d = case.demand
+    return d.floor_space.needed_by if d.floor_space else d.earliest_need
+
+
+def blocking_by_region(case: Case, cat: Catalogue, checks: Checks, fails: np.ndarray,
+                       regions: list[int]) -> dict[int, list[str]]:
+    """For each region without a qualifying site: per constraint, how many sites it blocked and the best offer."""
+    region = cat.cols["region"]
+    out: dict[int, list[str]] = {}
+    for r in regions:
+        here = region == r
+        total = int(here.sum())
+        lines = []
+        for name, bad in checks.failed.items():
+            count = int((bad & here).sum())
+            if count:
+                lines.append(f"{name}: {count} of {total} sites {_shortfall(name, case, checks, here)}")
+        out[r] = lines or ["no sites in the catalogue"]
+    return out
+
+
+def _shortfall(name: str, case: Case, checks: Checks, here: np.ndarray) -> str:
+    d = case.demand
+    if name == FLOOR:
+        best = np.nanmax(checks.offered[FLOOR][here])
+        return (f"lack {d.floor_space.floor_space_m2:,.0f} m² by {d.floor_space.needed_by} "
+                f"(best {best:,.0f} m²)")
+    if name == GRID:
+        offered = checks.offered[GRID][here]
+        best = np.nanmax(offered) if np.any(~np.isnan(offered)) else float("nan")
+        return f"cannot deliver {d.energy.grid_connection_mw:g} MW by {d.energy.needed_by} (best {best:g} MW)"
+    if name == CLEANROOM:
+        return f"lack an ISO {d.floor_space.cleanroom_iso_class} cleanroom" + (
+            f" of {d.floor_space.cleanroom_m2:,.0f} m²" if d.floor_space.cleanroom_m2 else "")
+    if name == ENVIRONMENT:
+        return f"do not allow environmental category {d.floor_space.environmental_category.value}"
+    return f"are not available by {case_need(case)}"
+
+
+def _floor_at(c, i: int, need: date) -> float:
+    return float(c["floor_now"][i] + (c["planned_m2"][i] if c["planned_from"][i] <= day(need, 0) else 0))
+
+
+def _mw_at(c, i: int, need: date) -> float:
+    if c["reinforce_from"][i] <= day(need, 0):
+        return float(np.fmax(c["mw_after"][i], c["mw_now"][i]))
+    return float(c["mw_now"][i])
+
+
+def _congestion(c, i: int) -> str:
+    code = c["congestion"][i]
+    return f" (congestion: {CONGESTION[int(code)]})" if _known(code) else ""

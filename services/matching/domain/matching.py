@@ -1,0 +1,133 @@
+"""One case against the whole catalogue: hard constraints, score, top N, near misses, blocking per region."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from services.matching.domain import constraints, criteria, explain
+from services.matching.domain.catalogue import Catalogue
+from services.matching.domain.criteria import Case, Weights
+from services.matching.domain.sites import REGIONS
+from shared.contracts.events import NearMiss, Proposal
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    proposals: list[Proposal]
+    near_misses: list[NearMiss]
+    blocking: dict[str, list[str]]  # only regions where no site qualifies
+
+    @property
+    def no_proposition(self) -> bool:
+        return not self.proposals
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """The qualifying sites in rank order, before words are attached (what the benchmark times)."""
+
+    order: np.ndarray  # catalogue row numbers
+    scores: criteria.Scores
+    positions: np.ndarray  # position of each ranked row in `scores`
+    checks: constraints.Checks
+    fails: np.ndarray
+    qualifying: np.ndarray
+
+
+def rank(case: Case, cat: Catalogue, weights: Weights, top_n: int) -> Ranked:
+    """Vectorised core: constraints over all sites, scores over the qualifying ones, top N by score."""
+    checks = constraints.check(case.demand, cat)
+    fails = checks.fail_count(len(cat))
+    qualifying = np.flatnonzero(fails == 0)
+    scores = criteria.score(case, {k: v[qualifying] for k, v in cat.cols.items()}, weights)
+    positions = _top(scores.total, top_n, cat.cols["region"][qualifying], _home(case))
+    return Ranked(qualifying[positions], scores, positions, checks, fails, qualifying)
+
+
+def _home(case: Case) -> int:
+    return REGIONS.index(getattr(case.origin_region, "value", case.origin_region))
+
+
+def _top(total: np.ndarray, n: int, region: np.ndarray, home: int) -> np.ndarray:
+    """The best n positions, keeping the best own-region and best other-region option in view."""
+    if len(total) == 0 or n <= 0:
+        return np.empty(0, dtype=np.int64)
+    rounded = np.round(total, 4)
+    k = min(len(total), n)
+    head = np.argpartition(-rounded, k - 1)[:k] if k < len(total) else np.arange(len(total))
+    head = head[np.lexsort((head, -rounded[head]))]  # score, then catalogue order, for a stable ranking
+    for mask in (region == home, region != home):
+        if mask.any() and not mask[head].any():
+            best = np.flatnonzero(mask)[np.argmax(rounded[mask])]
+            head = np.append(head[:-1], best) if len(head) >= n else np.append(head, best)
+    return head
+
+
+def match(case: Case, cat: Catalogue, weights: Weights, *, top_n: int, near_n: int = 3) -> MatchResult:
+    """Ranked, explained proposals; near misses with counterfactuals; per region what blocked it."""
+    ranked = rank(case, cat, weights, top_n)
+    proposals = [_proposal(case, cat, ranked, rank_no, pos)
+                 for rank_no, pos in enumerate(ranked.positions, start=1)]
+    return MatchResult(proposals, _near_misses(case, cat, ranked, near_n), _blocking(case, cat, ranked))
+
+
+def _proposal(case: Case, cat: Catalogue, ranked: Ranked, rank_no: int, pos: int) -> Proposal:
+    i = int(ranked.qualifying[pos])
+    name, province, municipality = cat.labels[i]
+    own = int(cat.cols["region"][i]) == _home(case)
+    contributions = {k: round(float(v[pos]), 4) for k, v in ranked.scores.contributions.items()
+                     if ranked.scores.known[k][pos]}
+    return Proposal(rank=rank_no, site_id=cat.ids[i], site_name=name, region=cat.region_of(i), province=province,
+                    municipality_code=municipality, own_region=own, score=round(sum(contributions.values()), 4),
+                    contributions=contributions, region_label="own region" if own else "other region",
+                    explanations=tuple(explain.explanations(case, cat, i)),
+                    missing_data=tuple(explain.missing(case, cat, i)),
+                    completeness=round(min(1.0, float(ranked.scores.completeness[pos])), 4))
+
+
+def _near_misses(case: Case, cat: Catalogue, ranked: Ranked, n: int) -> list[NearMiss]:
+    """The n near misses with the fewest failed constraints and smallest relative gaps."""
+    near = np.flatnonzero(ranked.checks.near_misses(len(cat), ranked.fails))
+    if len(near) == 0 or n <= 0:
+        return []
+    gap = ranked.fails[near].astype(np.float32) + _relative_gap(case, ranked.checks, near)
+    chosen = near[np.lexsort((near, gap))[:n]]
+    return [_near_miss(case, cat, ranked.checks, int(i)) for i in chosen]
+
+
+def _relative_gap(case: Case, checks: constraints.Checks, rows: np.ndarray) -> np.ndarray:
+    gap = np.zeros(len(rows), dtype=np.float32)
+    d = case.demand
+    for name, needed in ((constraints.FLOOR, d.floor_space and d.floor_space.floor_space_m2),
+                         (constraints.GRID, d.energy and d.energy.grid_connection_mw)):
+        if name in checks.offered:
+            short = np.clip((needed - checks.offered[name][rows]) / needed, 0, 1)
+            gap += np.nan_to_num(short, nan=0.0)
+    return gap
+
+
+def _near_miss(case: Case, cat: Catalogue, checks: constraints.Checks, i: int) -> NearMiss:
+    failed, what_if = explain.counterfactuals(case, cat, checks, i)
+    name, _, municipality = cat.labels[i]
+    return NearMiss(site_id=cat.ids[i], site_name=name, region=cat.region_of(i), municipality_code=municipality,
+                    own_region=int(cat.cols["region"][i]) == _home(case), failed=tuple(failed),
+                    counterfactuals=tuple(what_if))
+
+
+def _blocking(case: Case, cat: Catalogue, ranked: Ranked) -> dict[str, list[str]]:
+    with_option = set(np.unique(cat.cols["region"][ranked.qualifying]).tolist())
+    lacking = [r for r in range(len(REGIONS)) if r not in with_option]
+    lines = explain.blocking_by_region(case, cat, ranked.checks, ranked.fails, lacking)
+    return {REGIONS[r]: text for r, text in lines.items()}
+
+
+def could_change(case: Case, changed: Catalogue, shown: set[str]) -> bool:
+    """Whether changed sites (their old and new versions) can alter a case's match: shown before, or
+    qualifying or nearly qualifying in either version. Other changes cannot move its proposals."""
+    if shown & set(changed.ids):
+        return True
+    checks = constraints.check(case.demand, changed)
+    fails = checks.fail_count(len(changed))
+    return bool(((fails == 0) | checks.near_misses(len(changed), fails)).any())

@@ -1,0 +1,115 @@
+"""Load real supply data (a province's business-park register, a grid operator's capacity export) from CSV or
+GeoJSON into the catalogue, row by row: bad rows are reported with their line and field, good rows load."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from services.matching.domain import Site
+
+TRUE, FALSE = {"true", "yes", "ja", "1", "y"}, {"false", "no", "nee", "0", "n"}
+BOOLEAN_FIELDS = {name for name, f in Site.model_fields.items() if f.annotation in (bool, bool | None)}
+
+
+@dataclass
+class Parsed:
+    """The outcome of reading a file: valid sites by row, and per-row errors."""
+
+    sites: list[tuple[int, Site]] = field(default_factory=list)
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+
+def _cell(name: str, raw):
+    """A cell as pydantic should see it: empty is unknown (None), yes/no are booleans."""
+    if isinstance(raw, str):
+        raw = raw.strip()
+        if raw == "":
+            return None
+        if name in BOOLEAN_FIELDS and raw.lower() in TRUE | FALSE:
+            return raw.lower() in TRUE
+    return raw
+
+
+def _validate(row: dict, defaults: dict[str, str]) -> Site:
+    unknown = sorted(set(row) - set(Site.model_fields))
+    if unknown:
+        raise ValueError(f"unknown columns: {', '.join(unknown)}")
+    values = {k: _cell(k, v) for k, v in (defaults | {k: v for k, v in row.items() if v not in ("", None)}).items()}
+    return Site.model_validate({k: v for k, v in values.items() if v is not None})
+
+
+def _reason(err: Exception) -> str:
+    if isinstance(err, ValidationError):
+        return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'row'}: {e['msg']}" for e in err.errors())
+    return str(err)
+
+
+def parse_rows(rows: Iterator[tuple[int, dict]], defaults: dict[str, str] | None = None) -> Parsed:
+    """Validate each row independently; a duplicate id within the file is an error on the later row."""
+    out, seen = Parsed(), {}
+    for number, row in rows:
+        try:
+            site = _validate(row, defaults or {})
+        except (ValidationError, ValueError) as err:
+            out.errors.append((number, _reason(err)))
+            continue
+        if site.id in seen:
+            out.errors.append((number, f"id: {site.id!r} already given on row {seen[site.id]}"))
+            continue
+        seen[site.id] = number
+        out.sites.append((number, site))
+    return out
+
+
+def csv_rows(path: Path) -> Iterator[tuple[int, dict]]:
+    """Rows with their line numbers (the header is line 1); ';'-separated files are recognised."""
+    with path.open(newline="", encoding="utf-8-sig") as f:
+        sample = f.read(4096)
+        f.seek(0)
+        delimiter = ";" if sample.count(";") > sample.count(",") else ","
+        reader = csv.DictReader(f, delimiter=delimiter)
+        for row in reader:
+            yield reader.line_num, {k.strip(): v for k, v in row.items() if k is not None}
+
+
+def geojson_rows(path: Path) -> Iterator[tuple[int, dict]]:
+    """Features as rows (numbered from 1); a Point or the mean of a polygon's ring gives the coordinates."""
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    if doc.get("type") != "FeatureCollection":
+        raise ValueError("GeoJSON: expected a FeatureCollection")
+    for number, feature in enumerate(doc.get("features", []), start=1):
+        props = dict(feature.get("properties") or {})
+        lon_lat = _point(feature.get("geometry"))
+        if lon_lat:
+            props.setdefault("longitude", lon_lat[0])
+            props.setdefault("latitude", lon_lat[1])
+        yield number, props
+
+
+def _point(geometry) -> tuple[float, float] | None:
+    if not geometry:
+        return None
+    coords = geometry.get("coordinates")
+    kind = geometry.get("type")
+    if kind == "Point":
+        return coords[0], coords[1]
+    ring = coords[0] if kind == "Polygon" else coords[0][0] if kind == "MultiPolygon" else None
+    if not ring:
+        return None
+    return sum(p[0] for p in ring) / len(ring), sum(p[1] for p in ring) / len(ring)
+
+
+def read(path: Path, defaults: dict[str, str] | None = None) -> Parsed:
+    """Parse a .csv, .geojson or .json file of sites."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return parse_rows(csv_rows(path), defaults)
+    if suffix in (".geojson", ".json"):
+        return parse_rows(geojson_rows(path), defaults)
+    raise ValueError(f"{path.name}: expected a .csv or .geojson file")

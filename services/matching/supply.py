@@ -1,0 +1,54 @@
+"""The catalogue this process scores against: numpy columns in memory, kept in step with the site table."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.matching import domain, repository
+from services.matching.domain import Catalogue, Site
+
+log = structlog.get_logger()
+# Re-read rows changed shortly before the last one seen: a transaction that started earlier may commit
+# later with an older now(), and re-reading a row is harmless (an in-place patch).
+OVERLAP = timedelta(seconds=60)
+
+
+class Supply:
+    """Loaded once, then patched per changed site; never a query for all sites per case."""
+
+    def __init__(self) -> None:
+        self.catalogue = Catalogue.empty()
+        self.watermark: datetime | None = None
+
+    async def refresh(self, session: AsyncSession) -> int:
+        """Apply the rows changed since the last refresh (all of them the first time)."""
+        since = self.watermark - OVERLAP if self.watermark else None
+        sites, latest = await repository.load_sites(session, since=since)
+        if since is None:
+            self.catalogue = Catalogue.of(sites)
+            log.info("catalogue_loaded", sites=len(sites))
+        else:
+            for s in sites:
+                self.catalogue.upsert(s)
+        self.watermark = latest
+        return len(sites)
+
+    def patch(self, site: Site) -> None:
+        self.catalogue.upsert(site)
+
+
+async def seed_reference(session: AsyncSession) -> int:
+    """Insert the illustrative sites that are missing, and update those nobody has changed since.
+
+    Idempotent at every start; a site changed through the API or an import keeps its change.
+    """
+    wanted = [domain.Site.model_validate(row) for row in repository.reference_sites()]
+    stored = await repository.sites_by_id(session, [s.id for s in wanted])
+    sources = await repository.sources_by_id(session, [s.id for s in wanted])
+    fresh = [s for s in wanted if s.id not in sources
+             or (sources[s.id] == repository.REFERENCE and stored.get(s.id) != s)]
+    await repository.upsert_sites(session, fresh, source=repository.REFERENCE)
+    return len(fresh)
