@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from shared.contracts.envelope import Envelope, Frozen
 
@@ -171,12 +171,13 @@ class LeavingRisk(Frozen):
     candidate_countries: tuple[str, ...] = Field(
         default=(), max_length=20, description="ISO 3166-1 alpha-2 codes of countries it considers, e.g. DE, US.")
 
-    @model_validator(mode="after")
-    def _country_codes(self) -> LeavingRisk:
-        bad = [c for c in self.candidate_countries if not (len(c) == 2 and c.isascii() and c.isupper())]
+    @field_validator("candidate_countries")
+    @classmethod
+    def _country_codes(cls, codes: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [c for c in codes if not (len(c) == 2 and c.isascii() and c.isalpha() and c.isupper())]
         if bad:
-            raise ValueError(f"candidate_countries must be ISO 3166-1 alpha-2 codes (e.g. DE), not {bad}")
-        return self
+            raise ValueError(f"must be ISO 3166-1 alpha-2 codes (e.g. DE), not {bad}")
+        return codes
 
 
 class ContactPerson(Frozen):
