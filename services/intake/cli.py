@@ -24,7 +24,7 @@ from shared.logging import configure_logging
 from shared.messaging import ensure_topics, make_producer
 from shared.runtime import Runtime
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # long paths and reasons stay on one line
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:

@@ -104,7 +104,11 @@ def parse_row(number: int, cells: dict[str, str], organisation: str) -> Row:
     try:
         return Row(number, LeadSignalledData.model_validate(nested(cells, organisation)))
     except ValidationError as err:
-        return Row(number, None, tuple(RowError(number, column_of(e["loc"]), _reason(e)) for e in err.errors()))
+        # One error per column: a bad list item also fails the list's minimum length, which says nothing new.
+        first = {}
+        for e in err.errors():
+            first.setdefault(column_of(e["loc"]), _reason(e))
+        return Row(number, None, tuple(RowError(number, column, reason) for column, reason in first.items()))
 
 
 def _reason(error: dict) -> str:
