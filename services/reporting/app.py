@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.reporting import api
+from services.reporting import api, web
 from services.reporting.bootstrap import bootstrap
 from services.reporting.config import ReportingSettings
 from services.reporting.projections import Projections
@@ -19,4 +19,5 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
     projections = Projections(runtime.sessions)
     app.state.projections = projections
     app.include_router(api.router(app, projections))
+    app.include_router(web.router(projections, runtime.settings.api_tokens.get_secret_value()))
     return app

@@ -7,3 +7,4 @@ class ReportingSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="REPORTING_", extra="ignore", populate_by_name=True)
 
     http_port: int = 8004
+    chromium: str = "chromium"  # headless Chromium for the PDF reports (Debian package `chromium`)

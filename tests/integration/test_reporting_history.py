@@ -8,19 +8,25 @@ a late correction arrives, and again after a full rebuild from the topics.
 from __future__ import annotations
 
 import asyncio
+import socket
+import struct
 import uuid
+import zlib
 from datetime import date, datetime
 
 import asyncpg
 import httpx
 import pytest
+import uvicorn
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from deploy.processes import ROOT
+from services.reporting import chromium
 from services.reporting.app import create_app
 from services.reporting.config import ReportingSettings
 from services.reporting.rebuild import rebuild
+from services.reporting.reports import write_report
 from services.reporting.synthetic import case_closed, case_opened, lead_registered, lead_updated, match_proposed
 from services.reporting.synthetic import relocation_realised as realised
 from shared.migrations import upgrade
@@ -320,3 +326,80 @@ async def test_the_ministry_reaches_aggregates_only_and_small_cells_are_suppress
     assert "bottleneck,west,grid_capacity,3" in csv
     bad = await http.get("/metrics/figures", params={"period": "2026-07"}, headers=MINISTRY)
     assert bad.status_code == 422 and "YYYY-H1" in bad.text
+
+
+def png_summary(data: bytes, rows: int) -> tuple[int, int, set[bytes]]:
+    """Width, height and the colours of the first `rows` rows of a PNG (8-bit RGB/RGBA, no Pillow needed)."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    pos, idat, width, height, colour_type = 8, b"", 0, 0, 0
+    while pos < len(data):
+        length, kind = int.from_bytes(data[pos:pos + 4], "big"), data[pos + 4:pos + 8]
+        body = data[pos + 8:pos + 8 + length]
+        if kind == b"IHDR":
+            width, height, _, colour_type = struct.unpack(">IIBB", body[:10])
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + length
+    raw, bpp = zlib.decompress(idat), {2: 3, 6: 4}[colour_type]
+    stride, prev, colours = width * bpp, bytearray(width * bpp), set()
+    for r in range(rows):
+        kind, line = raw[r * (stride + 1)], bytearray(raw[r * (stride + 1) + 1:(r + 1) * (stride + 1)])
+        for i in range(stride):
+            a, b = line[i - bpp] if i >= bpp else 0, prev[i]
+            c = prev[i - bpp] if i >= bpp else 0
+            p = a + b - c
+            predictor = a if abs(p - a) <= abs(p - b) and abs(p - a) <= abs(p - c) else b if abs(p - b) <= abs(p - c) \
+                else c
+            line[i] = (line[i] + (0, a, b, (a + b) // 2, predictor)[kind]) & 0xFF
+        colours |= {bytes(line[i:i + 3]) for i in range(0, stride, bpp)}
+        prev = line
+    return width, height, colours
+
+
+@pytest.fixture
+async def served(loaded):
+    """The loaded app on a real loopback port, for the browser."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(loaded, host="127.0.0.1", port=port, lifespan="off", log_config=None,
+                                           access_log=False))
+    task = asyncio.create_task(server.serve())
+    for _ in range(200):  # up to 10 s
+        if server.started:
+            break
+        await asyncio.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task
+
+
+async def test_the_dashboard_renders_real_figures_in_headless_chromium(served, artifacts, tmp_path):
+    url = f"{served}/dashboard?as_of=2026-06-30&token=dev-ministry"  # the token moves into a cookie
+    shot = artifacts / "reporting-dashboard.png"
+    shot.unlink(missing_ok=True)
+    await asyncio.to_thread(chromium.run, "chromium", f"--screenshot={shot}", "--window-size=1400,1000", url)
+    width, height, colours = png_summary(shot.read_bytes(), rows=60)
+    assert (width, height) == (1400, 1000)
+    assert bytes.fromhex("1f5f99") in colours and len(colours) > 20  # the header band, with its text
+    assert shot.stat().st_size > 30_000  # a blank page of this size compresses to a few kB
+
+    dom = await asyncio.to_thread(chromium.run, "chromium", "--dump-dom", url)
+    assert "progress as of 2026-06-30" in dom
+    assert "EUR 550 mln" in dom  # investment retained as counted by hand, above
+    assert "west: grid capacity" in dom and "suppressed" in dom and "<svg" in dom
+    assert not [c for c in C if c and c in dom]
+    assert "http://" not in dom.replace(served, "").replace("http://www.w3.org", "")  # nothing from outside
+
+
+async def test_the_june_report_is_written_as_html_and_pdf(settings, loaded, artifacts, tmp_path):
+    written = await write_report(settings, "2026-H1", tmp_path)
+    page, pdf = (p.read_bytes() for p in written)
+    assert b"June progress report 2026" in page and b"no proposition anywhere" in page
+    assert b"Bottlenecks per region" in page and b"EUR 550 mln" in page
+    assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
+    (artifacts / "reporting-report-2026-H1.pdf").write_bytes(pdf)
+    december = await write_report(settings, "2025-H2", tmp_path, pdf=False)
+    assert b"Annual report and December progress report 2025" in december[0].read_bytes()
+    with pytest.raises(ValueError, match="YYYY-H1"):
+        await write_report(settings, "2026", tmp_path)
