@@ -62,3 +62,66 @@ def intake_lead_payload(*, organisation: str = "oost-nl", kvk: str | None = None
                               "name": name or f"Testbedrijf {uuid.uuid4().hex[:10]} B.V."}
     raw["source"] = f"/roms/{organisation}/test"
     return raw
+
+
+def case_opened_event(*, demand: dict, region: str = "oost", municipality_code: str = "GM0153",
+                      province: str = "Overijssel", domains: tuple[str, ...] = ("semiconductor-technologies",),
+                      stage: str = "scale-up", investment_eur: float = 25_000_000):
+    """A case-opened event as intake emits it (no company identity), with its own case id."""
+    from shared.contracts import CaseOpened
+
+    case_id, lead_id = uuid.uuid4(), uuid.uuid4()
+    return CaseOpened.model_validate({
+        "source": "/groeiruimte/intake", "subject": str(case_id), "data": {
+            "case_id": str(case_id), "lead_id": str(lead_id), "code_name": f"Case {case_id.hex[:6]}",
+            "organisation": "oost-nl", "company_ref": uuid.uuid4().hex * 2, "stage": stage,
+            "technology_domains": list(domains),
+            "origin": {"municipality_code": municipality_code, "province": province, "region": region},
+            "demand": demand, "investment_eur": investment_eur, "investment_status": "estimated",
+            "signalled_at": "2026-11-30T09:00:00+00:00"}})
+
+
+def _paths(node, prefix=()) -> list[tuple]:
+    """Every key path in a JSON object, nested ones included."""
+    out = []
+    for key, value in node.items():
+        out.append(prefix + (key,))
+        if isinstance(value, dict):
+            out += _paths(value, prefix + (key,))
+    return out
+
+
+def _mutate(payload: dict, mutations) -> dict:
+    for action, path, value, new_key in mutations:
+        parent = payload
+        for key in path[:-1]:
+            parent = parent.get(key) if isinstance(parent, dict) else None
+        if not isinstance(parent, dict):
+            continue
+        if action == "delete":
+            parent.pop(path[-1], None)
+        elif action == "add":
+            parent[new_key] = value
+        else:
+            parent[path[-1]] = value
+    return payload
+
+
+def mutated_lead_payloads(*, max_mutations: int = 4):
+    """Hypothesis strategy: a valid lead-signalled payload with a few fields set to any JSON, deleted or added.
+
+    Some results stay valid; most are invalid in one or several places at once.
+    """
+    from hypothesis import strategies as st
+
+    template = intake_lead_payload(contact={"role": "CFO", "email": "a@b.nl"},
+                                   leaving_risk={"likelihood": "high", "candidate_countries": ["DE"]})
+    scalars = (st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70) | st.floats()
+               | st.text(max_size=30) | st.dates().map(str) | st.sampled_from(["GM0153", "12345678", "scale-up"])
+               | st.sampled_from([float("inf"), float("-inf"), float("nan"), 1e308, -0.0]))
+    values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3)
+                          | st.dictionaries(st.text(max_size=10), inner, max_size=3), max_leaves=6)
+    mutation = st.tuples(st.sampled_from(["set", "set", "delete", "add"]), st.sampled_from(_paths(template)),
+                         values, st.text(min_size=1, max_size=12))
+    return st.lists(mutation, max_size=max_mutations).map(
+        lambda muts: _mutate(intake_lead_payload(contact={"role": "CFO", "email": "a@b.nl"}), muts))

@@ -1,0 +1,161 @@
+"""Matching's pure logic: each hard constraint, the score and its explanations, missing data, counterfactuals."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pytest
+
+from services.matching import domain
+from services.matching.domain import Catalogue, Site, Weights
+from services.matching.domain.criteria import Case
+from services.matching.repository import reference_sites
+from shared.contracts import SpaceDemand
+
+NEED = date(2027, 6, 1)
+
+
+def site(sid: str, **overrides) -> Site:
+    """A site that meets the standard demand below, unless overridden."""
+    values = dict(id=sid, name=sid.title(), region="oost", province="Overijssel", municipality_code="GM0153",
+                  floor_space_m2=10_000, largest_lot_m2=6_000, cleanroom_iso_class=6, cleanroom_m2=500,
+                  cleanroom_facility="shared", vibration_free=True, environmental_category_max="4.1",
+                  grid_mw_available=5.0, grid_congestion="none", graduates_mbo=500, graduates_hbo=800,
+                  graduates_wo=400, labour_market_tightness=1.0, housing_pressure=0.5,
+                  accessibility=["rail", "motorway"], clusters=["semiconductor-technologies"],
+                  knowledge_distance_km=2.0, fieldlabs=["lab"])
+    return Site.model_validate(values | overrides)
+
+
+def case(region: str = "oost", **demand) -> Case:
+    base = {"floor_space": {"floor_space_m2": 5_000, "cleanroom_iso_class": 7, "cleanroom_m2": 200,
+                            "environmental_category": "3.2", "needed_by": NEED},
+            "energy": {"grid_connection_mw": 3.0, "needed_by": NEED}}
+    return Case(demand=SpaceDemand.model_validate(base | demand), domains=("semiconductor-technologies",),
+                origin_region=region)
+
+
+def run(c: Case, sites: list[Site], **kw) -> domain.MatchResult:
+    return domain.match(c, Catalogue.of(sites), Weights(), top_n=kw.pop("top_n", 5), **kw)
+
+
+@pytest.mark.parametrize(("overrides", "constraint", "counterfactual"), [
+    ({"floor_space_m2": 3_500, "largest_lot_m2": 3_000}, "floor space", "qualifies with 1,500 m² more by 2027-06"),
+    ({"cleanroom_iso_class": 8}, "cleanroom", "qualifies with an ISO 7 cleanroom (has ISO 8)"),
+    ({"cleanroom_m2": 150}, "cleanroom", "50 m² more"),
+    ({"grid_mw_available": 1.5}, "grid", "qualifies with +1.5 MW by 2027-06"),
+    ({"environmental_category_max": "3.1"}, "environmental category",
+     "qualifies if environmental category 3.2 were allowed (allows up to 3.1)"),
+    ({"available_from": date(2027, 12, 1)}, "availability", "qualifies if available by 2027-06 instead of 2027-12"),
+])
+def test_each_hard_constraint_excludes_and_explains_a_near_miss(overrides, constraint, counterfactual):
+    result = run(case(), [site("fits"), site("misses", **overrides)])
+    assert [p.site_id for p in result.proposals] == ["fits"]
+    (near,) = result.near_misses
+    assert near.site_id == "misses" and near.failed == (constraint,)
+    assert counterfactual in near.counterfactuals[0]
+
+
+def test_grid_capacity_counts_a_reinforcement_only_when_it_is_done_by_the_need_date():
+    early = site("early", grid_mw_available=1.0, grid_reinforcement_date=date(2027, 3, 1),
+                 grid_mw_after_reinforcement=10.0)
+    late = site("late", grid_mw_available=1.0, grid_reinforcement_date=date(2028, 3, 1),
+                grid_mw_after_reinforcement=10.0)
+    result = run(case(), [early, late])
+    assert [p.site_id for p in result.proposals] == ["early"]
+    assert "grid: 10 MW by 2027-06-01" in " ".join(result.proposals[0].explanations)
+    assert "grid reinforcement planned for 2028-03 comes by then" in result.near_misses[0].counterfactuals[0]
+
+
+def test_planned_land_counts_from_its_date():
+    ready = site("ready", floor_space_m2=1_000, planned_floor_space_m2=6_000, planned_available_from=date(2027, 1, 1))
+    later = site("later", floor_space_m2=1_000, planned_floor_space_m2=6_000, planned_available_from=date(2027, 9, 1))
+    result = run(case(), [ready, later])
+    assert [p.site_id for p in result.proposals] == ["ready"]
+    assert "when its planned land arrives (2027-09)" in result.near_misses[0].counterfactuals[0]
+
+
+def test_missing_data_is_flagged_and_left_out_of_the_score_not_scored_zero():
+    unknown = site("unknown", grid_mw_available=None, knowledge_distance_km=None)
+    known = site("known")
+    result = run(case(), [unknown, known])
+    by_id = {p.site_id: p for p in result.proposals}
+    assert "grid capacity unknown: verify with the grid operator" in by_id["unknown"].missing_data
+    assert "energy" not in by_id["unknown"].contributions and "energy" in by_id["known"].contributions
+    assert by_id["unknown"].completeness < 1.0 == by_id["known"].completeness
+    assert by_id["unknown"].score > 0.5  # the unknowns did not count as zero
+
+
+def test_contributions_sum_to_the_score_and_weights_are_configuration():
+    c = case(talent={"fte_hbo": 40, "needed_by": NEED})
+    sites = [site("many-grads", graduates_hbo=2_000, clusters=[]), site("cluster", graduates_hbo=50)]
+    talent_first = domain.match(c, Catalogue.of(sites), Weights(talent=5.0, cluster=0.0), top_n=2)
+    cluster_first = domain.match(c, Catalogue.of(sites), Weights(talent=0.0, cluster=5.0), top_n=2)
+    assert talent_first.proposals[0].site_id == "many-grads"
+    assert cluster_first.proposals[0].site_id == "cluster"
+    for p in talent_first.proposals:
+        assert abs(sum(p.contributions.values()) - p.score) < 1e-3
+        assert set(p.contributions) == {"space", "energy", "talent", "cluster", "knowledge", "own_region"}
+
+
+def test_own_and_other_region_options_are_both_shown_and_labelled():
+    sites = [site(f"oost-{i}", knowledge_distance_km=1.0) for i in range(5)] + [
+        site("west-1", region="west", province="Zuid-Holland", municipality_code="GM0503", clusters=[],
+             knowledge_distance_km=40.0)]
+    result = run(case(), sites, top_n=3)
+    assert len(result.proposals) == 3
+    assert [p.region_label for p in result.proposals].count("other region") == 1
+    assert result.proposals[-1].site_id == "west-1" and not result.proposals[-1].own_region
+    assert all(p.region_label == "own region" for p in result.proposals[:2])
+
+
+def test_no_site_anywhere_gives_the_blocking_constraints_per_region():
+    sites = [site("oo", grid_mw_available=1.0), site("ww", region="west", province="Zuid-Holland",
+                                                     municipality_code="GM0503", floor_space_m2=100)]
+    result = run(case(), sites)
+    assert result.no_proposition and not result.proposals
+    assert result.blocking["oost"] == ["grid: 1 of 1 sites cannot deliver 3 MW by 2027-06-01 (best 1 MW)"]
+    assert result.blocking["west"][0].startswith("floor space: 1 of 1 sites lack 5,000 m² by 2027-06-01")
+    assert result.blocking["noord"] == ["no sites in the catalogue"]
+
+
+def test_ranking_prefers_headroom_cluster_and_knowledge():
+    sites = [site("tight", floor_space_m2=5_000, largest_lot_m2=2_000, grid_mw_available=3.0, clusters=[]),
+             site("roomy"), site("roomy-far", knowledge_distance_km=45.0)]
+    ranked = [p.site_id for p in run(case(), sites).proposals]
+    assert ranked == ["roomy", "roomy-far", "tight"]
+
+
+def test_the_catalogue_is_patched_in_place_and_the_next_match_sees_it():
+    cat = Catalogue.of([site("aa", grid_mw_available=1.0)])
+    assert domain.match(case(), cat, Weights(), top_n=5).no_proposition
+    cat.upsert(site("aa", grid_mw_available=4.0))
+    cat.upsert(site("bb"))
+    assert [p.site_id for p in domain.match(case(), cat, Weights(), top_n=5).proposals] == ["bb", "aa"]
+
+
+def test_could_change_ignores_sites_that_neither_were_shown_nor_now_qualify():
+    far_off = Catalogue.of([site("xx", floor_space_m2=10), site("xx", floor_space_m2=20)])
+    now_fits = Catalogue.of([site("yy", floor_space_m2=10), site("yy")])
+    assert not domain.could_change(case(), far_off, shown=set())
+    assert domain.could_change(case(), far_off, shown={"xx"})
+    assert domain.could_change(case(), now_fits, shown=set())
+
+
+def test_vectorised_scoring_agrees_with_a_site_by_site_run():
+    sites = [Site.model_validate(row) for row in reference_sites()]
+    c = case(region="zuid", energy={"grid_connection_mw": 1.0, "needed_by": NEED})
+    together = domain.match(c, Catalogue.of(sites), Weights(), top_n=len(sites))
+    alone = {s.id: domain.match(c, Catalogue.of([s]), Weights(), top_n=1).proposals for s in sites}
+    assert {p.site_id for p in together.proposals} == {k for k, v in alone.items() if v}
+    for p in together.proposals:
+        assert np.isclose(p.score, alone[p.site_id][0].score, atol=1e-4)
+        assert p.contributions.keys() == alone[p.site_id][0].contributions.keys()
+
+
+def test_reference_catalogue_covers_the_five_regions_and_is_labelled_illustrative():
+    sites = [Site.model_validate(row) for row in reference_sites()]
+    by_region = {r: [s for s in sites if s.region.value == r] for r in ("noord", "oost", "zuid", "west", "midden")}
+    assert all(len(v) >= 3 for v in by_region.values())
+    assert all(s.illustrative for s in sites)

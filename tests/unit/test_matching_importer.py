@@ -1,0 +1,63 @@
+"""Reading supply from CSV and GeoJSON: good rows load, each bad row is reported with its line and field."""
+
+from __future__ import annotations
+
+import json
+
+from rich.console import Console
+
+from services.matching import cli, importer
+
+HEADER = ("id,name,region,province,municipality_code,floor_space_m2,grid_mw_available,grid_congestion,"
+          "vibration_free,clusters,accessibility\n")
+
+
+def test_csv_rows_are_validated_one_by_one(tmp_path):
+    path = tmp_path / "register.csv"
+    path.write_text(HEADER
+                    + "oost-a,Park A,oost,Overijssel,GM0153,12000,4.5,congested,ja,"
+                      "energy-materials;process-technology,rail\n"
+                    + "oost-b,Park B,oost,Overijssel,0153,12000,,,,,\n"
+                    + "oost-c,Park C,oost,Overijssel,GM0164,lots,,,,,\n"
+                    + "oost-a,Park A again,oost,Overijssel,GM0153,1,,,,,\n"
+                    + "oost-d,Park D,oost,Overijssel,GM0164,800,,,,,\n")
+    parsed = importer.read(path)
+    assert [s.id for _, s in parsed.sites] == ["oost-a", "oost-d"]
+    a = parsed.sites[0][1]
+    assert a.vibration_free is True and a.grid_congestion == "congested" and len(a.clusters) == 2
+    assert parsed.sites[1][1].grid_mw_available is None  # an empty cell is unknown, not zero
+    errors = dict(parsed.errors)
+    assert errors[3].startswith("municipality_code: String should match pattern")
+    assert errors[4].startswith("floor_space_m2: Input should be a valid number")
+    assert errors[5] == "id: 'oost-a' already given on row 2"
+
+
+def test_geojson_features_take_coordinates_from_their_geometry_and_defaults_fill_gaps(tmp_path):
+    path = tmp_path / "grid.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [6.85, 52.24]},
+         "properties": {"id": "oost-kp", "name": "Kennispark", "municipality_code": "GM0153",
+                        "floor_space_m2": 5000, "grid_mw_available": 3}},
+        {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [[[6.0, 52.0], [6.2, 52.0], [6.1, 52.3]]]},
+         "properties": {"id": "oost-poly", "name": "Polygon park", "municipality_code": "GM0153",
+                        "floor_space_m2": 100, "colour": "red"}},
+    ]}))
+    parsed = importer.read(path, {"region": "oost", "province": "Overijssel"})
+    (number, kp), = parsed.sites
+    assert (number, kp.latitude, kp.longitude, kp.region.value) == (1, 52.24, 6.85, "oost")
+    assert parsed.errors == [(2, "unknown columns: colour")]
+
+
+def test_dry_run_reports_errors_and_loads_nothing(tmp_path):
+    path = tmp_path / "register.csv"
+    path.write_text(HEADER + "oost-b,Park B,oost,Overijssel,0153,12000,,,,,\n")
+    console = Console(record=True, width=200)
+    assert cli.main([str(path), "--dry-run"], console=console) == 1
+    out = console.export_text()
+    assert "1 invalid rows" in out and "municipality_code" in out and "nothing loaded" in out
+
+
+def test_an_unreadable_file_is_a_clear_error(tmp_path):
+    console = Console(record=True, width=200)
+    assert cli.main([str(tmp_path / "sites.xlsx")], console=console) == 2
+    assert "expected a .csv or .geojson file" in console.export_text()
