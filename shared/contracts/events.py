@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from enum import StrEnum
 from typing import ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails
 
 from shared.contracts.envelope import Envelope, Frozen
 
@@ -207,6 +209,27 @@ class LeadSignalledData(Frozen):
     contact: ContactPerson | None = None
     low_value_production: bool = Field(default=False, description="Out of scope: low-value production.")
     negative_externalities: bool = Field(default=False, description="Out of scope: many negative external effects.")
+
+    @model_validator(mode="after")
+    def _finite_numbers(self) -> LeadSignalledData:
+        """JSON has no infinity or NaN (they would travel on as null): reject them where they are."""
+        bad = [InitErrorDetails(type="finite_number", loc=loc, input=value) for loc, value in _floats(self)
+               if not math.isfinite(value)]
+        if bad:
+            raise ValidationError.from_exception_data(type(self).__name__, bad)
+        return self
+
+
+def _floats(model: Frozen, prefix: tuple = ()) -> list[tuple[tuple, float]]:
+    """Every float in a payload with its location, nested models included."""
+    found = []
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if isinstance(value, float):
+            found.append((prefix + (name,), value))
+        elif isinstance(value, Frozen):
+            found += _floats(value, prefix + (name,))
+    return found
 
 
 class LeadSignalled(Envelope):
