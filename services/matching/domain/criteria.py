@@ -12,7 +12,8 @@ from services.matching.domain.sites import ACCESS, DOMAINS, REGIONS
 from shared.contracts.events import Region, SpaceDemand, TechnologyDomain
 
 CRITERIA = ("space", "capital", "talent", "housing", "energy", "cluster", "knowledge", "own_region")
-GRADUATES_PER_HIRE = 10  # a yearly graduate pool ten times the hires is a comfortable market
+GRADUATES_PER_HIRE = 20  # a yearly pool of relevant graduates twenty times the hires is a comfortable market
+TIGHTNESS_PENALTY = 0.3  # at most this share of the talent value is lost to a very tight labour market
 KNOWLEDGE_RADIUS_KM = 50
 CONGESTION_FACTOR = np.array([1.0, 0.9, 0.75], dtype=np.float32)  # in sites.CONGESTION order
 
@@ -88,7 +89,7 @@ def talent(case: Case, c: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray
     total = sum(fte for fte, _ in levels)
     pool = sum((fte / total) * np.minimum(grads / (fte * GRADUATES_PER_HIRE), 1) for fte, grads in levels)
     tight = np.clip((c["tightness"] - 0.5) / 1.5, 0, 1)
-    value = pool * (1 - 0.5 * np.nan_to_num(tight, nan=0.0))
+    value = pool * (1 - TIGHTNESS_PENALTY * np.nan_to_num(tight, nan=0.0))
     return np.nan_to_num(value, nan=0.0).astype(np.float32), ~np.isnan(pool)
 
 
