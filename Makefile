@@ -48,3 +48,7 @@ schemas: install
 
 clean:
 	rm -rf .local artifacts
+
+# Reporting: rebuild events/s (100k and 1M synthetic events) and KPI API latency p50/p99.
+bench-reporting: install
+	$(PY) -m bench.reporting

@@ -42,14 +42,23 @@ async def watermark(session: AsyncSession) -> int:
     return await session.scalar(select(func.coalesce(func.max(fact.c.seq), 0)))
 
 
-async def facts_until(session: AsyncSession, before: datetime, *, chunk: int = 5000) -> AsyncIterator[Fact]:
-    """Projected facts with event time before `before`, in event-time order, streamed."""
-    stmt = (select(fact.c.event_id, fact.c.topic, fact.c.occurred_at, fact.c.subject, fact.c.body)
-            .where(fact.c.occurred_at < before, fact.c.topic.in_(PROJECTED_TOPICS))
-            .order_by(fact.c.occurred_at, fact.c.seq).execution_options(yield_per=chunk))
-    result = await session.stream(stmt)
-    async for row in result:
-        yield Fact(row.event_id, row.topic, row.occurred_at, row.subject, row.body)
+FACTS_UNTIL = ("SELECT event_id, topic, occurred_at, subject, body FROM reporting.fact "
+               "WHERE occurred_at < $1 AND topic = ANY($2::text[]) ORDER BY occurred_at, seq")
+
+
+async def facts_until(session: AsyncSession, before: datetime, *, chunk: int = 10_000) -> AsyncIterator[Fact]:
+    """Projected facts with event time before `before`, in event-time order, streamed in chunks.
+
+    Straight from the driver's cursor: at a million facts the ORM's per-row machinery doubles the time.
+    """
+    connection = await session.connection()
+    raw = (await connection.get_raw_connection()).driver_connection
+    async with raw.transaction():
+        cursor = await raw.cursor(FACTS_UNTIL, before, list(PROJECTED_TOPICS))
+        while rows := await cursor.fetch(chunk):
+            for row in rows:
+                body = row[4]
+                yield Fact(row[0], row[1], row[2], row[3], json.loads(body) if isinstance(body, str) else body)
 
 
 async def save_snapshot(session: AsyncSession, *, period: str, as_of: str, figures: dict, reported_by: str) -> bool:

@@ -1,0 +1,192 @@
+"""Reporting benchmark: rebuild throughput (events/s) and KPI API latency (p50/p99).
+
+Two rebuild measures, said apart:
+- projection step: synthetic events as JSON bytes in memory (what a Kafka record holds) -> validated events ->
+  facts -> COPY into a fresh fact table, in one transaction, exactly as the rebuild does it; Kafka excluded.
+- Kafka replay: the events produced to real topics first, then `rebuild` end to end (read + project + load).
+KPI latency: GET /metrics/impact in-process (httpx ASGI transport, real PostgreSQL), for every fact of the
+programme (as of 2028-12-31): "cold" recomputes from the facts (cache cleared), "warm" is the cache that any
+new fact invalidates.
+
+`python -m bench.reporting [--sizes 100000 1000000] [--kafka 100000]`; writes artifacts/bench-reporting.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+import uuid
+
+import asyncpg
+import httpx
+from aiokafka import AIOKafkaProducer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+from sqlalchemy.engine import make_url
+
+from deploy import stack
+from deploy.processes import ROOT
+from services.reporting import repository
+from services.reporting.app import create_app
+from services.reporting.config import ReportingSettings
+from services.reporting.domain.facts import fact_of
+from services.reporting.rebuild import rebuild
+from services.reporting.synthetic import history
+from shared.contracts import EVENT_TYPES
+from shared.db import make_engine, make_sessionmaker, transaction
+from shared.messaging import ensure_topics
+from shared.migrations import upgrade
+
+console = Console()
+CHUNK = 5000
+
+
+async def admin(url: str, sql: str) -> None:
+    conn = await asyncpg.connect(make_url(url).set(drivername="postgresql").render_as_string(hide_password=False))
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def chunks(n: int, seed: int):
+    """Synthetic events serialised as Kafka would carry them, CHUNK at a time (never all in memory)."""
+    batch = []
+    for evt in history(n, seed=seed):
+        batch.append((evt.topic, evt.to_json()))
+        if len(batch) == CHUNK:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+async def projection_step(settings: ReportingSettings, n: int) -> dict:
+    """Parse + project + load into a fresh fact table; only that is timed (generation is not)."""
+    engine = make_engine(settings.database_url, pool_size=1)
+    timed, events = 0.0, 0
+    with Progress(console=console) as bar:
+        task = bar.add_task(f"projecting {n:,} events", total=n)
+        async with transaction(make_sessionmaker(engine)) as session:
+            await repository.forget_facts(session)
+            for batch in chunks(n, seed=n):
+                start = time.perf_counter()
+                facts = [fact_of(EVENT_TYPES[topic].model_validate_json(raw)) for topic, raw in batch]
+                await repository.bulk_add_facts(session, facts)
+                timed += time.perf_counter() - start
+                events += len(batch)
+                bar.update(task, completed=events)
+            start = time.perf_counter()
+        timed += time.perf_counter() - start  # the commit
+    await engine.dispose()
+    return {"events": events, "seconds": timed, "events_per_s": events / timed}
+
+
+async def kafka_replay(settings: ReportingSettings, n: int) -> dict:
+    """Produce n events to the bench topics, then time `rebuild` from the beginning of the topics."""
+    await ensure_topics(settings, list(EVENT_TYPES))
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all",
+                                enable_idempotence=True, linger_ms=20, max_batch_size=512 * 1024)
+    await producer.start()
+    with Progress(console=console) as bar:
+        task = bar.add_task(f"producing {n:,} events to Kafka", total=n)
+        for batch in chunks(n, seed=n + 1):
+            futures = [await producer.send(settings.topic(topic), raw) for topic, raw in batch]
+            await asyncio.gather(*futures)
+            bar.advance(task, len(batch))
+    await producer.stop()
+    with Progress(console=console) as bar:
+        task = bar.add_task("rebuild: replaying the topics", total=n)
+        start = time.perf_counter()
+        result = await rebuild(settings, progress=lambda done, total: bar.update(task, completed=done, total=total))
+        seconds = time.perf_counter() - start
+    return {"events": result.records, "seconds": seconds, "events_per_s": result.records / seconds}
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+async def kpi_latency(settings: ReportingSettings, *, cold: int, warm: int) -> dict:
+    """GET /metrics/impact as of the end of the programme, cold (recomputed) and warm (cached)."""
+    app = create_app(settings)
+    projections = app.state.projections
+    out = {}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://bench") as http:
+        for label, runs in (("cold", cold), ("warm", warm)):
+            samples = []
+            for _ in range(runs):
+                if label == "cold":
+                    projections._cache.clear()
+                start = time.perf_counter()
+                response = await http.get("/metrics/impact", params={"as_of": "2028-12-31"},
+                                          headers={"Authorization": "Bearer dev-ministry"})
+                samples.append((time.perf_counter() - start) * 1000)
+                response.raise_for_status()
+            out[label] = {"runs": runs, "p50_ms": percentile(samples, 0.5), "p99_ms": percentile(samples, 0.99)}
+    await app.state.runtime.engine.dispose()
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--kafka", type=int, default=100_000, help="events for the Kafka replay (0: skip)")
+    parser.add_argument("--small", type=int, default=1_000, help="a programme-sized history for the latency")
+    args = parser.parse_args()
+    ends = stack.up()
+    run = uuid.uuid4().hex[:8]
+    name = f"groeiruimte_bench_reporting_{run}"
+    asyncio.run(admin(ends.database_url, f'CREATE DATABASE "{name}"'))
+    url = make_url(ends.database_url).set(database=name).render_as_string(hide_password=False)
+    upgrade(ROOT / "services" / "reporting" / "migrations", url)
+    settings = ReportingSettings(database_url=url, kafka_bootstrap_servers=ends.kafka,
+                                 topic_prefix=f"bench-reporting-{run}.", log_level="WARNING")
+    result: dict = {"projection": {}, "kpi_latency": {}}
+    try:
+        for n in sorted({args.small, *args.sizes}):
+            if n != args.small:
+                result["projection"][n] = asyncio.run(projection_step(settings, n))
+            else:
+                asyncio.run(projection_step(settings, n))
+            cold = 30 if n <= 10_000 else 10 if n <= 100_000 else 3
+            result["kpi_latency"][n] = asyncio.run(kpi_latency(settings, cold=cold, warm=200))
+        if args.kafka:
+            result["kafka_replay"] = asyncio.run(kafka_replay(settings, args.kafka))
+    finally:
+        asyncio.run(admin(ends.database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    show(result)
+    (ROOT / "artifacts").mkdir(exist_ok=True)
+    (ROOT / "artifacts" / "bench-reporting.json").write_text(json.dumps(result, indent=2))
+    return 0
+
+
+def show(result: dict) -> None:
+    table = Table(title="Reporting benchmark (this machine, shared local Kafka and PostgreSQL)")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for n, r in result["projection"].items():
+        table.add_row(f"rebuild, projection step, {n:,} events (no Kafka)",
+                      f"{r['events_per_s']:,.0f} events/s ({r['seconds']:.1f} s)")
+    if "kafka_replay" in result:
+        r = result["kafka_replay"]
+        table.add_row(f"rebuild from Kafka topics, {r['events']:,} events",
+                      f"{r['events_per_s']:,.0f} events/s ({r['seconds']:.1f} s)")
+    for n, r in result["kpi_latency"].items():
+        for label in ("cold", "warm"):
+            s = r[label]
+            table.add_row(f"GET /metrics/impact, {n:,} events, {label} ({s['runs']} runs)",
+                          f"p50 {s['p50_ms']:,.1f} ms  p99 {s['p99_ms']:,.1f} ms")
+    if len(result["projection"]) > 1:
+        sizes = sorted(result["projection"])
+        ratio = result["projection"][sizes[-1]]["events_per_s"] / result["projection"][sizes[0]]["events_per_s"]
+        table.add_row(f"throughput {sizes[-1]:,} / {sizes[0]:,}", f"{ratio:.2f}")
+    console.print(table)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
