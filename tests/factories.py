@@ -125,3 +125,19 @@ def mutated_lead_payloads(*, max_mutations: int = 4):
                          values, st.text(min_size=1, max_size=12))
     return st.lists(mutation, max_size=max_mutations).map(
         lambda muts: _mutate(intake_lead_payload(contact={"role": "CFO", "email": "a@b.nl"}), muts))
+
+
+def fuzzed_lead_corpus(n: int) -> list[dict]:
+    """`n` payloads drawn by hypothesis from mutated_lead_payloads, for pushing through real Kafka or HTTP."""
+    from hypothesis import HealthCheck, Phase, given, settings
+
+    drawn: list[dict] = []
+
+    @settings(max_examples=n, database=None, phases=[Phase.generate], deadline=None,
+              suppress_health_check=list(HealthCheck))
+    @given(mutated_lead_payloads())
+    def draw(payload):
+        drawn.append(payload)
+
+    draw()
+    return drawn

@@ -7,6 +7,7 @@ import uuid
 from datetime import date, timedelta
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import func, select
 
 from services.intake.bootstrap import bootstrap
@@ -20,7 +21,7 @@ from shared.contracts.events import (
     LeadSignalled,
     LeadUpdated,
 )
-from tests.factories import intake_lead_payload, random_kvk
+from tests.factories import fuzzed_lead_corpus, intake_lead_payload, random_kvk
 from tests.kafka import collect, eventually, produce
 
 pytestmark = pytest.mark.integration
@@ -203,3 +204,35 @@ async def test_an_earlier_portfolio_lead_joins_when_another_rom_opens_the_compan
     assert sorted(o.organisation for o in origins) == ["bom", "oost-nl"]
     (joined,) = await events(intake, LeadUpdated, until=1, where=lambda e: e.data.lead_id == lid(early))
     assert joined.data.changed == ("case_id",) and joined.data.case_id == case_id
+
+
+async def test_fuzzed_leads_are_stored_or_dead_lettered_with_a_reason_and_none_is_lost(intake):
+    corpus = fuzzed_lead_corpus(80)
+    keys = [f"fuzz-{uuid.uuid4().hex}".encode() for _ in corpus]
+    raw = [json.dumps(p).encode() for p in corpus]
+    await produce(intake.settings.kafka_bootstrap_servers, intake.settings.topic(LeadSignalled.topic), raw, keys=keys)
+    valid = {}
+    for key, body in zip(keys, raw, strict=True):
+        try:
+            valid[key] = LeadSignalled.model_validate_json(body).data
+        except ValidationError:
+            pass
+    dead: dict = {}
+
+    async def unaccounted() -> list:
+        """Messages neither dead-lettered nor (when valid) stored: empty once intake has handled them all."""
+        records = await collect(intake.settings.kafka_bootstrap_servers,
+                                intake.settings.topic(LeadSignalled.topic) + ".dlq", until=10**6, timeout=1)
+        dead.update({r.key: dict(r.headers)["dlq-reason"].decode() for r in records if r.key in set(keys)})
+        ids = {k: lead_id(d.organisation, d.reference) for k, d in valid.items()}
+        stored = {r.id for r in await rows(intake, select(lead.c.id).where(lead.c.id.in_(list(ids.values()))))}
+        return [k for k in keys if k not in dead and not (k in valid and ids[k] in stored)]
+
+    assert await eventually(lambda: _empty(unaccounted()), timeout=40), "a lead was neither stored nor dead-lettered"
+    assert set(keys) - set(valid) <= set(dead)
+    assert all(": " in reason and reason.split(": ", 1)[1] for reason in dead.values())
+    assert len(valid) and len(dead), "the corpus should hold valid and invalid leads"
+
+
+async def _empty(pending) -> bool:
+    return not await pending
