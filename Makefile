@@ -52,3 +52,7 @@ clean:
 # Reporting: rebuild events/s (100k and 1M synthetic events) and KPI API latency p50/p99.
 bench-reporting: install
 	$(PY) -m bench.reporting
+
+# One case against 10k/100k/1M synthetic sites (target < 50 ms at 1M) and re-matching after one site change.
+bench-matching: install
+	$(PY) -m bench.matching

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import structlog
 from pydantic import ValidationError
@@ -59,7 +59,7 @@ async def match_case(session: AsyncSession, case: CaseOpenedData, *, deps: Deps,
     """Score the case, store the match and emit match-proposed, unless nothing changed since the last one."""
     result = domain.match(domain.case_of(case), deps.supply.catalogue, deps.weights, top_n=deps.settings.top_n,
                           near_n=deps.settings.near_misses)
-    doc = result_doc(result)
+    doc = result_doc(result) | {"cutoffs": asdict(result.cutoffs)}
     if previous is not None and _same(previous, doc):
         return False
     revision = previous["revision"] + 1 if previous is not None else 1
@@ -109,7 +109,9 @@ async def rematch_open_cases(session: AsyncSession, changed: list[domain.Site], 
     for row in await repository.open_matches(session):
         case = CaseOpenedData.model_validate(row["case_payload"])
         shown = {p["site_id"] for p in row["proposals"]} | {n["site_id"] for n in row["near_misses"]}
-        if not domain.could_change(domain.case_of(case), mini, shown):
+        cutoffs = domain.Cutoffs(**row["cutoffs"]) if row["cutoffs"] else None
+        if not domain.could_change(domain.case_of(case), mini, shown, cutoffs, weights=deps.weights,
+                                   top_n=deps.settings.top_n, near_n=deps.settings.near_misses):
             continue
         if await match_case(session, case, deps=deps, trigger="site-changed", previous=row):
             rematched.append(str(case.case_id))

@@ -76,6 +76,7 @@ async def save_match(session: AsyncSession, *, case_id: UUID, code_name: str, ca
     values = {"case_id": case_id, "code_name": code_name, "case_payload": case_payload, "revision": revision,
               "proposals": result["proposals"], "near_misses": result["near_misses"],
               "blocking": result["blocking"], "no_proposition": int(not result["proposals"]),
+              "cutoffs": result.get("cutoffs"),
               "proposed_at": func.now()}
     stmt = insert(case_match).values(**values)
     await session.execute(stmt.on_conflict_do_update(

@@ -159,3 +159,16 @@ def test_reference_catalogue_covers_the_five_regions_and_is_labelled_illustrativ
     by_region = {r: [s for s in sites if s.region.value == r] for r in ("noord", "oost", "zuid", "west", "midden")}
     assert all(len(v) >= 3 for v in by_region.values())
     assert all(s.illustrative for s in sites)
+
+
+def test_could_change_uses_the_cutoffs_to_skip_sites_that_would_not_rank():
+    shown_sites = [site(f"good-{i}", knowledge_distance_km=1.0) for i in range(3)]
+    other = site("west-ok", region="west", province="Zuid-Holland", municipality_code="GM0503")
+    result = domain.match(case(), Catalogue.of([*shown_sites, other]), Weights(), top_n=3)
+    shown = {p.site_id for p in result.proposals}
+    weak = site("weak", floor_space_m2=5_000, largest_lot_m2=1_000, grid_mw_available=3.0, clusters=[],
+                knowledge_distance_km=49.0)
+    strong = site("strong", knowledge_distance_km=0.5, grid_mw_available=20.0, floor_space_m2=50_000)
+    assert not domain.could_change(case(), Catalogue.of([weak]), shown, result.cutoffs, top_n=3)
+    assert domain.could_change(case(), Catalogue.of([strong]), shown, result.cutoffs, top_n=3)
+    assert domain.could_change(case(), Catalogue.of([weak]), shown, result.cutoffs, top_n=5)  # a free slot

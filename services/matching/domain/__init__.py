@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from services.matching.domain.catalogue import Catalogue
 from services.matching.domain.criteria import CRITERIA, Case, Weights
-from services.matching.domain.matching import MatchResult, could_change, match, rank
+from services.matching.domain.matching import Cutoffs, MatchResult, match, rank
+from services.matching.domain.rematch import could_change
 from services.matching.domain.sites import Site, changed_fields
 from shared.contracts.events import CaseOpenedData, Proposal
 
-__all__ = ["CRITERIA", "Case", "Catalogue", "MatchResult", "Site", "Weights", "case_of", "changed_fields",
+__all__ = ["CRITERIA", "Case", "Catalogue", "Cutoffs", "MatchResult", "Site", "Weights", "case_of", "changed_fields",
            "could_change", "match", "propose", "rank"]
 
 

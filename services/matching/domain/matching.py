@@ -14,10 +14,24 @@ from shared.contracts.events import NearMiss, Proposal
 
 
 @dataclass(frozen=True)
+class Cutoffs:
+    """What a site must beat to enter a case's match; lets a supply change skip the cases it cannot move."""
+
+    lowest_score: float | None = None
+    proposals: int = 0
+    worst_near_key: float | None = None
+    near_misses: int = 0
+    option_regions: tuple[int, ...] = ()
+    own_shown: bool = False
+    other_shown: bool = False
+
+
+@dataclass(frozen=True)
 class MatchResult:
     proposals: list[Proposal]
     near_misses: list[NearMiss]
     blocking: dict[str, list[str]]  # only regions where no site qualifies
+    cutoffs: Cutoffs = Cutoffs()
 
     @property
     def no_proposition(self) -> bool:
@@ -42,11 +56,11 @@ def rank(case: Case, cat: Catalogue, weights: Weights, top_n: int) -> Ranked:
     fails = checks.fail_count(len(cat))
     qualifying = np.flatnonzero(fails == 0)
     scores = criteria.score(case, {k: v[qualifying] for k, v in cat.cols.items()}, weights)
-    positions = _top(scores.total, top_n, cat.cols["region"][qualifying], _home(case))
+    positions = _top(scores.total, top_n, cat.cols["region"][qualifying], home_region_code(case))
     return Ranked(qualifying[positions], scores, positions, checks, fails, qualifying)
 
 
-def _home(case: Case) -> int:
+def home_region_code(case: Case) -> int:
     return REGIONS.index(getattr(case.origin_region, "value", case.origin_region))
 
 
@@ -70,13 +84,19 @@ def match(case: Case, cat: Catalogue, weights: Weights, *, top_n: int, near_n: i
     ranked = rank(case, cat, weights, top_n)
     proposals = [_proposal(case, cat, ranked, rank_no, pos)
                  for rank_no, pos in enumerate(ranked.positions, start=1)]
-    return MatchResult(proposals, _near_misses(case, cat, ranked, near_n), _blocking(case, cat, ranked))
+    near, worst = _near_misses(case, cat, ranked, near_n)
+    option_regions = tuple(sorted(set(np.unique(cat.cols["region"][ranked.qualifying]).tolist())))
+    cutoffs = Cutoffs(lowest_score=min((p.score for p in proposals), default=None), proposals=len(proposals),
+                      worst_near_key=worst, near_misses=len(near), option_regions=option_regions,
+                      own_shown=any(p.own_region for p in proposals),
+                      other_shown=any(not p.own_region for p in proposals))
+    return MatchResult(proposals, near, _blocking(case, cat, ranked, option_regions), cutoffs)
 
 
 def _proposal(case: Case, cat: Catalogue, ranked: Ranked, rank_no: int, pos: int) -> Proposal:
     i = int(ranked.qualifying[pos])
     name, province, municipality = cat.labels[i]
-    own = int(cat.cols["region"][i]) == _home(case)
+    own = int(cat.cols["region"][i]) == home_region_code(case)
     contributions = {k: round(float(v[pos]), 4) for k, v in ranked.scores.contributions.items()
                      if ranked.scores.known[k][pos]}
     return Proposal(rank=rank_no, site_id=cat.ids[i], site_name=name, region=cat.region_of(i), province=province,
@@ -87,14 +107,19 @@ def _proposal(case: Case, cat: Catalogue, ranked: Ranked, rank_no: int, pos: int
                     completeness=round(min(1.0, float(ranked.scores.completeness[pos])), 4))
 
 
-def _near_misses(case: Case, cat: Catalogue, ranked: Ranked, n: int) -> list[NearMiss]:
-    """The n near misses with the fewest failed constraints and smallest relative gaps."""
+def near_key(case: Case, checks: constraints.Checks, fails: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Order of near misses: fewest failed constraints, then smallest relative shortfall."""
+    return fails[rows].astype(np.float32) + _relative_gap(case, checks, rows)
+
+
+def _near_misses(case: Case, cat: Catalogue, ranked: Ranked, n: int) -> tuple[list[NearMiss], float | None]:
+    """The n near misses with the lowest near_key, and the highest key among them."""
     near = np.flatnonzero(ranked.checks.near_misses(len(cat), ranked.fails))
     if len(near) == 0 or n <= 0:
-        return []
-    gap = ranked.fails[near].astype(np.float32) + _relative_gap(case, ranked.checks, near)
-    chosen = near[np.lexsort((near, gap))[:n]]
-    return [_near_miss(case, cat, ranked.checks, int(i)) for i in chosen]
+        return [], None
+    key = near_key(case, ranked.checks, ranked.fails, near)
+    order = np.lexsort((near, key))[:n]
+    return [_near_miss(case, cat, ranked.checks, int(i)) for i in near[order]], float(key[order].max())
 
 
 def _relative_gap(case: Case, checks: constraints.Checks, rows: np.ndarray) -> np.ndarray:
@@ -112,22 +137,12 @@ def _near_miss(case: Case, cat: Catalogue, checks: constraints.Checks, i: int) -
     failed, what_if = explain.counterfactuals(case, cat, checks, i)
     name, _, municipality = cat.labels[i]
     return NearMiss(site_id=cat.ids[i], site_name=name, region=cat.region_of(i), municipality_code=municipality,
-                    own_region=int(cat.cols["region"][i]) == _home(case), failed=tuple(failed),
+                    own_region=int(cat.cols["region"][i]) == home_region_code(case), failed=tuple(failed),
                     counterfactuals=tuple(what_if))
 
 
-def _blocking(case: Case, cat: Catalogue, ranked: Ranked) -> dict[str, list[str]]:
-    with_option = set(np.unique(cat.cols["region"][ranked.qualifying]).tolist())
+def _blocking(case: Case, cat: Catalogue, ranked: Ranked, with_option: tuple[int, ...]) -> dict[str, list[str]]:
     lacking = [r for r in range(len(REGIONS)) if r not in with_option]
     lines = explain.blocking_by_region(case, cat, ranked.checks, ranked.fails, lacking)
     return {REGIONS[r]: text for r, text in lines.items()}
 
-
-def could_change(case: Case, changed: Catalogue, shown: set[str]) -> bool:
-    """Whether changed sites (their old and new versions) can alter a case's match: shown before, or
-    qualifying or nearly qualifying in either version. Other changes cannot move its proposals."""
-    if shown & set(changed.ids):
-        return True
-    checks = constraints.check(case.demand, changed)
-    fails = checks.fail_count(len(changed))
-    return bool(((fails == 0) | checks.near_misses(len(changed), fails)).any())
