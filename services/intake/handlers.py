@@ -57,11 +57,10 @@ async def receive_lead(session: AsyncSession, evt: LeadSignalled, *, via: Via, o
     lead = evt.data
     lid = domain.lead_id(lead.organisation, lead.reference)
     ctx = _Context(session, outbox, settings, via, evt)
-    existing = await repository.lock_lead(session, lead_id=lid)
-    if existing is None and await repository.add_lead(session, **ctx.new_lead_row(lid)):
+    # Insert first: a new lead (the common case) costs one statement; a known one is then locked and compared.
+    if await repository.add_lead(session, **ctx.new_lead_row(lid)):
         return await ctx.register(lid)
-    existing = existing or await repository.lock_lead(session, lead_id=lid)  # lost a race to a concurrent insert
-    return await ctx.update(existing)
+    return await ctx.update(await repository.lock_lead(session, lead_id=lid))
 
 
 class _Context:
@@ -134,25 +133,28 @@ class _Context:
 
     async def place_in_case(self, lid: UUID, *, signalled_at: str) -> Placement:
         """Join the company's case if it has one; else open one when the lead is eligible."""
+        if self.verdict.eligible and await self._open_case(lid, signalled_at=signalled_at):
+            return Placement(domain.case_id(lid), opened=True)
         found = await repository.case_for_company(self.session, company_ref=self.ref)
-        if found is None and not self.verdict.eligible:
-            return Placement(None)
         if found is None:
-            cid = domain.case_id(lid)
-            code = domain.code_name(cid)
-            if await repository.add_case(self.session, case_id=cid, company_ref=self.ref, code_name=code,
-                                         opened_by=lid):
-                await self._add_origin(cid, lid)
-                await self.outbox.add(self.session, messages.case_opened(
-                    self.lead, lead_id=lid, case_id=cid, code_name=code, company_ref=self.ref,
-                    signalled_at=signalled_at))
-                log.info("case_opened", lead_id=str(lid), case_id=str(cid))
-                await self._bring_company_leads_into(cid, lid)
-                return Placement(cid, opened=True)
-            found = await repository.case_for_company(self.session, company_ref=self.ref)  # opened concurrently
+            return Placement(None)
         await self._add_origin(found.id, lid)
         log.info("lead_joined_case", lead_id=str(lid), case_id=str(found.id))
         return Placement(found.id)
+
+    async def _open_case(self, lid: UUID, *, signalled_at: str) -> bool:
+        """Open the company's case named after this lead; False when the company already has one."""
+        cid = domain.case_id(lid)
+        code = domain.code_name(cid)
+        if not await repository.add_case(self.session, case_id=cid, company_ref=self.ref, code_name=code,
+                                         opened_by=lid):
+            return False
+        await self._add_origin(cid, lid)
+        await self.outbox.add(self.session, messages.case_opened(
+            self.lead, lead_id=lid, case_id=cid, code_name=code, company_ref=self.ref, signalled_at=signalled_at))
+        log.info("case_opened", lead_id=str(lid), case_id=str(cid))
+        await self._bring_company_leads_into(cid, lid)
+        return True
 
     async def _bring_company_leads_into(self, cid: UUID, opened_by: UUID) -> None:
         """Earlier leads for the same company (kept in the portfolio) join the case that just opened."""

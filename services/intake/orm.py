@@ -43,7 +43,8 @@ lead = Table(
     Column("changed_at", DateTime(timezone=True)),
     Column("version", BigInteger, nullable=False, server_default="1"),
     UniqueConstraint("organisation", "reference"),
-    Index("ix_lead_name_key_trgm", "name_key", postgresql_using="gin", postgresql_ops={"name_key": "gin_trgm_ops"}),
+    # GiST, not GIN: nearest-name search (ORDER BY <-> LIMIT) stays fast when many names share a word.
+    Index("ix_lead_name_key_gist", "name_key", postgresql_using="gist", postgresql_ops={"name_key": "gist_trgm_ops"}),
 )
 
 # One case per company: the keyed KvK hash is unique, so a second ROM's lead joins instead of opening another.

@@ -6,13 +6,13 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Float, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.orm import case, lead, lead_audit, lead_origin, name_review
 
-NAME_CANDIDATES = 20
+NAME_CANDIDATES = 5
 
 
 async def add_lead(session: AsyncSession, **values) -> bool:
@@ -67,11 +67,10 @@ async def origins(session: AsyncSession, *, case_id: UUID) -> list:
 
 
 async def names_like(session: AsyncSession, *, name_key: str, other_than: str) -> list:
-    """Leads of other companies whose name keys share trigrams with this one (candidates, best first)."""
-    similarity = func.similarity(lead.c.name_key, name_key)
-    stmt = (select(lead.c.id, lead.c.name_key, similarity.label("similarity"))
-            .where(lead.c.name_key.op("%")(name_key), lead.c.company_ref != other_than)
-            .order_by(similarity.desc()).limit(NAME_CANDIDATES))
+    """The nearest company names (trigram distance) of leads of other companies: candidates, nearest first."""
+    distance = lead.c.name_key.op("<->", return_type=Float)(name_key)
+    stmt = (select(lead.c.id, lead.c.name_key).where(lead.c.company_ref != other_than)
+            .order_by(distance).limit(NAME_CANDIDATES))
     return list((await session.execute(stmt)).all())
 
 
