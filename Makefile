@@ -43,6 +43,10 @@ lint: install
 bench: install
 	$(PY) -m bench.pipeline
 
+.PHONY: bench-intake
+bench-intake: install  # intake HTTP req/s and p99, Kafka leads/s (bounded counts; see docs/intake.md)
+	$(PY) -m bench.intake --http 1000 --concurrency 16 --kafka 2000
+
 schemas: install
 	$(PY) -m shared.contracts.export
 
