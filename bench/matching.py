@@ -150,17 +150,20 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [int(s) for s in args.sizes.split(",")]
     rows = score_one_case(sizes, args.runs)
     table = Table("sites", "qualifying", "rank (vectorised core) ms", "match incl. explanations ms",
-                  "vs 50 ms target", title=f"one case, median of {args.runs} runs")
+                  "fastest match ms", "median vs 50 ms target", title=f"one case, median of {args.runs} runs")
     for r in rows:
         table.add_row(f"{r['sites']:,}", f"{r['qualifying']:,}", f"{r['rank_ms']:.2f}", f"{r['match_ms']:.2f}",
-                      f"{r['match_ms'] / TARGET_MS:.2f}x")
+                      f"{min(r['match_runs_ms']):.2f}", f"{r['match_ms'] / TARGET_MS:.2f}x")
     console.print(table)
     rematch = rematch_after_one_change(max(sizes), args.open_cases, max(9, args.runs))
     console.print(f"re-match after one site change: {rematch['sites']:,} sites, {rematch['open_cases']} open cases, "
                   f"affected per change {rematch['affected']} -> {rematch['rematch_ms']} ms median "
                   f"(re-matching every open case: ~{rematch['rematch_every_case_ms_estimate']:,} ms)")
     ARTIFACT.parent.mkdir(exist_ok=True)
-    ARTIFACT.write_text(json.dumps({"score_one_case": rows, "rematch_after_one_change": rematch}, indent=2))
+    load = Path("/proc/loadavg").read_text().split()[0] if Path("/proc/loadavg").exists() else "?"
+    console.print(f"load average during the run: {load} (the machine is shared: medians vary with it)")
+    ARTIFACT.write_text(json.dumps({"score_one_case": rows, "rematch_after_one_change": rematch,
+                                    "load_average": load}, indent=2))
     console.print(f"wrote {ARTIFACT}")
     return 0
 

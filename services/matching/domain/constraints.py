@@ -40,12 +40,13 @@ class Checks:
 
 def floor_by(cols: dict[str, np.ndarray], need_day: int) -> np.ndarray:
     """Floor space available by a date: what is free now plus planned land that is ready by then."""
-    return cols["floor_now"] + np.where(cols["planned_from"] <= need_day, cols["planned_m2"], np.float32(0))
+    return cols["floor_now"] + cols["planned_m2"] * (cols["planned_from"] <= np.int32(need_day))
 
 
 def mw_by(cols: dict[str, np.ndarray], need_day: int) -> np.ndarray:
     """Grid capacity available by a date: after a reinforcement that is done by then, else today's (NaN unknown)."""
-    return np.where(cols["reinforce_from"] <= need_day, np.fmax(cols["mw_after"], cols["mw_now"]), cols["mw_now"])
+    return np.where(cols["reinforce_from"] <= np.int32(need_day), np.fmax(cols["mw_after"], cols["mw_now"]),
+                    cols["mw_now"])
 
 
 def check(demand: SpaceDemand, catalogue: Catalogue) -> Checks:
@@ -65,9 +66,9 @@ def check(demand: SpaceDemand, catalogue: Catalogue) -> Checks:
 
 def _availability(demand: SpaceDemand, cols, checks: Checks) -> None:
     need = day(availability_need(demand), 0)
-    late = cols["available_from"].astype(np.int64) - need
-    checks.failed[AVAILABILITY] = late > 0
-    checks.near[AVAILABILITY] = late <= NEAR_DAYS
+    # int32 comparisons against scalars: no widened copies of the million-row columns.
+    checks.failed[AVAILABILITY] = cols["available_from"] > np.int32(need)
+    checks.near[AVAILABILITY] = cols["available_from"] <= np.int32(need + NEAR_DAYS)
 
 
 def availability_need(demand: SpaceDemand):
@@ -110,6 +111,6 @@ def _grid(demand: SpaceDemand, cols, checks: Checks) -> None:
     offered = mw_by(cols, need_day)
     checks.offered[GRID] = offered
     checks.failed[GRID] = offered < energy.grid_connection_mw  # unknown passes provisionally, flagged
-    soon = (cols["reinforce_from"].astype(np.int64) - need_day <= NEAR_REINFORCEMENT_DAYS) & (
+    soon = (cols["reinforce_from"] <= np.int32(need_day + NEAR_REINFORCEMENT_DAYS)) & (
         cols["mw_after"] >= energy.grid_connection_mw)
     checks.near[GRID] = (offered >= energy.grid_connection_mw * (1 - NEAR_SHARE)) | soon

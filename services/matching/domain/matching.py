@@ -50,12 +50,24 @@ class Ranked:
     qualifying: np.ndarray
 
 
+class Rows(dict):
+    """The catalogue's columns at some rows, gathered only when a criterion reads them (saves copies)."""
+
+    def __init__(self, cols: dict[str, np.ndarray], rows: np.ndarray) -> None:
+        super().__init__()
+        self.cols, self.rows = cols, rows
+
+    def __missing__(self, key: str) -> np.ndarray:
+        value = self[key] = self.cols[key][self.rows]
+        return value
+
+
 def rank(case: Case, cat: Catalogue, weights: Weights, top_n: int) -> Ranked:
     """Vectorised core: constraints over all sites, scores over the qualifying ones, top N by score."""
     checks = constraints.check(case.demand, cat)
     fails = checks.fail_count(len(cat))
     qualifying = np.flatnonzero(fails == 0)
-    scores = criteria.score(case, {k: v[qualifying] for k, v in cat.cols.items()}, weights)
+    scores = criteria.score(case, Rows(cat.cols, qualifying), weights)
     positions = _top(scores.total, top_n, cat.cols["region"][qualifying], home_region_code(case))
     return Ranked(qualifying[positions], scores, positions, checks, fails, qualifying)
 
@@ -118,6 +130,9 @@ def _near_misses(case: Case, cat: Catalogue, ranked: Ranked, n: int) -> tuple[li
     if len(near) == 0 or n <= 0:
         return [], None
     key = near_key(case, ranked.checks, ranked.fails, near)
+    if len(near) > n:  # partial selection first: a full sort of many near misses costs more than the rest
+        head = np.argpartition(key, n - 1)[:n]
+        near, key = near[head], key[head]
     order = np.lexsort((near, key))[:n]
     return [_near_miss(case, cat, ranked.checks, int(i)) for i in near[order]], float(key[order].max())
 
