@@ -1,29 +1,147 @@
-"""Notifications' process: Kafka subscribers and HTTP routes only."""
+"""Notifications' process: Kafka subscribers (wired in bootstrap) and HTTP routes only."""
 
 from __future__ import annotations
 
+from typing import Literal
+from urllib.parse import parse_qsl
 from uuid import UUID
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
 
-from services.notifications import repository
+from services.notifications import handlers, pages, repository
 from services.notifications.bootstrap import bootstrap
 from services.notifications.config import NotificationsSettings
+from services.notifications.domain import replies
+from services.notifications.domain.directory import Recipient
+from services.notifications.views import (
+    ApiReplyBody,
+    RecipientBody,
+    RecipientOut,
+    ReplyBody,
+    ReplyResult,
+    field_errors,
+    validation_error,
+)
 from shared.auth import Caller, require
+from shared.db import transaction
 from shared.runtime import http_app
+
+DESCRIPTION = """Tells municipalities, provinces, the coordinator and the ministry's MIRT contact what they need to
+know about a case — exactly once, NDA-safe (code name and ranges; the company only after its consent), within a
+per-recipient budget (overflow goes into a digest). Keeps the delivery log and records recipients' replies.
+
+Authenticate with `Authorization: Bearer <token>`. The coordinator reads the delivery log and edits the directory;
+a municipality or province (token organisation = its CBS code, e.g. `GM0153`, `PV23`) answers with an offer or a
+decline. Reply links in the mails carry a signed token and need no account. A 422 lists every problem as
+`{"field": "email", "reason": "..."}`."""
+Status = Literal["pending", "sent", "dead"]
 
 
 def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
-    runtime = bootstrap(settings or NotificationsSettings())
-    app = http_app(runtime, title="Groeiruimte notifications",
-                   description="Emails municipalities and provinces about proposals; keeps a delivery log.")
+    settings = settings or NotificationsSettings()
+    runtime = bootstrap(settings)
+    app = http_app(runtime, title="Groeiruimte notifications", description=DESCRIPTION)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    caller_of = app.state.caller
 
-    @app.get("/deliveries", tags=["notifications"], summary="The delivery log (coordinator only)")
-    async def deliveries(case_id: UUID | None = None, limit: int = 100,
-                         caller: Caller = Depends(app.state.caller)) -> list[dict]:
-        require(caller, "coordinator")
+    def coordinator(caller: Caller = Depends(caller_of)) -> Caller:
+        return require(caller, "coordinator")
+
+    def recipient_role(caller: Caller = Depends(caller_of)) -> Caller:
+        return require(caller, "municipality", "province")
+
+    @app.get("/deliveries", tags=["delivery log"], summary="The delivery log, newest first (coordinator)")
+    async def deliveries(case_id: UUID | None = None, status: Status | None = None, recipient: str | None = None,
+                         template: str | None = None, limit: int = Query(100, ge=1, le=1000),
+                         offset: int = Query(0, ge=0), _: Caller = Depends(coordinator)) -> list[dict]:
         async with runtime.sessions() as session:
-            rows = await repository.deliveries(session, case_id=case_id, limit=min(limit, 1000))
+            rows = await repository.deliveries(session, case_id=case_id, status=status, recipient_code=recipient,
+                                               template=template, limit=limit, offset=offset)
         return [dict(r) for r in rows]
 
+    @app.get("/deliveries/{delivery_id}", tags=["delivery log"], summary="One mail as sent, with both parts")
+    async def delivery(delivery_id: int, _: Caller = Depends(coordinator)) -> dict:
+        async with runtime.sessions() as session:
+            row = await repository.delivery_detail(session, delivery_id)
+        if row is None:
+            raise HTTPException(404, f"no delivery {delivery_id}")
+        return row
+
+    @app.get("/recipients", tags=["directory"], response_model=list[RecipientOut],
+             summary="The recipient directory (coordinator)")
+    async def list_recipients(kind: str | None = None, _: Caller = Depends(coordinator)) -> list[dict]:
+        async with runtime.sessions() as session:
+            return await repository.recipients(session, kind=kind)
+
+    @app.put("/recipients/{code}", tags=["directory"], response_model=RecipientOut,
+             summary="Create or replace a directory entry (coordinator); the file no longer overrides it")
+    async def put_recipient(code: str, body: RecipientBody, caller: Caller = Depends(coordinator)) -> dict:
+        try:
+            entry = Recipient(code=code, **body.model_dump())
+        except ValidationError as err:
+            raise RequestValidationError(err.errors()) from err
+        async with transaction(runtime.sessions) as session:
+            return await repository.put_recipient(session, entry, by=caller.organisation)
+
+    @app.delete("/recipients/{code}", tags=["directory"], status_code=204,
+                summary="Deactivate a directory entry (coordinator); pending mails to it are dead-lettered")
+    async def delete_recipient(code: str, caller: Caller = Depends(coordinator)) -> None:
+        async with transaction(runtime.sessions) as session:
+            if not await repository.deactivate_recipient(session, code, by=caller.organisation):
+                raise HTTPException(404, f"no recipient {code!r}")
+
+    @app.post("/replies", tags=["replies"], response_model=ReplyResult,
+              summary="Answer a notification with an offer or a decline (municipality or province)")
+    async def reply(body: ApiReplyBody, caller: Caller = Depends(recipient_role)) -> ReplyResult:
+        async with transaction(runtime.sessions) as session:
+            if not await repository.notified_about(session, body.case_id, caller.organisation):
+                raise HTTPException(404, f"{caller.organisation} was not notified about case {body.case_id}")
+            changed = await handlers.record_answer(session, runtime.outbox, case_id=body.case_id,
+                                                   recipient=caller.organisation, via="api",
+                                                   **body.model_dump(exclude={"case_id"}))
+        return ReplyResult(case_id=body.case_id, recipient=caller.organisation, response=body.response,
+                           changed=changed)
+
+    def grant_of(token: str) -> replies.ReplyGrant:
+        try:
+            return replies.verify(settings.reply_secret.get_secret_value().encode(), token)
+        except replies.BadToken as err:
+            raise HTTPException(403, str(err)) from err
+
+    @app.get("/replies/{token}", tags=["replies"], response_class=HTMLResponse,
+             summary="The page a reply link opens: a form (a link preview never records anything)")
+    async def reply_form(token: str) -> HTMLResponse:
+        grant = grant_of(token)
+        return HTMLResponse(pages.reply_form(grant))
+
+    @app.post("/replies/{token}", tags=["replies"], summary="Record the answer from a reply link's form or JSON")
+    async def reply_by_link(token: str, request: Request):
+        grant = grant_of(token)
+        body = await _reply_body(request)
+        async with transaction(runtime.sessions) as session:
+            changed = await handlers.record_answer(session, runtime.outbox, case_id=grant.case_id,
+                                                   recipient=grant.recipient, via="link", **body.model_dump())
+        result = ReplyResult(case_id=grant.case_id, recipient=grant.recipient, response=body.response,
+                             changed=changed)
+        if "json" in request.headers.get("content-type", ""):
+            return result
+        return HTMLResponse(pages.reply_thanks(result))
+
     return app
+
+
+async def _reply_body(request: Request) -> ReplyBody:
+    """Form fields (from the reply page) or JSON; a bad field answers 422 naming it."""
+    raw = await request.body()
+    try:
+        if "json" in request.headers.get("content-type", ""):
+            return ReplyBody.model_validate_json(raw)
+        fields = dict(parse_qsl(raw.decode(errors="strict"), keep_blank_values=True))
+        return ReplyBody.model_validate({k: v for k, v in fields.items() if v != "" or k == "message"})
+    except (ValidationError, UnicodeDecodeError) as err:
+        detail = field_errors(RequestValidationError(err.errors())) if isinstance(err, ValidationError) else [
+            {"field": "(body)", "reason": "not UTF-8"}]
+        raise HTTPException(422, detail) from err

@@ -4,20 +4,45 @@ from __future__ import annotations
 
 from functools import partial
 
-from services.notifications import domain, handlers
+import structlog
+
+from services.notifications import domain, handlers, repository
 from services.notifications.config import NotificationsSettings
 from services.notifications.mailer import Mailer
 from services.notifications.orm import metadata
-from shared.contracts import MatchProposed
+from shared.contracts import (
+    CaseOpened,
+    ConsentGranted,
+    LeadUpdated,
+    MatchProposed,
+    RecipientReplied,
+    RelocationRealised,
+)
+from shared.db import transaction
 from shared.runtime import Runtime
+
+log = structlog.get_logger()
+CONSUMED = ((MatchProposed, "notifications", handlers.notify_about_proposal),
+            (RelocationRealised, "notifications-relocations", handlers.notify_about_relocation),
+            (CaseOpened, "notifications-cases", handlers.keep_case_and_signal_housing),
+            (LeadUpdated, "notifications-lead-updates", handlers.follow_lead_update),
+            (ConsentGranted, "notifications-consents", handlers.release_identity))
 
 
 def bootstrap(settings: NotificationsSettings) -> Runtime:
-    runtime = Runtime.build("notifications", settings, metadata, topics=[MatchProposed.topic])
-    mailer = Mailer(settings, runtime.sessions)
+    topics = [event.topic for event, _, _ in CONSUMED] + [RecipientReplied.topic]
+    runtime = Runtime.build("notifications", settings, metadata, topics=topics)
+    mailer = Mailer(settings, runtime.sessions, domain.templates(settings.templates_dir))
     runtime.workers.append(mailer.run)
-    runtime.consume(MatchProposed, group="notifications",
-                    effect=partial(handlers.notify_municipalities_of_proposal, mailer=mailer,
-                                   directory=domain.load_directory(settings.recipients_file),
-                                   env=domain.templates(settings.templates_dir)))
+    runtime.startup_hooks.append(partial(load_directory_file, settings=settings))
+    for event, group, effect in CONSUMED:
+        runtime.consume(event, group=group, effect=partial(effect, settings=settings, mailer=mailer))
     return runtime
+
+
+async def load_directory_file(runtime: Runtime, *, settings: NotificationsSettings) -> None:
+    """Load the directory file at every start; safe to repeat, and it never undoes an edit made via the API."""
+    entries = list(domain.load_directory(settings.recipients_file).values())
+    async with transaction(runtime.sessions) as session:
+        changed = await repository.load_file_entries(session, entries)
+    log.info("directory_loaded", file=str(settings.recipients_file), entries=len(entries), written=changed)

@@ -1,6 +1,8 @@
+"""Notifications' settings (env prefix NOTIFICATIONS_)."""
+
 from pathlib import Path
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -23,4 +25,16 @@ class NotificationsSettings(ServiceSettings):
     templates_dir: Path = HERE / "templates"
     retry_base_seconds: float = 2.0
     retry_max_seconds: float = 300.0
-    max_attempts: int = 20
+    max_attempts: int = Field(default=20, description="Refusals (4xx) before a mail is dead; outages never kill.")
+    send_batch_size: int = Field(default=100, description="Mails sent over one SMTP connection.")
+    # Rules
+    relevance_threshold: float = Field(default=0.5, description="Proposals scoring below this are not mailed.")
+    proposal_notifies_province: bool = True
+    budget_per_period: int = Field(default=10, description="Proposal mails per recipient per period; then a digest.")
+    budget_period_seconds: int = Field(default=86_400, description="Epoch-aligned (UTC) budget and digest period.")
+    case_wait_seconds: float = Field(default=30.0, description="How long a mail waits for its case-opened to "
+                                                               "arrive (for the demand ranges) before going anyway.")
+    # Replies
+    public_base_url: str = "http://127.0.0.1:8003"
+    reply_secret: SecretStr = SecretStr("dev-only-reply-secret-change-me")
+    reply_valid_days: int = 90

@@ -1,28 +1,145 @@
-"""What notifications does on each event."""
+"""What notifications does on each event: keep the case profile, and record the mails the rules call for.
+
+Mails are only *recorded* here, in the same transaction as the processed-event mark; the mailer renders
+and sends them after the commit. So a redelivered event records nothing twice, and nothing is mailed
+for a transaction that rolled back.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import structlog
-from jinja2 import Environment
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notifications import domain, repository
+from services.notifications.config import NotificationsSettings
+from services.notifications.domain import rules
 from services.notifications.mailer import Mailer
-from shared.contracts import MatchProposed
+from shared.contracts import (
+    CaseOpened,
+    ConsentGranted,
+    LeadUpdated,
+    MatchProposed,
+    RecipientReplied,
+    RecipientRepliedData,
+    RelocationRealised,
+)
+from shared.contracts.envelope import Envelope
 
 log = structlog.get_logger()
+SOURCE = "/services/notifications"
 
 
-async def notify_municipalities_of_proposal(session: AsyncSession, evt: MatchProposed, *, mailer: Mailer,
-                                            directory: dict[str, domain.Recipient], env: Environment) -> None:
-    """Record one NDA-safe mail per municipality with a proposed site; the mailer sends them after commit."""
-    mails = domain.mails_for_proposal(evt.data, directory, env)
-    for mail in mails:
-        await repository.add_delivery(
-            session, event_id=evt.id, case_id=evt.data.case_id, recipient=mail.recipient.email,
-            template=mail.template, subject=mail.subject, body_text=mail.text, body_html=mail.html,
-            message_id=domain.message_id(evt.id, mail.recipient.email, mail.template))
+async def notify_about_proposal(session: AsyncSession, evt: MatchProposed, *, settings: NotificationsSettings,
+                                mailer: Mailer) -> None:
+    """Municipalities/provinces of relevant proposed sites (budgeted), or the coordinator if none anywhere."""
+    directory = await repository.active_directory(session)
+    outcome = rules.for_proposal(evt.data, directory, threshold=settings.relevance_threshold,
+                                 provinces=settings.proposal_notifies_province)
+    if evt.data.revision > 1:
+        # A re-match tells a recipient only about sites it has not heard of for this case yet.
+        outcome.notices = rules.only_new_sites(outcome.notices,
+                                               await repository.notified_sites(session, evt.data.case_id))
+    await _record(session, evt, outcome, directory, settings=settings, mailer=mailer,
+                  base={"code_name": evt.data.code_name})
+
+
+async def notify_about_relocation(session: AsyncSession, evt: RelocationRealised, *,
+                                  settings: NotificationsSettings, mailer: Mailer) -> None:
+    """Origin and destination municipalities and provinces."""
+    directory = await repository.active_directory(session)
+    await _record(session, evt, rules.for_relocation(evt.data, directory), directory, settings=settings,
+                  mailer=mailer, base={})
+
+
+async def keep_case_and_signal_housing(session: AsyncSession, evt: CaseOpened, *,
+                                       settings: NotificationsSettings, mailer: Mailer) -> None:
+    """Remember the case (for the ranges in later mails); signal housing/accessibility demand."""
+    data = evt.data
+    profile = await repository.lock_case(session, data.case_id)
+    values: dict[str, Any] = {"code_name": data.code_name, "origin": data.origin.model_dump(mode="json"),
+                              "technology_domains": [d.value for d in data.technology_domains]}
+    values |= _newer_demand(profile, evt, data.demand.model_dump(mode="json"))
+    await _signal_housing(session, evt, profile | values, settings=settings, mailer=mailer)
+
+
+async def follow_lead_update(session: AsyncSession, evt: LeadUpdated, *, settings: NotificationsSettings,
+                             mailer: Mailer) -> None:
+    """A changed demand updates the case's ranges and may raise (or change) its housing signal."""
+    if evt.data.case_id is None:
+        return
+    profile = await repository.lock_case(session, evt.data.case_id)
+    values: dict[str, Any] = {"technology_domains": [d.value for d in evt.data.technology_domains]}
+    values |= _newer_demand(profile, evt, evt.data.demand.model_dump(mode="json"))
+    await _signal_housing(session, evt, profile | values, settings=settings, mailer=mailer)
+
+
+async def release_identity(session: AsyncSession, evt: ConsentGranted, **_) -> None:
+    """The company consented: from now on its name and KvK number may appear in mails about its case."""
+    await repository.lock_case(session, evt.data.case_id)
+    await repository.save_case(session, evt.data.case_id, company_name=evt.data.company_name,
+                               kvk_number=evt.data.kvk_number, consent_at=evt.time)
+    log.info("identity_released", case_id=str(evt.data.case_id))
+
+
+def _newer_demand(profile: dict, evt: Envelope, demand: dict) -> dict[str, Any]:
+    """Case-opened and lead-updated travel on different topics: the later event's demand wins."""
+    if profile.get("demand_as_of") and profile["demand_as_of"] > evt.time:
+        return {}
+    return {"demand": demand, "demand_as_of": evt.time}
+
+
+async def _signal_housing(session: AsyncSession, evt: Envelope, profile: dict, *, settings: NotificationsSettings,
+                          mailer: Mailer) -> None:
+    """Signal housing demand once per distinct demand, and only once the case's origin is known."""
+    housing = (profile.get("demand") or {}).get("housing")
+    signal = housing and profile.get("origin") and housing != profile.get("housing_signalled")
+    changes = {k: profile[k] for k in ("code_name", "origin", "technology_domains", "demand", "demand_as_of")
+               if profile.get(k) is not None}
+    if signal:
+        changes["housing_signalled"] = housing
+        directory = await repository.active_directory(session)
+        outcome = rules.for_housing(housing, profile["origin"]["province"], directory)
+        await _record(session, evt, outcome, directory, settings=settings, mailer=mailer,
+                      base={"code_name": profile.get("code_name")}, case_id=profile["case_id"])
+    await repository.save_case(session, profile["case_id"], **changes)
+
+
+async def _record(session: AsyncSession, evt: Envelope, outcome: rules.Outcome,
+                  directory: dict[str, domain.Recipient], *, settings: NotificationsSettings, mailer: Mailer,
+                  base: dict[str, Any], case_id=None) -> None:
+    """Record each notice as a mail, or as a digest item once the recipient's budget for the period is used."""
+    case_id = case_id or evt.data.case_id
+    start, end = domain.budget_period(evt.time, settings.budget_period_seconds)
+    counts = {"mails": 0, "digested": 0}
+    for notice in outcome.notices:
+        recipient, context = directory[notice.recipient], base | notice.context
+        if notice.budgeted and await repository.use_budget(session, recipient.code, start) > \
+                settings.budget_per_period and await repository.add_to_digest(
+                    session, recipient_code=recipient.code, email=recipient.email, period_start=start, due_at=end,
+                    event_id=evt.id, case_id=case_id, context=context):
+            counts["digested"] += 1
+            continue
+        counts["mails"] += await repository.add_delivery(
+            session, event_id=evt.id, case_id=case_id, recipient_code=recipient.code, email=recipient.email,
+            template=notice.template, context=context)
+    if outcome.unknown:
+        log.warning("recipients_not_in_directory", codes=outcome.unknown, event_type=evt.type)
     if not event.contains(session.sync_session, "after_commit", mailer.wake):
         event.listen(session.sync_session, "after_commit", mailer.wake, once=True)
-    log.info("municipalities_notified", case_id=str(evt.data.case_id), mails=len(mails))
+    log.info("notifications_recorded", event_type=evt.type, case_id=str(case_id), **counts)
+
+
+async def record_answer(session: AsyncSession, outbox, *, case_id, recipient: str, response: str,
+                        site_id: str | None, message: str, via: str) -> bool:
+    """Record a recipient's offer or decline; a changed answer is emitted as recipient-replied (outbox)."""
+    changed = await repository.record_reply(session, case_id=case_id, recipient_code=recipient, site_id=site_id,
+                                            response=response, message=message, via=via)
+    if changed:
+        await outbox.add(session, RecipientReplied(source=SOURCE, subject=str(case_id), data=RecipientRepliedData(
+            case_id=case_id, recipient=recipient, site_id=site_id, response=response, message=message)))
+    log.info("recipient_replied", case_id=str(case_id), recipient=recipient, response=response, changed=changed,
+             via=via)
+    return changed

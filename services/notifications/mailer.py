@@ -1,94 +1,209 @@
-"""Sends recorded mails over SMTP, retrying transient failures with backoff.
+"""Renders recorded mails and sends them over SMTP, retrying transient failures with backoff.
 
-The consumer records mails in the same transaction as the processed-event mark; this sender then
-delivers them. A crash between the SMTP answer and marking the row sent can send that one mail again;
-its Message-ID is deterministic, so the receiving side can recognise the duplicate.
+The consumer records mails in the same transaction as the processed-event mark; this sender delivers
+them, many over one SMTP connection. Mails are rendered at send time, so a mail waits briefly for its
+case's details and shows the company only if consent arrived by then. A crash between the SMTP answer
+and marking the row sent can send that one mail again; its Message-ID is deterministic, so the receiving
+side can recognise the duplicate. A refusal (5xx) is permanent: the mail is dead-lettered (status `dead`,
+logged, visible in the delivery log). An unreachable server is never permanent: mails wait and go out
+as soon as it answers again.
 """
 
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from email.message import EmailMessage
+from email.utils import formataddr
 
 import aiosmtplib
 import structlog
+from jinja2 import Environment, TemplateError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.notifications import domain, repository
 from services.notifications.config import NotificationsSettings
+from services.notifications.domain import replies
+from services.notifications.repository.deliveries import CONNECTION_ERROR
 
 log = structlog.get_logger()
+REPLY_KINDS = frozenset({"municipality", "province"})
 
 
-def build_message(row, mail_from: str) -> EmailMessage:
+class Undeliverable(Exception):
+    """This mail can never be built (recipient removed, template broken, unsafe header)."""
+
+
+def build_message(row, mail: domain.Mail, mail_from: str) -> EmailMessage:
+    """Both parts; the email policy refuses CR/LF in any header value, a last line against injection."""
     msg = EmailMessage()
     msg["From"] = mail_from
-    msg["To"] = row["recipient"]
-    msg["Subject"] = row["subject"]
+    msg["To"] = formataddr((mail.recipient.name, mail.recipient.email))
+    msg["Subject"] = mail.subject
     msg["Message-ID"] = row["message_id"]
-    msg.set_content(row["body_text"])
-    msg.add_alternative(row["body_html"], subtype="html")
+    msg.set_content(mail.text)
+    msg.add_alternative(mail.html, subtype="html")
+    msg["Content-Language"] = domain.language_of(mail.recipient)  # after the parts: set_content drops Content-*
     return msg
 
 
 class Mailer:
-    def __init__(self, settings: NotificationsSettings, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, settings: NotificationsSettings, sessions: async_sessionmaker[AsyncSession],
+                 env: Environment) -> None:
         self.settings = settings
         self.sessions = sessions
+        self.env = env
         self._wake = asyncio.Event()
 
     def wake(self, *_) -> None:
         self._wake.set()
 
-    async def _send(self, msg: EmailMessage) -> None:
+    def reply_url(self, case_id, recipient: domain.Recipient) -> str | None:
+        if case_id is None or recipient.kind not in REPLY_KINDS:
+            return None
         s = self.settings
-        await aiosmtplib.send(msg, hostname=s.smtp_host, port=s.smtp_port, start_tls=s.smtp_starttls,
-                              username=s.smtp_username,
-                              password=s.smtp_password.get_secret_value() if s.smtp_password else None,
-                              timeout=s.smtp_timeout_seconds)
+        token = replies.sign(s.reply_secret.get_secret_value().encode(), case_id, recipient.code,
+                             valid_seconds=s.reply_valid_days * 86_400)
+        return f"{s.public_base_url.rstrip('/')}/replies/{token}"
 
-    async def deliver_due(self, limit: int = 50) -> int:
-        """Send due mails; returns how many were attempted."""
+    async def deliver_due(self) -> int:
+        """Render and send the due mails; returns how many were handled (sent, postponed or failed)."""
         async with self.sessions() as session, session.begin():
-            rows = await repository.claim_due(session, limit)
+            rows = await repository.claim_due(session, self.settings.send_batch_size)
+            if not rows:
+                return 0
+            directory = await repository.active_directory(session)
+            ready = []
             for row in rows:
-                await self._deliver(session, row)
+                msg = await self._prepare(session, row, directory)
+                if msg is not None:
+                    ready.append((row, msg))
+            if ready:
+                await self._send_all(session, ready)
         return len(rows)
 
-    async def _deliver(self, session: AsyncSession, row) -> None:
-        s = self.settings
+    async def _prepare(self, session: AsyncSession, row, directory) -> EmailMessage | None:
+        """The message for a row, or None when it was postponed or dead-lettered."""
         try:
-            await self._send(build_message(row, s.mail_from))
-        except aiosmtplib.SMTPResponseException as err:
-            permanent = 500 <= err.code < 600 or row["attempts"] + 1 >= s.max_attempts
-            await repository.mark_failed(session, row["id"], error=f"{err.code} {err.message}",
-                                         retry_in=None if permanent else domain.backoff(
-                                             row["attempts"] + 1, s.retry_base_seconds, s.retry_max_seconds))
-            log.warning("mail_failed", delivery_id=row["id"], code=err.code, permanent=permanent)
-            return
+            recipient = directory.get(row["recipient_code"])
+            if recipient is None:
+                raise Undeliverable(f"recipient {row['recipient_code']} is no longer in the directory")
+            context = await self._context(session, row, recipient)
+            if context is None:
+                await repository.postpone(session, row["id"], 1.0)
+                return None
+            mail = domain.render(self.env, row["template"], recipient, context)
+            msg = build_message(row, mail, self.settings.mail_from)
+        except (Undeliverable, TemplateError, ValueError) as err:
+            await self._dead(session, row, f"cannot build mail: {err}")
+            return None
+        await repository.mark_rendered(session, row["id"], email=recipient.email, subject=mail.subject,
+                                       text=mail.text, html=mail.html)
+        return msg
+
+    async def _context(self, session: AsyncSession, row, recipient: domain.Recipient) -> dict | None:
+        """What the template gets; None while the case's details are still expected."""
+        lang = domain.language_of(recipient)
+        if row["template"] == "digest":
+            return await self._digest_context(session, row, recipient, lang)
+        profile = await repository.case_profile(session, row["case_id"])
+        waited = (datetime.now(UTC) - row["created_at"]).total_seconds()
+        if not (profile and profile.get("demand")) and waited < self.settings.case_wait_seconds:
+            return None
+        return self._item_context(row["context"], row["case_id"], profile, recipient, lang)
+
+    def _item_context(self, context: dict, case_id, profile, recipient, lang: str) -> dict:
+        view = domain.case_view(profile, recipient, lang)
+        code_name = context.get("code_name") or view["code_name"] or str(case_id)[:8]
+        return context | {"case": view, "code_name": code_name, "reply_url": self.reply_url(case_id, recipient)}
+
+    async def _digest_context(self, session: AsyncSession, row, recipient, lang: str) -> dict:
+        items = await repository.digest_items(session, row["id"])
+        known = await repository.profiles(session, [i["case_id"] for i in items])
+        return {"reply_url": None, "code_name": "", "case": domain.case_view(None, recipient, lang),
+                "items": [self._item_context(i["context"], i["case_id"], known.get(i["case_id"]), recipient, lang)
+                          for i in items]}
+
+    def _client(self) -> aiosmtplib.SMTP:
+        s = self.settings
+        return aiosmtplib.SMTP(hostname=s.smtp_host, port=s.smtp_port, start_tls=s.smtp_starttls,
+                               username=s.smtp_username,
+                               password=s.smtp_password.get_secret_value() if s.smtp_password else None,
+                               timeout=s.smtp_timeout_seconds)
+
+    async def _send_all(self, session: AsyncSession, ready: list) -> None:
+        """Send over one connection; a lost connection delays this and the remaining mails, losing none."""
+        smtp = self._client()
+        try:
+            await smtp.connect()
         except (aiosmtplib.SMTPException, OSError) as err:
-            # Server unreachable or connection dropped: always transient; keep the mail and try later.
-            await repository.mark_failed(session, row["id"], error=str(err) or type(err).__name__, retry_in=(
-                domain.backoff(row["attempts"] + 1, s.retry_base_seconds, s.retry_max_seconds)))
-            log.warning("mail_delayed", delivery_id=row["id"], error=str(err))
+            await self._delay_all(session, [row for row, _ in ready], err)
             return
-        await repository.mark_sent(session, row["id"])
-        log.info("mail_sent", delivery_id=row["id"], template=row["template"])
+        sent = 0
+        try:
+            for i, (row, msg) in enumerate(ready):
+                try:
+                    await smtp.send_message(msg)
+                except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, OSError) as err:
+                    await self._delay_all(session, [r for r, _ in ready[i:]], err)
+                    break
+                except aiosmtplib.SMTPException as err:
+                    await self._refused(session, row, err)
+                    continue
+                await repository.mark_sent(session, row["id"])
+                sent += 1
+        finally:
+            await self._quit(smtp)
+        if sent and (released := await repository.release_after_outage(session)):
+            log.info("mails_released_after_outage", count=released)
+            self.wake()
+        log.info("mails_sent", count=sent)
+
+    async def _quit(self, smtp: aiosmtplib.SMTP) -> None:
+        try:
+            await smtp.quit()
+        except (aiosmtplib.SMTPException, OSError):
+            smtp.close()
+
+    async def _refused(self, session: AsyncSession, row, err: aiosmtplib.SMTPException) -> None:
+        """The server answered no: 5xx is final (dead letter), 4xx is retried until max_attempts."""
+        code = getattr(err, "code", None) or getattr((getattr(err, "recipients", None) or [None])[0], "code", 451)
+        s = self.settings
+        if 500 <= code < 600 or row["attempts"] + 1 >= s.max_attempts:
+            await self._dead(session, row, f"{code} {err}")
+            return
+        await repository.mark_failed(session, row["id"], error=f"{code} {err}", retry_in=domain.backoff(
+            row["attempts"] + 1, s.retry_base_seconds, s.retry_max_seconds))
+        log.warning("mail_deferred", delivery_id=row["id"], code=code)
+
+    async def _delay_all(self, session: AsyncSession, rows, err: Exception) -> None:
+        s = self.settings
+        for row in rows:
+            await repository.mark_failed(session, row["id"], error=f"{CONNECTION_ERROR}{err or type(err).__name__}",
+                                         retry_in=domain.backoff(row["attempts"] + 1, s.retry_base_seconds,
+                                                                 s.retry_max_seconds))
+        log.warning("mails_delayed_smtp_unreachable", count=len(rows), error=str(err) or type(err).__name__)
+
+    async def _dead(self, session: AsyncSession, row, error: str) -> None:
+        await repository.mark_failed(session, row["id"], error=error, retry_in=None)
+        # The dead letter: the coordinator sees it in GET /deliveries?status=dead, operators in the log.
+        log.error("mail_dead_lettered", delivery_id=row["id"], recipient=row["recipient_code"],
+                  template=row["template"], case_id=str(row["case_id"]), error=error)
 
     async def run(self) -> None:
         while True:
             self._wake.clear()
             try:
-                attempted = await self.deliver_due()
+                handled = await self.deliver_due()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("mailer_failed")
-                attempted = 0
+                handled = 0
                 await asyncio.sleep(1.0)
-            if attempted:
+            if handled:
                 continue
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.settings.retry_base_seconds / 2)
+                await asyncio.wait_for(self._wake.wait(), timeout=min(1.0, self.settings.retry_base_seconds / 2))
             except TimeoutError:
                 pass

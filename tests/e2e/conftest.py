@@ -60,7 +60,11 @@ class System:
 
 @pytest.fixture(scope="session")
 def system(service_env, smtp, artifacts):
-    env = service_env | {"NOTIFICATIONS_SMTP_PORT": str(smtp.port), "NOTIFICATIONS_RETRY_BASE_SECONDS": "0.5"}
+    env = service_env | {"NOTIFICATIONS_SMTP_PORT": str(smtp.port), "NOTIFICATIONS_RETRY_BASE_SECONDS": "0.5",
+                         # These tests count one mail per proposed municipality; the notification rules
+                         # (threshold, budget/digest, provinces) are tested in test_notifications_flow.py.
+                         "NOTIFICATIONS_RELEVANCE_THRESHOLD": "0", "NOTIFICATIONS_BUDGET_PER_PERIOD": "1000000",
+                         "NOTIFICATIONS_PROPOSAL_NOTIFIES_PROVINCE": "false"}
     procs = {name: ServiceProcess(name, free_port(), env, artifacts / "logs" / f"{name}.log") for name in SERVICES}
     try:
         for p in procs.values():

@@ -1,0 +1,33 @@
+"""Persistence: the directory, case profiles, deliveries with their digests and budgets, and replies."""
+
+from services.notifications.repository.cases import case_profile, lock_case, profiles, save_case
+from services.notifications.repository.deliveries import (
+    add_delivery,
+    add_to_digest,
+    claim_due,
+    deliveries,
+    delivery_detail,
+    digest_items,
+    mark_failed,
+    mark_rendered,
+    mark_sent,
+    notified_about,
+    notified_sites,
+    postpone,
+    release_after_outage,
+    use_budget,
+)
+from services.notifications.repository.directory import (
+    active_directory,
+    deactivate_recipient,
+    load_file_entries,
+    put_recipient,
+    recipients,
+)
+from services.notifications.repository.replies import record_reply
+
+__all__ = ["active_directory", "add_delivery", "add_to_digest", "case_profile", "claim_due",
+           "deactivate_recipient", "deliveries", "delivery_detail", "digest_items", "load_file_entries",
+           "mark_failed", "mark_rendered", "mark_sent", "notified_about", "notified_sites", "postpone", "profiles",
+           "put_recipient", "recipients", "record_reply", "release_after_outage", "lock_case", "save_case",
+           "use_budget"]

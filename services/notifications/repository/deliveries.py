@@ -1,0 +1,153 @@
+"""Deliveries: the log of every mail, its state and attempts; budgets and digests."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.notifications.domain import message_id
+from services.notifications.orm import delivery, digest_item, recipient_budget
+
+DIGEST_NAMESPACE = uuid.UUID("5b0c2a4e-7d1f-4c39-9a55-3f1f6d1e2b10")
+CONNECTION_ERROR = "connection: "  # prefix of last_error for mails delayed by an unreachable server
+
+
+async def add_delivery(session: AsyncSession, *, event_id: UUID, case_id: UUID | None, recipient_code: str,
+                       email: str, template: str, context: dict[str, Any]) -> bool:
+    """Record a mail to send; False when this (event, recipient, template) is already recorded."""
+    stmt = insert(delivery).values(
+        event_id=event_id, case_id=case_id, recipient_code=recipient_code, recipient=email, template=template,
+        context=context, message_id=message_id(event_id, recipient_code, template), subject="", body_text="",
+        body_html="").on_conflict_do_nothing().returning(delivery.c.id)
+    return (await session.execute(stmt)).first() is not None
+
+
+async def use_budget(session: AsyncSession, recipient_code: str, period_start: datetime) -> int:
+    """Count one budgeted mail for the recipient in this period; returns how many it has used now."""
+    stmt = insert(recipient_budget).values(recipient_code=recipient_code, period_start=period_start, used=1)
+    stmt = stmt.on_conflict_do_update(index_elements=[recipient_budget.c.recipient_code,
+                                                      recipient_budget.c.period_start],
+                                      set_={"used": recipient_budget.c.used + 1}).returning(recipient_budget.c.used)
+    return (await session.execute(stmt)).scalar_one()
+
+
+async def add_to_digest(session: AsyncSession, *, recipient_code: str, email: str, period_start: datetime,
+                        due_at: datetime, event_id: UUID, case_id: UUID, context: dict[str, Any]) -> bool:
+    """Put an item in the recipient's digest for the period; False when that digest has already gone out."""
+    digest_id = uuid.uuid5(DIGEST_NAMESPACE, f"{recipient_code}/{period_start.isoformat()}")
+    stmt = insert(delivery).values(
+        event_id=digest_id, case_id=None, recipient_code=recipient_code, recipient=email, template="digest",
+        context={"period_start": period_start.isoformat()}, next_attempt_at=due_at,
+        message_id=message_id(digest_id, recipient_code, "digest"), subject="", body_text="", body_html="")
+    # The no-op update locks the digest row, so the mailer cannot send it while this item is being added.
+    stmt = stmt.on_conflict_do_update(constraint="uq_delivery_event_recipient_code",
+                                      set_={"template": stmt.excluded.template})
+    row = (await session.execute(stmt.returning(delivery.c.id, delivery.c.status))).one()
+    if row.status != "pending":
+        return False
+    await session.execute(insert(digest_item).values(delivery_id=row.id, event_id=event_id, case_id=case_id,
+                                                     context=context).on_conflict_do_nothing())
+    return True
+
+
+async def claim_due(session: AsyncSession, limit: int):
+    """Pending mails that are due, locked so that two senders never take the same one."""
+    stmt = (select(delivery).where(delivery.c.status == "pending", delivery.c.next_attempt_at <= datetime.now(UTC))
+            .order_by(delivery.c.next_attempt_at, delivery.c.id).limit(limit).with_for_update(skip_locked=True))
+    return (await session.execute(stmt)).mappings().all()
+
+
+async def digest_items(session: AsyncSession, delivery_id: int):
+    stmt = select(digest_item).where(digest_item.c.delivery_id == delivery_id).order_by(digest_item.c.id)
+    return (await session.execute(stmt)).mappings().all()
+
+
+async def postpone(session: AsyncSession, delivery_id: int, seconds: float) -> None:
+    """Try later without counting an attempt (e.g. waiting for the case's details)."""
+    await session.execute(update(delivery).where(delivery.c.id == delivery_id).values(
+        next_attempt_at=datetime.now(UTC) + timedelta(seconds=seconds)))
+
+
+async def mark_rendered(session: AsyncSession, delivery_id: int, *, email: str, subject: str, text: str,
+                        html: str) -> None:
+    """Keep exactly what is sent, so the log shows it."""
+    await session.execute(update(delivery).where(delivery.c.id == delivery_id).values(
+        recipient=email, subject=subject, body_text=text, body_html=html))
+
+
+async def mark_sent(session: AsyncSession, delivery_id: int) -> None:
+    await session.execute(update(delivery).where(delivery.c.id == delivery_id).values(
+        status="sent", sent_at=datetime.now(UTC), attempts=delivery.c.attempts + 1, last_error=None))
+
+
+async def mark_failed(session: AsyncSession, delivery_id: int, *, error: str, retry_in: float | None) -> None:
+    """A transient failure is retried later; a permanent one (retry_in None) is dead."""
+    values: dict[str, Any] = {"attempts": delivery.c.attempts + 1, "last_error": error[:500]}
+    if retry_in is None:
+        values["status"] = "dead"
+    else:
+        values["next_attempt_at"] = datetime.now(UTC) + timedelta(seconds=retry_in)
+    await session.execute(update(delivery).where(delivery.c.id == delivery_id).values(**values))
+
+
+async def release_after_outage(session: AsyncSession) -> int:
+    """The server answers again: mails that only waited for it are due now, not at their backed-off time."""
+    result = await session.execute(update(delivery).where(
+        delivery.c.status == "pending", delivery.c.last_error.startswith(CONNECTION_ERROR),
+        delivery.c.next_attempt_at > func.now()).values(next_attempt_at=func.now()))
+    return result.rowcount
+
+
+_LOG_COLUMNS = (delivery.c.id, delivery.c.event_id, delivery.c.case_id, delivery.c.recipient_code,
+                delivery.c.recipient, delivery.c.template, delivery.c.subject, delivery.c.status,
+                delivery.c.attempts, delivery.c.next_attempt_at, delivery.c.last_error, delivery.c.created_at,
+                delivery.c.sent_at, delivery.c.message_id)
+
+
+def _of_case(case_id: UUID):
+    in_digest = exists().where(digest_item.c.delivery_id == delivery.c.id, digest_item.c.case_id == case_id)
+    return or_(delivery.c.case_id == case_id, in_digest)
+
+
+async def deliveries(session: AsyncSession, *, case_id: UUID | None = None, status: str | None = None,
+                     recipient_code: str | None = None, template: str | None = None, limit: int = 100,
+                     offset: int = 0):
+    """The delivery log, newest first; a case's filter includes the digests that mention it."""
+    stmt = select(*_LOG_COLUMNS).order_by(delivery.c.id.desc())
+    if case_id is not None:
+        stmt = stmt.where(_of_case(case_id))
+    for column, value in ((delivery.c.status, status), (delivery.c.recipient_code, recipient_code),
+                          (delivery.c.template, template)):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    return (await session.execute(stmt.limit(limit).offset(offset))).mappings().all()
+
+
+async def delivery_detail(session: AsyncSession, delivery_id: int) -> dict | None:
+    row = (await session.execute(select(delivery).where(delivery.c.id == delivery_id))).mappings().first()
+    return dict(row) if row else None
+
+
+async def notified_about(session: AsyncSession, case_id: UUID, recipient_code: str) -> bool:
+    """Whether this recipient was (or is about to be) told about the case: only then may it reply."""
+    stmt = select(exists().where(delivery.c.recipient_code == recipient_code, _of_case(case_id)))
+    return bool(await session.scalar(stmt))
+
+
+async def notified_sites(session: AsyncSession, case_id: UUID) -> dict[str, set[str]]:
+    """Per recipient, the sites of this case it was already told about (mails and digest items)."""
+    direct = select(delivery.c.recipient_code, delivery.c.context).where(
+        delivery.c.case_id == case_id, delivery.c.template == "match_proposed")
+    digested = select(delivery.c.recipient_code, digest_item.c.context).join(
+        digest_item, digest_item.c.delivery_id == delivery.c.id).where(digest_item.c.case_id == case_id)
+    out: dict[str, set[str]] = {}
+    for stmt in (direct, digested):
+        for code, context in (await session.execute(stmt)).all():
+            out.setdefault(code, set()).update(p["site_id"] for p in context.get("proposals", ()))
+    return out

@@ -1,0 +1,79 @@
+"""HTTP request and response bodies (API schemas, kept apart from the tables and the domain)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from services.notifications.domain.directory import Kind, Language
+
+# Newlines and tabs are fine in a free-text answer; other control characters are not.
+_UNSAFE_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029]")
+
+
+class RecipientBody(BaseModel):
+    """A directory entry as the coordinator writes it; the code comes from the path."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Kind
+    name: str = Field(min_length=2, max_length=200, examples=["Gemeente Enschede"])
+    email: str = Field(max_length=254, examples=["economie@enschede.nl"])
+    language: Language = "nl"
+    province: str | None = Field(default=None, examples=["PV23"])
+
+
+class RecipientOut(RecipientBody):
+    code: str
+    active: bool
+    source: Literal["file", "api"]
+    updated_at: datetime
+    updated_by: str | None
+
+
+class ReplyBody(BaseModel):
+    """An offer or a decline about a case (optionally about one proposed site)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    response: Literal["offer", "decline"]
+    site_id: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{0,99}$")
+    message: str = Field(default="", max_length=2000)
+
+    @field_validator("message")
+    @classmethod
+    def _plain_text(cls, v: str) -> str:
+        if _UNSAFE_TEXT.search(v):
+            raise ValueError("message must not contain control characters other than newlines and tabs")
+        return v
+
+
+class ApiReplyBody(ReplyBody):
+    case_id: UUID
+
+
+class ReplyResult(BaseModel):
+    case_id: UUID
+    recipient: str
+    response: Literal["offer", "decline"]
+    changed: bool = Field(description="False when the same answer was already recorded (nothing emitted).")
+
+
+def field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
+    """Every problem as {"field": "email", "reason": "..."}, without FastAPI's 'body' prefix."""
+    out = []
+    for err in exc.errors():
+        loc = [str(p) for p in err["loc"] if p not in ("body", "query", "path")]
+        out.append({"field": ".".join(loc) or "(body)", "reason": err["msg"].removeprefix("Value error, ")})
+    return out
+
+
+async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+    return JSONResponse({"detail": field_errors(exc)}, status_code=422)
