@@ -18,6 +18,10 @@ KIND_LABELS = {
            "talent": "Talent (extra staff)", "housing": "Housing and accessibility",
            "energy": "Grid connection", "shared": "shared (campus)", "own": "own"},
 }
+TRANSPORT = {"nl": {"rail": "spoor", "motorway": "snelweg", "port": "haven", "airport": "luchthaven",
+                    "public-transport": "openbaar vervoer"},
+             "en": {"rail": "rail", "motorway": "motorway", "port": "port", "airport": "airport",
+                    "public-transport": "public transport"}}
 WORDS = {
     "nl": {"upto": "tot", "more": "meer dan", "quarter": "{q}e kwartaal {y}"},
     "en": {"upto": "up to", "more": "more than", "quarter": "Q{q} {y}"},
@@ -74,7 +78,8 @@ def demand_lines(demand: dict[str, Any], lang: str) -> list[dict[str, str]]:
         out.append(_line("talent", as_range(total, FTE_EDGES, "FTE", lang), levels, talent, lang))
     if housing := demand.get("housing"):
         staff = as_range(housing.get("staff_to_house", 0), FTE_EDGES, "FTE", lang)
-        out.append(_line("housing", staff, list(housing.get("transport_needs", ())), housing, lang))
+        modes = [TRANSPORT[lang].get(t, t) for t in housing.get("transport_needs", ())]
+        out.append(_line("housing", staff, modes, housing, lang))
     if energy := demand.get("energy"):
         out.append(_line("energy", as_range(energy["grid_connection_mw"], MW_EDGES, "MW", lang), [], energy, lang))
     return out
