@@ -40,7 +40,8 @@ def create_app(settings: MatchingSettings | None = None) -> FastAPI:
         return {"case_id": str(case_id), "code_name": match["code_name"], "status": match["status"],
                 "outcome": match["outcome"], "revision": match["revision"],
                 "no_proposition": bool(match["no_proposition"]), "proposals": match["proposals"],
-                "near_misses": match["near_misses"], "blocking": match["blocking"], "decisions": decided}
+                "near_misses": match["near_misses"], "blocking": match["blocking"],
+                "blocking_details": match["blocking_details"], "decisions": decided}
 
     @app.post("/cases/{case_id}/proposals/{site_id}/decision", tags=["coordinator"],
               summary="Accept or decline one proposed site, with a reason (emits proposal-decided)")

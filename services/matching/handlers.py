@@ -47,12 +47,11 @@ def result_doc(result: domain.MatchResult) -> dict:
     """The JSON form stored and compared: a re-match that gives the same document emits nothing."""
     return {"proposals": [p.model_dump(mode="json") for p in result.proposals],
             "near_misses": [n.model_dump(mode="json") for n in result.near_misses],
-            "blocking": result.blocking}
+            "blocking": result.blocking, "blocking_details": result.blocking_details}
 
 
 def _same(previous, doc: dict) -> bool:
-    return (previous["proposals"] == doc["proposals"] and previous["near_misses"] == doc["near_misses"]
-            and previous["blocking"] == doc["blocking"])
+    return all(previous[key] == doc[key] for key in ("proposals", "near_misses", "blocking", "blocking_details"))
 
 
 async def match_case(session: AsyncSession, case: CaseOpenedData, *, deps: Deps, trigger: str, previous=None) -> bool:
@@ -68,7 +67,8 @@ async def match_case(session: AsyncSession, case: CaseOpenedData, *, deps: Deps,
     data = MatchProposedData(
         case_id=case.case_id, code_name=case.code_name, technology_domains=case.technology_domains,
         origin_region=case.origin.region, proposals=tuple(result.proposals), no_proposition=result.no_proposition,
-        blocking=result.blocking, near_misses=tuple(result.near_misses), revision=revision, trigger=trigger)
+        blocking=result.blocking, blocking_details=result.blocking_details, near_misses=tuple(result.near_misses),
+        revision=revision, trigger=trigger)
     await deps.runtime.outbox.add(session, MatchProposed(source=SOURCE, subject=str(case.case_id), data=data))
     log.info("match_proposed", case_id=str(case.case_id), proposals=len(result.proposals), revision=revision,
              trigger=trigger, no_proposition=result.no_proposition)

@@ -35,6 +35,7 @@ case_match = Table(
     Column("no_proposition", Integer, nullable=False),
     Column("near_misses", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
     Column("blocking", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("blocking_details", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
     # What a changed site must beat to enter this match (domain.Cutoffs); lets re-matching skip cases.
     Column("cutoffs", JSONB),
     Column("revision", Integer, nullable=False, server_default="1"),

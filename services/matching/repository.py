@@ -75,7 +75,8 @@ async def save_match(session: AsyncSession, *, case_id: UUID, code_name: str, ca
     """Store a case's latest match (the first, or a re-match that changed it)."""
     values = {"case_id": case_id, "code_name": code_name, "case_payload": case_payload, "revision": revision,
               "proposals": result["proposals"], "near_misses": result["near_misses"],
-              "blocking": result["blocking"], "no_proposition": int(not result["proposals"]),
+              "blocking": result["blocking"], "blocking_details": result["blocking_details"],
+              "no_proposition": int(not result["proposals"]),
               "cutoffs": result.get("cutoffs"),
               "proposed_at": func.now()}
     stmt = insert(case_match).values(**values)

@@ -303,6 +303,9 @@ class MatchProposedData(Frozen):
     no_proposition: bool = Field(description="True when no site anywhere meets the hard constraints.")
     blocking: dict[str, list[str]] = Field(default_factory=dict,
                                            description="Per region, the hard constraints that blocked it.")
+    blocking_details: dict[str, list[str]] = Field(
+        default_factory=dict, description="Per region in `blocking`, in words: how many sites failed each "
+                                          "constraint and the best offer there.")
     near_misses: tuple[NearMiss, ...] = Field(default=(), description="Sites that almost qualify, and how.")
     revision: int = Field(default=1, ge=1, description="1 for the first match of a case; higher on re-matching.")
     trigger: str = Field(default="case-opened", description="What caused this match: case-opened, lead-updated, "

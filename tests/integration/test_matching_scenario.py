@@ -107,7 +107,8 @@ def test_microchip_scale_up_finds_an_iso5_cleanroom_in_another_region(proposed):
     data = proposed["microchip"].data
     assert ids(proposed["microchip"]) == ["oost-kennispark"] and data.proposals[0].region_label == "other region"
     assert "cleanroom: ISO 5, shared facility for ISO 5 needed" in data.proposals[0].explanations
-    assert any(line.startswith("grid: 3 of 3 sites cannot deliver 3 MW") for line in data.blocking["zuid"])
+    assert "grid_capacity" in data.blocking["zuid"]
+    assert any(line.startswith("grid: 3 of 3 sites cannot deliver 3 MW") for line in data.blocking_details["zuid"])
     htc = next(n for n in data.near_misses if n.site_id == "zuid-high-tech-campus")
     assert htc.counterfactuals[0].startswith("qualifies with +2.5 MW by 2028-01")
 
@@ -129,7 +130,8 @@ def test_energy_storage_scale_up_is_proposed_where_grid_capacity_exists_by_its_n
     for p in data.proposals:
         grid = next(e for e in p.explanations if e.startswith("grid: "))
         assert float(grid.split()[1]) >= 8 and "by 2027-06-01" in grid
-    assert any(line.startswith("grid: 3 of 3 sites cannot deliver 8 MW") for line in data.blocking["zuid"])
+    assert "grid_capacity" in data.blocking["zuid"]
+    assert any(line.startswith("grid: 3 of 3 sites cannot deliver 8 MW") for line in data.blocking_details["zuid"])
 
 
 def test_multinational_rd_facility_gets_a_site_whose_reinforcement_is_done_in_time(proposed):

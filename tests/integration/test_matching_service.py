@@ -137,14 +137,15 @@ async def test_each_hard_constraint_is_applied_and_near_misses_say_what_would_ma
     labels = {p.site_id: p.region_label for p in data.proposals}
     assert labels == {"t-fits": "own region", "t-planned": "own region", "t-grid-early": "other region"}
     failed = {n.site_id: n.failed for n in data.near_misses}
-    assert failed == {"t-grid-late": ("grid",), "t-small": ("floor space",), "t-iso8": ("cleanroom",),
-                      "t-env": ("environmental category",), "t-later": ("availability",)}
+    assert failed == {"t-grid-late": ("grid_capacity",), "t-small": ("floor_space",), "t-iso8": ("cleanroom",),
+                      "t-env": ("environmental_category",), "t-later": ("availability",)}
     what_if = {n.site_id: n.counterfactuals[0] for n in data.near_misses}
     assert what_if["t-grid-late"] == ("qualifies with +2 MW by 2027-06, or if the grid reinforcement planned for "
                                       "2027-09 comes by then")
     assert what_if["t-small"] == "qualifies with 1,500 m² more by 2027-06"
-    assert set(data.blocking) == {"noord", "zuid", "midden"}
-    assert data.blocking["zuid"] == ["grid: 1 of 1 sites cannot deliver 3 MW by 2027-06-01 (best 1 MW)"]
+    assert data.blocking == {"noord": ["floor_space", "cleanroom"], "zuid": ["grid_capacity"],
+                             "midden": ["availability", "environmental_category"]}
+    assert data.blocking_details["zuid"] == ["grid: 1 of 1 sites cannot deliver 3 MW by 2027-06-01 (best 1 MW)"]
 
 
 async def test_proposals_are_ranked_and_explained_per_criterion(app, settings, client):
@@ -170,7 +171,9 @@ async def test_no_site_anywhere_is_a_no_proposition_with_blocking_constraints_pe
     (proposed,) = await matches(settings, case_id)
     assert proposed.data.no_proposition and proposed.data.proposals == ()
     assert set(proposed.data.blocking) == {"noord", "oost", "zuid", "west", "midden"}
-    assert proposed.data.blocking["oost"][0].startswith("floor space: 2 of 2 sites lack 1,000,000 m² by 2027-06-01")
+    assert all("floor_space" in names for names in proposed.data.blocking.values())
+    assert proposed.data.blocking_details["oost"][0].startswith(
+        "floor space: 2 of 2 sites lack 1,000,000 m² by 2027-06-01")
 
 
 async def test_a_supply_change_rematches_the_open_cases_it_affects(app, settings, client):

@@ -41,11 +41,11 @@ def run(c: Case, sites: list[Site], **kw) -> domain.MatchResult:
 
 
 @pytest.mark.parametrize(("overrides", "constraint", "counterfactual"), [
-    ({"floor_space_m2": 3_500, "largest_lot_m2": 3_000}, "floor space", "qualifies with 1,500 m² more by 2027-06"),
+    ({"floor_space_m2": 3_500, "largest_lot_m2": 3_000}, "floor_space", "qualifies with 1,500 m² more by 2027-06"),
     ({"cleanroom_iso_class": 8}, "cleanroom", "qualifies with an ISO 7 cleanroom (has ISO 8)"),
     ({"cleanroom_m2": 150}, "cleanroom", "50 m² more"),
-    ({"grid_mw_available": 1.5}, "grid", "qualifies with +1.5 MW by 2027-06"),
-    ({"environmental_category_max": "3.1"}, "environmental category",
+    ({"grid_mw_available": 1.5}, "grid_capacity", "qualifies with +1.5 MW by 2027-06"),
+    ({"environmental_category_max": "3.1"}, "environmental_category",
      "qualifies if environmental category 3.2 were allowed (allows up to 3.1)"),
     ({"available_from": date(2027, 12, 1)}, "availability", "qualifies if available by 2027-06 instead of 2027-12"),
 ])
@@ -115,9 +115,12 @@ def test_no_site_anywhere_gives_the_blocking_constraints_per_region():
                                                      municipality_code="GM0503", floor_space_m2=100)]
     result = run(case(), sites)
     assert result.no_proposition and not result.proposals
-    assert result.blocking["oost"] == ["grid: 1 of 1 sites cannot deliver 3 MW by 2027-06-01 (best 1 MW)"]
-    assert result.blocking["west"][0].startswith("floor space: 1 of 1 sites lack 5,000 m² by 2027-06-01")
-    assert result.blocking["noord"] == ["no sites in the catalogue"]
+    assert result.blocking == {"oost": ["grid_capacity"], "west": ["floor_space"], "noord": ["no_sites"],
+                               "zuid": ["no_sites"], "midden": ["no_sites"]}
+    details = result.blocking_details
+    assert details["oost"] == ["grid: 1 of 1 sites cannot deliver 3 MW by 2027-06-01 (best 1 MW)"]
+    assert details["west"][0].startswith("floor space: 1 of 1 sites lack 5,000 m² by 2027-06-01")
+    assert details["noord"] == ["no sites in the catalogue"]
 
 
 def test_ranking_prefers_headroom_cluster_and_knowledge():

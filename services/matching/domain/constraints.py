@@ -10,8 +10,12 @@ from services.matching.domain.catalogue import Catalogue, day
 from services.matching.domain.sites import ENV_CATEGORIES
 from shared.contracts.events import SpaceDemand
 
+# Identifiers in events (near misses' `failed`, `blocking`); LABELS are the words in explanations.
 AVAILABILITY, FLOOR, CLEANROOM, GRID, ENVIRONMENT = (
-    "availability", "floor space", "cleanroom", "grid", "environmental category")
+    "availability", "floor_space", "cleanroom", "grid_capacity", "environmental_category")
+LABELS = {AVAILABILITY: "availability", FLOOR: "floor space", CLEANROOM: "cleanroom", GRID: "grid",
+          ENVIRONMENT: "environmental category"}
+NO_SITES = "no_sites"
 # How far off a failing site may be to count as a near miss (its counterfactual is then worth reading).
 NEAR_DAYS, NEAR_SHARE, NEAR_REINFORCEMENT_DAYS = 365, 0.5, 548
 

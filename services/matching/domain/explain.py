@@ -7,7 +7,16 @@ from datetime import date, timedelta
 import numpy as np
 
 from services.matching.domain.catalogue import NEVER, Catalogue, day
-from services.matching.domain.constraints import AVAILABILITY, CLEANROOM, ENVIRONMENT, FLOOR, GRID, Checks
+from services.matching.domain.constraints import (
+    AVAILABILITY,
+    CLEANROOM,
+    ENVIRONMENT,
+    FLOOR,
+    GRID,
+    LABELS,
+    NO_SITES,
+    Checks,
+)
 from services.matching.domain.criteria import Case
 from services.matching.domain.sites import ACCESS, CONGESTION, DOMAINS, ENV_CATEGORIES
 
@@ -122,20 +131,22 @@ def case_need(case: Case) -> date:
     return d.floor_space.needed_by if d.floor_space else d.earliest_need
 
 
-def blocking_by_region(case: Case, cat: Catalogue, checks: Checks, fails: np.ndarray,
-                       regions: list[int]) -> dict[int, list[str]]:
-    """For each region without a qualifying site: per constraint, how many sites it blocked and the best offer."""
+def blocking_by_region(case: Case, cat: Catalogue, checks: Checks,
+                       regions: list[int]) -> dict[int, tuple[list[str], list[str]]]:
+    """For each region without a qualifying site: the constraints that blocked it, and per constraint how many
+    sites failed it and the best offer there."""
     region = cat.cols["region"]
-    out: dict[int, list[str]] = {}
+    out: dict[int, tuple[list[str], list[str]]] = {}
     for r in regions:
         here = region == r
         total = int(here.sum())
-        lines = []
+        names, lines = [], []
         for name, bad in checks.failed.items():
             count = int((bad & here).sum())
             if count:
-                lines.append(f"{name}: {count} of {total} sites {_shortfall(name, case, checks, here)}")
-        out[r] = lines or ["no sites in the catalogue"]
+                names.append(name)
+                lines.append(f"{LABELS[name]}: {count} of {total} sites {_shortfall(name, case, checks, here)}")
+        out[r] = (names, lines) if total else ([NO_SITES], ["no sites in the catalogue"])
     return out
 
 

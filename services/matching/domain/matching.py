@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -30,7 +30,8 @@ class Cutoffs:
 class MatchResult:
     proposals: list[Proposal]
     near_misses: list[NearMiss]
-    blocking: dict[str, list[str]]  # only regions where no site qualifies
+    blocking: dict[str, list[str]]  # regions where no site qualifies -> the constraints that blocked them
+    blocking_details: dict[str, list[str]] = field(default_factory=dict)  # the same, in words, with numbers
     cutoffs: Cutoffs = Cutoffs()
 
     @property
@@ -102,7 +103,8 @@ def match(case: Case, cat: Catalogue, weights: Weights, *, top_n: int, near_n: i
                       worst_near_key=worst, near_misses=len(near), option_regions=option_regions,
                       own_shown=any(p.own_region for p in proposals),
                       other_shown=any(not p.own_region for p in proposals))
-    return MatchResult(proposals, near, _blocking(case, cat, ranked, option_regions), cutoffs)
+    blocking, details = _blocking(case, cat, ranked, option_regions)
+    return MatchResult(proposals, near, blocking, details, cutoffs)
 
 
 def _proposal(case: Case, cat: Catalogue, ranked: Ranked, rank_no: int, pos: int) -> Proposal:
@@ -156,8 +158,9 @@ def _near_miss(case: Case, cat: Catalogue, checks: constraints.Checks, i: int) -
                     counterfactuals=tuple(what_if))
 
 
-def _blocking(case: Case, cat: Catalogue, ranked: Ranked, with_option: tuple[int, ...]) -> dict[str, list[str]]:
+def _blocking(case: Case, cat: Catalogue, ranked: Ranked,
+              with_option: tuple[int, ...]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     lacking = [r for r in range(len(REGIONS)) if r not in with_option]
-    lines = explain.blocking_by_region(case, cat, ranked.checks, ranked.fails, lacking)
-    return {REGIONS[r]: text for r, text in lines.items()}
-
+    found = explain.blocking_by_region(case, cat, ranked.checks, lacking)
+    return ({REGIONS[r]: names for r, (names, _) in found.items()},
+            {REGIONS[r]: lines for r, (_, lines) in found.items()})
