@@ -53,12 +53,12 @@ async def sources_by_id(session: AsyncSession, ids: list[str]) -> dict[str, str]
 
 
 async def load_sites(session: AsyncSession, *, since: datetime | None = None) -> tuple[list[Site], datetime | None]:
-    """Sites changed since a moment (all when None), and the latest change time seen."""
+    """Sites changed since a moment (all when None), and the latest change time among them (None if none)."""
     stmt = select(site.c.record, site.c.updated_at).where(site.c.record != {})
     if since is not None:
         stmt = stmt.where(site.c.updated_at >= since)
     rows = (await session.execute(stmt.order_by(site.c.id))).all()
-    latest = max((r.updated_at for r in rows), default=since)
+    latest = max((r.updated_at for r in rows), default=None)
     return [Site.model_validate(r.record) for r in rows], latest
 
 

@@ -33,7 +33,8 @@ class Supply:
         else:
             for s in sites:
                 self.catalogue.upsert(s)
-        self.watermark = latest
+        if latest is not None and (self.watermark is None or latest > self.watermark):
+            self.watermark = latest
         return len(sites)
 
     def patch(self, site: Site) -> None:

@@ -175,3 +175,4 @@ def test_could_change_uses_the_cutoffs_to_skip_sites_that_would_not_rank():
     assert not domain.could_change(case(), Catalogue.of([weak]), shown, result.cutoffs, top_n=3)
     assert domain.could_change(case(), Catalogue.of([strong]), shown, result.cutoffs, top_n=3)
     assert domain.could_change(case(), Catalogue.of([weak]), shown, result.cutoffs, top_n=5)  # a free slot
+
