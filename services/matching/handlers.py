@@ -132,6 +132,8 @@ def merged_site(before: domain.Site | None, site_id: str, changed: dict) -> doma
     unknown = sorted(set(changed) - set(domain.Site.model_fields))
     if unknown:
         raise ValueError(f"unknown site fields: {', '.join(unknown)}")
+    if changed.get("id", site_id) != site_id:
+        raise ValueError(f"id: {changed['id']!r} differs from the site addressed ({site_id!r})")
     base = before.as_row() if before else {"id": site_id}
     try:
         return domain.Site.model_validate(base | changed | {"id": site_id})

@@ -91,6 +91,21 @@ async def _matches(settings, count: int) -> dict:
     return found if len(found) >= count else {}
 
 
+@pytest.fixture(scope="module", autouse=True)
+def scenario_report(proposed, artifacts):
+    """artifacts/matching-scenario.md: what a coordinator would read for each example case."""
+    lines = ["# The five example cases against the ILLUSTRATIVE reference catalogue", ""]
+    for label, evt in proposed.items():
+        d = evt.data
+        lines += [f"## {label} (origin {d.origin_region.value})", ""]
+        lines += [f"{p.rank}. **{p.site_name}** ({p.region_label}, score {p.score:.2f}): " + "; ".join(p.explanations)
+                  + (f" — missing: {', '.join(p.missing_data)}" if p.missing_data else "") for p in d.proposals]
+        lines += [f"- near miss {n.site_name}: " + "; ".join(n.counterfactuals) for n in d.near_misses]
+        lines += [f"- no option in {region}: " + "; ".join(text) for region, text in d.blocking_details.items()]
+        lines.append("")
+    (artifacts / "matching-scenario.md").write_text("\n".join(lines))
+
+
 def ids(evt: MatchProposed) -> list[str]:
     return [p.site_id for p in evt.data.proposals]
 

@@ -145,7 +145,7 @@ async def test_each_hard_constraint_is_applied_and_near_misses_say_what_would_ma
     assert what_if["t-small"] == "qualifies with 1,500 m² more by 2027-06"
     assert data.blocking == {"noord": ["floor_space", "cleanroom"], "zuid": ["grid_capacity"],
                              "midden": ["availability", "environmental_category"]}
-    assert data.blocking_details["zuid"] == ["grid: 1 of 1 sites cannot deliver 3 MW by 2027-06-01 (best 1 MW)"]
+    assert data.blocking_details["zuid"] == ["grid: 1 of 1 sites cannot deliver 3 MW by 2027-06-01 (most there 1 MW)"]
 
 
 async def test_proposals_are_ranked_and_explained_per_criterion(app, settings, client):
@@ -259,6 +259,9 @@ async def test_supply_api_rejects_bad_changes_and_unauthorised_callers(app, clie
     bad = await client.patch("/sites/t-fits", json={"grid_mw_available": "lots"}, headers=PROVINCE)
     assert bad.status_code == 422 and bad.json()["detail"].startswith("grid_mw_available: Input should be a valid")
     assert (await client.patch("/sites/nope", json={"name": "x"}, headers=PROVINCE)).status_code == 404
+    moved = await client.put("/sites/t-fits", json=site("t-other", "oost"), headers=PROVINCE)
+    assert (moved.status_code, moved.json()["detail"]) == (
+        422, "id: 't-other' differs from the site addressed ('t-fits')")
     assert (await client.put("/sites/t-fits", json=site("t-fits", "oost"),
                              headers={"Authorization": "Bearer rom"})).status_code == 403
     assert (await client.get("/sites")).status_code == 401

@@ -118,7 +118,7 @@ def test_no_site_anywhere_gives_the_blocking_constraints_per_region():
     assert result.blocking == {"oost": ["grid_capacity"], "west": ["floor_space"], "noord": ["no_sites"],
                                "zuid": ["no_sites"], "midden": ["no_sites"]}
     details = result.blocking_details
-    assert details["oost"] == ["grid: 1 of 1 sites cannot deliver 3 MW by 2027-06-01 (best 1 MW)"]
+    assert details["oost"] == ["grid: 1 of 1 sites cannot deliver 3 MW by 2027-06-01 (most there 1 MW)"]
     assert details["west"][0].startswith("floor space: 1 of 1 sites lack 5,000 m² by 2027-06-01")
     assert details["noord"] == ["no sites in the catalogue"]
 

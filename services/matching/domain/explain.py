@@ -134,7 +134,7 @@ def case_need(case: Case) -> date:
 def blocking_by_region(case: Case, cat: Catalogue, checks: Checks,
                        regions: list[int]) -> dict[int, tuple[list[str], list[str]]]:
     """For each region without a qualifying site: the constraints that blocked it, and per constraint how many
-    sites failed it and the best offer there."""
+    sites failed it and the largest offer in the region."""
     region = cat.cols["region"]
     out: dict[int, tuple[list[str], list[str]]] = {}
     for r in regions:
@@ -155,11 +155,11 @@ def _shortfall(name: str, case: Case, checks: Checks, here: np.ndarray) -> str:
     if name == FLOOR:
         best = np.nanmax(checks.offered[FLOOR][here])
         return (f"lack {d.floor_space.floor_space_m2:,.0f} m² by {d.floor_space.needed_by} "
-                f"(best {best:,.0f} m²)")
+                f"(largest there {best:,.0f} m²)")
     if name == GRID:
         offered = checks.offered[GRID][here]
         best = np.nanmax(offered) if np.any(~np.isnan(offered)) else float("nan")
-        return f"cannot deliver {d.energy.grid_connection_mw:g} MW by {d.energy.needed_by} (best {best:g} MW)"
+        return f"cannot deliver {d.energy.grid_connection_mw:g} MW by {d.energy.needed_by} (most there {best:g} MW)"
     if name == CLEANROOM:
         return f"lack an ISO {d.floor_space.cleanroom_iso_class} cleanroom" + (
             f" of {d.floor_space.cleanroom_m2:,.0f} m²" if d.floor_space.cleanroom_m2 else "")
