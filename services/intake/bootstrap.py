@@ -7,7 +7,15 @@ from functools import partial
 from services.intake import handlers
 from services.intake.config import IntakeSettings
 from services.intake.orm import metadata
-from shared.contracts.events import CaseOpened, ConsentGranted, LeadRegistered, LeadSignalled, LeadUpdated
+from shared.contracts.events import (
+    CaseClosed,
+    CaseOpened,
+    ConsentGranted,
+    LeadRegistered,
+    LeadSignalled,
+    LeadUpdated,
+    MatchProposed,
+)
 from shared.runtime import Runtime
 
 PUBLISHED = (LeadRegistered, LeadUpdated, ConsentGranted, CaseOpened)
@@ -15,7 +23,10 @@ PUBLISHED = (LeadRegistered, LeadUpdated, ConsentGranted, CaseOpened)
 
 def bootstrap(settings: IntakeSettings) -> Runtime:
     runtime = Runtime.build("intake", settings, metadata,
-                            topics=[LeadSignalled.topic, *(e.topic for e in PUBLISHED)])
+                            topics=[e.topic for e in (LeadSignalled, MatchProposed, CaseClosed, *PUBLISHED)])
     runtime.consume(LeadSignalled, group="intake",
                     effect=partial(handlers.receive_signalled_lead, runtime=runtime, settings=settings))
+    # The case's progress, shown to the ROM that signalled it.
+    runtime.consume(MatchProposed, group="intake-case-matched", effect=handlers.record_case_matched)
+    runtime.consume(CaseClosed, group="intake-case-closed", effect=handlers.record_case_closed)
     return runtime

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake import domain, messages, repository
 from services.intake.config import IntakeSettings
-from shared.contracts.events import ConsentStatus, LeadSignalled, LeadSignalledData
+from shared.contracts.events import CaseClosed, ConsentStatus, LeadSignalled, LeadSignalledData, MatchProposed
 from shared.messaging import Rejected
 from shared.outbox import Outbox
 from shared.runtime import Runtime
@@ -49,6 +49,18 @@ async def receive_signalled_lead(session: AsyncSession, evt: LeadSignalled, *, r
     """Kafka: a lead-signalled event, handled like any other submission."""
     via = Via(actor=f"{evt.data.organisation} ({evt.source})"[:100], channel="kafka")
     await receive_lead(session, evt, via=via, outbox=runtime.outbox, settings=settings)
+
+
+async def record_case_matched(session: AsyncSession, evt: MatchProposed) -> None:
+    """match-proposed: keep the case's latest match so its ROM sees the case's status."""
+    m = evt.data
+    await repository.record_match(session, case_id=m.case_id, revision=m.revision, sites=len(m.proposals),
+                                  no_proposition=m.no_proposition, at=evt.time)
+
+
+async def record_case_closed(session: AsyncSession, evt: CaseClosed) -> None:
+    """case-closed: the case's outcome, for its ROM."""
+    await repository.record_closed(session, case_id=evt.data.case_id, outcome=evt.data.outcome, at=evt.time)
 
 
 async def receive_lead(session: AsyncSession, evt: LeadSignalled, *, via: Via, outbox: Outbox,

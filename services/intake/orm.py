@@ -9,6 +9,7 @@ from sqlalchemy import (
     ForeignKey,
     Identity,
     Index,
+    Integer,
     String,
     Table,
     UniqueConstraint,
@@ -56,6 +57,13 @@ case = Table(
     Column("opened_by_lead_id", Uuid, ForeignKey("lead.id"), nullable=False),
     Column("opened_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("consent_granted_at", DateTime(timezone=True)),
+    # The case's progress as other services report it, so a ROM can see where its lead stands.
+    Column("match_revision", Integer),
+    Column("sites_proposed", Integer),
+    Column("no_proposition", Boolean),
+    Column("proposed_at", DateTime(timezone=True)),
+    Column("closed_at", DateTime(timezone=True)),
+    Column("outcome", String(20)),
 )
 
 # Every organisation that signalled the company of a case, with its own reference.

@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.intake.orm import case, lead, lead_audit, lead_origin, name_review
 
 NAME_CANDIDATES = 5
+CASE_PROGRESS = (case.c.code_name, case.c.sites_proposed, case.c.no_proposition, case.c.proposed_at, case.c.closed_at,
+                 case.c.outcome)
 
 
 async def add_lead(session: AsyncSession, **values) -> bool:
@@ -100,14 +102,14 @@ async def audit_trail(session: AsyncSession, *, lead_id: UUID) -> list:
 
 async def leads_of(session: AsyncSession, *, organisation: str, limit: int, offset: int) -> list:
     """An organisation's leads with their case's code name, newest first."""
-    stmt = (select(lead, case.c.code_name).outerjoin(case, case.c.id == lead.c.case_id)
+    stmt = (select(lead, *CASE_PROGRESS).outerjoin(case, case.c.id == lead.c.case_id)
             .where(lead.c.organisation == organisation)
             .order_by(lead.c.created_at.desc(), lead.c.id).limit(limit).offset(offset))
     return list((await session.execute(stmt)).all())
 
 
 async def lead_with_case(session: AsyncSession, *, lead_id: UUID):
-    stmt = select(lead, case.c.code_name).outerjoin(case, case.c.id == lead.c.case_id).where(lead.c.id == lead_id)
+    stmt = select(lead, *CASE_PROGRESS).outerjoin(case, case.c.id == lead.c.case_id).where(lead.c.id == lead_id)
     return (await session.execute(stmt)).first()
 
 
@@ -120,3 +122,15 @@ async def unplaced_leads_of_company(session: AsyncSession, *, company_ref: str, 
     stmt = (select(lead).where(lead.c.company_ref == company_ref, lead.c.case_id.is_(None), lead.c.id != other_than)
             .order_by(lead.c.created_at).with_for_update())
     return list((await session.execute(stmt)).all())
+
+
+async def record_match(session: AsyncSession, *, case_id: UUID, revision: int, sites: int, no_proposition: bool,
+                       at: datetime) -> None:
+    """The case's latest match; an older revision arriving late never overwrites a newer one."""
+    await session.execute(update(case).where(case.c.id == case_id, func.coalesce(case.c.match_revision, 0) <= revision)
+                          .values(match_revision=revision, sites_proposed=sites, no_proposition=no_proposition,
+                                  proposed_at=at))
+
+
+async def record_closed(session: AsyncSession, *, case_id: UUID, outcome: str, at: datetime) -> None:
+    await session.execute(update(case).where(case.c.id == case_id).values(closed_at=at, outcome=outcome))

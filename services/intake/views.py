@@ -29,6 +29,11 @@ class LeadSummary(BaseModel):
     triage_reason: str
     case_id: UUID | None
     code_name: str | None = Field(description="The case's name in all outside communication.")
+    case_status: Literal["none", "open", "proposed", "no-proposition", "closed"] = Field(
+        description="none: no case; open: waiting for matching; proposed: sites proposed; no-proposition: no site "
+                    "anywhere meets the demand; closed: see case_outcome.")
+    sites_proposed: int | None = None
+    case_outcome: str | None = Field(default=None, description="relocated, stayed, left-country or withdrew.")
     signalled_at: datetime
     changed_at: datetime | None
     version: int
@@ -69,7 +74,18 @@ def summary(row) -> LeadSummary:
     return LeadSummary(lead_id=row.id, organisation=row.organisation, reference=row.reference,
                        company_name=row.payload["company"]["name"], status=row.status, eligible=bool(row.eligible),
                        triage_reason=row.triage_reason, case_id=row.case_id, code_name=row.code_name,
+                       case_status=case_status(row), sites_proposed=row.sites_proposed, case_outcome=row.outcome,
                        signalled_at=row.signalled_at, changed_at=row.changed_at, version=row.version)
+
+
+def case_status(row) -> str:
+    if row.case_id is None:
+        return "none"
+    if row.closed_at is not None:
+        return "closed"
+    if row.proposed_at is None:
+        return "open"
+    return "no-proposition" if row.no_proposition else "proposed"
 
 
 def detail(row, *, review_pending: bool) -> LeadDetail:

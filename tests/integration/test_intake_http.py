@@ -12,9 +12,17 @@ from pydantic import SecretStr
 
 from services.intake.app import create_app
 from services.intake.config import IntakeSettings
-from shared.contracts.events import LeadRegistered, LeadUpdated
+from shared.contracts.events import (
+    CaseClosed,
+    CaseClosedData,
+    LeadRegistered,
+    LeadUpdated,
+    MatchProposed,
+    MatchProposedData,
+    Proposal,
+)
 from tests.factories import fuzzed_lead_corpus, intake_lead_payload
-from tests.kafka import collect, eventually
+from tests.kafka import collect, eventually, produce
 
 pytestmark = pytest.mark.integration
 TOKENS = "rom-a:oost-nl:rom,rom-b:bom:rom,coord:taskforce:coordinator,min:ministry:ministry"
@@ -171,3 +179,28 @@ async def test_fuzzed_submissions_get_2xx_or_a_422_naming_field_and_reason_never
             lead_id = r.json()["lead"]["lead_id"]
             assert (await client.get(f"/leads/{lead_id}", headers=ROM_A)).status_code == 200
     assert {201, 422} <= outcomes
+
+
+async def test_the_rom_sees_its_case_move_from_open_to_proposed_to_closed(client, app):
+    lead = (await client.post("/leads", json=body(), headers=ROM_A)).json()["lead"]
+    assert (lead["case_status"], lead["sites_proposed"]) == ("open", None)
+    settings, case_id = app.state.runtime.settings, lead["case_id"]
+    site = Proposal(rank=1, site_id="S-1", site_name="Kennispark", region="oost", province="Overijssel",
+                    municipality_code="GM0153", own_region=True, score=0.8, contributions={"floor_space": 0.8})
+    matched = MatchProposed(source="/test", subject=case_id, data=MatchProposedData(
+        case_id=case_id, code_name=lead["code_name"], technology_domains=lead["lead"]["technology_domains"],
+        origin_region="oost", proposals=(site, site.model_copy(update={"rank": 2, "site_id": "S-2"})),
+        no_proposition=False))
+    closed = CaseClosed(source="/test", subject=case_id, data=CaseClosedData(
+        case_id=case_id, outcome="relocated", origin_region="oost"))
+
+    async def status(wanted: str):
+        got = (await client.get(f"/leads/{lead['lead_id']}", headers=ROM_A)).json()
+        return got if got["case_status"] == wanted else None
+
+    await produce(settings.kafka_bootstrap_servers, settings.topic(MatchProposed.topic), [matched.to_json()])
+    proposed = await eventually(lambda: status("proposed"), timeout=30)
+    assert proposed and proposed["sites_proposed"] == 2
+    await produce(settings.kafka_bootstrap_servers, settings.topic(CaseClosed.topic), [closed.to_json()])
+    done = await eventually(lambda: status("closed"), timeout=30)
+    assert done and done["case_outcome"] == "relocated"
