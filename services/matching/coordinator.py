@@ -86,12 +86,16 @@ async def decide(session: AsyncSession, case_id: UUID, site_id: str, body: Decis
     row = await open_case(session, case_id)
     if site_id not in {p["site_id"] for p in row["proposals"]}:
         raise Problem(404, f"site {site_id} is not among the current proposals for case {case_id}")
+    answer = {"case_id": str(case_id), "site_id": site_id, "decision": body.decision}
+    if await repository.latest_decision(session, case_id, site_id) == {"decision": body.decision,
+                                                                        "reason": body.reason}:
+        return answer | {"unchanged": True}  # a repeated request (double click, retry) emits nothing twice
     await repository.record_decision(session, case_id=case_id, site_id=site_id, decision=body.decision,
                                      reason=body.reason, decided_by=caller.organisation)
     decided = ProposalDecidedData(case_id=case_id, site_id=site_id, decision=body.decision, reason=body.reason,
                                   decided_by=caller.organisation)
     await deps.runtime.outbox.add(session, ProposalDecided(source=SOURCE, subject=str(case_id), data=decided))
-    return {"case_id": str(case_id), "site_id": site_id, "decision": body.decision}
+    return answer | {"unchanged": False}
 
 
 async def record_outcome(session: AsyncSession, case_id: UUID, body: Outcome, *, deps: Deps) -> dict:

@@ -123,7 +123,7 @@ async def apply_site_change(session: AsyncSession, before: domain.Site | None, a
     """Store a changed site, patch the in-memory catalogue and re-match the open cases it could affect."""
     if before != after:
         await repository.upsert_sites(session, [after], source=source)
-    deps.supply.patch(after)
+    deps.supply.patch(after, session)
     return await rematch_open_cases(session, [s for s in (before, after) if s is not None], deps=deps)
 
 

@@ -105,6 +105,14 @@ async def record_decision(session: AsyncSession, **values) -> None:
     await session.execute(insert(proposal_decision).values(**values))
 
 
+async def latest_decision(session: AsyncSession, case_id: UUID, site_id: str) -> dict | None:
+    stmt = (select(proposal_decision.c.decision, proposal_decision.c.reason)
+            .where(proposal_decision.c.case_id == case_id, proposal_decision.c.site_id == site_id)
+            .order_by(proposal_decision.c.id.desc()).limit(1))
+    row = (await session.execute(stmt)).first()
+    return dict(row._mapping) if row else None
+
+
 async def decisions(session: AsyncSession, case_id: UUID) -> list[dict]:
     stmt = (select(proposal_decision).where(proposal_decision.c.case_id == case_id)
             .order_by(proposal_decision.c.id))

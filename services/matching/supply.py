@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import structlog
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.matching import domain, repository
@@ -37,8 +38,15 @@ class Supply:
             self.watermark = latest
         return len(sites)
 
-    def patch(self, site: Site) -> None:
+    def patch(self, site: Site, session: AsyncSession | None = None) -> None:
+        """Patch one site now (the re-match in the same transaction needs it); if that transaction rolls back,
+        the next refresh reloads everything, so memory never keeps a change the table does not have."""
         self.catalogue.upsert(site)
+        if session is not None:
+            event.listen(session.sync_session, "after_rollback", self._invalidate, once=True)
+
+    def _invalidate(self, _session) -> None:
+        self.watermark = None
 
 
 async def seed_reference(session: AsyncSession) -> int:

@@ -281,6 +281,9 @@ async def test_the_coordinator_decides_on_proposals_and_records_a_relocation(app
     declined = await client.post(f"{url}/t-planned/decision", json={"decision": "declined",
                                                                       "reason": "land too late"}, headers=COORD)
     assert declined.status_code == 200
+    repeated = await client.post(f"{url}/t-planned/decision", json={"decision": "declined", "reason": "land too late"},
+                                 headers=COORD)
+    assert repeated.json()["unchanged"] is True
     no_reason = await client.post(f"{url}/t-fits/decision", json={"decision": "accepted"}, headers=COORD)
     assert no_reason.status_code == 422 and no_reason.json()["detail"][0]["loc"] == ["body", "reason"]
     not_proposed = await client.post(f"{url}/t-small/decision", json={"decision": "accepted", "reason": "x"},

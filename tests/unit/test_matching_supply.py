@@ -23,3 +23,4 @@ async def test_the_supply_watermark_never_moves_back_when_nothing_changed(monkey
         await supply.refresh(None)
     assert asked == [None, stamp - supply_module.OVERLAP, stamp - supply_module.OVERLAP]
     assert supply.catalogue.cols["mw_now"][supply.catalogue.index["aa"]] == 9.0
+
