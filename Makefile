@@ -60,3 +60,8 @@ bench-reporting: install
 # One case against 10k/100k/1M synthetic sites (target < 50 ms at 1M) and re-matching after one site change.
 bench-matching: install
 	$(PY) -m bench.matching
+
+# Notifications: emails/s to a local aiosmtpd server (vs raw aiosmtplib) and the delay a 5 s / 15 s SMTP outage adds.
+.PHONY: bench-notifications
+bench-notifications: install
+	$(PY) -m bench.notifications --mails 2000 --outage-mails 200 --outages 5 15

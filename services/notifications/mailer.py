@@ -73,22 +73,25 @@ class Mailer:
             if not rows:
                 return 0
             directory = await repository.active_directory(session)
-            ready = []
+            known = await repository.profiles(session, [r["case_id"] for r in rows if r["case_id"]])
+            ready, rendered = [], []
             for row in rows:
-                msg = await self._prepare(session, row, directory)
-                if msg is not None:
-                    ready.append((row, msg))
+                prepared = await self._prepare(session, row, directory, known)
+                if prepared is not None:
+                    ready.append((row, prepared[0]))
+                    rendered.append(prepared[1])
+            await repository.mark_rendered(session, rendered)
             if ready:
                 await self._send_all(session, ready)
         return len(rows)
 
-    async def _prepare(self, session: AsyncSession, row, directory) -> EmailMessage | None:
-        """The message for a row, or None when it was postponed or dead-lettered."""
+    async def _prepare(self, session: AsyncSession, row, directory, known) -> tuple[EmailMessage, dict] | None:
+        """The message for a row and what to log of it, or None when it was postponed or dead-lettered."""
         try:
             recipient = directory.get(row["recipient_code"])
             if recipient is None:
                 raise Undeliverable(f"recipient {row['recipient_code']} is no longer in the directory")
-            context = await self._context(session, row, recipient)
+            context = await self._context(session, row, recipient, known.get(row["case_id"]))
             if context is None:
                 await repository.postpone(session, row["id"], 1.0)
                 return None
@@ -97,16 +100,14 @@ class Mailer:
         except (Undeliverable, TemplateError, ValueError) as err:
             await self._dead(session, row, f"cannot build mail: {err}")
             return None
-        await repository.mark_rendered(session, row["id"], email=recipient.email, subject=mail.subject,
-                                       text=mail.text, html=mail.html)
-        return msg
+        return msg, {"id": row["id"], "email": recipient.email, "subject": mail.subject,
+                     "text": mail.text, "html": mail.html}
 
-    async def _context(self, session: AsyncSession, row, recipient: domain.Recipient) -> dict | None:
+    async def _context(self, session: AsyncSession, row, recipient: domain.Recipient, profile) -> dict | None:
         """What the template gets; None while the case's details are still expected."""
         lang = domain.language_of(recipient)
         if row["template"] == "digest":
             return await self._digest_context(session, row, recipient, lang)
-        profile = await repository.case_profile(session, row["case_id"])
         waited = (datetime.now(UTC) - row["created_at"]).total_seconds()
         if not (profile and profile.get("demand")) and waited < self.settings.case_wait_seconds:
             return None
@@ -139,7 +140,7 @@ class Mailer:
         except (aiosmtplib.SMTPException, OSError) as err:
             await self._delay_all(session, [row for row, _ in ready], err)
             return
-        sent = 0
+        sent: list[int] = []
         try:
             for i, (row, msg) in enumerate(ready):
                 try:
@@ -150,14 +151,14 @@ class Mailer:
                 except aiosmtplib.SMTPException as err:
                     await self._refused(session, row, err)
                     continue
-                await repository.mark_sent(session, row["id"])
-                sent += 1
+                sent.append(row["id"])
         finally:
             await self._quit(smtp)
+            await repository.mark_sent(session, sent)
         if sent and (released := await repository.release_after_outage(session)):
             log.info("mails_released_after_outage", count=released)
             self.wake()
-        log.info("mails_sent", count=sent)
+        log.info("mails_sent", count=len(sent))
 
     async def _quit(self, smtp: aiosmtplib.SMTP) -> None:
         try:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import bindparam, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -74,16 +74,19 @@ async def postpone(session: AsyncSession, delivery_id: int, seconds: float) -> N
         next_attempt_at=datetime.now(UTC) + timedelta(seconds=seconds)))
 
 
-async def mark_rendered(session: AsyncSession, delivery_id: int, *, email: str, subject: str, text: str,
-                        html: str) -> None:
-    """Keep exactly what is sent, so the log shows it."""
-    await session.execute(update(delivery).where(delivery.c.id == delivery_id).values(
-        recipient=email, subject=subject, body_text=text, body_html=html))
+async def mark_rendered(session: AsyncSession, rendered: list[dict[str, Any]]) -> None:
+    """Keep exactly what is sent, so the log shows it (one round trip for the whole batch)."""
+    if rendered:
+        stmt = update(delivery).where(delivery.c.id == bindparam("b_id")).values(
+            recipient=bindparam("b_email"), subject=bindparam("b_subject"), body_text=bindparam("b_text"),
+            body_html=bindparam("b_html"))
+        await (await session.connection()).execute(stmt, [{f"b_{k}": v for k, v in r.items()} for r in rendered])
 
 
-async def mark_sent(session: AsyncSession, delivery_id: int) -> None:
-    await session.execute(update(delivery).where(delivery.c.id == delivery_id).values(
-        status="sent", sent_at=datetime.now(UTC), attempts=delivery.c.attempts + 1, last_error=None))
+async def mark_sent(session: AsyncSession, delivery_ids: list[int]) -> None:
+    if delivery_ids:
+        await session.execute(update(delivery).where(delivery.c.id.in_(delivery_ids)).values(
+            status="sent", sent_at=datetime.now(UTC), attempts=delivery.c.attempts + 1, last_error=None))
 
 
 async def mark_failed(session: AsyncSession, delivery_id: int, *, error: str, retry_in: float | None) -> None:
