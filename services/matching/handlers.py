@@ -25,6 +25,7 @@ from shared.runtime import Runtime
 
 log = structlog.get_logger()
 SOURCE = "/groeiruimte/matching"
+DEMAND_FIELDS = ("stage", "technology_domains", "demand", "investment_eur", "investment_status")
 
 
 @dataclass
@@ -82,7 +83,11 @@ async def propose_sites_for_case(session: AsyncSession, evt: CaseOpened, *, deps
     if previous is not None and previous["status"] != "open":
         log.info("case_already_closed", case_id=str(evt.data.case_id))
         return
-    await match_case(session, evt.data, deps=deps, trigger="case-opened", previous=previous)
+    case = evt.data
+    pending = await repository.take_pending_update(session, case.case_id)
+    if pending:
+        case = CaseOpenedData.model_validate(case.model_dump(mode="json") | pending)
+    await match_case(session, case, deps=deps, trigger="case-opened", previous=previous)
 
 
 async def rematch_for_changed_demand(session: AsyncSession, evt: LeadUpdated, *, deps: Deps) -> None:
@@ -90,14 +95,18 @@ async def rematch_for_changed_demand(session: AsyncSession, evt: LeadUpdated, *,
     data = evt.data
     if data.case_id is None:
         return
+    changes = data.model_dump(mode="json", include=set(DEMAND_FIELDS))
     previous = await repository.get_match(session, data.case_id, lock=True)
-    if previous is None or previous["status"] != "open":
-        # Not matched yet: the case-opened intake emits after the change already carries the new demand.
-        log.info("lead_update_without_open_case", case_id=str(data.case_id), matched=previous is not None)
+    if previous is None:
+        # Its case-opened has not arrived yet (another topic): keep the change for when it does.
+        await repository.keep_pending_update(session, data.case_id, changes)
+        log.info("lead_update_kept_for_unmatched_case", case_id=str(data.case_id))
+        return
+    if previous["status"] != "open":
+        log.info("lead_update_for_closed_case", case_id=str(data.case_id))
         return
     await deps.supply.refresh(session)
-    payload = previous["case_payload"] | data.model_dump(
-        mode="json", include={"stage", "technology_domains", "demand", "investment_eur", "investment_status"})
+    payload = previous["case_payload"] | changes
     await match_case(session, CaseOpenedData.model_validate(payload), deps=deps, trigger="lead-updated",
                      previous=previous)
 

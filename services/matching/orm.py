@@ -46,6 +46,15 @@ case_match = Table(
     Index("ix_case_match_open", "status", postgresql_where=text("status = 'open'")),
 )
 
+# A lead-updated that arrived before its case-opened (different topics, no order between them): applied when
+# the case opens, so the newer demand is not lost.
+pending_update = Table(
+    "pending_update", metadata,
+    Column("case_id", Uuid, primary_key=True),
+    Column("changes", JSONB, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
 proposal_decision = Table(
     "proposal_decision", metadata,
     Column("id", BigInteger, Identity(), primary_key=True),

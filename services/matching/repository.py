@@ -7,12 +7,12 @@ from datetime import datetime
 from pathlib import Path
 from uuid import UUID
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.matching.domain import Site
-from services.matching.orm import case_match, proposal_decision, site
+from services.matching.orm import case_match, pending_update, proposal_decision, site
 
 REFERENCE_SITES = Path(__file__).parent / "data" / "sites.json"
 REFERENCE = "reference"
@@ -99,6 +99,20 @@ async def close_case(session: AsyncSession, case_id: UUID, outcome: str) -> bool
     stmt = (update(case_match).where(case_match.c.case_id == case_id, case_match.c.status == "open")
             .values(status="closed", outcome=outcome, closed_at=func.now()).returning(case_match.c.case_id))
     return (await session.execute(stmt)).first() is not None
+
+
+async def keep_pending_update(session: AsyncSession, case_id: UUID, changes: dict) -> None:
+    """Remember a demand change for a case not matched yet (a later one replaces an earlier one)."""
+    stmt = insert(pending_update).values(case_id=case_id, changes=changes)
+    await session.execute(stmt.on_conflict_do_update(index_elements=[pending_update.c.case_id],
+                                                     set_={"changes": stmt.excluded.changes,
+                                                           "received_at": func.now()}))
+
+
+async def take_pending_update(session: AsyncSession, case_id: UUID) -> dict | None:
+    stmt = delete(pending_update).where(pending_update.c.case_id == case_id).returning(pending_update.c.changes)
+    row = (await session.execute(stmt)).first()
+    return row.changes if row else None
 
 
 async def record_decision(session: AsyncSession, **values) -> None:

@@ -13,11 +13,13 @@ import httpx
 import pytest
 from pydantic import SecretStr
 from rich.console import Console
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from services.matching import cli
 from services.matching.app import create_app
 from services.matching.config import MatchingSettings
+from services.matching.orm import pending_update
 from shared.contracts import CaseClosed, LeadUpdated, MatchProposed, ProposalDecided, RelocationRealised, SiteChanged
 from shared.migrations import upgrade
 from tests.factories import case_opened_event
@@ -235,6 +237,26 @@ async def test_a_changed_demand_rematches_the_case(app, settings):
     latest = (await matches(settings, case_id, revision=2))[-1]
     assert latest.data.trigger == "lead-updated"
     assert {p.site_id for p in latest.data.proposals} == {"t-grid-early"}  # 8 MW by the need date; t-fits has 5
+
+
+async def test_a_demand_change_that_overtakes_its_case_opened_is_not_lost(app, settings):
+    opened = case_opened_event(demand=DEMAND)
+    evt = LeadUpdated(source="/groeiruimte/intake", subject=str(uuid.uuid4()), data={
+        "lead_id": str(opened.data.lead_id), "case_id": str(opened.data.case_id), "stage": "scale-up",
+        "technology_domains": ["semiconductor-technologies"],
+        "demand": DEMAND | {"energy": {"grid_connection_mw": 6.0, "needed_by": NEED}}, "investment_eur": 1e6,
+        "investment_status": "estimated", "eligible": True, "triage_reason": "eligible", "changed": ["demand"]})
+    await produce(settings.kafka_bootstrap_servers, settings.topic("lead-updated"), [evt.to_json()], keys=[evt.key])
+    assert await eventually(lambda: _pending(app, opened.data.case_id), timeout=30), "update not kept"
+    await produce(settings.kafka_bootstrap_servers, settings.topic("case-opened"), [opened.to_json()],
+                  keys=[opened.key])
+    (first,) = await matches(settings, opened.data.case_id)
+    assert {p.site_id for p in first.data.proposals} == {"t-grid-early"}  # matched on the newer demand
+
+
+async def _pending(app, case_id) -> bool:
+    async with app.state.runtime.sessions() as session:
+        return bool(await session.scalar(select(pending_update.c.case_id).where(pending_update.c.case_id == case_id)))
 
 
 async def test_the_import_cli_loads_a_file_and_its_changes_rematch_open_cases(app, settings, tmp_path):
