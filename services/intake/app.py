@@ -14,11 +14,13 @@ from services.intake.bootstrap import bootstrap
 from services.intake.config import IntakeSettings
 from services.intake.views import (
     AuditEntry,
+    CaseOrigins,
     FieldError,
     LeadDetail,
     LeadSubmission,
     LeadSummary,
     NameReview,
+    ReviewDecision,
     WriteResult,
     field_errors,
 )
@@ -84,6 +86,21 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         require(caller, "coordinator")
         return await use.open_reviews(runtime)
 
+    @app.get("/cases/{case_id}/origins", tags=["taskforce"], response_model=CaseOrigins,
+             responses={404: {"description": "No such case"}},
+             summary="Every organisation that signalled the company of a case (coordinator)")
+    async def case_origins(case_id: UUID, caller: Caller = Depends(caller_of)) -> CaseOrigins:
+        require(caller, "coordinator")
+        return await use.case_origins(runtime, case_id)
+
+    @app.post("/reviews/{review_id}/decision", tags=["taskforce"], response_model=NameReview,
+              responses={404: {"description": "No open review with this id"}},
+              summary="Record whether two look-alike names are different companies or the same (never merges)")
+    async def decide_review(review_id: int, decision: ReviewDecision,
+                            caller: Caller = Depends(caller_of)) -> NameReview:
+        require(caller, "coordinator")
+        return await use.decide_review(runtime, caller.organisation, review_id, decision)
+
     return app
 
 
@@ -98,6 +115,14 @@ def _errors(app: FastAPI) -> None:
     @app.exception_handler(use.InvalidLead)
     async def invalid_lead(_: Request, err: use.InvalidLead) -> JSONResponse:
         return JSONResponse({"detail": err.errors}, status_code=422)
+
+    @app.exception_handler(use.CaseNotFound)
+    async def no_case(_: Request, err: use.CaseNotFound) -> JSONResponse:
+        return JSONResponse({"detail": "case not found"}, status_code=404)
+
+    @app.exception_handler(use.ReviewNotFound)
+    async def no_review(_: Request, err: use.ReviewNotFound) -> JSONResponse:
+        return JSONResponse({"detail": "no open review with this id"}, status_code=404)
 
     @app.exception_handler(use.LeadNotFound)
     async def not_found(_: Request, err: use.LeadNotFound) -> JSONResponse:

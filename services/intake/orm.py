@@ -85,6 +85,9 @@ name_review = Table(
     Column("similarity", Float, nullable=False),
     Column("status", String(20), nullable=False, server_default="open"),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("decided_by", String(100)),
+    Column("decided_at", DateTime(timezone=True)),
+    Column("note", String(500)),
     UniqueConstraint("lead_id", "similar_lead_id"),
 )
 

@@ -134,3 +134,14 @@ async def record_match(session: AsyncSession, *, case_id: UUID, revision: int, s
 
 async def record_closed(session: AsyncSession, *, case_id: UUID, outcome: str, at: datetime) -> None:
     await session.execute(update(case).where(case.c.id == case_id).values(closed_at=at, outcome=outcome))
+
+
+async def decide_review(session: AsyncSession, *, review_id: int, status: str, decided_by: str, note: str):
+    """Record a person's decision on an open review; None when there is no such open review."""
+    stmt = (update(name_review).where(name_review.c.id == review_id, name_review.c.status == "open")
+            .values(status=status, decided_by=decided_by, decided_at=func.now(), note=note).returning(name_review))
+    return (await session.execute(stmt)).first()
+
+
+async def get_case(session: AsyncSession, *, case_id: UUID):
+    return (await session.execute(select(case).where(case.c.id == case_id))).first()

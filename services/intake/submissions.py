@@ -21,6 +21,14 @@ class LeadNotFound(LookupError):
     """No such lead for this organisation (another organisation's lead is "not found" too)."""
 
 
+class CaseNotFound(LookupError):
+    """No such case."""
+
+
+class ReviewNotFound(LookupError):
+    """No open name review with this id."""
+
+
 class InvalidLead(ValueError):
     def __init__(self, errors: list[dict]) -> None:
         super().__init__("; ".join(f"{e['field']}: {e['reason']}" for e in errors))
@@ -89,8 +97,32 @@ async def own_audit(runtime: Runtime, organisation: str, lead_id: UUID) -> list[
 async def open_reviews(runtime: Runtime) -> list[views.NameReview]:
     async with runtime.sessions() as session:
         rows = await repository.open_reviews(session)
-    return [views.NameReview(lead_id=r.lead_id, similar_lead_id=r.similar_lead_id, similarity=r.similarity,
-                             status=r.status, created_at=r.created_at) for r in rows]
+    return [views.review(r) for r in rows]
+
+
+async def case_origins(runtime: Runtime, case_id: UUID) -> views.CaseOrigins:
+    async with runtime.sessions() as session:
+        found = await repository.get_case(session, case_id=case_id)
+        if found is None:
+            raise CaseNotFound(case_id)
+        rows = await repository.origins(session, case_id=case_id)
+    return views.CaseOrigins(case_id=found.id, code_name=found.code_name, opened_at=found.opened_at,
+                             origins=[views.Origin(organisation=r.organisation, reference=r.reference,
+                                                   lead_id=r.lead_id, joined_at=r.joined_at) for r in rows])
+
+
+async def decide_review(runtime: Runtime, decided_by: str, review_id: int,
+                        decision: views.ReviewDecision) -> views.NameReview:
+    """Close an open name review with a person's finding (who and when are kept on the review).
+
+    Not in the leads' audit trails: their ROMs read those, and must not learn of each other's leads.
+    """
+    async with transaction(runtime.sessions) as session:
+        row = await repository.decide_review(session, review_id=review_id, status=decision.decision,
+                                             decided_by=decided_by, note=decision.note)
+    if row is None:
+        raise ReviewNotFound(review_id)
+    return views.review(row)
 
 
 async def _own(session, organisation: str, lead_id: UUID):
@@ -101,6 +133,5 @@ async def _own(session, organisation: str, lead_id: UUID):
 
 
 async def _detail(session, lead_id: UUID) -> views.LeadDetail:
-    row = await repository.lead_with_case(session, lead_id=lead_id)
-    pending = bool(await repository.open_reviews(session, lead_id=lead_id))
-    return views.detail(row, review_pending=pending)
+    # No hint of look-alike reviews here: that would tell a ROM another organisation signalled a similar name.
+    return views.detail(await repository.lead_with_case(session, lead_id=lead_id))

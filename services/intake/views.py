@@ -41,7 +41,6 @@ class LeadSummary(BaseModel):
 
 class LeadDetail(LeadSummary):
     lead: LeadSignalledData
-    name_review_pending: bool = Field(description="A look-alike company name awaits the taskforce's review.")
 
 
 class WriteResult(BaseModel):
@@ -58,11 +57,44 @@ class AuditEntry(BaseModel):
 
 
 class NameReview(BaseModel):
+    id: int
     lead_id: UUID
     similar_lead_id: UUID
     similarity: float
-    status: str
+    status: Literal["open", "different-companies", "same-company"]
     created_at: datetime
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    note: str | None = None
+
+
+class Origin(BaseModel):
+    organisation: str
+    reference: str
+    lead_id: UUID
+    joined_at: datetime
+
+
+class CaseOrigins(BaseModel):
+    """For the taskforce: every organisation that signalled the company of a case."""
+
+    case_id: UUID
+    code_name: str
+    opened_at: datetime
+    origins: list[Origin]
+
+
+class ReviewDecision(BaseModel):
+    """A person's finding; "same-company" is recorded, never merged: the ROM corrects the KvK number."""
+
+    decision: Literal["different-companies", "same-company"]
+    note: str = Field(default="", max_length=500)
+
+
+def review(row) -> NameReview:
+    return NameReview(id=row.id, lead_id=row.lead_id, similar_lead_id=row.similar_lead_id, similarity=row.similarity,
+                      status=row.status, created_at=row.created_at, decided_by=row.decided_by,
+                      decided_at=row.decided_at, note=row.note)
 
 
 class FieldError(BaseModel):
@@ -88,9 +120,8 @@ def case_status(row) -> str:
     return "no-proposition" if row.no_proposition else "proposed"
 
 
-def detail(row, *, review_pending: bool) -> LeadDetail:
-    return LeadDetail(**summary(row).model_dump(), lead=LeadSignalledData.model_validate(row.payload),
-                      name_review_pending=review_pending)
+def detail(row) -> LeadDetail:
+    return LeadDetail(**summary(row).model_dump(), lead=LeadSignalledData.model_validate(row.payload))
 
 
 _CONTAINERS = ("body", "data", "path", "query")

@@ -21,7 +21,7 @@ from shared.contracts.events import (
     MatchProposedData,
     Proposal,
 )
-from tests.factories import fuzzed_lead_corpus, intake_lead_payload
+from tests.factories import fuzzed_lead_corpus, intake_lead_payload, random_kvk
 from tests.kafka import collect, eventually, produce
 
 pytestmark = pytest.mark.integration
@@ -204,3 +204,42 @@ async def test_the_rom_sees_its_case_move_from_open_to_proposed_to_closed(client
     await produce(settings.kafka_bootstrap_servers, settings.topic(CaseClosed.topic), [closed.to_json()])
     done = await eventually(lambda: status("closed"), timeout=30)
     assert done and done["case_outcome"] == "relocated"
+
+
+async def test_look_alike_names_go_to_the_coordinator_for_a_decision_without_telling_the_roms(client):
+    stem = f"Fotonica Delta {uuid.uuid4().hex[:6]}"
+    one = (await client.post("/leads", json=body(name=f"{stem} B.V."), headers=ROM_A)).json()["lead"]
+    two = (await client.post("/leads", json=body(name=f"{stem.lower()} bv"), headers=ROM_B)).json()["lead"]
+    assert one["case_id"] != two["case_id"]
+    seen_by_b = (await client.get(f"/leads/{two['lead_id']}", headers=ROM_B)).text
+    assert one["lead_id"] not in seen_by_b and "review" not in seen_by_b
+
+    coordinator = {"Authorization": "Bearer coord"}
+    reviews = (await client.get("/reviews", headers=coordinator)).json()
+    (flag,) = [r for r in reviews if r["lead_id"] == two["lead_id"]]
+    assert flag["similar_lead_id"] == one["lead_id"] and flag["status"] == "open"
+
+    decision = {"decision": "different-companies", "note": "two spin-offs of one lab"}
+    assert (await client.post(f"/reviews/{flag['id']}/decision", json=decision, headers=ROM_A)).status_code == 403
+    decided = await client.post(f"/reviews/{flag['id']}/decision", json=decision, headers=coordinator)
+    assert decided.status_code == 200 and decided.json()["decided_by"] == "taskforce"
+    assert (await client.post(f"/reviews/{flag['id']}/decision", json=decision, headers=coordinator)).status_code == 404
+    assert flag["id"] not in {r["id"] for r in (await client.get("/reviews", headers=coordinator)).json()}
+    assert decided.json()["decided_at"] and decided.json()["note"] == decision["note"]
+    audit = (await client.get(f"/leads/{one['lead_id']}/audit", headers=ROM_A)).text
+    assert two["lead_id"] not in audit and "review" not in audit
+
+
+async def test_the_coordinator_sees_both_origins_of_a_case_roms_do_not(client):
+    kvk = random_kvk()
+    a = (await client.post("/leads", json=body(kvk=kvk), headers=ROM_A)).json()["lead"]
+    b = (await client.post("/leads", json=body(kvk=kvk, name="Zelfde Bedrijf"), headers=ROM_B)).json()["lead"]
+    assert a["case_id"] == b["case_id"] and (a["status"], b["status"]) == ("case-opened", "case-joined")
+    path = f"/cases/{a['case_id']}/origins"
+    assert (await client.get(path, headers=ROM_A)).status_code == 403
+    got = (await client.get(path, headers={"Authorization": "Bearer coord"})).json()
+    assert [(o["organisation"], o["lead_id"]) for o in got["origins"]] == [("oost-nl", a["lead_id"]),
+                                                                            ("bom", b["lead_id"])]
+    assert got["code_name"] == a["code_name"]
+    assert (await client.get(f"/cases/{uuid.uuid4()}/origins", headers={"Authorization": "Bearer coord"})
+            ).status_code == 404
