@@ -121,7 +121,7 @@ async def kpi_latency(settings: ReportingSettings, *, cold: int, warm: int) -> d
             samples = []
             for _ in range(runs):
                 if label == "cold":
-                    projections._cache.clear()
+                    projections.forget()
                 start = time.perf_counter()
                 response = await http.get("/metrics/impact", params={"as_of": "2028-12-31"},
                                           headers={"Authorization": "Bearer dev-ministry"})

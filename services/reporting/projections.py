@@ -16,28 +16,42 @@ from services.reporting.domain.projection import Timeline
 
 
 class Projections:
-    """Reads the fact table; figures for the same dates are recomputed only when facts have changed."""
+    """Reads the fact table; figures for a date are recomputed only when a fact from before it has arrived.
+
+    Live events carry recent event times, so figures as of past reporting moments stay cached while the
+    stream flows; a late event or a rebuild (every fact stored anew) invalidates exactly what it touches.
+    """
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], *, cache_size: int = 64) -> None:
         self.sessions = sessions
         self.cache_size = cache_size
-        self._cache: OrderedDict[tuple, dict[date, Figures]] = OrderedDict()
+        self._cache: OrderedDict[tuple[date, ...], tuple[int, dict[date, Figures]]] = OrderedDict()
 
     async def figures(self, dates: list[date]) -> dict[date, Figures]:
         """Figures at the end of each date, from one pass over the facts."""
+        key = tuple(sorted(set(dates)))
+        if not key:
+            return {}
+        before = cutoff(key[-1])
         async with self.sessions() as session:
-            key = (tuple(sorted(set(dates))), await repository.watermark(session))
-            if key in self._cache:
+            cached = self._cache.get(key)
+            if cached and not await repository.changed_before(session, since_seq=cached[0], before=before):
                 self._cache.move_to_end(key)
-                return self._cache[key]
-            timeline = Timeline(dates, figures_of)
-            async for f in repository.facts_until(session, cutoff(max(dates))):
+                return cached[1]
+            seq = await repository.watermark(session)  # read first: a fact stored meanwhile only forces a redo
+            timeline = Timeline(key, figures_of)
+            async for f in repository.facts_until(session, before):
                 timeline.feed(f)
             result = timeline.finish()
-        self._cache[key] = result
+        self._cache[key] = (seq, result)
+        self._cache.move_to_end(key)
         if len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)
         return result
+
+    def forget(self) -> None:
+        """Drop every cached figure (e.g. to measure computing them from the facts)."""
+        self._cache.clear()
 
     async def published(self, as_of: date) -> dict[str, Any]:
         """The ministry's view of every figure as of a date."""
@@ -45,7 +59,12 @@ class Projections:
 
     async def trend(self, as_of: date) -> list[dict[str, Any]]:
         """The impact table at the end of each half-year up to `as_of` (the last one cut at `as_of`)."""
+        return (await self.with_trend(as_of))[1]
+
+    async def with_trend(self, as_of: date) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """The published figures as of a date and the trend up to it, from one pass over the facts."""
         ends = {p.name: min(p.end, as_of) for p in programme_periods() if p.start <= as_of}
-        computed = await self.figures(list(ends.values()))
-        return [{"period": name, "as_of": end.isoformat(), "impact": impact_rows(computed[end])}
-                for name, end in ends.items()]
+        computed = await self.figures([*ends.values(), as_of])
+        trend = [{"period": name, "as_of": end.isoformat(), "impact": impact_rows(computed[end])}
+                 for name, end in ends.items()]
+        return publish(computed[as_of]), trend

@@ -16,7 +16,7 @@ from shared.db import make_engine, make_sessionmaker
 async def build_report(projections: Projections, period_name: str) -> str:
     """The report of a half-year as one self-contained HTML page (charts inline)."""
     period = parse_period(period_name)
-    figures, trend = await projections.published(period.end), await projections.trend(period.end)
+    figures, trend = await projections.with_trend(period.end)
     return html.report(figures, trend, period)
 
 

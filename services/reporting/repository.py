@@ -46,6 +46,12 @@ FACTS_UNTIL = ("SELECT event_id, topic, occurred_at, subject, body FROM reportin
                "WHERE occurred_at < $1 AND topic = ANY($2::text[]) ORDER BY occurred_at, seq")
 
 
+async def changed_before(session: AsyncSession, *, since_seq: int, before: datetime) -> bool:
+    """Whether a fact stored after `since_seq` has an event time before `before` (so figures up to it moved)."""
+    stmt = select(fact.c.seq).where(fact.c.seq > since_seq, fact.c.occurred_at < before).limit(1)
+    return (await session.execute(stmt)).first() is not None
+
+
 async def facts_until(session: AsyncSession, before: datetime, *, chunk: int = 10_000) -> AsyncIterator[Fact]:
     """Projected facts with event time before `before`, in event-time order, streamed in chunks.
 

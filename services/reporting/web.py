@@ -57,7 +57,7 @@ def router(projections: Projections, api_tokens: str) -> APIRouter:
             return moved_into_cookie(request, token)
         browser_caller(request)
         when = as_of or date.today()
-        figures, trend = await projections.published(when), await projections.trend(when)
+        figures, trend = await projections.with_trend(when)
         return HTMLResponse(html.dashboard(figures, trend, csv_link=f"/metrics/figures.csv?as_of={when}"))
 
     @web.get("/reports/{period}.html", response_class=HTMLResponse,
@@ -67,7 +67,7 @@ def router(projections: Projections, api_tokens: str) -> APIRouter:
             return moved_into_cookie(request, token)
         browser_caller(request)
         when, chosen = moment(None, period)
-        figures, trend = await projections.published(when), await projections.trend(when)
+        figures, trend = await projections.with_trend(when)
         return HTMLResponse(html.report(figures, trend, chosen))
 
     return web

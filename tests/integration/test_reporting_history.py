@@ -203,7 +203,7 @@ async def publish(settings: ReportingSettings, events: list) -> None:
 
 
 async def figures_at(app, dates):
-    app.state.projections._cache.clear()
+    """Through the cache on purpose: a late fact or a rebuild must invalidate what it changes."""
     return await app.state.projections.figures(dates)
 
 
@@ -265,6 +265,7 @@ async def test_figures_equal_hand_counts_as_of_each_moment_and_after_rebuild(set
     # Reported as of 2025-H2, then a late lead from November 2025 arrives: the report stays frozen.
     frozen = await http.post("/reports/snapshots", json={"period": "2025-H2"}, headers=COORDINATOR)
     assert frozen.status_code == 201, frozen.text
+    early = await figures_at(app, [H1_2025])
     await publish(settings, [LATE])
 
     async def late_counted():
@@ -278,6 +279,7 @@ async def test_figures_equal_hand_counts_as_of_each_moment_and_after_rebuild(set
     assert {r["indicator"]: r["value"] for r in report["current"]["impact"]}["leads_in_portfolio"] == 7
     assert report["corrections"] == [{"indicator": "leads_in_portfolio", "reported": 6, "now": 7}]
     assert_hand_counts(await figures_at(app, [H1_2025, H2_2025, H1_2026]), late=True)
+    assert await figures_at(app, [H1_2025]) is early  # a fact from November leaves June's figures cached
 
     # Nothing of a company's identity was kept, though a lead-signalled with name and KvK number was counted.
     async with app.state.runtime.sessions() as session:
