@@ -178,9 +178,11 @@ class _Context:
             change = {"case_id": {"old": None, "new": str(cid)}}
             await repository.audit(self.session, lead_id=other.id, actor=self.via.actor, channel=self.via.channel,
                                    action="joined-case", event_id=self.evt.id, changes=change)
+            earlier = LeadSignalledData.model_validate(other.payload)
             await self.outbox.add(self.session, messages.lead_updated(
-                LeadSignalledData.model_validate(other.payload), lead_id=other.id, case_id=cid,
+                earlier, lead_id=other.id, case_id=cid,
                 verdict=domain.Triage(bool(other.eligible), other.triage_reason), changed=("case_id",)))
+            await self._share_identity(earlier, cid)
 
     async def _add_origin(self, cid: UUID, lid: UUID) -> None:
         await repository.add_origin(self.session, case_id=cid, lead_id=lid, organisation=self.lead.organisation,
@@ -202,8 +204,12 @@ class _Context:
 
     async def share_identity_if_consented(self, cid: UUID | None) -> None:
         """consent-granted once per case, the first time a lead of its company says the company consented."""
-        if cid is None or self.lead.consent is not ConsentStatus.CONSENTED:
+        if cid is not None:
+            await self._share_identity(self.lead, cid)
+
+    async def _share_identity(self, lead: LeadSignalledData, cid: UUID) -> None:
+        if lead.consent is not ConsentStatus.CONSENTED:
             return
         if await repository.mark_consent_granted(self.session, case_id=cid):
-            await self.outbox.add(self.session, messages.consent_granted(self.lead, case_id=cid))
+            await self.outbox.add(self.session, messages.consent_granted(lead, case_id=cid))
             log.info("consent_granted", case_id=str(cid))

@@ -189,7 +189,7 @@ async def test_bad_leads_are_dead_lettered_with_a_reason_and_the_good_ones_go_on
 
 async def test_an_earlier_portfolio_lead_joins_when_another_rom_opens_the_company_case(intake):
     kvk = random_kvk()
-    early = intake_lead_payload(organisation="oost-nl", kvk=kvk, needed_in_days=365 * 5)
+    early = intake_lead_payload(organisation="oost-nl", kvk=kvk, needed_in_days=365 * 5, consent="consented")
     urgent = intake_lead_payload(organisation="bom", kvk=kvk)
     await send(intake, early)
     assert await eventually(lambda: processed(intake, early), timeout=30)
@@ -204,6 +204,9 @@ async def test_an_earlier_portfolio_lead_joins_when_another_rom_opens_the_compan
     assert sorted(o.organisation for o in origins) == ["bom", "oost-nl"]
     (joined,) = await events(intake, LeadUpdated, until=1, where=lambda e: e.data.lead_id == lid(early))
     assert joined.data.changed == ("case_id",) and joined.data.case_id == case_id
+    # The earlier lead said the company consented: its identity is released for the case it joined.
+    (granted,) = await events(intake, ConsentGranted, until=1, where=lambda e: e.data.case_id == case_id)
+    assert granted.data.kvk_number == kvk
 
 
 async def test_fuzzed_leads_are_stored_or_dead_lettered_with_a_reason_and_none_is_lost(intake):
