@@ -62,6 +62,11 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
                                                template=template, limit=limit, offset=offset)
         return [dict(r) for r in rows]
 
+    @app.get("/deliveries/summary", tags=["delivery log"], summary="Mails per template and status (coordinator)")
+    async def delivery_summary(_: Caller = Depends(coordinator)) -> list[dict]:
+        async with runtime.sessions() as session:
+            return await repository.summary(session)
+
     @app.get("/deliveries/{delivery_id}", tags=["delivery log"], summary="One mail as sent, with both parts")
     async def delivery(delivery_id: int, _: Caller = Depends(coordinator)) -> dict:
         async with runtime.sessions() as session:
@@ -75,6 +80,15 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
     async def list_recipients(kind: str | None = None, _: Caller = Depends(coordinator)) -> list[dict]:
         async with runtime.sessions() as session:
             return await repository.recipients(session, kind=kind)
+
+    @app.get("/recipients/{code}", tags=["directory"], response_model=RecipientOut,
+             summary="One directory entry (coordinator)")
+    async def get_recipient(code: str, _: Caller = Depends(coordinator)) -> dict:
+        async with runtime.sessions() as session:
+            found = [r for r in await repository.recipients(session) if r["code"] == code]
+        if not found:
+            raise HTTPException(404, f"no recipient {code!r}")
+        return found[0]
 
     @app.put("/recipients/{code}", tags=["directory"], response_model=RecipientOut,
              summary="Create or replace a directory entry (coordinator); the file no longer overrides it")

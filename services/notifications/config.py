@@ -2,12 +2,14 @@
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from services.notifications.domain.directory import no_header_breaks
 from shared.settings import ServiceSettings
 
 HERE = Path(__file__).parent
+DEV_REPLY_SECRET = "dev-only-reply-secret-change-me"
 
 
 class NotificationsSettings(ServiceSettings):
@@ -36,5 +38,10 @@ class NotificationsSettings(ServiceSettings):
                                                                "arrive (for the demand ranges) before going anyway.")
     # Replies
     public_base_url: str = "http://127.0.0.1:8003"
-    reply_secret: SecretStr = SecretStr("dev-only-reply-secret-change-me")
+    reply_secret: SecretStr = SecretStr(DEV_REPLY_SECRET)
     reply_valid_days: int = 90
+
+    @field_validator("mail_from", "public_base_url")
+    @classmethod
+    def _no_header_breaks(cls, v: str, info) -> str:
+        return no_header_breaks(v, info.field_name)

@@ -416,6 +416,10 @@ async def test_permanent_refusal_is_dead_lettered_and_visible_to_the_coordinator
 
         (row,) = await eventually(dead, timeout=20)
         assert row["recipient_code"] == "GM0599" and row["last_error"].startswith("550")
+        summary = (await client.get("/deliveries/summary", headers=COORDINATOR)).json()
+        assert {"template": "match_proposed", "status": "dead", "count": 1} in summary
+        detail = (await client.get(f"/deliveries/{row['id']}", headers=COORDINATOR)).json()
+        assert detail["body_text"] and detail["body_html"] and case["code_name"] in detail["subject"]
         await mails(smtp, "zuid-holland.example", case["code_name"], 1)  # the province still got its mail
     finally:
         await client.put("/recipients/GM0599", headers=COORDINATOR, json={
@@ -487,6 +491,9 @@ async def test_directory_api_validates_and_survives_a_reload(app, settings, clie
     await load_directory_file(app.state.runtime, settings=settings)
     listed = {r["code"]: r for r in (await client.get("/recipients", headers=COORDINATOR)).json()}
     assert listed["GM0164"]["language"] == "en" and listed["GM0153"]["source"] == "api"
+    one = await client.get("/recipients/PV31", headers=COORDINATOR)
+    assert one.json()["name"] == "Provincie Limburg" and one.json()["source"] == "file"
+    assert (await client.get("/recipients/GM0000", headers=COORDINATOR)).status_code == 404
     assert {"PV20", "PV31", "COORDINATOR", "MIRT-EZ"} <= set(listed)
     assert (await client.delete("/recipients/GM0164", headers=COORDINATOR)).status_code == 204
     listed = {r["code"]: r for r in (await client.get("/recipients", headers=COORDINATOR)).json()}

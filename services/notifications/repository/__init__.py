@@ -15,6 +15,7 @@ from services.notifications.repository.deliveries import (
     notified_sites,
     postpone,
     release_after_outage,
+    summary,
     use_budget,
 )
 from services.notifications.repository.directory import (
@@ -30,4 +31,4 @@ __all__ = ["active_directory", "add_delivery", "add_to_digest", "case_profile", 
            "deactivate_recipient", "deliveries", "delivery_detail", "digest_items", "load_file_entries",
            "mark_failed", "mark_rendered", "mark_sent", "notified_about", "notified_sites", "postpone", "profiles",
            "put_recipient", "recipients", "record_reply", "release_after_outage", "lock_case", "save_case",
-           "use_budget"]
+           "summary", "use_budget"]

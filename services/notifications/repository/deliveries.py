@@ -154,3 +154,10 @@ async def notified_sites(session: AsyncSession, case_id: UUID) -> dict[str, set[
         for code, context in (await session.execute(stmt)).all():
             out.setdefault(code, set()).update(p["site_id"] for p in context.get("proposals", ()))
     return out
+
+
+async def summary(session: AsyncSession) -> list[dict]:
+    """How many mails per template and status: the coordinator's first look (dead letters stand out)."""
+    stmt = (select(delivery.c.template, delivery.c.status, func.count().label("count"))
+            .group_by(delivery.c.template, delivery.c.status).order_by(delivery.c.template, delivery.c.status))
+    return [dict(r) for r in (await session.execute(stmt)).mappings()]
