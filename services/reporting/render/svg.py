@@ -12,9 +12,10 @@ HATCH = ('<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpace
 
 
 def _svg(width: int, height: int, body: str, title: str) -> str:
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
-            f'height="{height}" role="img" aria-label="{escape(title)}"><title>{escape(title)}</title>'
-            f'{HATCH}{body}</svg>')
+    # Scales down with its column (and on paper) but never beyond its drawn size.
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+            f'style="width:100%;max-width:{width}px;height:auto" role="img" aria-label="{escape(title)}">'
+            f'<title>{escape(title)}</title>{HATCH}{body}</svg>')
 
 
 def _text(x: float, y: float, content: Any, *, size: int = 12, anchor: str = "start", weight: str = "normal",
@@ -50,7 +51,8 @@ def progress(row: dict[str, Any], *, width: int = 560) -> str:
             + _text(10, 15, row["label"].strip(), weight="bold")
             + _text(width - 10, 15, f"{fmt(value, money=money)} of {fmt(due, money=money)} due{status}",
                     anchor="end")
-            + _text(tick, 64, f"due now: {fmt(due, money=money)}", size=10, anchor="middle")
+            + _text(min(max(tick, 60), width - 160), 64, f"due now: {fmt(due, money=money)}", size=10,
+                    anchor="middle")
             + _text(width - 10, 64, f"2028: {fmt(total, money=money)}", size=10, anchor="end"))
     return _svg(width, 70, body, f"{row['label'].strip()}: progress against the pro-rata target")
 
