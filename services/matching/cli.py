@@ -9,6 +9,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
 
 from services.matching import domain, importer, repository
 from services.matching.config import MatchingSettings
@@ -28,6 +29,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("file", type=Path)
     p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                    help="a value for rows that lack it, e.g. --set region=oost --set province=Overijssel")
+    p.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD",
+                   help="read a column under a site field's name, e.g. --map Beschikbaar_MW=grid_mw_available")
     p.add_argument("--source", default=None, help="where the data comes from (default: the file name)")
     p.add_argument("--dry-run", action="store_true", help="validate and report only")
     p.add_argument("--strict", action="store_true", help="load nothing when any row is invalid")
@@ -37,21 +40,40 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str], settings: MatchingSettings | None = None, console: Console | None = None) -> int:
     args = parse_args(argv)
     console = console or Console()
+    settings = settings or MatchingSettings()
     defaults = dict(item.split("=", 1) for item in args.set)
     try:
-        parsed = importer.read(args.file, defaults)
+        rows = importer.rows_of(args.file, dict(item.split("=", 1) for item in args.map))
     except (OSError, ValueError) as err:
         console.print(f"[red]cannot read {args.file}: {err}")
         return 2
+    existing = asyncio.run(_existing(settings, [str(r.get("id")) for _, r in rows if r.get("id")], console))
+    parsed = importer.parse_rows(rows, defaults, existing)
     _print_errors(console, parsed)
     if args.dry_run or (args.strict and parsed.errors):
         console.print(f"{len(parsed.sites)} valid rows, {len(parsed.errors)} invalid; nothing loaded")
         return 1 if parsed.errors else 0
-    counts = asyncio.run(load(parsed, settings or MatchingSettings(), args.source or f"import:{args.file.name}",
+    counts = asyncio.run(load(parsed, settings, args.source or f"import:{args.file.name}",
                               console))
     console.print(f"inserted {counts['inserted']}, updated {counts['updated']}, unchanged {counts['unchanged']}, "
                   f"invalid {len(parsed.errors)}")
     return 1 if parsed.errors else 0
+
+
+async def _existing(settings: MatchingSettings, ids: list[str], console: Console) -> dict[str, domain.Site]:
+    """The stored sites the file mentions: their rows may then give only what changed."""
+    engine = make_engine(settings.database_url, pool_size=1)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            found: dict[str, domain.Site] = {}
+            for start in range(0, len(ids), CHUNK):
+                found |= await repository.sites_by_id(session, ids[start:start + CHUNK])
+            return found
+    except (OSError, SQLAlchemyError) as err:
+        console.print(f"[yellow]catalogue not reachable ({type(err).__name__}): every row is checked as a new site")
+        return {}
+    finally:
+        await engine.dispose()
 
 
 def _print_errors(console: Console, parsed: importer.Parsed) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,12 +36,15 @@ def _cell(name: str, raw):
     return raw
 
 
-def _validate(row: dict, defaults: dict[str, str]) -> Site:
+def _validate(row: dict, defaults: dict[str, str], existing: dict[str, Site]) -> Site:
+    """A full row is a site; a row for a known site may give only what changed (e.g. a grid capacity export)."""
     unknown = sorted(set(row) - set(Site.model_fields))
     if unknown:
         raise ValueError(f"unknown columns: {', '.join(unknown)}")
-    values = {k: _cell(k, v) for k, v in (defaults | {k: v for k, v in row.items() if v not in ("", None)}).items()}
-    return Site.model_validate({k: v for k, v in values.items() if v is not None})
+    given = {k: _cell(k, v) for k, v in row.items()}
+    given = {k: v for k, v in given.items() if v is not None}
+    stored = existing[given["id"]].as_row() if given.get("id") in existing else {}
+    return Site.model_validate({k: _cell(k, v) for k, v in defaults.items()} | stored | given)
 
 
 def _reason(err: Exception) -> str:
@@ -50,12 +53,13 @@ def _reason(err: Exception) -> str:
     return str(err)
 
 
-def parse_rows(rows: Iterator[tuple[int, dict]], defaults: dict[str, str] | None = None) -> Parsed:
+def parse_rows(rows: Iterable[tuple[int, dict]], defaults: dict[str, str] | None = None,
+               existing: dict[str, Site] | None = None) -> Parsed:
     """Validate each row independently; a duplicate id within the file is an error on the later row."""
     out, seen = Parsed(), {}
     for number, row in rows:
         try:
-            site = _validate(row, defaults or {})
+            site = _validate(row, defaults or {}, existing or {})
         except (ValidationError, ValueError) as err:
             out.errors.append((number, _reason(err)))
             continue
@@ -105,11 +109,20 @@ def _point(geometry) -> tuple[float, float] | None:
     return sum(p[0] for p in ring) / len(ring), sum(p[1] for p in ring) / len(ring)
 
 
-def read(path: Path, defaults: dict[str, str] | None = None) -> Parsed:
-    """Parse a .csv, .geojson or .json file of sites."""
+def rows_of(path: Path, renames: dict[str, str] | None = None) -> list[tuple[int, dict]]:
+    """The raw rows of a .csv, .geojson or .json file, columns renamed to site fields (e.g. MW=grid_mw_available)."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return parse_rows(csv_rows(path), defaults)
-    if suffix in (".geojson", ".json"):
-        return parse_rows(geojson_rows(path), defaults)
-    raise ValueError(f"{path.name}: expected a .csv or .geojson file")
+        rows = list(csv_rows(path))
+    elif suffix in (".geojson", ".json"):
+        rows = list(geojson_rows(path))
+    else:
+        raise ValueError(f"{path.name}: expected a .csv or .geojson file")
+    renames = renames or {}
+    return [(n, {renames.get(k, k): v for k, v in row.items()}) for n, row in rows]
+
+
+def read(path: Path, defaults: dict[str, str] | None = None, *, renames: dict[str, str] | None = None,
+         existing: dict[str, Site] | None = None) -> Parsed:
+    """Parse and validate a file of sites; rows for sites in `existing` may be partial."""
+    return parse_rows(rows_of(path, renames), defaults, existing)

@@ -274,6 +274,15 @@ async def test_the_import_cli_loads_a_file_and_its_changes_rematch_open_cases(ap
     latest = (await matches(settings, case_id, revision=2))[-1]
     assert [p.site_id for p in latest.data.proposals] == ["t-import"]
 
+    # A grid operator's export in its own column names: only the capacity of a known site changes.
+    export = tmp_path / "capacity.csv"
+    export.write_text("locatie;Beschikbaar_MW\nt-import;20\n")
+    code = await asyncio.to_thread(cli.main, [str(export), "--map", "locatie=id", "--map",
+                                              "Beschikbaar_MW=grid_mw_available"], settings, console)
+    assert code == 0 and "inserted 0, updated 1, unchanged 0, invalid 0" in console.export_text()
+    latest = (await matches(settings, case_id, revision=3))[-1]
+    assert latest.data.no_proposition and latest.data.near_misses == ()  # 20 MW is far from the 55 MW needed
+
 
 async def test_supply_api_rejects_bad_changes_and_unauthorised_callers(app, client):
     assert (await client.patch("/sites/t-fits", json={"colour": "red"}, headers=PROVINCE)).json() == {

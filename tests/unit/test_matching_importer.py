@@ -7,6 +7,9 @@ import json
 from rich.console import Console
 
 from services.matching import cli, importer
+from services.matching.config import MatchingSettings
+
+NO_DATABASE = MatchingSettings(database_url="postgresql+asyncpg://nobody@127.0.0.1:1/none")
 
 HEADER = ("id,name,region,province,municipality_code,floor_space_m2,grid_mw_available,grid_congestion,"
           "vibration_free,clusters,accessibility\n")
@@ -52,12 +55,35 @@ def test_dry_run_reports_errors_and_loads_nothing(tmp_path):
     path = tmp_path / "register.csv"
     path.write_text(HEADER + "oost-b,Park B,oost,Overijssel,0153,12000,,,,,\n")
     console = Console(record=True, width=200)
-    assert cli.main([str(path), "--dry-run"], console=console) == 1
+    assert cli.main([str(path), "--dry-run"], NO_DATABASE, console) == 1
     out = console.export_text()
     assert "1 invalid rows" in out and "municipality_code" in out and "nothing loaded" in out
+    assert "catalogue not reachable" in out
 
 
 def test_an_unreadable_file_is_a_clear_error(tmp_path):
     console = Console(record=True, width=200)
-    assert cli.main([str(tmp_path / "sites.xlsx")], console=console) == 2
+    assert cli.main([str(tmp_path / "sites.xlsx")], NO_DATABASE, console) == 2
     assert "expected a .csv or .geojson file" in console.export_text()
+
+
+def test_a_row_for_a_known_site_may_give_only_what_changed_under_its_own_column_names(tmp_path):
+    known = importer.read(_full(tmp_path)).sites[0][1]
+    export = tmp_path / "grid-export.csv"
+    export.write_text("locatie;Beschikbaar_MW;congestie\noost-a;7,5;congested\noost-new;3;none\n")
+    parsed = importer.read(export, renames={"locatie": "id", "Beschikbaar_MW": "grid_mw_available",
+                                            "congestie": "grid_congestion"}, existing={known.id: known})
+    assert [(s.id, s.name, s.grid_mw_available) for _, s in parsed.sites] == []  # 7,5 is not a number
+    assert parsed.errors[0][0] == 2 and parsed.errors[0][1].startswith("grid_mw_available:")
+    assert parsed.errors[1][0] == 3 and "name: Field required" in parsed.errors[1][1]  # a new site needs it all
+    export.write_text("locatie;Beschikbaar_MW;congestie\noost-a;7.5;congested\n")
+    (_, updated), = importer.read(export, renames={"locatie": "id", "Beschikbaar_MW": "grid_mw_available",
+                                                   "congestie": "grid_congestion"},
+                                  existing={known.id: known}).sites
+    assert (updated.name, updated.grid_mw_available, updated.floor_space_m2) == ("Park A", 7.5, 12000)
+
+
+def _full(tmp_path):
+    path = tmp_path / "register.csv"
+    path.write_text(HEADER + "oost-a,Park A,oost,Overijssel,GM0153,12000,4.5,congested,ja,energy-materials,rail\n")
+    return path
