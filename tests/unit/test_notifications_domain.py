@@ -80,6 +80,11 @@ def test_proposals_go_to_municipality_and_province_above_the_threshold_only():
     assert {n.recipient for n in without.notices} == {"GM0153", "GM0503"}
 
 
+def test_an_unusual_province_spelling_falls_back_to_the_municipality_entry():
+    data = proposed(proposal(1, "a", "GM0153", "Prov. Overijssel (NL)", 0.9))
+    assert {n.recipient for n in rules.for_proposal(data, DIRECTORY, threshold=0).notices} == {"GM0153", "PV23"}
+
+
 def test_no_proposition_anywhere_goes_to_the_coordinator_only():
     out = rules.for_proposal(proposed(no_proposition=True), DIRECTORY, threshold=0.5)
     assert [(n.recipient, n.template, n.budgeted) for n in out.notices] == [("COORDINATOR", "no_proposition", False)]

@@ -53,7 +53,7 @@ def for_proposal(data: MatchProposedData, directory: dict[str, Recipient], *, th
         if p.score < threshold:
             continue
         groups.setdefault(p.municipality_code, []).append(_proposal(p))
-        if provinces and (pv := province_code(p.province)):
+        if provinces and (pv := _province_of(p.province, p.municipality_code, directory)):
             groups.setdefault(pv, []).append(_proposal(p))
     for code, props in sorted(groups.items()):
         out.add(directory, code, "match_proposed", {"proposals": props}, budgeted=True)
@@ -74,7 +74,7 @@ def for_relocation(data: RelocationRealisedData, directory: dict[str, Recipient]
     """Origin and destination municipalities and provinces, each told which side of the move it is on."""
     roles: dict[str, set[str]] = {}
     for role, loc in (("origin", data.origin), ("destination", data.destination)):
-        for code in (loc.municipality_code, province_code(loc.province)):
+        for code in (loc.municipality_code, _province_of(loc.province, loc.municipality_code, directory)):
             if code:
                 roles.setdefault(code, set()).add(role)
     out = Outcome()
@@ -96,6 +96,12 @@ def for_housing(housing: dict[str, Any] | None, origin_province: str | None,
     for mirt in of_kind(directory, "mirt"):
         out.add(directory, mirt.code, "housing_signal", context)
     return out
+
+
+def _province_of(name: str, municipality: str, directory: dict[str, Recipient]) -> str | None:
+    """The province by its name in the event, or else the one the directory gives the municipality."""
+    entry = directory.get(municipality)
+    return province_code(name) or (entry.province if entry else None)
 
 
 def _place(loc: Location) -> dict[str, str]:
