@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from fastapi import Body, Depends, FastAPI, HTTPException, Request
@@ -28,6 +28,12 @@ def create_app(settings: MatchingSettings | None = None) -> FastAPI:
     @app.exception_handler(coordinator.Problem)
     async def problem(_: Request, exc: coordinator.Problem) -> JSONResponse:
         return JSONResponse(status_code=exc.status, content={"detail": exc.detail})
+
+    @app.get("/cases", tags=["coordinator"], summary="All matched cases, newest match first")
+    async def cases(status: Literal["open", "closed"] | None = None, caller: Caller = Depends(caller_of)) -> list:
+        require(caller, "coordinator")
+        async with runtime.sessions() as session:
+            return await repository.list_matches(session, status=status)
 
     @app.get("/cases/{case_id}/proposals", tags=["coordinator"], summary="A case's ranked proposals")
     async def proposals(case_id: UUID, caller: Caller = Depends(caller_of)) -> dict:

@@ -94,6 +94,18 @@ async def open_matches(session: AsyncSession) -> list:
     return list((await session.execute(stmt)).mappings())
 
 
+async def list_matches(session: AsyncSession, *, status: str | None = None) -> list[dict]:
+    """A line per case for the coordinator's overview, newest match first."""
+    stmt = select(case_match.c.case_id, case_match.c.code_name, case_match.c.status, case_match.c.outcome,
+                  case_match.c.revision, case_match.c.no_proposition, case_match.c.proposed_at,
+                  func.jsonb_array_length(case_match.c.proposals).label("proposals"),
+                  ).order_by(case_match.c.proposed_at.desc())
+    if status:
+        stmt = stmt.where(case_match.c.status == status)
+    return [{**r._mapping, "case_id": str(r.case_id), "no_proposition": bool(r.no_proposition),
+             "proposed_at": r.proposed_at.isoformat()} for r in (await session.execute(stmt)).all()]
+
+
 async def close_case(session: AsyncSession, case_id: UUID, outcome: str) -> bool:
     """Mark an open case closed; False when it was not open."""
     stmt = (update(case_match).where(case_match.c.case_id == case_id, case_match.c.status == "open")

@@ -342,6 +342,11 @@ async def test_the_coordinator_decides_on_proposals_and_records_a_relocation(app
     assert late.status_code == 409
     listed = (await client.get(url, headers=COORD)).json()
     assert listed["status"] == "closed" and [d["decision"] for d in listed["decisions"]] == ["accepted", "declined"]
+    closed = (await client.get("/cases?status=closed", headers=COORD)).json()
+    assert {"case_id": str(case_id), "outcome": "relocated", "proposals": 3}.items() <= next(
+        c for c in closed if c["case_id"] == str(case_id)).items()
+    assert str(case_id) not in {c["case_id"] for c in (await client.get("/cases?status=open", headers=COORD)).json()}
+    assert (await client.get("/cases?status=lost", headers=COORD)).status_code == 422
 
 
 async def test_other_outcomes_close_the_case_with_a_reason(app, settings, client):
