@@ -7,6 +7,7 @@ from functools import partial
 from services.intake import handlers
 from services.intake.config import IntakeSettings
 from services.intake.orm import metadata
+from services.intake.retriage import retriage_periodically
 from shared.contracts.events import (
     CaseClosed,
     CaseOpened,
@@ -29,4 +30,5 @@ def bootstrap(settings: IntakeSettings) -> Runtime:
     # The case's progress, shown to the ROM that signalled it.
     runtime.consume(MatchProposed, group="intake-case-matched", effect=handlers.record_case_matched)
     runtime.consume(CaseClosed, group="intake-case-closed", effect=handlers.record_case_closed)
+    runtime.workers.append(partial(retriage_periodically, runtime, settings))
     return runtime

@@ -11,3 +11,5 @@ class IntakeSettings(ServiceSettings):
     # The KvK number leaves intake only as an HMAC with this key; set a real secret outside development.
     kvk_hash_key: SecretStr = SecretStr("development-only-kvk-key")
     horizon_years: int = 3
+    # Portfolio leads are triaged again this often (a far-off need date comes within the horizon).
+    retriage_seconds: float = 3600.0

@@ -115,7 +115,8 @@ class _Context:
             raise Rejected("data.company.kvk_number: differs from this lead's KvK number; a lead cannot change "
                            "company, signal it under a new reference")
         changes = domain.changed_fields(existing.payload, self.payload)
-        if not changes:
+        # Same content may still triage differently as time passes (a far-off need date comes within the horizon).
+        if not changes and self.verdict.eligible == existing.eligible:
             return Outcome(existing.id, "unchanged", existing.case_id)
         return await self._apply_changes(existing, changes)
 

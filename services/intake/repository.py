@@ -145,3 +145,11 @@ async def decide_review(session: AsyncSession, *, review_id: int, status: str, d
 
 async def get_case(session: AsyncSession, *, case_id: UUID):
     return (await session.execute(select(case).where(case.c.id == case_id))).first()
+
+
+async def portfolio_leads(session: AsyncSession, *, organisation: str | None = None) -> list:
+    """Leads without a case that triage found ineligible (the candidates for triage as time passes)."""
+    stmt = select(lead.c.id, lead.c.payload).where(lead.c.case_id.is_(None), lead.c.eligible.is_(False))
+    if organisation is not None:
+        stmt = stmt.where(lead.c.organisation == organisation)
+    return list((await session.execute(stmt)).all())

@@ -14,6 +14,7 @@ from services.intake.bootstrap import bootstrap
 from services.intake.config import IntakeSettings
 from services.intake.domain import lead_id
 from services.intake.orm import case, lead, lead_audit, lead_origin, name_review, processed_event
+from services.intake.retriage import retriage_portfolio
 from shared.contracts.events import (
     CaseOpened,
     ConsentGranted,
@@ -239,3 +240,22 @@ async def test_fuzzed_leads_are_stored_or_dead_lettered_with_a_reason_and_none_i
 
 async def _empty(pending) -> bool:
     return not await pending
+
+
+async def test_a_portfolio_lead_opens_its_case_when_its_need_date_comes_within_the_horizon(intake):
+    organisation = f"rom-{uuid.uuid4().hex[:6]}"
+    far = intake_lead_payload(organisation=organisation, needed_in_days=365 * 5)
+    await send(intake, far)
+    assert await eventually(lambda: processed(intake, far), timeout=30)
+    assert await retriage_portfolio(intake, intake.settings, organisation=organisation) == 0
+
+    # Two years on, the same need date lies within the horizon: here, a longer horizon stands in for time.
+    two_years_on = intake.settings.model_copy(update={"horizon_years": 6})
+    assert await retriage_portfolio(intake, two_years_on, organisation=organisation) == 1
+    (row,) = await rows(intake, select(lead).where(lead.c.id == lid(far)))
+    assert row.status == "case-opened" and row.eligible
+    audit = await rows(intake, select(lead_audit).where(lead_audit.c.lead_id == lid(far)).order_by(lead_audit.c.id))
+    assert (audit[-1].actor, audit[-1].channel) == ("intake (scheduled triage)", "schedule")
+    (updated,) = await events(intake, LeadUpdated, until=1, where=lambda e: e.data.lead_id == lid(far))
+    assert set(updated.data.changed) == {"eligible", "case_id"}
+    assert await retriage_portfolio(intake, two_years_on, organisation=organisation) == 0
