@@ -29,11 +29,11 @@ def _rebuild(settings: ReportingSettings) -> int:
     return 0
 
 
-def _report(settings: ReportingSettings, period: str, out: Path, pdf: bool) -> int:
+def _report(settings: ReportingSettings, period: str, out: Path, pdf: bool, as_reported: bool) -> int:
     from services.reporting.reports import write_report
 
     with console.status(f"building the report for {period}"):
-        written = asyncio.run(write_report(settings, period, out, pdf=pdf))
+        written = asyncio.run(write_report(settings, period, out, pdf=pdf, as_reported=as_reported))
     for path in written:
         console.print(f"[green]wrote[/green] {path}")
     return 0
@@ -50,12 +50,14 @@ def run(argv: list[str]) -> int | None:
     report.add_argument("--period", required=True, help="half-year, e.g. 2026-H2")
     report.add_argument("--out", type=Path, default=Path("reports"), help="folder to write HTML and PDF into")
     report.add_argument("--no-pdf", action="store_true", help="HTML only (no headless Chromium needed)")
+    report.add_argument("--as-reported", action="store_true",
+                        help="the half-year's figures as frozen when reported, not the corrected ones")
     args = parser.parse_args(argv)
     settings = ReportingSettings()
     try:
         if args.command == "rebuild":
             return _rebuild(settings)
-        return _report(settings, args.period, args.out, pdf=not args.no_pdf)
+        return _report(settings, args.period, args.out, pdf=not args.no_pdf, as_reported=args.as_reported)
     except ValueError as err:
         console.print(f"[red]error[/red]: {err}")
         return 2

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from services.reporting import chromium
+from services.reporting import chromium, repository
 from services.reporting.config import ReportingSettings
 from services.reporting.domain.periods import parse_period
 from services.reporting.projections import Projections
@@ -13,11 +13,23 @@ from services.reporting.render import html
 from shared.db import make_engine, make_sessionmaker
 
 
-async def build_report(projections: Projections, period_name: str) -> str:
-    """The report of a half-year as one self-contained HTML page (charts inline)."""
+async def build_report(projections: Projections, period_name: str, *, as_reported: bool = False) -> str:
+    """The report of a half-year as one self-contained HTML page (charts inline).
+
+    With `as_reported`, the half-year's own figures are the frozen ones (as reported to the ministry), not
+    the current ones that include later corrections; earlier half-years in the trend are current.
+    """
     period = parse_period(period_name)
     figures, trend = await projections.with_trend(period.end)
-    return html.report(figures, trend, period)
+    reported_at = None
+    if as_reported:
+        async with projections.sessions() as session:
+            frozen = await repository.snapshot(session, period.name)
+        if frozen is None:
+            raise ValueError(f"period {period.name} has not been reported (POST /reports/snapshots freezes it)")
+        figures, reported_at = frozen["figures"], frozen["reported_at"].date().isoformat()
+        trend[-1] = trend[-1] | {"impact": figures["impact"]}
+    return html.report(figures, trend, period, reported_at=reported_at)
 
 
 def save_report(page: str, period_name: str, out: Path, *, pdf: bool, chromium_binary: str) -> list[Path]:
@@ -30,14 +42,15 @@ def save_report(page: str, period_name: str, out: Path, *, pdf: bool, chromium_b
     return written
 
 
-async def write_report(settings: ReportingSettings, period_name: str, out: Path, *, pdf: bool = True) -> list[Path]:
+async def write_report(settings: ReportingSettings, period_name: str, out: Path, *, pdf: bool = True,
+                       as_reported: bool = False) -> list[Path]:
     """Build the report of a half-year from the projections and write it; returns the paths written."""
     parse_period(period_name)  # a bad period fails before anything is read
     if pdf:
         chromium.binary(settings.chromium)  # and a missing Chromium too
     engine = make_engine(settings.database_url, pool_size=1)
     try:
-        page = await build_report(Projections(make_sessionmaker(engine)), period_name)
+        page = await build_report(Projections(make_sessionmaker(engine)), period_name, as_reported=as_reported)
     finally:
         await engine.dispose()
     return await asyncio.to_thread(save_report, page, period_name, out, pdf=pdf, chromium_binary=settings.chromium)

@@ -405,3 +405,9 @@ async def test_the_june_report_is_written_as_html_and_pdf(settings, loaded, arti
     assert b"Annual report and December progress report 2025" in december[0].read_bytes()
     with pytest.raises(ValueError, match="YYYY-H1"):
         await write_report(settings, "2026", tmp_path)
+    with pytest.raises(ValueError, match="has not been reported"):
+        await write_report(settings, "2027-H1", tmp_path, pdf=False, as_reported=True)
+    frozen = await loaded.state.http.post("/reports/snapshots", json={"period": "2026-H1"}, headers=COORDINATOR)
+    assert frozen.status_code == 201
+    reported = await write_report(settings, "2026-H1", tmp_path / "reported", pdf=False, as_reported=True)
+    assert b"figures as reported on" in reported[0].read_bytes()
