@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.reporting import repository
-from services.reporting.domain.disclosure import impact_rows, publish
+from services.reporting.domain.disclosure import LABELS, impact_rows, publish
 from services.reporting.domain.figures import Figures, figures_of
-from services.reporting.domain.periods import cutoff, programme_periods
+from services.reporting.domain.periods import TARGETS, cutoff, pro_rata_target, programme_periods
 from services.reporting.domain.projection import Timeline
 
 
@@ -58,7 +58,10 @@ class Projections:
         return publish((await self.figures([as_of]))[as_of])
 
     async def trend(self, as_of: date) -> list[dict[str, Any]]:
-        """The impact table at the end of each half-year up to `as_of` (the last one cut at `as_of`)."""
+        """The impact table at the end of each half-year of 2025-2028, beside its pro-rata target.
+
+        Up to `as_of` (the half-year under way cut at `as_of`); later half-years show their targets only.
+        """
         return (await self.with_trend(as_of))[1]
 
     async def with_trend(self, as_of: date) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -67,4 +70,13 @@ class Projections:
         computed = await self.figures([*ends.values(), as_of])
         trend = [{"period": name, "as_of": end.isoformat(), "impact": impact_rows(computed[end])}
                  for name, end in ends.items()]
-        return publish(computed[as_of]), trend
+        return publish(computed[as_of]), trend + future_targets(as_of)
+
+
+def future_targets(as_of: date) -> list[dict[str, Any]]:
+    """The half-years after `as_of`: no figures yet, only the pro-rata targets due by their end."""
+    return [{"period": p.name, "as_of": p.end.isoformat(), "future": True,
+             "impact": [{"indicator": name, "label": LABELS[name], "value": None, "suppressed": False,
+                         "target_pro_rata": round(pro_rata_target(name, p.end), 2), "target_2028": target,
+                         "share_of_pro_rata": None} for name, target in TARGETS.items()]}
+            for p in programme_periods() if p.start > as_of]

@@ -326,6 +326,11 @@ async def test_the_ministry_reaches_aggregates_only_and_small_cells_are_suppress
     csv = (await http.get("/metrics/figures.csv", params={"as_of": "2025-06-30"}, headers=MINISTRY)).text
     assert "no_proposition,cases_now,cases,suppressed" in csv
     assert "bottleneck,west,grid_capacity,3" in csv
+    trend = (await http.get("/metrics/trend", params={"as_of": "2026-06-30"}, headers=MINISTRY)).json()
+    assert [t["period"] for t in trend] == [f"{y}-H{h}" for y in range(2025, 2029) for h in (1, 2)]
+    first, last = ({r["indicator"]: r for r in trend[i]["impact"]} for i in (0, -1))
+    assert first["leads_in_portfolio"]["value"] == 4 and first["cases_in_execution"]["value"] == 4
+    assert trend[-1]["future"] and last["leads_in_portfolio"]["target_pro_rata"] == 40
     bad = await http.get("/metrics/figures", params={"period": "2026-07"}, headers=MINISTRY)
     assert bad.status_code == 422 and "YYYY-H1" in bad.text
 

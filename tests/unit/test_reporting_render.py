@@ -10,6 +10,7 @@ from services.reporting.domain.facts import fact_of
 from services.reporting.domain.figures import figures_of
 from services.reporting.domain.periods import parse_period, programme_periods
 from services.reporting.domain.projection import Timeline
+from services.reporting.projections import future_targets
 from services.reporting.render import html
 from services.reporting.synthetic import history
 
@@ -22,7 +23,7 @@ def computed(as_of: date, events: int):
     got = timeline.finish()
     trend = [{"period": p.name, "as_of": str(min(p.end, as_of)), "impact": impact_rows(got[min(p.end, as_of)])}
              for p in programme_periods() if p.start <= as_of]
-    return publish(got[as_of]), trend
+    return publish(got[as_of]), trend + future_targets(as_of)
 
 
 def external_references(page: str) -> list[str]:
@@ -41,7 +42,8 @@ def test_the_dashboard_loads_nothing_from_outside_and_draws_every_chart():
 
 def test_pages_render_before_the_programme_starts():
     figures, trend = computed(date(2024, 12, 31), 50)
-    assert trend == []
+    assert [t['period'] for t in trend] == [p.name for p in programme_periods()]
+    assert all(t['future'] for t in trend)
     page = html.report(figures, trend, parse_period("2025-H1"))
     assert "June progress report 2025" in page and not external_references(page)
 

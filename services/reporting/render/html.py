@@ -8,7 +8,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from services.reporting.domain.disclosure import LABELS
-from services.reporting.domain.periods import Period, pro_rata_target, programme_periods
+from services.reporting.domain.periods import Period
 from services.reporting.render import svg
 
 TRENDED = ("leads_in_portfolio", "cases_in_execution", "realised_other_region", "new_scale_ups",
@@ -25,12 +25,9 @@ def environment() -> Environment:
 def _trend_charts(trend: list[dict[str, Any]]) -> list[str]:
     charts = []
     for indicator in TRENDED:
+        # The trend spans the programme: half-years still to come have a target and no figure.
         points = [{"period": t["period"], **next(r for r in t["impact"] if r["indicator"] == indicator)}
                   for t in trend]
-        # The half-years still to come: only their target, so the chart always spans the programme.
-        points += [{"period": p.name, "value": None, "suppressed": False,
-                    "target_pro_rata": pro_rata_target(indicator, p.end)}
-                   for p in programme_periods()[len(points):]]
         charts.append(svg.trend(indicator, LABELS[indicator], points))
     return charts
 
