@@ -111,6 +111,10 @@ class _Context:
         if existing.changed_at and self.evt.time < existing.changed_at:
             log.info("stale_lead_ignored", lead_id=str(existing.id), event_id=str(self.evt.id))
             return Outcome(existing.id, "stale", existing.case_id)
+        if (existing.organisation, existing.reference) != (self.lead.organisation, self.lead.reference):
+            # Lead ids hash "organisation/reference": "a/b" + "c" and "a" + "b/c" name the same id. Never let
+            # one organisation's submission touch another's lead.
+            raise Rejected("data.reference: collides with another organisation's lead identifier; use another")
         if existing.company_ref != self.ref:
             raise Rejected("data.company.kvk_number: differs from this lead's KvK number; a lead cannot change "
                            "company, signal it under a new reference")

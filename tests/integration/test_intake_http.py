@@ -16,6 +16,7 @@ from shared.contracts.events import (
     CaseClosed,
     CaseClosedData,
     LeadRegistered,
+    LeadSignalled,
     LeadUpdated,
     MatchProposed,
     MatchProposedData,
@@ -243,3 +244,17 @@ async def test_the_coordinator_sees_both_origins_of_a_case_roms_do_not(client):
     assert got["code_name"] == a["code_name"]
     assert (await client.get(f"/cases/{uuid.uuid4()}/origins", headers={"Authorization": "Bearer coord"})
             ).status_code == 404
+
+
+async def test_a_reference_that_collides_with_another_organisations_lead_id_is_refused(client, app):
+    """lead ids hash "organisation/reference": ROM "bom" + "x/R" must not reach "bom/x" + "R"."""
+    from services.intake.handlers import Via, receive_lead
+    from shared.db import transaction
+
+    runtime, ref = app.state.runtime, f"R-{uuid.uuid4().hex[:6]}"
+    other = intake_lead_payload(organisation="bom/x", reference=ref)
+    async with transaction(runtime.sessions) as session:
+        await receive_lead(session, LeadSignalled.model_validate(other), via=Via("test", "kafka"),
+                           outbox=runtime.outbox, settings=runtime.settings)
+    r = await client.post("/leads", json=body(reference=f"x/{ref}"), headers=ROM_B)
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "reference"
