@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal, Self
 from uuid import UUID, uuid4
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+_EXTENSION_NAME = re.compile(r"[a-z0-9]{1,50}")
 
 
 def utcnow() -> datetime:
@@ -36,6 +39,16 @@ class Envelope(BaseModel):
     datacontenttype: Literal["application/json"] = "application/json"
     schemaversion: int
     data: Any
+
+    @model_validator(mode="after")
+    def _extensions_are_cloudevents_types(self) -> Self:
+        """CloudEvents extension attributes: lowercase a-z0-9 names, string/integer/boolean values only."""
+        for name, value in (self.model_extra or {}).items():
+            if not _EXTENSION_NAME.fullmatch(name):
+                raise ValueError(f"extension attribute {name!r}: names are lowercase letters and digits only")
+            if not isinstance(value, str | int | bool) or isinstance(value, float):
+                raise ValueError(f"extension attribute {name!r}: must be a string, integer or boolean")
+        return self
 
     @property
     def key(self) -> bytes:

@@ -80,3 +80,10 @@ def test_asyncapi_document_describes_consumed_and_produced_events():
     lead = doc["components"]["schemas"]["LeadSignalled"]
     assert {"id", "source", "type", "subject", "data"} <= set(lead["properties"])
     assert any(name.startswith("case-opened") for name in messages)
+
+
+@pytest.mark.parametrize("name,value", [("ext", float("inf")), ("ext", 1.5), ("ext", {"a": 1}), ("Bad-Name", "x")])
+def test_extension_attributes_must_be_cloudevents_types(name, value):
+    raw = lead_payload() | {name: value}
+    with pytest.raises(ValidationError, match="extension attribute"):
+        LeadSignalled.model_validate(raw)
