@@ -35,7 +35,8 @@ def bootstrap(settings: NotificationsSettings) -> Runtime:
     topics = [event.topic for event, _, _ in CONSUMED] + [RecipientReplied.topic]
     runtime = Runtime.build("notifications", settings, metadata, topics=topics)
     mailer = Mailer(settings, runtime.sessions, domain.templates(settings.templates_dir))
-    runtime.workers.append(mailer.run)
+    # Each sender claims its own batch (SKIP LOCKED): SMTP is round-trip bound, so connections side by side help.
+    runtime.workers.extend([mailer.run] * settings.send_connections)
     runtime.startup_hooks.append(partial(load_directory_file, settings=settings))
     for event, group, effect in CONSUMED:
         runtime.consume(event, group=group, effect=partial(effect, settings=settings, mailer=mailer))

@@ -27,8 +27,13 @@ class NotificationsSettings(ServiceSettings):
     templates_dir: Path = HERE / "templates"
     retry_base_seconds: float = 2.0
     retry_max_seconds: float = 300.0
+    outage_retry_max_seconds: float = Field(default=10.0, description="Backoff cap while the server is unreachable: "
+                                                                     "one probe costs one connection attempt.")
+    outage_probe_seconds: float = Field(default=2.0, description="While the server is unreachable, try to connect "
+                                                                 "this often; on success every held mail goes.")
     max_attempts: int = Field(default=20, description="Refusals (4xx) before a mail is dead; outages never kill.")
     send_batch_size: int = Field(default=100, description="Mails sent over one SMTP connection.")
+    send_connections: int = Field(default=4, ge=1, description="SMTP connections used side by side.")
     # Rules
     relevance_threshold: float = Field(default=0.5, description="Proposals scoring below this are not mailed.")
     proposal_notifies_province: bool = True

@@ -183,3 +183,16 @@ def test_reply_tokens_are_signed_bound_to_case_and_recipient_and_expire():
             verify(b"k", bad, now=now)
     with pytest.raises(BadToken):
         verify(b"other", token, now=1030)
+
+
+def test_built_messages_refuse_line_breaks_in_any_header():
+    from services.notifications.mailer import build_message
+
+    mail = mail_for("GM0153", PROFILE)
+    msg = build_message({"message_id": "<x@groeiruimte.example>"}, mail, SETTINGS.mail_from)
+    assert msg["Content-Language"] == "nl" and msg.get_content_type() == "multipart/alternative"
+    sneaky = Recipient.model_construct(**DIRECTORY["GM0153"].model_dump() | {"name": "E\r\nBcc: x@y.example"})
+    with pytest.raises(ValueError, match="header injection"):
+        build_message({"message_id": "<x@groeiruimte.example>"}, mail.__class__(
+            recipient=sneaky, template=mail.template, subject=mail.subject, text=mail.text, html=mail.html),
+            SETTINGS.mail_from)

@@ -68,10 +68,21 @@ async def digest_items(session: AsyncSession, delivery_id: int):
     return (await session.execute(stmt)).mappings().all()
 
 
-async def postpone(session: AsyncSession, delivery_id: int, seconds: float) -> None:
+async def postpone(session: AsyncSession, delivery_ids: list[int], seconds: float) -> None:
     """Try later without counting an attempt (e.g. waiting for the case's details)."""
-    await session.execute(update(delivery).where(delivery.c.id == delivery_id).values(
-        next_attempt_at=datetime.now(UTC) + timedelta(seconds=seconds)))
+    if delivery_ids:
+        await session.execute(update(delivery).where(delivery.c.id.in_(delivery_ids)).values(
+            next_attempt_at=datetime.now(UTC) + timedelta(seconds=seconds)))
+
+
+async def delay_for_outage(session: AsyncSession, delivery_ids: list[int], *, error: str, base: float,
+                           cap: float) -> None:
+    """Back each mail off (base * 2^attempts, capped), in one statement: an outage must stay cheap."""
+    if delivery_ids:
+        seconds = func.least(cap, base * func.power(2, delivery.c.attempts))
+        await session.execute(update(delivery).where(delivery.c.id.in_(delivery_ids)).values(
+            attempts=delivery.c.attempts + 1, last_error=error[:500],
+            next_attempt_at=func.now() + func.make_interval(0, 0, 0, 0, 0, 0, seconds)))
 
 
 async def mark_rendered(session: AsyncSession, rendered: list[dict[str, Any]]) -> None:

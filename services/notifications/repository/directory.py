@@ -15,7 +15,8 @@ _FIELDS = ("kind", "name", "email", "language", "province")
 
 
 def _to_model(row) -> Recipient:
-    return Recipient(code=row.code, **{f: getattr(row, f) for f in _FIELDS})
+    # Validated on the way in (file or API); constructing without re-validating keeps every event cheap.
+    return Recipient.model_construct(code=row.code, **{f: getattr(row, f) for f in _FIELDS})
 
 
 async def load_file_entries(session: AsyncSession, entries: list[Recipient]) -> int:
