@@ -498,3 +498,30 @@ async def test_directory_api_validates_and_survives_a_reload(app, settings, clie
     assert (await client.delete("/recipients/GM0164", headers=COORDINATOR)).status_code == 204
     listed = {r["code"]: r for r in (await client.get("/recipients", headers=COORDINATOR)).json()}
     assert listed["GM0164"]["active"] is False
+
+
+async def test_events_of_a_case_may_arrive_in_any_order(app, settings, smtp):
+    # The proposal overtakes its case-opened: the mail waits for the case's details instead of going without.
+    case = new_case()
+    await publish(settings, match_proposed(case, (DELFT_SITE, 0.9)))
+    await asyncio.sleep(1.5)
+    assert not smtp.inbox.to("delft.gemeente", case["code_name"])
+    await publish(settings, case_opened(case))
+    (mail,) = await mails(smtp, "delft.gemeente", case["code_name"], 1)
+    assert "2,000–5,000 m²" in text_of(mail)
+
+    # A newer lead-updated overtakes an older case-opened: the newer demand wins, and is signalled once.
+    other = new_case(housing=True)
+    opened_at = datetime.now(UTC) - timedelta(minutes=5)
+    newer = other["demand"] | {"housing": {"staff_to_house": 400, "transport_needs": ["port"],
+                                           "needed_by": "2028-06-01"}}
+    await publish(settings, LeadUpdated.model_validate({"source": SOURCE, "subject": str(other["case_id"]), "data": {
+        "lead_id": uuid.uuid4(), "case_id": other["case_id"], "stage": "scale-up", "demand": newer,
+        "technology_domains": ["optical-systems-integrated-photonics"], "investment_eur": 1e7,
+        "investment_status": "estimated", "eligible": True, "triage_reason": "ok", "changed": ["demand"]}}))
+    await asyncio.sleep(1)
+    await publish(settings, case_opened(other, time=opened_at))
+    (signal,) = await mails(smtp, "mirt@minez", other["code_name"], 1)
+    assert "250–500 FTE" in text_of(signal) and "haven" in text_of(signal)
+    await asyncio.sleep(1.5)
+    assert len(smtp.inbox.to("mirt@minez", other["code_name"])) == 1
