@@ -6,6 +6,7 @@ import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 
 from services.reporting.domain.periods import TARGETS, pro_rata_target
 from services.reporting.domain.projection import Case, Portfolio
@@ -48,11 +49,11 @@ class Stat:
     days: list[float]
     companies: set[str]
 
-    @property
+    @cached_property  # every read of cached figures asks again; a sort of every case once is enough
     def median(self) -> float | None:
         return round(statistics.median(self.days), 1) if self.days else None
 
-    @property
+    @cached_property
     def mean(self) -> float | None:
         return round(statistics.fmean(self.days), 1) if self.days else None
 
