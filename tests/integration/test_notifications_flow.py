@@ -23,9 +23,11 @@ from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 
 from deploy.processes import ROOT
+from services.notifications import handlers
 from services.notifications.app import create_app
 from services.notifications.config import NotificationsSettings
-from services.notifications.domain import load_directory
+from services.notifications.domain import load_directory, templates
+from services.notifications.mailer import Mailer
 from shared.contracts import (
     CaseOpened,
     ConsentGranted,
@@ -34,6 +36,7 @@ from shared.contracts import (
     RecipientReplied,
     RelocationRealised,
 )
+from shared.db import transaction
 from shared.migrations import upgrade
 from tests.kafka import collect, eventually, produce
 
@@ -276,6 +279,13 @@ async def test_redelivered_events_send_nothing_twice(app, settings, smtp, client
     log = (await client.get("/deliveries", params={"case_id": str(case["case_id"])}, headers=COORDINATOR)).json()
     assert sorted(d["recipient_code"] for d in log) == ["GM0153", "PV23"]
     assert {d["status"] for d in log} == {"sent"}
+    # Second guard: even past the processed-event key, (event, recipient, template) is recorded only once.
+    runtime = app.state.runtime
+    async with transaction(runtime.sessions) as session:
+        await handlers.notify_about_proposal(session, events[1], settings=settings, mailer=Mailer(
+            settings, runtime.sessions, templates(settings.templates_dir)))
+    again = (await client.get("/deliveries", params={"case_id": str(case["case_id"])}, headers=COORDINATOR)).json()
+    assert [d["id"] for d in again] == [d["id"] for d in log]
 
 
 async def test_identity_appears_only_after_consent_and_never_for_the_ministry(app, settings, smtp):
