@@ -113,9 +113,8 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
         async with transaction(runtime.sessions) as session:
             if not await repository.notified_about(session, body.case_id, caller.organisation):
                 raise HTTPException(404, f"{caller.organisation} was not notified about case {body.case_id}")
-            changed = await handlers.record_answer(session, runtime.outbox, case_id=body.case_id,
-                                                   recipient=caller.organisation, via="api",
-                                                   **body.model_dump(exclude={"case_id"}))
+            changed = await _answer(session, runtime, case_id=body.case_id, recipient=caller.organisation,
+                                    via="api", **body.model_dump(exclude={"case_id"}))
         return ReplyResult(case_id=body.case_id, recipient=caller.organisation, response=body.response,
                            changed=changed)
 
@@ -129,15 +128,17 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
              summary="The page a reply link opens: a form (a link preview never records anything)")
     async def reply_form(token: str) -> HTMLResponse:
         grant = grant_of(token)
-        return HTMLResponse(pages.reply_form(grant))
+        async with runtime.sessions() as session:
+            told = (await repository.notified_sites(session, grant.case_id)).get(grant.recipient, set())
+        return HTMLResponse(pages.reply_form(grant, sorted(told)))
 
     @app.post("/replies/{token}", tags=["replies"], summary="Record the answer from a reply link's form or JSON")
     async def reply_by_link(token: str, request: Request):
         grant = grant_of(token)
         body = await _reply_body(request)
         async with transaction(runtime.sessions) as session:
-            changed = await handlers.record_answer(session, runtime.outbox, case_id=grant.case_id,
-                                                   recipient=grant.recipient, via="link", **body.model_dump())
+            changed = await _answer(session, runtime, case_id=grant.case_id, recipient=grant.recipient,
+                                    via="link", **body.model_dump())
         result = ReplyResult(case_id=grant.case_id, recipient=grant.recipient, response=body.response,
                              changed=changed)
         if "json" in request.headers.get("content-type", ""):
@@ -145,6 +146,13 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
         return HTMLResponse(pages.reply_thanks(result))
 
     return app
+
+
+async def _answer(session, runtime, **answer) -> bool:
+    try:
+        return await handlers.record_answer(session, runtime.outbox, **answer)
+    except handlers.UnknownSite as err:
+        raise HTTPException(422, [{"field": "site_id", "reason": str(err)}]) from err
 
 
 async def _reply_body(request: Request) -> ReplyBody:

@@ -132,9 +132,18 @@ async def _record(session: AsyncSession, evt: Envelope, outcome: rules.Outcome,
     log.info("notifications_recorded", event_type=evt.type, case_id=str(case_id), **counts)
 
 
+class UnknownSite(ValueError):
+    """A reply names a site the recipient was not told about for that case."""
+
+
 async def record_answer(session: AsyncSession, outbox, *, case_id, recipient: str, response: str,
                         site_id: str | None, message: str, via: str) -> bool:
     """Record a recipient's offer or decline; a changed answer is emitted as recipient-replied (outbox)."""
+    if site_id is not None:
+        told = (await repository.notified_sites(session, case_id)).get(recipient, set())
+        if site_id not in told:
+            raise UnknownSite(f"{site_id!r} is not among the sites {recipient} was told about for this case "
+                              f"({', '.join(sorted(told)) or 'none'})")
     changed = await repository.record_reply(session, case_id=case_id, recipient_code=recipient, site_id=site_id,
                                             response=response, message=message, via=via)
     if changed:

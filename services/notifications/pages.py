@@ -9,8 +9,9 @@ from services.notifications.domain.replies import ReplyGrant
 _STYLE = "font-family:sans-serif;max-width:40em;margin:2em auto"
 
 
-def reply_form(grant: ReplyGrant) -> str:
+def reply_form(grant: ReplyGrant, sites: list[str]) -> str:
     """A form, so that a mail scanner opening the link records nothing; only the POST does."""
+    options = "".join(f'<option value="{escape(s)}">{escape(s)}</option>' for s in sites)
     return f"""<!DOCTYPE html><html lang="nl"><head><meta charset="utf-8">
 <title>Reactie / Reply — Groeiruimte</title></head><body style="{_STYLE}">
 <h1>Reactie op case / Reply about case</h1>
@@ -18,7 +19,8 @@ def reply_form(grant: ReplyGrant) -> str:
 <form method="post">
 <p><label><input type="radio" name="response" value="offer" required> Aanbod / Offer</label><br>
 <label><input type="radio" name="response" value="decline"> Past niet / Decline</label></p>
-<p><label>Locatie (optioneel) / Site id (optional)<br><input name="site_id" pattern="[a-z0-9][a-z0-9-]*"></label></p>
+<p><label>Locatie / Site<br><select name="site_id"><option value="">(de case als geheel / the case as a whole)</option>
+{options}</select></label></p>
 <p><label>Toelichting / Message<br><textarea name="message" rows="6" cols="60" maxlength="2000"></textarea></label></p>
 <p><button type="submit">Versturen / Send</button></p>
 </form></body></html>"""

@@ -444,7 +444,9 @@ async def test_reply_link_and_api_record_an_answer_once_as_an_event(app, setting
     url = re.search(r"http://notifications\.test(/replies/\S+)", text_of(mail)).group(1)
 
     form = await client.get(url)
-    assert form.status_code == 200 and "<form" in form.text
+    assert form.status_code == 200 and "<form" in form.text and 'value="oost-kennispark"' in form.text
+    elsewhere = await client.post(url, data={"response": "offer", "site_id": "west-delft-tech-park"})
+    assert elsewhere.status_code == 422 and elsewhere.json()["detail"][0]["field"] == "site_id"
     answer = {"response": "offer", "site_id": "oost-kennispark", "message": "Hal 3 is vrij\nper Q2"}
     first = await client.post(url, data=answer)
     again = await client.post(url, data=answer)
