@@ -58,6 +58,14 @@ def build_message(row, mail: domain.Mail, mail_from: str) -> MIMEMultipart:
     return msg
 
 
+def _prerendered(row) -> domain.Mail:
+    """A row recorded before mails were rendered at send time (no recipient code): send it as it was stored."""
+    recipient = domain.Recipient.model_construct(code="", kind="municipality", name="", email=row["recipient"],
+                                                 language="nl")
+    return domain.Mail(recipient=recipient, template=row["template"], subject=row["subject"],
+                       text=row["body_text"], html=row["body_html"])
+
+
 class Mailer:
     def __init__(self, settings: NotificationsSettings, sessions: async_sessionmaker[AsyncSession],
                  env: Environment) -> None:
@@ -123,18 +131,21 @@ class Mailer:
     async def _prepare(self, session: AsyncSession, row, directory, known):
         """The message for a row and what to log of it; WAIT; or None when it was dead-lettered."""
         try:
-            recipient = directory.get(row["recipient_code"])
-            if recipient is None:
-                raise Undeliverable(f"recipient {row['recipient_code']} is no longer in the directory")
-            context = await self._context(session, row, recipient, known.get(row["case_id"]))
-            if context is None:
-                return WAIT
-            mail = domain.render(self.env, row["template"], recipient, context)
+            if row["recipient_code"] is None:
+                mail = _prerendered(row)
+            else:
+                recipient = directory.get(row["recipient_code"])
+                if recipient is None:
+                    raise Undeliverable(f"recipient {row['recipient_code']} is no longer in the directory")
+                context = await self._context(session, row, recipient, known.get(row["case_id"]))
+                if context is None:
+                    return WAIT
+                mail = domain.render(self.env, row["template"], recipient, context)
             msg = build_message(row, mail, self.settings.mail_from)
         except (Undeliverable, TemplateError, ValueError) as err:
             await self._dead(session, row, f"cannot build mail: {err}")
             return None
-        return msg, {"id": row["id"], "email": recipient.email, "subject": mail.subject,
+        return msg, {"id": row["id"], "email": mail.recipient.email, "subject": mail.subject,
                      "text": mail.text, "html": mail.html}
 
     async def _context(self, session: AsyncSession, row, recipient: domain.Recipient, profile) -> dict | None:

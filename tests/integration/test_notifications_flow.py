@@ -537,3 +537,16 @@ async def test_events_of_a_case_may_arrive_in_any_order(app, settings, smtp):
     assert "250–500 FTE" in text_of(signal) and "haven" in text_of(signal)
     await asyncio.sleep(1.5)
     assert len(smtp.inbox.to("mirt@minez", other["code_name"])) == 1
+
+
+async def test_a_row_recorded_before_send_time_rendering_is_sent_as_stored(app, smtp):
+    from services.notifications.orm import delivery
+
+    event_id = uuid.uuid4()
+    async with transaction(app.state.runtime.sessions) as session:
+        await session.execute(delivery.insert().values(
+            event_id=event_id, case_id=uuid.uuid4(), recipient="legacy@enschede.gemeente.example",
+            template="match_proposed", message_id=f"<{event_id.hex}@groeiruimte.example>",
+            subject="Locatievoorstel voor case Oude-Reiger", body_text="tekst", body_html="<p>html</p>"))
+    (mail,) = await mails(smtp, "legacy@enschede", "Oude-Reiger", 1)
+    assert text_of(mail).strip() == "tekst" and "<p>html</p>" in html_of(mail)
