@@ -42,7 +42,8 @@ Status = Literal["pending", "sent", "dead"]
 
 def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
     settings = settings or NotificationsSettings()
-    runtime = bootstrap(settings)
+    directory_cache = repository.DirectoryCache(ttl=settings.directory_cache_seconds)
+    runtime = bootstrap(settings, directory_cache)
     app = http_app(runtime, title="Groeiruimte notifications", description=DESCRIPTION)
     app.add_exception_handler(RequestValidationError, validation_error)
     caller_of = app.state.caller
@@ -98,7 +99,9 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
         except ValidationError as err:
             raise RequestValidationError(err.errors()) from err
         async with transaction(runtime.sessions) as session:
-            return await repository.put_recipient(session, entry, by=caller.organisation)
+            saved = await repository.put_recipient(session, entry, by=caller.organisation)
+        directory_cache.invalidate()
+        return saved
 
     @app.delete("/recipients/{code}", tags=["directory"], status_code=204,
                 summary="Deactivate a directory entry (coordinator); pending mails to it are dead-lettered")
@@ -106,6 +109,7 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
         async with transaction(runtime.sessions) as session:
             if not await repository.deactivate_recipient(session, code, by=caller.organisation):
                 raise HTTPException(404, f"no recipient {code!r}")
+        directory_cache.invalidate()
 
     @app.post("/replies", tags=["replies"], response_model=ReplyResult,
               summary="Answer a notification with an offer or a decline (municipality or province)")

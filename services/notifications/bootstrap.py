@@ -29,7 +29,9 @@ CONSUMED = ((MatchProposed, "notifications", handlers.notify_about_proposal),
             (ConsentGranted, "notifications-consents", handlers.release_identity))
 
 
-def bootstrap(settings: NotificationsSettings) -> Runtime:
+def bootstrap(settings: NotificationsSettings, cache: repository.DirectoryCache | None = None) -> Runtime:
+    """The runtime with its consumers and senders; `cache` is shared with the API, which invalidates it on edits."""
+    cache = cache or repository.DirectoryCache(ttl=settings.directory_cache_seconds)
     if settings.reply_secret.get_secret_value() == DEV_REPLY_SECRET:
         log.warning("reply_secret_is_the_development_default", hint="set NOTIFICATIONS_REPLY_SECRET")
     topics = [event.topic for event, _, _ in CONSUMED] + [RecipientReplied.topic]
@@ -39,7 +41,7 @@ def bootstrap(settings: NotificationsSettings) -> Runtime:
     runtime.workers.extend([mailer.run] * settings.send_connections)
     runtime.startup_hooks.append(partial(load_directory_file, settings=settings))
     for event, group, effect in CONSUMED:
-        runtime.consume(event, group=group, effect=partial(effect, settings=settings, mailer=mailer))
+        runtime.consume(event, group=group, effect=partial(effect, settings=settings, mailer=mailer, cache=cache))
     return runtime
 
 

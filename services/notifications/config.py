@@ -39,6 +39,8 @@ class NotificationsSettings(ServiceSettings):
     proposal_notifies_province: bool = True
     budget_per_period: int = Field(default=10, description="Proposal mails per recipient per period; then a digest.")
     budget_period_seconds: int = Field(default=86_400, description="Epoch-aligned (UTC) budget and digest period.")
+    directory_cache_seconds: float = Field(default=5.0, description="How stale the rules' view of the directory "
+                                                                      "may be (edits via this process: none).")
     case_wait_seconds: float = Field(default=30.0, description="How long a mail waits for its case-opened to "
                                                                "arrive (for the demand ranges) before going anyway.")
     # Replies

@@ -33,9 +33,9 @@ SOURCE = "/services/notifications"
 
 
 async def notify_about_proposal(session: AsyncSession, evt: MatchProposed, *, settings: NotificationsSettings,
-                                mailer: Mailer) -> None:
+                                mailer: Mailer, cache: repository.DirectoryCache | None = None) -> None:
     """Municipalities/provinces of relevant proposed sites (budgeted), or the coordinator if none anywhere."""
-    directory = await repository.active_directory(session)
+    directory = await _directory(session, cache)
     outcome = rules.for_proposal(evt.data, directory, threshold=settings.relevance_threshold,
                                  provinces=settings.proposal_notifies_province)
     if evt.data.revision > 1:
@@ -47,33 +47,35 @@ async def notify_about_proposal(session: AsyncSession, evt: MatchProposed, *, se
 
 
 async def notify_about_relocation(session: AsyncSession, evt: RelocationRealised, *,
-                                  settings: NotificationsSettings, mailer: Mailer) -> None:
+                                  settings: NotificationsSettings, mailer: Mailer,
+                                  cache: repository.DirectoryCache | None = None) -> None:
     """Origin and destination municipalities and provinces."""
-    directory = await repository.active_directory(session)
+    directory = await _directory(session, cache)
     await _record(session, evt, rules.for_relocation(evt.data, directory), directory, settings=settings,
                   mailer=mailer, base={})
 
 
 async def keep_case_and_signal_housing(session: AsyncSession, evt: CaseOpened, *,
-                                       settings: NotificationsSettings, mailer: Mailer) -> None:
+                                       settings: NotificationsSettings, mailer: Mailer,
+                                       cache: repository.DirectoryCache | None = None) -> None:
     """Remember the case (for the ranges in later mails); signal housing/accessibility demand."""
     data = evt.data
     profile = await repository.lock_case(session, data.case_id)
     values: dict[str, Any] = {"code_name": data.code_name, "origin": data.origin.model_dump(mode="json"),
                               "technology_domains": [d.value for d in data.technology_domains]}
     values |= _newer_demand(profile, evt, data.demand.model_dump(mode="json"))
-    await _signal_housing(session, evt, profile | values, settings=settings, mailer=mailer)
+    await _signal_housing(session, evt, profile | values, settings=settings, mailer=mailer, cache=cache)
 
 
 async def follow_lead_update(session: AsyncSession, evt: LeadUpdated, *, settings: NotificationsSettings,
-                             mailer: Mailer) -> None:
+                             mailer: Mailer, cache: repository.DirectoryCache | None = None) -> None:
     """A changed demand updates the case's ranges and may raise (or change) its housing signal."""
     if evt.data.case_id is None:
         return
     profile = await repository.lock_case(session, evt.data.case_id)
     values: dict[str, Any] = {"technology_domains": [d.value for d in evt.data.technology_domains]}
     values |= _newer_demand(profile, evt, evt.data.demand.model_dump(mode="json"))
-    await _signal_housing(session, evt, profile | values, settings=settings, mailer=mailer)
+    await _signal_housing(session, evt, profile | values, settings=settings, mailer=mailer, cache=cache)
 
 
 async def release_identity(session: AsyncSession, evt: ConsentGranted, **_) -> None:
@@ -84,6 +86,10 @@ async def release_identity(session: AsyncSession, evt: ConsentGranted, **_) -> N
     log.info("identity_released", case_id=str(evt.data.case_id))
 
 
+async def _directory(session: AsyncSession, cache: repository.DirectoryCache | None) -> dict[str, domain.Recipient]:
+    return await (cache.get(session) if cache else repository.active_directory(session))
+
+
 def _newer_demand(profile: dict, evt: Envelope, demand: dict) -> dict[str, Any]:
     """Case-opened and lead-updated travel on different topics: the later event's demand wins."""
     if profile.get("demand_as_of") and profile["demand_as_of"] > evt.time:
@@ -92,7 +98,7 @@ def _newer_demand(profile: dict, evt: Envelope, demand: dict) -> dict[str, Any]:
 
 
 async def _signal_housing(session: AsyncSession, evt: Envelope, profile: dict, *, settings: NotificationsSettings,
-                          mailer: Mailer) -> None:
+                          mailer: Mailer, cache: repository.DirectoryCache | None) -> None:
     """Signal housing demand once per distinct demand, and only once the case's origin is known."""
     housing = (profile.get("demand") or {}).get("housing")
     signal = housing and profile.get("origin") and housing != profile.get("housing_signalled")
@@ -100,7 +106,7 @@ async def _signal_housing(session: AsyncSession, evt: Envelope, profile: dict, *
                if profile.get(k) is not None}
     if signal:
         changes["housing_signalled"] = housing
-        directory = await repository.active_directory(session)
+        directory = await _directory(session, cache)
         outcome = rules.for_housing(housing, profile["origin"]["province"], directory)
         await _record(session, evt, outcome, directory, settings=settings, mailer=mailer,
                       base={"code_name": profile.get("code_name")}, case_id=profile["case_id"])

@@ -20,6 +20,7 @@ from services.notifications.repository.deliveries import (
     use_budget,
 )
 from services.notifications.repository.directory import (
+    DirectoryCache,
     active_directory,
     deactivate_recipient,
     load_file_entries,
@@ -28,8 +29,8 @@ from services.notifications.repository.directory import (
 )
 from services.notifications.repository.replies import record_reply
 
-__all__ = ["active_directory", "add_delivery", "add_to_digest", "case_profile", "claim_due", "deactivate_recipient",
-           "delay_for_outage", "deliveries", "delivery_detail", "digest_items", "load_file_entries", "lock_case",
-           "mark_failed", "mark_rendered", "mark_sent", "notified_about", "notified_sites", "postpone", "profiles",
-           "put_recipient", "recipients", "record_reply", "release_after_outage", "save_case", "summary",
-           "use_budget"]
+__all__ = ["DirectoryCache", "active_directory", "add_delivery", "add_to_digest", "case_profile", "claim_due",
+           "deactivate_recipient", "delay_for_outage", "deliveries", "delivery_detail", "digest_items",
+           "load_file_entries", "lock_case", "mark_failed", "mark_rendered", "mark_sent", "notified_about",
+           "notified_sites", "postpone", "profiles", "put_recipient", "recipients", "record_reply",
+           "release_after_outage", "save_case", "summary", "use_budget"]
