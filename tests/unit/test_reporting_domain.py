@@ -12,7 +12,7 @@ from services.reporting.domain.facts import fact_of
 from services.reporting.domain.figures import Cell, figures_of
 from services.reporting.domain.periods import cutoff, parse_period, pro_rata_target, programme_periods
 from services.reporting.domain.projection import Timeline
-from services.reporting.synthetic import case_opened, lead_registered, match_proposed
+from services.reporting.synthetic import case_opened, lead_registered, match_proposed, relocation_realised
 from tests.factories import lead_event
 
 
@@ -79,3 +79,18 @@ def test_published_figures_hold_no_company_reference_and_csv_says_suppressed():
     impact = {r["indicator"]: r for r in published["impact"]}
     assert impact["leads_in_portfolio"]["suppressed"] and impact["leads_in_portfolio"]["value"] is None
     assert ("impact", "leads_in_portfolio", "value", "suppressed") in csv_rows(published)
+
+
+def test_a_relocation_whose_case_opening_was_not_seen_still_counts_and_merges_when_it_arrives():
+    company, lead, case = "ref-b", uuid.uuid4(), uuid.uuid4()
+    t = [datetime.fromisoformat(f"2025-{m:02d}-01T12:00:00+00:00") for m in (3, 4, 8)]
+    moved = relocation_realised(t[1], case_id=case, origin="oost", destination="zuid", investment=5e6)
+    opened = case_opened(t[2], case_id=case, lead_id=lead, company=company, signalled_at=t[0])
+    timeline = Timeline([date(2025, 6, 30), date(2025, 12, 31)], figures_of)
+    for e in (moved, opened):
+        timeline.feed(fact_of(e))
+    got = timeline.finish()
+    assert got[date(2025, 6, 30)].impact["realised_other_region"].value == 1
+    late = got[date(2025, 12, 31)]
+    assert late.impact["realised_other_region"].companies == {company}
+    assert late.impact["cases_in_execution"].value == 1

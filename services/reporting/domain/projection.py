@@ -11,6 +11,7 @@ from services.reporting.domain.facts import Fact
 from services.reporting.domain.periods import cutoff
 
 T = TypeVar("T")
+UNOPENED = "case:"  # company reference of a case whose case-opened has not been seen
 
 
 @dataclass
@@ -99,16 +100,31 @@ def _lead_updated(p: Portfolio, f: Fact) -> None:
 
 def _case_opened(p: Portfolio, f: Fact) -> None:
     b = f.body
-    if b["case_id"] in p.cases:
+    known = p.cases.get(b["case_id"])
+    if known and not known.company_ref.startswith(UNOPENED):
         return
-    p.cases[b["case_id"]] = Case(b["company_ref"], b["stage"], b["domains"], b["origin_region"], b["demand_types"],
-                                 opened_at=f.occurred_at, signalled_at=_parse_time(b.get("signalled_at")))
+    case = Case(b["company_ref"], b["stage"], b["domains"], b["origin_region"], b["demand_types"],
+                opened_at=f.occurred_at, signalled_at=_parse_time(b.get("signalled_at")))
+    if known:  # what was learnt before its opening arrived (see _case) stays
+        case.first_proposal_at, case.no_proposition, case.ever_no_proposition, case.blocking = (
+            known.first_proposal_at, known.no_proposition, known.ever_no_proposition, known.blocking)
+        case.relocation, case.first_realised_at, case.outcome = (known.relocation, known.first_realised_at,
+                                                                 known.outcome)
+    p.cases[b["case_id"]] = case
+
+
+def _case(p: Portfolio, f: Fact) -> Case:
+    """The case a fact is about. A case whose opening has not been seen (yet) is still counted, as a company of
+    its own, so that a missing or late case-opened never makes a relocation vanish from the figures."""
+    case_id = f.body["case_id"]
+    if case_id not in p.cases:
+        p.cases[case_id] = Case(f"{UNOPENED}{case_id}", "unknown", [], f.body["origin_region"], [],
+                                opened_at=f.occurred_at, signalled_at=None)
+    return p.cases[case_id]
 
 
 def _match_proposed(p: Portfolio, f: Fact) -> None:
-    case = p.cases.get(f.body["case_id"])
-    if case is None:
-        return
+    case = _case(p, f)
     case.no_proposition = f.body["no_proposition"]
     case.ever_no_proposition |= case.no_proposition
     case.blocking = f.body["blocking"]
@@ -118,18 +134,14 @@ def _match_proposed(p: Portfolio, f: Fact) -> None:
 
 def _relocation_realised(p: Portfolio, f: Fact) -> None:
     b = f.body
-    case = p.cases.get(b["case_id"])
-    if case is None:
-        return
+    case = _case(p, f)
     case.relocation = Relocation(b["origin_region"], b["destination_region"], b["investment_retained_eur"],
                                  b["investment_status"], b["new_scale_up"], b["jobs"])
     case.first_realised_at = case.first_realised_at or f.occurred_at
 
 
 def _case_closed(p: Portfolio, f: Fact) -> None:
-    case = p.cases.get(f.body["case_id"])
-    if case:
-        case.outcome = f.body["outcome"]
+    _case(p, f).outcome = f.body["outcome"]
 
 
 def _proposal_decided(p: Portfolio, f: Fact) -> None:
