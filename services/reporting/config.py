@@ -8,3 +8,5 @@ class ReportingSettings(ServiceSettings):
 
     http_port: int = 8004
     chromium: str = "chromium"  # headless Chromium for the PDF reports (Debian package `chromium`)
+    # How often today's figures and trend are recomputed in the background if facts changed (0: never).
+    warm_every_seconds: float = 30.0

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from datetime import date
 from typing import Any
 
+import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.reporting import repository
@@ -13,6 +15,8 @@ from services.reporting.domain.disclosure import LABELS, impact_rows, publish
 from services.reporting.domain.figures import Figures, figures_of
 from services.reporting.domain.periods import TARGETS, cutoff, pro_rata_target, programme_periods
 from services.reporting.domain.projection import Timeline
+
+log = structlog.get_logger()
 
 
 class Projections:
@@ -80,3 +84,16 @@ def future_targets(as_of: date) -> list[dict[str, Any]]:
                          "target_pro_rata": round(pro_rata_target(name, p.end), 2), "target_2028": target,
                          "share_of_pro_rata": None} for name, target in TARGETS.items()]}
             for p in programme_periods() if p.start > as_of]
+
+
+async def keep_warm(projections: Projections, every_seconds: float) -> None:
+    """Keep today's figures and the half-years' trend computed, so the dashboard rarely waits for a fold.
+
+    Cheap when nothing changed (the freshness check is one indexed query); a failure is logged and retried.
+    """
+    while True:
+        try:
+            await projections.with_trend(date.today())
+        except Exception:  # the next round retries; reads compute on demand meanwhile
+            log.exception("keep_warm_failed")
+        await asyncio.sleep(every_seconds)
