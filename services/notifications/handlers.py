@@ -122,10 +122,8 @@ async def _record(session: AsyncSession, evt: Envelope, outcome: rules.Outcome,
     counts = {"mails": 0, "digested": 0}
     for notice in outcome.notices:
         recipient, context = directory[notice.recipient], base | notice.context
-        if notice.budgeted and await repository.use_budget(session, recipient.code, start) > \
-                settings.budget_per_period and await repository.add_to_digest(
-                    session, recipient_code=recipient.code, email=recipient.email, period_start=start, due_at=end,
-                    event_id=evt.id, case_id=case_id, context=context):
+        if notice.budgeted and await _over_budget_into_digest(session, recipient, (start, end), evt, case_id, context,
+                                                               budget=settings.budget_per_period):
             counts["digested"] += 1
             continue
         counts["mails"] += await repository.add_delivery(
@@ -136,6 +134,17 @@ async def _record(session: AsyncSession, evt: Envelope, outcome: rules.Outcome,
     if not event.contains(session.sync_session, "after_commit", mailer.wake):
         event.listen(session.sync_session, "after_commit", mailer.wake, once=True)
     log.info("notifications_recorded", event_type=evt.type, case_id=str(case_id), **counts)
+
+
+async def _over_budget_into_digest(session: AsyncSession, recipient: domain.Recipient, period: tuple, evt: Envelope,
+                                   case_id, context: dict[str, Any], *, budget: int) -> bool:
+    """Count the mail against the budget; once it is used, put it in the period's digest (False: mail it alone)."""
+    start, end = period
+    if await repository.use_budget(session, recipient.code, start) <= budget:
+        return False
+    return await repository.add_to_digest(session, recipient_code=recipient.code, email=recipient.email,
+                                          period_start=start, due_at=end, event_id=evt.id, case_id=case_id,
+                                          context=context)
 
 
 class UnknownSite(ValueError):
