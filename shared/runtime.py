@@ -13,6 +13,7 @@ from pathlib import Path
 import structlog
 import uvicorn
 from fastapi import FastAPI, Request
+from fastapi_offline import FastAPIOffline
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from opentelemetry import trace
@@ -183,7 +184,8 @@ def http_app(runtime: Runtime, *, title: str, description: str) -> FastAPI:
         async with runtime.running():
             yield
 
-    app = FastAPI(title=title, description=description, lifespan=lifespan, version="0.1.0")
+    # FastAPIOffline serves the /docs and /redoc assets from the installed package, not from a CDN.
+    app = FastAPIOffline(title=title, description=description, lifespan=lifespan, version="0.1.0")
     app.state.runtime = runtime
     tokens = parse_tokens(runtime.settings.api_tokens.get_secret_value())
 

@@ -1,0 +1,20 @@
+"""The API documentation pages load nothing from the internet."""
+
+import re
+
+import httpx
+
+from services.reporting.app import create_app
+from services.reporting.config import ReportingSettings
+
+
+async def test_docs_pages_reference_only_local_assets():
+    app = create_app(ReportingSettings())
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        for page in ("/docs", "/redoc"):
+            html = (await client.get(page)).text
+            urls = re.findall(r"""(?:src|href)=["']([^"']+)""", html) + re.findall(r"url: ?['\"]([^'\"]+)", html)
+            assert urls, page
+            assert not [u for u in urls if u.startswith(("http:", "https:", "//"))], (page, urls)
+            for url in urls:
+                assert (await client.get(url)).status_code == 200, url
