@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.notifications import domain, repository
 from services.notifications.config import NotificationsSettings
 from services.notifications.domain import rules
+from services.notifications.domain.directory import no_header_breaks
 from services.notifications.mailer import Mailer
 from shared.contracts import (
     CaseOpened,
@@ -27,6 +28,7 @@ from shared.contracts import (
     RelocationRealised,
 )
 from shared.contracts.envelope import Envelope
+from shared.messaging import Rejected
 
 log = structlog.get_logger()
 SOURCE = "/services/notifications"
@@ -35,6 +37,7 @@ SOURCE = "/services/notifications"
 async def notify_about_proposal(session: AsyncSession, evt: MatchProposed, *, settings: NotificationsSettings,
                                 mailer: Mailer, cache: repository.DirectoryCache | None = None) -> None:
     """Municipalities/provinces of relevant proposed sites (budgeted), or the coordinator if none anywhere."""
+    _refuse_header_breaks(evt.data.code_name, "data.code_name")
     directory = await _directory(session, cache)
     outcome = rules.for_proposal(evt.data, directory, threshold=settings.relevance_threshold,
                                  provinces=settings.proposal_notifies_province)
@@ -60,6 +63,7 @@ async def keep_case_and_signal_housing(session: AsyncSession, evt: CaseOpened, *
                                        cache: repository.DirectoryCache | None = None) -> None:
     """Remember the case (for the ranges in later mails); signal housing/accessibility demand."""
     data = evt.data
+    _refuse_header_breaks(data.code_name, "data.code_name")
     profile = await repository.lock_case(session, data.case_id)
     values: dict[str, Any] = {"code_name": data.code_name, "origin": data.origin.model_dump(mode="json"),
                               "technology_domains": [d.value for d in data.technology_domains]}
@@ -88,6 +92,14 @@ async def release_identity(session: AsyncSession, evt: ConsentGranted, **_) -> N
 
 async def _directory(session: AsyncSession, cache: repository.DirectoryCache | None) -> dict[str, domain.Recipient]:
     return await (cache.get(session) if cache else repository.active_directory(session))
+
+
+def _refuse_header_breaks(value: str, field: str) -> None:
+    """The code name reaches the Subject header: a line break in it is an injection attempt, dead-lettered."""
+    try:
+        no_header_breaks(value, field)
+    except ValueError as err:
+        raise Rejected(str(err)) from err
 
 
 def _newer_demand(profile: dict, evt: Envelope, demand: dict) -> dict[str, Any]:

@@ -550,3 +550,16 @@ async def test_a_row_recorded_before_send_time_rendering_is_sent_as_stored(app, 
             subject="Locatievoorstel voor case Oude-Reiger", body_text="tekst", body_html="<p>html</p>"))
     (mail,) = await mails(smtp, "legacy@enschede", "Oude-Reiger", 1)
     assert text_of(mail).strip() == "tekst" and "<p>html</p>" in html_of(mail)
+
+
+async def test_a_code_name_with_a_line_break_is_dead_lettered_with_the_reason(app, settings, smtp):
+    case = new_case()
+    case["code_name"] = "Reiger\r\nBcc: everyone@example.org"
+    good = new_case()
+    await publish(settings, match_proposed(case, (ENSCHEDE_SITE, 0.9)), case_opened(good),
+                  match_proposed(good, (ENSCHEDE_SITE, 0.9)))
+    records = await collect(settings.kafka_bootstrap_servers, settings.topic("match-proposed.dlq"), until=1, timeout=20)
+    (dead,) = [r for r in records if str(case["case_id"]).encode() in r.value]
+    assert "header injection" in dict(dead.headers)["dlq-reason"].decode()
+    await mails(smtp, "enschede.gemeente", good["code_name"], 1)  # the pipeline carried on
+    assert not [m for m in smtp.inbox.messages if "everyone@example.org" in m.as_string()]
