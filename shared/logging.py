@@ -17,6 +17,27 @@ def _add_trace_id(_, __, event_dict: dict) -> dict:
     return event_dict
 
 
+class _CurrentStderr:
+    """Writes to whatever sys.stderr is *now*: a stream captured at configure time may be closed later
+    (test runners swap it per test), and a log call must never fail the code that makes it."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+class _CurrentStderrHandler(logging.StreamHandler):
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
 def configure_logging(service: str, level: str = "INFO", json: bool = True) -> None:
     """Configure structlog and route stdlib logging (aiokafka, uvicorn) through the same renderer."""
     renderer = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
@@ -29,11 +50,11 @@ def configure_logging(service: str, level: str = "INFO", json: bool = True) -> N
     structlog.configure(
         processors=[*shared, structlog.processors.format_exc_info, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(_CurrentStderr()),
         cache_logger_on_first_use=True,
     )
     structlog.contextvars.bind_contextvars(service=service)
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _CurrentStderrHandler()
     handler.setFormatter(structlog.stdlib.ProcessorFormatter(foreign_pre_chain=shared, processor=renderer))
     root = logging.getLogger()
     root.handlers[:] = [handler]
