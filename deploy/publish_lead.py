@@ -1,10 +1,15 @@
-"""Publish an example lead to `lead-signalled`: `python -m deploy.publish_lead [file.json]`."""
+"""Publish an example lead to `lead-signalled`: `python -m deploy.publish_lead [file.json] [--same-company]`.
+
+Each call is a new lead (new event id and reference) of a new company (a random KvK number), so that it
+opens a new case; `--same-company` keeps the file's KvK number, to see a second signal join the case.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import os
+import random
 import sys
 import uuid
 from pathlib import Path
@@ -24,8 +29,11 @@ async def publish(raw: dict, bootstrap: str, topic: str) -> None:
 
 
 def main() -> int:
-    raw = json.loads(Path(sys.argv[1] if len(sys.argv) > 1 else EXAMPLE).read_text())
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    raw = json.loads(Path(args[0] if args else EXAMPLE).read_text())
     raw["id"] = str(uuid.uuid4())
+    if "--same-company" not in sys.argv:
+        raw["data"]["company"]["kvk_number"] = f"{random.randrange(10**7, 10**8)}"
     raw["data"]["reference"] = f"{raw['data']['reference']}-{raw['id'][:8]}"
     raw["subject"] = raw["data"]["reference"]
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
