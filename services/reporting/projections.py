@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.reporting import repository
+from services.reporting.checkpoints import HALF_YEAR_ENDS, Checkpoint, Checkpoints, frozen
 from services.reporting.domain.disclosure import LABELS, impact_rows, publish
 from services.reporting.domain.figures import Figures, figures_of
 from services.reporting.domain.periods import TARGETS, cutoff, pro_rata_target, programme_periods
@@ -24,38 +25,88 @@ class Projections:
 
     Live events carry recent event times, so figures as of past reporting moments stay cached while the
     stream flows; a late event or a rebuild (every fact stored anew) invalidates exactly what it touches.
+    Figures not cached are folded on from the latest valid checkpoint (see checkpoints.py), so after a live
+    event only the facts since the last computation are folded, after a late one those since the half-year
+    end before it.
     """
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], *, cache_size: int = 64) -> None:
         self.sessions = sessions
         self.cache_size = cache_size
         self._cache: OrderedDict[tuple[date, ...], tuple[int, dict[date, Figures]]] = OrderedDict()
+        self._by_date: OrderedDict[date, tuple[int, Figures]] = OrderedDict()
+        self.checkpoints = Checkpoints()
+        self._folding = asyncio.Lock()  # one fold at a time: the head checkpoint is changed in place
 
     async def figures(self, dates: list[date]) -> dict[date, Figures]:
-        """Figures at the end of each date, from one pass over the facts."""
+        """Figures at the end of each date (those not cached from one fold on from a checkpoint)."""
         key = tuple(sorted(set(dates)))
         if not key:
             return {}
-        before = cutoff(key[-1])
         async with self.sessions() as session:
-            cached = self._cache.get(key)
-            if cached and not await repository.changed_before(session, since_seq=cached[0], before=before):
-                self._cache.move_to_end(key)
-                return cached[1]
-            seq = await repository.watermark(session)  # read first: a fact stored meanwhile only forces a redo
-            timeline = Timeline(key, figures_of)
-            async for f in repository.facts_until(session, before):
-                timeline.feed(f)
-            result = timeline.finish()
-        self._cache[key] = (seq, result)
-        self._cache.move_to_end(key)
-        if len(self._cache) > self.cache_size:
-            self._cache.popitem(last=False)
+            if (cached := await self._fresh(session, self._cache, key, cutoff(key[-1]))) is not None:
+                return cached
+            async with self._folding:
+                seq = await repository.watermark(session)  # read first: a fact stored meanwhile only forces a redo
+                result = {d: f for d in key if (f := await self._fresh(session, self._by_date, d, cutoff(d)))}
+                missing = [d for d in key if d not in result]
+                if missing:
+                    computed = await self._fold(session, missing, seq)
+                    for moment, figures in computed.items():
+                        self._remember(self._by_date, moment, seq, figures)
+                    result |= computed
+        result = {d: result[d] for d in key}
+        self._remember(self._cache, key, seq, result)
+        return result
+
+    async def _fresh(self, session: AsyncSession, cache: OrderedDict, key, before: datetime):
+        """The cached value, unless a fact dated before `before` was stored since it was computed."""
+        cached = cache.get(key)
+        if cached and not await repository.changed_before(session, since_seq=cached[0], before=before):
+            cache.move_to_end(key)
+            return cached[1]
+        return None
+
+    def _remember(self, cache: OrderedDict, key, seq: int, value) -> None:
+        cache[key] = (seq, value)
+        cache.move_to_end(key)
+        if len(cache) > self.cache_size:
+            cache.popitem(last=False)
+
+    async def _start(self, session: AsyncSession, until: datetime) -> Checkpoint | None:
+        """The latest checkpoint at or before `until` that no fact stored since has made invalid."""
+        for checkpoint in self.checkpoints.candidates(until):
+            if checkpoint.last is None or not await repository.changed_before(
+                    session, since_seq=checkpoint.seq, before=checkpoint.last):
+                return checkpoint
+            self.checkpoints.drop(checkpoint)
+        return None
+
+    async def _fold(self, session: AsyncSession, dates: list[date], seq: int) -> dict[date, Figures]:
+        """Fold the facts stored up to `seq` on from the latest valid checkpoint, capturing figures at each date."""
+        before = cutoff(dates[-1])
+        start = await self._start(session, cutoff(dates[0]))
+        timeline = Timeline(dates, figures_of, self.checkpoints.take(start) if start else None)
+        last = start.last if start else None
+        ends = [end for end in HALF_YEAR_ENDS if (start is None or start.limit < end) and end < before]
+        async for f in repository.facts_until(session, before, upto_seq=seq,
+                                              after=(start.limit, start.seq) if start else None):
+            while ends and f.occurred_at >= ends[0]:
+                end = ends.pop(0)
+                self.checkpoints.frozen[end] = frozen(end, seq, last, timeline.portfolio)
+            timeline.feed(f)
+            last = f.occurred_at
+        for end in ends:
+            self.checkpoints.frozen[end] = frozen(end, seq, last, timeline.portfolio)
+        result = timeline.finish()
+        self.checkpoints.head = Checkpoint(before, seq, last, timeline.portfolio)
         return result
 
     def forget(self) -> None:
-        """Drop every cached figure (e.g. to measure computing them from the facts)."""
+        """Drop every cached figure and checkpoint (e.g. to measure computing them from all facts)."""
         self._cache.clear()
+        self._by_date.clear()
+        self.checkpoints.clear()
 
     async def published(self, as_of: date) -> dict[str, Any]:
         """The ministry's view of every figure as of a date."""

@@ -42,8 +42,12 @@ async def watermark(session: AsyncSession) -> int:
     return await session.scalar(select(func.coalesce(func.max(fact.c.seq), 0)))
 
 
-FACTS_UNTIL = ("SELECT event_id, topic, occurred_at, subject, body FROM reporting.fact "
-               "WHERE occurred_at < $1 AND topic = ANY($2::text[]) ORDER BY occurred_at, seq")
+FACT_SELECT = ("SELECT event_id, topic, occurred_at, subject, body FROM reporting.fact "
+               "WHERE occurred_at < $1 AND topic = ANY($2::text[]) AND seq <= $3 ")
+FACTS_UNTIL = FACT_SELECT + "ORDER BY occurred_at, seq"
+# Going on from a checkpoint (every fact before $4 stored up to seq $5): what came after its cut-off, and what
+# was stored since it (dated after its latest fact, or the checkpoint would not be valid).
+FACTS_AFTER = FACT_SELECT + "AND (occurred_at >= $4 OR seq > $5) ORDER BY occurred_at, seq"
 
 
 async def changed_before(session: AsyncSession, *, since_seq: int, before: datetime) -> bool:
@@ -54,15 +58,18 @@ async def changed_before(session: AsyncSession, *, since_seq: int, before: datet
     return (await session.execute(stmt)).first() is not None
 
 
-async def facts_until(session: AsyncSession, before: datetime, *, chunk: int = 10_000) -> AsyncIterator[Fact]:
-    """Projected facts with event time before `before`, in event-time order, streamed in chunks.
+async def facts_until(session: AsyncSession, before: datetime, *, upto_seq: int,
+                      after: tuple[datetime, int] | None = None, chunk: int = 10_000) -> AsyncIterator[Fact]:
+    """Projected facts with event time before `before` stored up to `upto_seq`, in event-time order, in chunks.
 
+    `after=(limit, seq)` leaves out what a checkpoint already folded: facts before `limit` stored up to `seq`.
     Straight from the driver's cursor: at a million facts the ORM's per-row machinery doubles the time.
     """
     connection = await session.connection()
     raw = (await connection.get_raw_connection()).driver_connection
+    query, args = (FACTS_UNTIL, ()) if after is None else (FACTS_AFTER, after)
     async with raw.transaction():
-        cursor = await raw.cursor(FACTS_UNTIL, before, list(PROJECTED_TOPICS))
+        cursor = await raw.cursor(query, before, list(PROJECTED_TOPICS), upto_seq, *args)
         while rows := await cursor.fetch(chunk):
             for row in rows:
                 body = row[4]
@@ -100,6 +107,9 @@ async def bulk_add_facts(session: AsyncSession, facts: Sequence[Fact]) -> None:
     """Store many facts fast (COPY into a scratch table, then insert those not stored yet)."""
     if not facts:
         return
+    # The driver starts the session's transaction lazily, on its first statement: without this one, a call
+    # opening a transaction would COPY in autocommit and ON COMMIT DELETE ROWS would empty the scratch table.
+    await session.execute(text("SELECT 1"))
     connection = await session.connection()
     raw = (await connection.get_raw_connection()).driver_connection
     await raw.execute("CREATE TEMP TABLE IF NOT EXISTS fact_load (event_id uuid, topic text, occurred_at timestamptz,"

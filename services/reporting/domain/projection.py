@@ -157,8 +157,9 @@ _HANDLERS = {"lead-registered": _lead_registered, "lead-updated": _lead_updated,
 class Timeline:
     """Feeds facts in event-time order through one Portfolio, capturing `measure(portfolio, date)` at each date."""
 
-    def __init__(self, dates: Iterable[date], measure: Callable[[Portfolio, date], T]) -> None:
-        self.portfolio = Portfolio()
+    def __init__(self, dates: Iterable[date], measure: Callable[[Portfolio, date], T],
+                 portfolio: Portfolio | None = None) -> None:
+        self.portfolio = portfolio if portfolio is not None else Portfolio()  # or a checkpoint's, to go on from
         self.measure = measure
         self.pending = sorted(set(dates), reverse=True)
         self.results: dict[date, T] = {}
