@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from datetime import datetime, timedelta
 
 import structlog
@@ -23,9 +24,18 @@ class Supply:
     def __init__(self) -> None:
         self.catalogue = Catalogue.empty()
         self.watermark: datetime | None = None
+        self._refreshed_in: weakref.ref | None = None
 
     async def refresh(self, session: AsyncSession) -> int:
-        """Apply the rows changed since the last refresh (all of them the first time)."""
+        """Apply the rows changed since the last refresh (all of them the first time); once per transaction.
+
+        A Kafka batch is one transaction: one refresh at its start serves all its events (a site changed
+        by an event of the batch is patched in memory at once), instead of a query per event.
+        """
+        txn = session.sync_session.get_transaction() if session is not None else None
+        if txn is not None and self.watermark is not None and self._refreshed_in is not None \
+                and self._refreshed_in() is txn:
+            return 0
         since = self.watermark - OVERLAP if self.watermark else None
         sites, latest = await repository.load_sites(session, since=since)
         if since is None:
@@ -36,6 +46,7 @@ class Supply:
                 self.catalogue.upsert(s)
         if latest is not None and (self.watermark is None or latest > self.watermark):
             self.watermark = latest
+        self._refreshed_in = weakref.ref(txn) if txn is not None else None
         return len(sites)
 
     def patch(self, site: Site, session: AsyncSession | None = None) -> None:
