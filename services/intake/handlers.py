@@ -69,9 +69,11 @@ async def receive_lead(session: AsyncSession, evt: LeadSignalled, *, via: Via, o
     lead = evt.data
     lid = domain.lead_id(lead.organisation, lead.reference)
     ctx = _Context(session, outbox, settings, via, evt)
-    # Insert first: a new lead (the common case) costs one statement; a known one is then locked and compared.
-    if await repository.add_lead(session, **ctx.new_lead_row(lid)):
-        return await ctx.register(lid)
+    # Insert first: a new lead (the common case) costs one statement, which also reads what registering it needs;
+    # a known one is then locked and compared.
+    new = await repository.insert_new_lead(session, **ctx.new_lead_row(lid))
+    if new is not None:
+        return await ctx.register(lid, new)
     return await ctx.update(await repository.lock_lead(session, lead_id=lid))
 
 
@@ -87,18 +89,26 @@ class _Context:
         self.payload = self.lead.model_dump(mode="json")
 
     def new_lead_row(self, lid: UUID) -> dict:
+        # An eligible lead is inserted as opening its own case (the common outcome, saving an update after it);
+        # register() corrects the row when the company turns out to have a case already.
+        opens = self.expected_placement(lid)
         return dict(id=lid, organisation=self.lead.organisation, reference=self.lead.reference,
-                    company_ref=self.ref, payload=self.payload, status="portfolio",
-                    triage_reason=self.verdict.reason, eligible=self.verdict.eligible, case_id=None,
+                    company_ref=self.ref, payload=self.payload, status=opens.status,
+                    triage_reason=self.verdict.reason, eligible=self.verdict.eligible, case_id=opens.case_id,
                     source_event_id=self.evt.id, signalled_at=self.evt.time, changed_at=self.evt.time,
                     name_key=domain.name_key(self.lead.company.name))
 
-    async def register(self, lid: UUID) -> Outcome:
-        placed = await self.place_in_case(lid, signalled_at=self.evt.time.isoformat())
-        await self._set_case(lid, placed)
+    def expected_placement(self, lid: UUID) -> Placement:
+        return Placement(domain.case_id(lid), opened=True) if self.verdict.eligible else Placement(None)
+
+    async def register(self, lid: UUID, new: repository.NewLead) -> Outcome:
+        placed = await self.place_in_case(lid, signalled_at=self.evt.time.isoformat(),
+                                          has_unplaced_siblings=new.has_unplaced_siblings)
+        if placed != self.expected_placement(lid):
+            await repository.set_case(self.session, lead_id=lid, case_id=placed.case_id, status=placed.status)
         await repository.audit(self.session, lead_id=lid, actor=self.via.actor, channel=self.via.channel,
                                action="registered", event_id=self.evt.id, changes={"new": self.payload})
-        await self.flag_look_alikes(lid)
+        await self.flag_look_alikes(lid, candidates=new.look_alikes)
         await self.outbox.add(self.session, messages.lead_registered(
             self.lead, lead_id=lid, company_ref=self.ref, verdict=self.verdict, case_id=placed.case_id,
             joined=placed.case_id is not None and not placed.opened))
@@ -148,9 +158,10 @@ class _Context:
         log.info("lead_updated", lead_id=str(existing.id), changed=changed, status=status)
         return Outcome(existing.id, "updated", placed.case_id)
 
-    async def place_in_case(self, lid: UUID, *, signalled_at: str) -> Placement:
+    async def place_in_case(self, lid: UUID, *, signalled_at: str, has_unplaced_siblings: bool = True) -> Placement:
         """Join the company's case if it has one; else open one when the lead is eligible."""
-        if self.verdict.eligible and await self._open_case(lid, signalled_at=signalled_at):
+        if self.verdict.eligible and await self._open_case(lid, signalled_at=signalled_at,
+                                                           has_unplaced_siblings=has_unplaced_siblings):
             return Placement(domain.case_id(lid), opened=True)
         found = await repository.case_for_company(self.session, company_ref=self.ref)
         if found is None:
@@ -159,18 +170,19 @@ class _Context:
         log.info("lead_joined_case", lead_id=str(lid), case_id=str(found.id))
         return Placement(found.id)
 
-    async def _open_case(self, lid: UUID, *, signalled_at: str) -> bool:
+    async def _open_case(self, lid: UUID, *, signalled_at: str, has_unplaced_siblings: bool) -> bool:
         """Open the company's case named after this lead; False when the company already has one."""
         cid = domain.case_id(lid)
         code = domain.code_name(cid)
-        if not await repository.add_case(self.session, case_id=cid, company_ref=self.ref, code_name=code,
-                                         opened_by=lid):
+        if not await repository.open_case(self.session, case_id=cid, company_ref=self.ref, code_name=code,
+                                          opened_by=lid, organisation=self.lead.organisation,
+                                          reference=self.lead.reference):
             return False
-        await self._add_origin(cid, lid)
         await self.outbox.add(self.session, messages.case_opened(
             self.lead, lead_id=lid, case_id=cid, code_name=code, company_ref=self.ref, signalled_at=signalled_at))
         log.info("case_opened", lead_id=str(lid), case_id=str(cid))
-        await self._bring_company_leads_into(cid, lid)
+        if has_unplaced_siblings:
+            await self._bring_company_leads_into(cid, lid)
         return True
 
     async def _bring_company_leads_into(self, cid: UUID, opened_by: UUID) -> None:
@@ -193,19 +205,21 @@ class _Context:
         await repository.add_origin(self.session, case_id=cid, lead_id=lid, organisation=self.lead.organisation,
                                     reference=self.lead.reference)
 
-    async def _set_case(self, lid: UUID, placed: Placement) -> None:
-        if placed.case_id is not None:
-            await repository.set_case(self.session, lead_id=lid, case_id=placed.case_id, status=placed.status)
+    async def flag_look_alikes(self, lid: UUID, *, candidates: list[tuple[UUID, str]] | None = None) -> None:
+        """Other companies with a look-alike name are flagged for a person to review; never merged.
 
-    async def flag_look_alikes(self, lid: UUID) -> None:
-        """Other companies with a look-alike name are flagged for a person to review; never merged."""
+        `candidates`: repository.names_like() for this lead's name when the caller already read it.
+        """
         key = domain.name_key(self.lead.company.name)
-        for other in await repository.names_like(self.session, name_key=key, other_than=self.ref):
-            score = domain.name_similarity(key, other.name_key)
-            if other.id != lid and score >= domain.NAME_MATCH_THRESHOLD:
-                await repository.flag_name_review(self.session, lead_id=lid, similar_lead_id=other.id,
+        if candidates is None:
+            candidates = [(r.id, r.name_key) for r in
+                          await repository.names_like(self.session, name_key=key, other_than=self.ref)]
+        for other_id, other_key in candidates:
+            score = domain.name_similarity(key, other_key)
+            if other_id != lid and score >= domain.NAME_MATCH_THRESHOLD:
+                await repository.flag_name_review(self.session, lead_id=lid, similar_lead_id=other_id,
                                                   similarity=round(score, 3))
-                log.info("name_review_flagged", lead_id=str(lid), similar_lead_id=str(other.id))
+                log.info("name_review_flagged", lead_id=str(lid), similar_lead_id=str(other_id))
 
     async def share_identity_if_consented(self, cid: UUID | None) -> None:
         """consent-granted once per case, the first time a lead of its company says the company consented."""

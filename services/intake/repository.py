@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Float, func, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Float, String, Uuid, bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.orm import case, lead, lead_audit, lead_origin, name_review
@@ -23,6 +24,49 @@ async def add_lead(session: AsyncSession, **values) -> bool:
     return (await session.execute(stmt)).first() is not None
 
 
+@dataclass(frozen=True)
+class NewLead:
+    """What registering a new lead needs to know, read in the statement that inserted it."""
+
+    has_unplaced_siblings: bool  # the company has other leads in no case (they join a case this lead opens)
+    look_alikes: list[tuple[UUID, str]]  # names_like() for the lead's company name, nearest first
+
+
+def _insert_new_lead_statement():
+    """INSERT lead ... RETURNING what register() needs; built once (constructing it per lead costs more than
+    running it), everything else is bound per execution."""
+    values = {c.name: bindparam(f"v_{c.name}", type_=c.type) for c in lead.columns
+              if c.name not in ("created_at", "version")}
+    ref, key = bindparam("v_company_ref", type_=String), bindparam("v_name_key", type_=String)
+    sibling = lead.alias("sibling")
+    siblings = select(sibling.c.id).where(sibling.c.company_ref == ref, sibling.c.case_id.is_(None),
+                                          sibling.c.id != bindparam("v_id", type_=Uuid)).exists()
+    other = lead.alias("other")
+    distance = other.c.name_key.op("<->", return_type=Float)(key)
+    near = (select(other.c.id, other.c.name_key, distance.label("distance"))
+            .where(other.c.company_ref != ref).order_by(distance).limit(NAME_CANDIDATES).subquery())
+    pair = func.jsonb_build_array(near.c.id, near.c.name_key)
+    names = select(func.coalesce(func.jsonb_agg(aggregate_order_by(pair, near.c.distance)),
+                                 func.jsonb_build_array())).scalar_subquery()
+    return (insert(lead).values(values).on_conflict_do_nothing()
+            .returning(siblings.label("has_unplaced"), names.label("look_alikes")))
+
+
+_INSERT_NEW_LEAD = _insert_new_lead_statement()
+
+
+async def insert_new_lead(session: AsyncSession, **values) -> NewLead | None:
+    """add_lead() plus, in the same round trip, the company's unplaced leads and names_like() for its name.
+
+    None when this organisation already signalled this reference (nothing inserted).
+    """
+    params = {f"v_{c.name}": values.get(c.name) for c in lead.columns if c.name not in ("created_at", "version")}
+    row = (await session.execute(_INSERT_NEW_LEAD, params)).first()
+    if row is None:
+        return None
+    return NewLead(bool(row.has_unplaced), [(UUID(i), key) for i, key in row.look_alikes])
+
+
 async def get_lead(session: AsyncSession, *, lead_id: UUID):
     return (await session.execute(select(lead).where(lead.c.id == lead_id))).first()
 
@@ -35,6 +79,30 @@ async def lock_lead(session: AsyncSession, *, lead_id: UUID):
 async def update_lead(session: AsyncSession, *, lead_id: UUID, **values) -> None:
     await session.execute(update(lead).where(lead.c.id == lead_id)
                           .values(version=lead.c.version + 1, **values))
+
+
+def _open_case_statement():
+    """INSERT case; INSERT its origin when it opened: one statement, built once."""
+    new_case = (insert(case).values(id=bindparam("case_id", type_=Uuid),
+                                    company_ref=bindparam("company_ref", type_=String),
+                                    code_name=bindparam("code_name", type_=String),
+                                    opened_by_lead_id=bindparam("opened_by", type_=Uuid))
+                .on_conflict_do_nothing().returning(case.c.id).cte("new_case"))
+    origin = select(new_case.c.id, bindparam("opened_by", type_=Uuid), bindparam("organisation", type_=String),
+                    bindparam("reference", type_=String))
+    return (insert(lead_origin).from_select(["case_id", "lead_id", "organisation", "reference"], origin)
+            .on_conflict_do_nothing().returning(lead_origin.c.case_id).add_cte(new_case))
+
+
+_OPEN_CASE = _open_case_statement()
+
+
+async def open_case(session: AsyncSession, *, case_id: UUID, company_ref: str, code_name: str, opened_by: UUID,
+                    organisation: str, reference: str) -> bool:
+    """add_case() and, when it opened, add_origin() for the lead that opened it, in one round trip."""
+    params = {"case_id": case_id, "company_ref": company_ref, "code_name": code_name, "opened_by": opened_by,
+              "organisation": organisation, "reference": reference}
+    return (await session.execute(_OPEN_CASE, params)).first() is not None
 
 
 async def case_for_company(session: AsyncSession, *, company_ref: str):
