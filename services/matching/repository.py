@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from uuid import UUID
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Uuid, bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -70,6 +70,25 @@ async def list_sites(session: AsyncSession, *, region: str | None = None) -> lis
             for r in (await session.execute(stmt)).all()]
 
 
+_MATCH_VALUES = ("code_name", "case_payload", "revision", "proposals", "near_misses", "blocking", "blocking_details",
+                 "no_proposition", "cutoffs")
+
+
+def _save_match_statement():
+    """Upsert of a case's match, built once: constructing it per case cost more than running it."""
+    cols = {k: bindparam(k, type_=case_match.c[k].type) for k in ("case_id", *_MATCH_VALUES)}
+    stmt = insert(case_match).values(cols | {"proposed_at": func.now()})
+    return stmt.on_conflict_do_update(index_elements=[case_match.c.case_id],
+                                      set_={k: stmt.excluded[k] for k in (*_MATCH_VALUES, "proposed_at")})
+
+
+_SAVE_MATCH = _save_match_statement()
+_GET_MATCH = select(case_match).where(case_match.c.case_id == bindparam("case_id", type_=Uuid))
+_GET_MATCH_LOCKED = _GET_MATCH.with_for_update()
+_TAKE_PENDING = (delete(pending_update).where(pending_update.c.case_id == bindparam("case_id", type_=Uuid))
+                 .returning(pending_update.c.changes))
+
+
 async def save_match(session: AsyncSession, *, case_id: UUID, code_name: str, case_payload: dict, result: dict,
                      revision: int) -> None:
     """Store a case's latest match (the first, or a re-match that changed it)."""
@@ -77,16 +96,13 @@ async def save_match(session: AsyncSession, *, case_id: UUID, code_name: str, ca
               "proposals": result["proposals"], "near_misses": result["near_misses"],
               "blocking": result["blocking"], "blocking_details": result["blocking_details"],
               "no_proposition": int(not result["proposals"]),
-              "cutoffs": result.get("cutoffs"),
-              "proposed_at": func.now()}
-    stmt = insert(case_match).values(**values)
-    await session.execute(stmt.on_conflict_do_update(
-        index_elements=[case_match.c.case_id], set_={k: stmt.excluded[k] for k in values if k != "case_id"}))
+              "cutoffs": result.get("cutoffs")}
+    await session.execute(_SAVE_MATCH, values)
 
 
 async def get_match(session: AsyncSession, case_id: UUID, *, lock: bool = False):
-    stmt = select(case_match).where(case_match.c.case_id == case_id)
-    return (await session.execute(stmt.with_for_update() if lock else stmt)).mappings().first()
+    stmt = _GET_MATCH_LOCKED if lock else _GET_MATCH
+    return (await session.execute(stmt, {"case_id": case_id})).mappings().first()
 
 
 async def open_matches(session: AsyncSession) -> list:
@@ -122,8 +138,7 @@ async def keep_pending_update(session: AsyncSession, case_id: UUID, changes: dic
 
 
 async def take_pending_update(session: AsyncSession, case_id: UUID) -> dict | None:
-    stmt = delete(pending_update).where(pending_update.c.case_id == case_id).returning(pending_update.c.changes)
-    row = (await session.execute(stmt)).first()
+    row = (await session.execute(_TAKE_PENDING, {"case_id": case_id})).first()
     return row.changes if row else None
 
 
