@@ -11,7 +11,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.reporting import repository
-from services.reporting.checkpoints import HALF_YEAR_ENDS, Checkpoint, Checkpoints, frozen
+from services.reporting.checkpoints import HALF_YEAR_ENDS, Checkpoint, Checkpoints
 from services.reporting.domain.disclosure import LABELS, impact_rows, publish
 from services.reporting.domain.figures import Figures, figures_of
 from services.reporting.domain.periods import TARGETS, cutoff, pro_rata_target, programme_periods
@@ -92,12 +92,11 @@ class Projections:
         async for f in repository.facts_until(session, before, upto_seq=seq,
                                               after=(start.limit, start.seq) if start else None):
             while ends and f.occurred_at >= ends[0]:
-                end = ends.pop(0)
-                self.checkpoints.frozen[end] = frozen(end, seq, last, timeline.portfolio)
+                self.checkpoints.freeze(ends.pop(0), seq, last, timeline.portfolio)
             timeline.feed(f)
             last = f.occurred_at
         for end in ends:
-            self.checkpoints.frozen[end] = frozen(end, seq, last, timeline.portfolio)
+            self.checkpoints.freeze(end, seq, last, timeline.portfolio)
         result = timeline.finish()
         self.checkpoints.head = Checkpoint(before, seq, last, timeline.portfolio)
         return result

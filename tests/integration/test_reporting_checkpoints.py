@@ -92,7 +92,7 @@ async def test_figures_from_checkpoints_equal_a_full_replay_after_live_and_late_
     await store(sessions, [case_closed(utc("2029-12-30"), case_id=case_id, outcome="withdrew")])
     live = await projections.figures([date(2029, 12, 31)])
     assert live == await full_replay(sessions, [date(2029, 12, 31)])
-    assert projections.checkpoints.head.portfolio() is head.portfolio()  # the same portfolio, folded on
+    assert projections.checkpoints.head.portfolio is head.portfolio  # the same portfolio, folded on
 
     # Late facts, dated in 2026-H2 (before the checkpoints at the ends of 2026-H2 .. 2028-H2): those stay valid
     # only up to 2026-H1, and every figure still equals a full replay.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from copy import copy
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TypeVar
@@ -63,12 +64,33 @@ class Portfolio:
     leads: dict[str, Lead] = field(default_factory=dict)
     cases: dict[str, Case] = field(default_factory=dict)
     decisions: dict[str, int] = field(default_factory=dict)
+    # ids of the leads and cases no snapshot shares: those may be changed in place (copy on write)
+    owned: set[int] = field(default_factory=set, repr=False, compare=False)
 
     def apply(self, fact: Fact) -> None:
         """Take one fact into account (facts must come in event-time order)."""
         handler = _HANDLERS.get(fact.topic)
         if handler:
             handler(self, fact)
+
+    def snapshot(self) -> Portfolio:
+        """A copy that later facts leave as it is: it shares every lead and case until one of the two changes it
+        (then the changing one copies it first), so a snapshot costs a few dicts, not the whole portfolio."""
+        self.owned = set()
+        return Portfolio(dict(self.leads), dict(self.cases), dict(self.decisions))
+
+    def put(self, table: dict, key: str, item: T) -> None:
+        """Store a lead or case this portfolio made."""
+        table[key] = item
+        self.owned.add(id(item))
+
+    def own(self, table: dict[str, T], key: str) -> T:
+        """The lead or case to change in place: a private copy while a snapshot still shares it."""
+        item = table[key]
+        if id(item) not in self.owned:
+            item = copy(item)
+            self.put(table, key, item)
+        return item
 
 
 def _parse_time(text: str | None) -> datetime | None:
@@ -83,18 +105,18 @@ def _parse_time(text: str | None) -> datetime | None:
 
 def _lead_registered(p: Portfolio, f: Fact) -> None:
     b = f.body
-    p.leads[b["lead_id"]] = Lead(b["company_ref"], b["stage"], b["domains"], b["origin_region"], b["demand_types"],
-                                 b["eligible"])
+    p.put(p.leads, b["lead_id"], Lead(b["company_ref"], b["stage"], b["domains"], b["origin_region"],
+                                      b["demand_types"], b["eligible"]))
 
 
 def _lead_updated(p: Portfolio, f: Fact) -> None:
     b = f.body
-    lead = p.leads.get(b["lead_id"])
-    if lead:
+    if b["lead_id"] in p.leads:
+        lead = p.own(p.leads, b["lead_id"])
         lead.stage, lead.domains, lead.demand_types, lead.eligible = (b["stage"], b["domains"], b["demand_types"],
                                                                       b["eligible"])
-    case = p.cases.get(b.get("case_id") or "")
-    if case:
+    if (b.get("case_id") or "") in p.cases:
+        case = p.own(p.cases, b["case_id"])
         case.stage, case.domains, case.demand_types = b["stage"], b["domains"], b["demand_types"]
 
 
@@ -110,7 +132,7 @@ def _case_opened(p: Portfolio, f: Fact) -> None:
             known.first_proposal_at, known.no_proposition, known.ever_no_proposition, known.blocking)
         case.relocation, case.first_realised_at, case.outcome = (known.relocation, known.first_realised_at,
                                                                  known.outcome)
-    p.cases[b["case_id"]] = case
+    p.put(p.cases, b["case_id"], case)
 
 
 def _case(p: Portfolio, f: Fact) -> Case:
@@ -118,9 +140,9 @@ def _case(p: Portfolio, f: Fact) -> Case:
     its own, so that a missing or late case-opened never makes a relocation vanish from the figures."""
     case_id = f.body["case_id"]
     if case_id not in p.cases:
-        p.cases[case_id] = Case(f"{UNOPENED}{case_id}", "unknown", [], f.body["origin_region"], [],
-                                opened_at=f.occurred_at, signalled_at=None)
-    return p.cases[case_id]
+        p.put(p.cases, case_id, Case(f"{UNOPENED}{case_id}", "unknown", [], f.body["origin_region"], [],
+                                     opened_at=f.occurred_at, signalled_at=None))
+    return p.own(p.cases, case_id)
 
 
 def _match_proposed(p: Portfolio, f: Fact) -> None:
