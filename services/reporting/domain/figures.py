@@ -24,11 +24,21 @@ class Cell:
         self.companies.add(company)
 
 
+def _group(items: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    """(key, company) pairs -> the companies of each key, one per pair, in order (one pass, no Cell per pair)."""
+    groups: dict[str, list[str]] = {}
+    for key, company in items:
+        found = groups.get(key)
+        if found is None:
+            groups[key] = [company]
+        else:
+            found.append(company)
+    return groups
+
+
 def tally(items: Iterable[tuple[str, str]]) -> dict[str, Cell]:
     """(key, company) pairs -> one Cell per key counting distinct companies."""
-    cells: dict[str, Cell] = {}
-    for key, company in items:
-        cells.setdefault(key, Cell()).companies.add(company)
+    cells = {key: Cell(companies=set(companies)) for key, companies in _group(items).items()}
     for cell in cells.values():
         cell.value = len(cell.companies)
     return dict(sorted(cells.items()))
@@ -36,9 +46,7 @@ def tally(items: Iterable[tuple[str, str]]) -> dict[str, Cell]:
 
 def count(items: Iterable[tuple[str, str]]) -> dict[str, Cell]:
     """(key, company) pairs -> one Cell per key counting the pairs (cases), remembering their companies."""
-    cells: dict[str, Cell] = {}
-    for key, company in items:
-        cells.setdefault(key, Cell()).add(company)
+    cells = {key: Cell(value=len(companies), companies=set(companies)) for key, companies in _group(items).items()}
     return dict(sorted(cells.items()))
 
 
