@@ -71,7 +71,8 @@ async def receive_lead(session: AsyncSession, evt: LeadSignalled, *, via: Via, o
     ctx = _Context(session, outbox, settings, via, evt)
     # Insert first: a new lead (the common case) costs one statement, which also reads what registering it needs;
     # a known one is then locked and compared.
-    new = await repository.insert_new_lead(session, **ctx.new_lead_row(lid))
+    new = await repository.insert_new_lead(session, **ctx.new_lead_row(lid), audit_as=dict(
+        actor=via.actor, channel=via.channel, event_id=evt.id, changes={"new": ctx.payload}))
     if new is not None:
         return await ctx.register(lid, new)
     return await ctx.update(await repository.lock_lead(session, lead_id=lid))
@@ -106,8 +107,7 @@ class _Context:
                                           has_unplaced_siblings=new.has_unplaced_siblings)
         if placed != self.expected_placement(lid):
             await repository.set_case(self.session, lead_id=lid, case_id=placed.case_id, status=placed.status)
-        await repository.audit(self.session, lead_id=lid, actor=self.via.actor, channel=self.via.channel,
-                               action="registered", event_id=self.evt.id, changes={"new": self.payload})
+        # Its "registered" audit row was written with it (repository.insert_new_lead).
         await self.flag_look_alikes(lid, candidates=new.look_alikes)
         await self.outbox.add(self.session, messages.lead_registered(
             self.lead, lead_id=lid, company_ref=self.ref, verdict=self.verdict, case_id=placed.case_id,

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Float, String, Uuid, bindparam, func, select, update
+from sqlalchemy import Boolean, DateTime, Float, Integer, String, Uuid, bindparam, func, literal, select, update
 from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,10 +33,16 @@ class NewLead:
 
 
 def _insert_new_lead_statement():
-    """INSERT lead ... RETURNING what register() needs; built once (constructing it per lead costs more than
-    running it), everything else is bound per execution."""
+    """INSERT lead, its "registered" audit row, and read what register() needs: one statement, built once
+    (constructing it per lead cost more than running it); everything is bound per execution."""
     values = {c.name: bindparam(f"v_{c.name}", type_=c.type) for c in lead.columns
               if c.name not in ("created_at", "version")}
+    new_lead = insert(lead).values(values).on_conflict_do_nothing().returning(lead.c.id).cte("new_lead")
+    audit_row = select(new_lead.c.id, bindparam("a_actor", type_=String), bindparam("a_channel", type_=String),
+                       literal("registered", String), bindparam("a_event_id", type_=Uuid),
+                       bindparam("a_changes", type_=lead_audit.c.changes.type))
+    audited = (insert(lead_audit).from_select(["lead_id", "actor", "channel", "action", "event_id", "changes"],
+                                              audit_row).cte("audited"))
     ref, key = bindparam("v_company_ref", type_=String), bindparam("v_name_key", type_=String)
     sibling = lead.alias("sibling")
     siblings = select(sibling.c.id).where(sibling.c.company_ref == ref, sibling.c.case_id.is_(None),
@@ -48,19 +54,23 @@ def _insert_new_lead_statement():
     pair = func.jsonb_build_array(near.c.id, near.c.name_key)
     names = select(func.coalesce(func.jsonb_agg(aggregate_order_by(pair, near.c.distance)),
                                  func.jsonb_build_array())).scalar_subquery()
-    return (insert(lead).values(values).on_conflict_do_nothing()
-            .returning(siblings.label("has_unplaced"), names.label("look_alikes")))
+    # The subqueries see the statement's snapshot (without the new lead, which they exclude anyway).
+    return (select(siblings.label("has_unplaced"), names.label("look_alikes")).select_from(new_lead)
+            .add_cte(audited))
 
 
 _INSERT_NEW_LEAD = _insert_new_lead_statement()
 
 
-async def insert_new_lead(session: AsyncSession, **values) -> NewLead | None:
-    """add_lead() plus, in the same round trip, the company's unplaced leads and names_like() for its name.
+async def insert_new_lead(session: AsyncSession, *, audit_as: dict[str, Any], **values) -> NewLead | None:
+    """add_lead() and its audit() row (`audit_as`: actor, channel, event_id, changes) plus, in the same round
+    trip, the company's unplaced leads and names_like() for its name.
 
-    None when this organisation already signalled this reference (nothing inserted).
+    None when this organisation already signalled this reference (nothing inserted, nothing audited).
     """
     params = {f"v_{c.name}": values.get(c.name) for c in lead.columns if c.name not in ("created_at", "version")}
+    params |= {"a_actor": audit_as["actor"][:100], "a_channel": audit_as["channel"],
+               "a_event_id": audit_as["event_id"], "a_changes": audit_as["changes"]}
     row = (await session.execute(_INSERT_NEW_LEAD, params)).first()
     if row is None:
         return None
@@ -192,12 +202,21 @@ async def unplaced_leads_of_company(session: AsyncSession, *, company_ref: str, 
     return list((await session.execute(stmt)).all())
 
 
+# Built once: one runs per match-proposed.
+_RECORD_MATCH = (update(case)
+                 .where(case.c.id == bindparam("m_case_id", type_=Uuid),
+                        func.coalesce(case.c.match_revision, 0) <= bindparam("m_revision", type_=Integer))
+                 .values(match_revision=bindparam("m_revision", type_=Integer),
+                         sites_proposed=bindparam("m_sites", type_=Integer),
+                         no_proposition=bindparam("m_no_proposition", type_=Boolean),
+                         proposed_at=bindparam("m_at", type_=DateTime(timezone=True))))
+
+
 async def record_match(session: AsyncSession, *, case_id: UUID, revision: int, sites: int, no_proposition: bool,
                        at: datetime) -> None:
     """The case's latest match; an older revision arriving late never overwrites a newer one."""
-    await session.execute(update(case).where(case.c.id == case_id, func.coalesce(case.c.match_revision, 0) <= revision)
-                          .values(match_revision=revision, sites_proposed=sites, no_proposition=no_proposition,
-                                  proposed_at=at))
+    await session.execute(_RECORD_MATCH, {"m_case_id": case_id, "m_revision": revision, "m_sites": sites,
+                                          "m_no_proposition": no_proposition, "m_at": at})
 
 
 async def record_closed(session: AsyncSession, *, case_id: UUID, outcome: str, at: datetime) -> None:
