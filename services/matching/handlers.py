@@ -79,12 +79,12 @@ async def match_case(session: AsyncSession, case: CaseOpenedData, *, deps: Deps,
 async def propose_sites_for_case(session: AsyncSession, evt: CaseOpened, *, deps: Deps) -> None:
     """A new case: match it (a case-opened seen again under a new id re-matches, emitting only on change)."""
     await deps.supply.refresh(session)
-    previous = await repository.get_match(session, evt.data.case_id, lock=True)
+    # One round trip: the match (locked) and, unless the case is closed, the demand change kept for it.
+    previous, pending = await repository.match_and_pending(session, evt.data.case_id)
     if previous is not None and previous["status"] != "open":
         log.info("case_already_closed", case_id=str(evt.data.case_id))
         return
     case = evt.data
-    pending = await repository.take_pending_update(session, case.case_id)
     if pending:
         case = CaseOpenedData.model_validate(case.model_dump(mode="json") | pending)
     await match_case(session, case, deps=deps, trigger="case-opened", previous=previous)

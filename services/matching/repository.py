@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from uuid import UUID
 
-from sqlalchemy import Uuid, bindparam, delete, func, select, update
+from sqlalchemy import Uuid, bindparam, delete, func, literal, select, true, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -87,6 +87,29 @@ _GET_MATCH = select(case_match).where(case_match.c.case_id == bindparam("case_id
 _GET_MATCH_LOCKED = _GET_MATCH.with_for_update()
 _TAKE_PENDING = (delete(pending_update).where(pending_update.c.case_id == bindparam("case_id", type_=Uuid))
                  .returning(pending_update.c.changes))
+
+
+def _match_and_pending_statement():
+    """get_match(lock=True) and, unless the case is closed, take_pending_update(): one statement."""
+    case_id = bindparam("case_id", type_=Uuid)
+    locked = select(case_match).where(case_match.c.case_id == case_id).with_for_update().cte("locked")
+    closed = select(locked.c.case_id).where(locked.c.status != "open").exists()
+    taken = (delete(pending_update).where(pending_update.c.case_id == case_id, ~closed)
+             .returning(pending_update.c.changes).cte("taken"))
+    one = select(literal(1).label("one")).subquery("one")
+    return (select(*locked.c, select(taken.c.changes).scalar_subquery().label("pending"))
+            .select_from(one.outerjoin(locked, true())))
+
+
+_MATCH_AND_PENDING = _match_and_pending_statement()
+
+
+async def match_and_pending(session: AsyncSession, case_id: UUID) -> tuple[dict | None, dict | None]:
+    """The case's match, locked (None when it has none), and the demand change kept for it, taken unless the
+    case is closed (a closed case keeps it, as with get_match then take_pending_update)."""
+    row = dict((await session.execute(_MATCH_AND_PENDING, {"case_id": case_id})).mappings().one())
+    pending = row.pop("pending")
+    return (row if row["case_id"] is not None else None), pending
 
 
 async def save_match(session: AsyncSession, *, case_id: UUID, code_name: str, case_payload: dict, result: dict,
