@@ -18,12 +18,6 @@ CASE_PROGRESS = (case.c.code_name, case.c.sites_proposed, case.c.no_proposition,
                  case.c.outcome)
 
 
-async def add_lead(session: AsyncSession, **values) -> bool:
-    """Insert a lead; False when this organisation already signalled this reference."""
-    stmt = insert(lead).values(**values).on_conflict_do_nothing().returning(lead.c.id)
-    return (await session.execute(stmt)).first() is not None
-
-
 @dataclass(frozen=True)
 class NewLead:
     """What registering a new lead needs to know, read in the statement that inserted it."""
@@ -63,8 +57,8 @@ _INSERT_NEW_LEAD = _insert_new_lead_statement()
 
 
 async def insert_new_lead(session: AsyncSession, *, audit_as: dict[str, Any], **values) -> NewLead | None:
-    """add_lead() and its audit() row (`audit_as`: actor, channel, event_id, changes) plus, in the same round
-    trip, the company's unplaced leads and names_like() for its name.
+    """Insert a lead and its audit() row (`audit_as`: actor, channel, event_id, changes) and read, in the same
+    round trip, whether the company has unplaced leads and names_like() for its name.
 
     None when this organisation already signalled this reference (nothing inserted, nothing audited).
     """
@@ -109,7 +103,8 @@ _OPEN_CASE = _open_case_statement()
 
 async def open_case(session: AsyncSession, *, case_id: UUID, company_ref: str, code_name: str, opened_by: UUID,
                     organisation: str, reference: str) -> bool:
-    """add_case() and, when it opened, add_origin() for the lead that opened it, in one round trip."""
+    """Open the company's case and add_origin() for the lead that opened it, in one round trip; False when
+    the company already has a case (another lead opened it first: nothing inserted)."""
     params = {"case_id": case_id, "company_ref": company_ref, "code_name": code_name, "opened_by": opened_by,
               "organisation": organisation, "reference": reference}
     return (await session.execute(_OPEN_CASE, params)).first() is not None
@@ -117,15 +112,6 @@ async def open_case(session: AsyncSession, *, case_id: UUID, company_ref: str, c
 
 async def case_for_company(session: AsyncSession, *, company_ref: str):
     return (await session.execute(select(case).where(case.c.company_ref == company_ref))).first()
-
-
-async def add_case(session: AsyncSession, *, case_id: UUID, company_ref: str, code_name: str,
-                   opened_by: UUID) -> bool:
-    """Open the company's case; False when another lead for the same company opened it first."""
-    stmt = (insert(case).values(id=case_id, company_ref=company_ref, code_name=code_name,
-                                opened_by_lead_id=opened_by)
-            .on_conflict_do_nothing().returning(case.c.id))
-    return (await session.execute(stmt)).first() is not None
 
 
 async def mark_consent_granted(session: AsyncSession, *, case_id: UUID) -> bool:
