@@ -5,8 +5,10 @@ Two rebuild measures, said apart:
   facts -> COPY into a fresh fact table, in one transaction, exactly as the rebuild does it; Kafka excluded.
 - Kafka replay: the events produced to real topics first, then `rebuild` end to end (read + project + load).
 KPI latency: GET /metrics/impact in-process (httpx ASGI transport, real PostgreSQL), for every fact of the
-programme (as of 2028-12-31): "cold" recomputes from the facts (cache cleared), "warm" is the cache that any
-new fact invalidates.
+programme (as of 2028-12-31): "cold" recomputes from all facts (cache and checkpoints dropped, as in a fresh
+process), "warm" is the cache that any new fact invalidates; "after live event" is the first request after
+one new fact dated now (folded on from the last computed point), "late 2028-H2"/"late 2026-H1" after one
+fact dated in that past half-year (folded on from the checkpoint at the end of the half-year before it).
 
 `python -m bench.reporting [--sizes 100000 1000000] [--kafka 100000]`; writes artifacts/bench-reporting.json.
 """
@@ -18,6 +20,7 @@ import asyncio
 import json
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import httpx
@@ -34,7 +37,7 @@ from services.reporting.app import create_app
 from services.reporting.config import ReportingSettings
 from services.reporting.domain.facts import fact_of
 from services.reporting.rebuild import rebuild
-from services.reporting.synthetic import history
+from services.reporting.synthetic import case_closed, history
 from shared.contracts import EVENT_TYPES
 from shared.db import make_engine, make_sessionmaker, transaction
 from shared.messaging import ensure_topics
@@ -111,23 +114,51 @@ def percentile(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-async def kpi_latency(settings: ReportingSettings, *, cold: int, warm: int) -> dict:
-    """GET /metrics/impact as of the end of the programme, cold (recomputed) and warm (cached)."""
+IMPACT = {"as_of": "2028-12-31"}
+MINISTRY = {"Authorization": "Bearer dev-ministry"}
+LIVE_AT = datetime(2028, 12, 31, 22, 59, 59, tzinfo=UTC)  # just before the cut-off: after every synthetic fact
+LATE_AT = {"late_2028_h2": datetime(2028, 9, 15, 12, tzinfo=UTC), "late_2026_h1": datetime(2026, 3, 15, 12, tzinfo=UTC)}
+
+
+async def timed_get(http: httpx.AsyncClient) -> float:
+    start = time.perf_counter()
+    response = await http.get("/metrics/impact", params=IMPACT, headers=MINISTRY)
+    elapsed = (time.perf_counter() - start) * 1000
+    response.raise_for_status()
+    return elapsed
+
+
+async def store_one(app, at: datetime) -> None:
+    """One new fact (a closure of an unseen case) dated `at`: it invalidates the figures as of 2028-12-31."""
+    evt = case_closed(at, case_id=uuid.uuid4(), outcome="stayed")
+    async with transaction(app.state.runtime.sessions) as session:
+        await repository.add_facts(session, [fact_of(evt)])
+
+
+def summary(samples: list[float]) -> dict:
+    return {"runs": len(samples), "p50_ms": percentile(samples, 0.5), "p99_ms": percentile(samples, 0.99)}
+
+
+async def kpi_latency(settings: ReportingSettings, *, cold: int, warm: int, after: int) -> dict:
+    """GET /metrics/impact as of the end of the programme: cold (cache and checkpoints dropped: every fact
+    folded), warm (cached), and uncached after one new fact, live (dated now: folded on from the last computed
+    point) or late (dated in a past half-year: folded on from the checkpoint before it)."""
     app = create_app(settings)
     projections = app.state.projections
     out = {}
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://bench") as http:
-        for label, runs in (("cold", cold), ("warm", warm)):
+        samples = []
+        for _ in range(cold):
+            projections.forget()
+            samples.append(await timed_get(http))
+        out["cold"] = summary(samples)
+        out["warm"] = summary([await timed_get(http) for _ in range(warm)])
+        for label, at in {"after_live_event": LIVE_AT, **LATE_AT}.items():
             samples = []
-            for _ in range(runs):
-                if label == "cold":
-                    projections.forget()
-                start = time.perf_counter()
-                response = await http.get("/metrics/impact", params={"as_of": "2028-12-31"},
-                                          headers={"Authorization": "Bearer dev-ministry"})
-                samples.append((time.perf_counter() - start) * 1000)
-                response.raise_for_status()
-            out[label] = {"runs": runs, "p50_ms": percentile(samples, 0.5), "p99_ms": percentile(samples, 0.99)}
+            for i in range(after):
+                await store_one(app, at + timedelta(microseconds=i))
+                samples.append(await timed_get(http))
+            out[label] = summary(samples)
     await app.state.runtime.engine.dispose()
     return out
 
@@ -154,7 +185,7 @@ def main() -> int:
             else:
                 asyncio.run(projection_step(settings, n))
             cold = 30 if n <= 10_000 else 10 if n <= 100_000 else 3
-            result["kpi_latency"][n] = asyncio.run(kpi_latency(settings, cold=cold, warm=200))
+            result["kpi_latency"][n] = asyncio.run(kpi_latency(settings, cold=cold, warm=200, after=cold))
         if args.kafka:
             result["kafka_replay"] = asyncio.run(kafka_replay(settings, args.kafka))
     finally:
@@ -177,7 +208,7 @@ def show(result: dict) -> None:
         table.add_row(f"rebuild from Kafka topics, {r['events']:,} events",
                       f"{r['events_per_s']:,.0f} events/s ({r['seconds']:.1f} s)")
     for n, r in result["kpi_latency"].items():
-        for label in ("cold", "warm"):
+        for label in ("cold", "warm", "after_live_event", *LATE_AT):
             s = r[label]
             table.add_row(f"GET /metrics/impact, {n:,} events, {label} ({s['runs']} runs)",
                           f"p50 {s['p50_ms']:,.1f} ms  p99 {s['p99_ms']:,.1f} ms")
