@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.reporting import repository
 from services.reporting.checkpoints import HALF_YEAR_ENDS, Checkpoint, Checkpoints
 from services.reporting.domain.disclosure import LABELS, impact_rows, publish
-from services.reporting.domain.figures import Figures, figures_of
+from services.reporting.domain.figures import Figures, collector_paused, figures_of
 from services.reporting.domain.periods import TARGETS, cutoff, pro_rata_target, programme_periods
 from services.reporting.domain.projection import Timeline
 
@@ -89,12 +89,13 @@ class Projections:
         timeline = Timeline(dates, figures_of, self.checkpoints.take(start) if start else None)
         last = start.last if start else None
         ends = [end for end in HALF_YEAR_ENDS if (start is None or start.limit < end) and end < before]
-        async for f in repository.facts_until(session, before, upto_seq=seq,
-                                              after=(start.limit, start.seq) if start else None):
-            while ends and f.occurred_at >= ends[0]:
-                self.checkpoints.freeze(ends.pop(0), seq, last, timeline.portfolio)
-            timeline.feed(f)
-            last = f.occurred_at
+        with collector_paused():  # also while the next chunk is fetched: other tasks only miss cycle collection
+            async for f in repository.facts_until(session, before, upto_seq=seq,
+                                                  after=(start.limit, start.seq) if start else None):
+                while ends and f.occurred_at >= ends[0]:
+                    self.checkpoints.freeze(ends.pop(0), seq, last, timeline.portfolio)
+                timeline.feed(f)
+                last = f.occurred_at
         for end in ends:
             self.checkpoints.freeze(end, seq, last, timeline.portfolio)
         result = timeline.finish()

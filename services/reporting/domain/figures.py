@@ -85,9 +85,10 @@ class Figures:
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector: the figures allocate hundreds of thousands of small objects, and
-    no cycles, so each automatic collection would only walk the whole portfolio again (it doubled the time)."""
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector: the fold and the figures allocate hundreds of thousands of small
+    objects and no cycles, so each automatic collection would only walk the whole portfolio again (it doubled
+    the figures' time at 100k events)."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -99,7 +100,7 @@ def _collector_paused() -> Iterator[None]:
 
 def figures_of(portfolio: Portfolio, as_of: date) -> Figures:
     """All figures for the portfolio as it stood at the end of `as_of`."""
-    with _collector_paused():
+    with collector_paused():
         return _figures_of(portfolio, as_of)
 
 
