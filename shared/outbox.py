@@ -67,14 +67,15 @@ class Outbox:
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
         self._wake = asyncio.Event()
+        self._insert = insert(table)  # built once: on the hot path building it cost more than running it
         # One relay at a time per service, so that events leave in commit order even with replicas.
         self._lock_id = zlib.crc32(f"outbox:{table.schema}".encode())
 
     async def add(self, session: AsyncSession, evt: Envelope) -> None:
         """Stage `evt` in the caller's transaction; the relay is woken when that transaction commits."""
-        await session.execute(insert(self.table).values(
-            event_id=evt.id, topic=f"{self.topic_prefix}{evt.topic}", key=evt.subject,
-            payload=evt.to_json(), headers=current_trace_headers()))
+        await session.execute(self._insert, {
+            "event_id": evt.id, "topic": f"{self.topic_prefix}{evt.topic}", "key": evt.subject,
+            "payload": evt.to_json(), "headers": current_trace_headers()})
         sync = session.sync_session
         if not event.contains(sync, "after_commit", self._after_commit):
             event.listen(sync, "after_commit", self._after_commit, once=True)
