@@ -99,7 +99,9 @@ class Projections:
         for end in ends:
             self.checkpoints.freeze(end, seq, last, timeline.portfolio)
         result = timeline.finish()
-        self.checkpoints.head = Checkpoint(before, seq, last, timeline.portfolio)
+        head = self.checkpoints.head
+        if head is None or head.limit <= before:  # a look at a past date leaves today's head where it is
+            self.checkpoints.head = Checkpoint(before, seq, last, timeline.portfolio)
         return result
 
     def forget(self) -> None:

@@ -94,6 +94,12 @@ async def test_figures_from_checkpoints_equal_a_full_replay_after_live_and_late_
     assert live == await full_replay(sessions, [date(2029, 12, 31)])
     assert projections.checkpoints.head.portfolio is head.portfolio  # the same portfolio, folded on
 
+    # A look at a past date not cached yet is folded on from a half-year checkpoint and leaves the head alone.
+    head = projections.checkpoints.head
+    past = await projections.figures([date(2027, 3, 31)])
+    assert past == await full_replay(sessions, [date(2027, 3, 31)])
+    assert projections.checkpoints.head is head
+
     # Late facts, dated in 2026-H2 (before the checkpoints at the ends of 2026-H2 .. 2028-H2): those stay valid
     # only up to 2026-H1, and every figure still equals a full replay.
     late = corrections_for(uuid.uuid4(), "ref-late-company", "2026-09-15")
