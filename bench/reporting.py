@@ -168,6 +168,8 @@ def main() -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--kafka", type=int, default=100_000, help="events for the Kafka replay (0: skip)")
     parser.add_argument("--small", type=int, default=1_000, help="a programme-sized history for the latency")
+    parser.add_argument("--runs", type=int, default=0,
+                        help="uncached requests per measure (default: 30 up to 10k events, 10 up to 100k, 3 above)")
     args = parser.parse_args()
     ends = stack.up()
     run = uuid.uuid4().hex[:8]
@@ -184,7 +186,7 @@ def main() -> int:
                 result["projection"][n] = asyncio.run(projection_step(settings, n))
             else:
                 asyncio.run(projection_step(settings, n))
-            cold = 30 if n <= 10_000 else 10 if n <= 100_000 else 3
+            cold = args.runs or (30 if n <= 10_000 else 10 if n <= 100_000 else 3)
             result["kpi_latency"][n] = asyncio.run(kpi_latency(settings, cold=cold, warm=200, after=cold))
         if args.kafka:
             result["kafka_replay"] = asyncio.run(kafka_replay(settings, args.kafka))
