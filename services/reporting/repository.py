@@ -14,6 +14,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.reporting.domain.facts import PROJECTED_TOPICS, Fact
 from services.reporting.orm import fact, reported_snapshot
 
+# Facts are written under one transaction-scoped lock, so their `seq` values are handed out in commit order.
+# Without it two consumers' transactions could commit seq 101 before seq 100, and a reader that saw 101 as the
+# newest (its "has anything changed" watermark, and the checkpoints' position) would never fold 100 in.
+FACT_WRITE_LOCK = 0x5EED_FAC7
+
+
+async def _lock_fact_writes(session: AsyncSession) -> None:
+    """Take the lock (again: it is re-entrant and held until commit; a savepoint rollback may have freed it)."""
+    await session.execute(select(func.pg_advisory_xact_lock(FACT_WRITE_LOCK)))
+
 
 def _row(f: Fact) -> dict[str, Any]:
     return {"event_id": f.event_id, "topic": f.topic, "occurred_at": f.occurred_at, "subject": f.subject,
@@ -23,6 +33,7 @@ def _row(f: Fact) -> dict[str, Any]:
 async def add_facts(session: AsyncSession, facts: Sequence[Fact]) -> None:
     """Store facts; one already stored (same event id) is left as it is."""
     if facts:
+        await _lock_fact_writes(session)
         await session.execute(insert(fact).values([_row(f) for f in facts]).on_conflict_do_nothing(
             index_elements=[fact.c.event_id]))
 
@@ -107,9 +118,10 @@ async def bulk_add_facts(session: AsyncSession, facts: Sequence[Fact]) -> None:
     """Store many facts fast (COPY into a scratch table, then insert those not stored yet)."""
     if not facts:
         return
-    # The driver starts the session's transaction lazily, on its first statement: without this one, a call
-    # opening a transaction would COPY in autocommit and ON COMMIT DELETE ROWS would empty the scratch table.
-    await session.execute(text("SELECT 1"))
+    # The driver starts the session's transaction lazily, on its first statement (here: taking the lock);
+    # without one, a call opening a transaction would COPY in autocommit and ON COMMIT DELETE ROWS would
+    # empty the scratch table.
+    await _lock_fact_writes(session)
     connection = await session.connection()
     raw = (await connection.get_raw_connection()).driver_connection
     await raw.execute("CREATE TEMP TABLE IF NOT EXISTS fact_load (event_id uuid, topic text, occurred_at timestamptz,"

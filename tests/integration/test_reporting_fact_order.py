@@ -1,0 +1,69 @@
+"""Facts get their sequence numbers in commit order, so a reader's "newest seq" watermark never skips one."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+
+import asyncpg
+import pytest
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+
+from deploy.processes import ROOT
+from services.reporting import repository
+from services.reporting.domain.facts import fact_of
+from services.reporting.orm import fact
+from services.reporting.synthetic import lead_registered
+from shared.db import make_engine, make_sessionmaker
+from shared.migrations import upgrade
+
+pytestmark = pytest.mark.integration
+
+
+async def _admin(url: str, sql: str) -> None:
+    conn = await asyncpg.connect(make_url(url).set(drivername="postgresql").render_as_string(hide_password=False))
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+async def sessions(infra, run_id):
+    name = f"groeiruimte_test_{run_id}_reporting_order_{uuid.uuid4().hex[:6]}"
+    await _admin(infra.database_url, f'CREATE DATABASE "{name}"')
+    url = make_url(infra.database_url).set(database=name).render_as_string(hide_password=False)
+    await asyncio.to_thread(upgrade, ROOT / "services" / "reporting" / "migrations", url)
+    engine = make_engine(url, pool_size=3)
+    yield make_sessionmaker(engine)
+    await engine.dispose()
+    await _admin(infra.database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def test_a_later_commit_never_gets_an_earlier_seq(sessions):
+    first, second = (fact_of(e) for e in (_event(), _event()))
+    committed: list = []
+    slow = sessions()
+    await slow.begin()
+    await repository.add_facts(slow, [first])  # inserted first, committed last
+
+    async def quick():
+        async with sessions() as session, session.begin():
+            await repository.add_facts(session, [second])
+        committed.append(second.event_id)
+
+    racing = asyncio.create_task(quick())
+    await asyncio.sleep(0.5)
+    await slow.commit()
+    committed.append(first.event_id)
+    await slow.close()
+    await racing
+    async with sessions() as session:
+        by_seq = (await session.execute(select(fact.c.event_id).order_by(fact.c.seq))).scalars().all()
+    assert by_seq == committed
+
+
+def _event():
+    return lead_registered(datetime(2026, 3, 1, tzinfo=UTC), company=uuid.uuid4().hex)
