@@ -21,12 +21,11 @@ from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy import func, select
 
-from bench.pipeline import fresh_database
 from deploy import stack
+from deploy.databases import create_database, drop_database
 from deploy.processes import ROOT, ServiceProcess
 from services.intake.orm import lead
 from shared.db import make_engine, make_sessionmaker
-from shared.migrations import upgrade
 from tests.factories import intake_lead_payload
 
 console = Console()
@@ -106,17 +105,6 @@ async def kafka_rate(bootstrap: str, topic: str, database_url: str, n: int) -> d
     return {"leads": n, "seconds": elapsed, "leads_per_s": n / elapsed, "publish_seconds": published}
 
 
-async def drop_database(admin_url: str, url: str) -> None:
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
-    conn = await asyncpg.connect(make_url(admin_url).set(drivername="postgresql").render_as_string(hide_password=False))
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
-    finally:
-        await conn.close()
-
-
 def report(result: dict) -> None:
     post, health, kafka = result["http_post_leads"], result["http_healthz"], result["kafka"]
     table = Table(title="Intake benchmark (this machine, loopback, one local broker)")
@@ -143,8 +131,8 @@ def main() -> int:
     args = parser.parse_args()
     ends = stack.up()
     run = uuid.uuid4().hex[:8]
-    db = asyncio.run(fresh_database(ends.database_url, f"groeiruimte_bench_intake_{run}"))
-    upgrade(ROOT / "services" / "intake" / "migrations", db)
+    name = f"groeiruimte_bench_intake_{run}"
+    db = asyncio.run(create_database(ends.database_url, name, services=["intake"]))
     prefix = f"bench-intake-{run}."
     env = {"KAFKA_BOOTSTRAP_SERVERS": ends.kafka, "DATABASE_URL": db, "KAFKA_TOPIC_PREFIX": prefix,
            "LOG_LEVEL": "WARNING", "API_TOKENS": f"{TOKEN}:bench-rom:rom"}
@@ -157,7 +145,7 @@ def main() -> int:
         kafka = asyncio.run(kafka_rate(ends.kafka, f"{prefix}lead-signalled", db, args.kafka))
     finally:
         proc.stop()
-        asyncio.run(drop_database(ends.database_url, db))
+        asyncio.run(drop_database(ends.database_url, name))
     result = {"http_post_leads": post, "http_healthz": health, "kafka": kafka,
               "post_vs_healthz": post["requests_per_s"] / health["requests_per_s"],
               "kafka_vs_http": kafka["leads_per_s"] / post["requests_per_s"]}

@@ -28,20 +28,18 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 
 import aiosmtplib
-import asyncpg
 from aiokafka import AIOKafkaProducer
 from aiosmtpd.controller import Controller
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
-from sqlalchemy.engine import make_url
 
 from deploy import stack
+from deploy.databases import create_database, drop_database
 from deploy.processes import ROOT
 from services.notifications.app import create_app
 from services.notifications.config import NotificationsSettings
 from shared.contracts import CaseOpened, MatchProposed
-from shared.migrations import upgrade
 
 console = Console()
 SITES = [("oost-kennispark", "GM0153", "Overijssel", "oost"),
@@ -100,14 +98,6 @@ class Server:
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.join()
-
-
-async def admin(url: str, sql: str) -> None:
-    conn = await asyncpg.connect(make_url(url).set(drivername="postgresql").render_as_string(hide_password=False))
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
 
 
 def case_events(i: int) -> tuple[CaseOpened, MatchProposed]:
@@ -214,9 +204,7 @@ def main() -> int:
     ends = stack.up()
     run_id = uuid.uuid4().hex[:8]
     name = f"groeiruimte_bench_notifications_{run_id}"
-    asyncio.run(admin(ends.database_url, f'CREATE DATABASE "{name}"'))
-    db = make_url(ends.database_url).set(database=name).render_as_string(hide_password=False)
-    upgrade(ROOT / "services" / "notifications" / "migrations", db)
+    db = asyncio.run(create_database(ends.database_url, name, services=["notifications"]))
     server = Server()
     server.start()
     settings = NotificationsSettings(
@@ -228,7 +216,7 @@ def main() -> int:
         result = asyncio.run(run(args, settings, server))
     finally:
         server.stop()
-        asyncio.run(admin(ends.database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(drop_database(ends.database_url, name))
     result["measured_at"] = datetime.now(UTC).isoformat()
     report(result)
     (ROOT / "artifacts").mkdir(exist_ok=True)

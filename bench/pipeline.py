@@ -20,10 +20,10 @@ from rich.progress import Progress
 from rich.table import Table
 
 from deploy import stack
+from deploy.databases import create_database, drop_database
 from deploy.processes import ROOT, ServiceProcess
 from services.intake.domain import case_id, lead_id
 from shared.contracts import MatchProposed
-from shared.migrations import upgrade
 from tests.factories import lead_payload
 
 console = Console()
@@ -126,15 +126,6 @@ async def one_at_a_time(bootstrap: str, prefix: str, n: int) -> dict:
     return {"single_leads": n, "single_p50_ms": q[49], "single_p99_ms": q[98]}
 
 
-async def fresh_database(url: str, name: str) -> str:
-    import asyncpg
-    from sqlalchemy.engine import make_url
-    conn = await asyncpg.connect(make_url(url).set(drivername="postgresql").render_as_string(hide_password=False))
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
-    return make_url(url).set(database=name).render_as_string(hide_password=False)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--leads", type=int, default=2000)
@@ -143,9 +134,8 @@ def main() -> int:
     args = parser.parse_args()
     ends = stack.up()
     run = uuid.uuid4().hex[:8]
-    db = asyncio.run(fresh_database(ends.database_url, f"groeiruimte_bench_{run}"))
-    for svc in ("intake", "matching"):
-        upgrade(ROOT / "services" / svc / "migrations", db)
+    name = f"groeiruimte_bench_{run}"
+    db = asyncio.run(create_database(ends.database_url, name, services=["intake", "matching"]))
     env = {"KAFKA_BOOTSTRAP_SERVERS": ends.kafka, "DATABASE_URL": db, "KAFKA_TOPIC_PREFIX": f"bench-{run}.",
            "LOG_LEVEL": "WARNING"}
     procs = [ServiceProcess(s, p, env, ROOT / "artifacts" / "logs" / f"bench-{s}.log").start()
@@ -157,6 +147,7 @@ def main() -> int:
     finally:
         for p in procs:
             p.stop()
+        asyncio.run(drop_database(ends.database_url, name))
     result["raw_aiokafka_msgs_per_s"] = raw
     result["pipeline_vs_raw"] = result["leads_per_s"] / raw
     table = Table(title="Pipeline benchmark (this machine, one local broker)")

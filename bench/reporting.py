@@ -22,15 +22,14 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
-import asyncpg
 import httpx
 from aiokafka import AIOKafkaProducer
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
-from sqlalchemy.engine import make_url
 
 from deploy import stack
+from deploy.databases import create_database, drop_database
 from deploy.processes import ROOT
 from services.reporting import repository
 from services.reporting.app import create_app
@@ -41,18 +40,9 @@ from services.reporting.synthetic import case_closed, history
 from shared.contracts import EVENT_TYPES
 from shared.db import make_engine, make_sessionmaker, transaction
 from shared.messaging import ensure_topics
-from shared.migrations import upgrade
 
 console = Console()
 CHUNK = 5000
-
-
-async def admin(url: str, sql: str) -> None:
-    conn = await asyncpg.connect(make_url(url).set(drivername="postgresql").render_as_string(hide_password=False))
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
 
 
 def chunks(n: int, seed: int):
@@ -174,9 +164,7 @@ def main() -> int:
     ends = stack.up()
     run = uuid.uuid4().hex[:8]
     name = f"groeiruimte_bench_reporting_{run}"
-    asyncio.run(admin(ends.database_url, f'CREATE DATABASE "{name}"'))
-    url = make_url(ends.database_url).set(database=name).render_as_string(hide_password=False)
-    upgrade(ROOT / "services" / "reporting" / "migrations", url)
+    url = asyncio.run(create_database(ends.database_url, name, services=["reporting"]))
     settings = ReportingSettings(database_url=url, kafka_bootstrap_servers=ends.kafka,
                                  topic_prefix=f"bench-reporting-{run}.", log_level="WARNING")
     result: dict = {"projection": {}, "kpi_latency": {}}
@@ -191,7 +179,7 @@ def main() -> int:
         if args.kafka:
             result["kafka_replay"] = asyncio.run(kafka_replay(settings, args.kafka))
     finally:
-        asyncio.run(admin(ends.database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(drop_database(ends.database_url, name))
     show(result)
     (ROOT / "artifacts").mkdir(exist_ok=True)
     (ROOT / "artifacts" / "bench-reporting.json").write_text(json.dumps(result, indent=2))

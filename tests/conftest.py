@@ -7,36 +7,13 @@ import os
 import uuid
 from pathlib import Path
 
-import asyncpg
 import pytest
-from sqlalchemy.engine import make_url
 
+from deploy.databases import create_database, drop_database
 from deploy.processes import ROOT
-from shared.migrations import upgrade
 from tests.infra import real_stack
 
 SERVICES = ("intake", "matching", "notifications", "reporting")
-
-
-def _asyncpg_dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-async def _create_database(url: str, name: str) -> str:
-    conn = await asyncpg.connect(_asyncpg_dsn(url))
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return make_url(url).set(database=name).render_as_string(hide_password=False)
-
-
-async def _drop_database(url: str, name: str) -> None:
-    conn = await asyncpg.connect(_asyncpg_dsn(url))
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
 
 
 @pytest.fixture(scope="session")
@@ -55,12 +32,10 @@ def run_id() -> str:
 def database_url(infra, run_id):
     """A fresh database for this run, with every service's migrations applied."""
     name = f"groeiruimte_test_{run_id}"
-    url = asyncio.run(_create_database(infra.database_url, name))
-    for service in SERVICES:
-        upgrade(ROOT / "services" / service / "migrations", url)
+    url = asyncio.run(create_database(infra.database_url, name, services=SERVICES))
     yield url
     if not os.environ.get("KEEP_TEST_DATABASE"):
-        asyncio.run(_drop_database(infra.database_url, name))
+        asyncio.run(drop_database(infra.database_url, name))
 
 
 @pytest.fixture(scope="session")

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 
 import pytest
 
+from deploy.databases import create_database, drop_database
 from services.matching import repository
 from shared.db import make_engine, make_sessionmaker, transaction
-from shared.migrations import upgrade
-from tests.integration.test_matching_service import MIGRATIONS, _database
 
 pytestmark = pytest.mark.integration
 
@@ -18,12 +16,11 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 async def sessions(infra, run_id):
     name = f"groeiruimte_test_{run_id}_matching_repo_{uuid.uuid4().hex[:6]}"
-    url = await _database(infra.database_url, name, drop=False)
-    await asyncio.to_thread(upgrade, MIGRATIONS, url)
+    url = await create_database(infra.database_url, name, services=["matching"])
     engine = make_engine(url)
     yield make_sessionmaker(engine)
     await engine.dispose()
-    await _database(infra.database_url, name, drop=True)
+    await drop_database(infra.database_url, name)
 
 
 async def _save(session, case_id, revision=1):

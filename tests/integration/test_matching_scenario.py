@@ -3,23 +3,18 @@ catalogue, on real Kafka and PostgreSQL: each gets a sensible, explained outcome
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from pathlib import Path
 
-import asyncpg
 import pytest
-from sqlalchemy.engine import make_url
 
+from deploy.databases import create_database, drop_database
 from services.matching.app import create_app
 from services.matching.config import MatchingSettings
 from shared.contracts import MatchProposed
-from shared.migrations import upgrade
 from tests.factories import case_opened_event
 from tests.kafka import collect, eventually, produce
 
 pytestmark = pytest.mark.integration
-MIGRATIONS = Path(__file__).resolve().parents[2] / "services" / "matching" / "migrations"
 HOME = {"west": ("Zuid-Holland", "GM0599"), "zuid": ("Noord-Brabant", "GM0772"), "midden": ("Flevoland", "GM0034")}
 
 CASES = {
@@ -52,22 +47,11 @@ CASES = {
 }
 
 
-async def _database(admin_url: str, name: str, *, drop: bool) -> str:
-    url = make_url(admin_url)
-    conn = await asyncpg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False))
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)' if drop else f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return url.set(database=name).render_as_string(hide_password=False)
-
-
 @pytest.fixture(scope="module")
 async def proposed(infra, run_id, topic_prefix) -> dict[str, MatchProposed]:
     """Each example case opened on Kafka against the seeded reference catalogue, and its match-proposed."""
     name = f"groeiruimte_test_{run_id}_scenario_{uuid.uuid4().hex[:6]}"
-    url = await _database(infra.database_url, name, drop=False)
-    await asyncio.to_thread(upgrade, MIGRATIONS, url)
+    url = await create_database(infra.database_url, name, services=["matching"])
     settings = MatchingSettings(kafka_bootstrap_servers=infra.kafka, database_url=url, kafka_session_timeout_ms=6000,
                                 topic_prefix=f"{topic_prefix}scenario-{uuid.uuid4().hex[:6]}.", outbox_poll_seconds=0.5)
     app = create_app(settings)
@@ -81,7 +65,7 @@ async def proposed(infra, run_id, topic_prefix) -> dict[str, MatchProposed]:
             by_case = await eventually(lambda: _matches(settings, len(events)), timeout=45)
             yield {label: by_case[e.data.case_id] for label, e in events.items()}
     finally:
-        await _database(infra.database_url, name, drop=True)
+        await drop_database(infra.database_url, name)
 
 
 async def _matches(settings, count: int) -> dict:

@@ -6,27 +6,23 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 from pydantic import SecretStr
 from rich.console import Console
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
 
+from deploy.databases import create_database, drop_database
 from services.matching import cli
 from services.matching.app import create_app
 from services.matching.config import MatchingSettings
 from services.matching.orm import pending_update
 from shared.contracts import CaseClosed, LeadUpdated, MatchProposed, ProposalDecided, RelocationRealised, SiteChanged
-from shared.migrations import upgrade
 from tests.factories import case_opened_event
 from tests.kafka import collect, eventually, produce
 
 pytestmark = pytest.mark.integration
-MIGRATIONS = Path(__file__).resolve().parents[2] / "services" / "matching" / "migrations"
 TOKENS = "coord:taskforce:coordinator,prov:provincie-groningen:province,min:ministry:ministry,rom:oost-nl:rom"
 COORD, PROVINCE = {"Authorization": "Bearer coord"}, {"Authorization": "Bearer prov"}
 NEED = "2027-06-01"
@@ -62,26 +58,15 @@ CATALOGUE = [
 ]
 
 
-async def _database(admin_url: str, name: str, *, drop: bool) -> str:
-    url = make_url(admin_url)
-    conn = await asyncpg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False))
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)' if drop else f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return url.set(database=name).render_as_string(hide_password=False)
-
-
 @pytest.fixture(scope="module")
 async def settings(infra, run_id, topic_prefix):
     """Matching's own database (its catalogue is this module's alone) and topics."""
     name = f"groeiruimte_test_{run_id}_matching_{uuid.uuid4().hex[:6]}"
-    url = await _database(infra.database_url, name, drop=False)
-    await asyncio.to_thread(upgrade, MIGRATIONS, url)
+    url = await create_database(infra.database_url, name, services=["matching"])
     yield MatchingSettings(kafka_bootstrap_servers=infra.kafka, database_url=url, kafka_session_timeout_ms=6000,
                            topic_prefix=f"{topic_prefix}matching-{uuid.uuid4().hex[:6]}.", load_reference_sites=False,
                            api_tokens=SecretStr(TOKENS), near_misses=10, outbox_poll_seconds=0.5)
-    await _database(infra.database_url, name, drop=True)
+    await drop_database(infra.database_url, name)
 
 
 @pytest.fixture(scope="module")

@@ -15,14 +15,12 @@ from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 
-import asyncpg
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
 from pydantic import SecretStr
-from sqlalchemy.engine import make_url
 
-from deploy.processes import ROOT
+from deploy.databases import create_database, drop_database
 from services.notifications import handlers
 from services.notifications.app import create_app
 from services.notifications.config import NotificationsSettings
@@ -37,7 +35,6 @@ from shared.contracts import (
     RelocationRealised,
 )
 from shared.db import transaction
-from shared.migrations import upgrade
 from tests.kafka import collect, eventually, produce
 
 pytestmark = pytest.mark.integration
@@ -103,14 +100,6 @@ def html_of(msg: EmailMessage) -> str:
     return msg.get_body(("html",)).get_content()
 
 
-async def _admin(url: str, sql: str) -> None:
-    conn = await asyncpg.connect(make_url(url).set(drivername="postgresql").render_as_string(hide_password=False))
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 @pytest.fixture(scope="module")
 def smtp():
     server = Smtp()
@@ -124,16 +113,14 @@ def smtp():
 def settings(infra, run_id, smtp):
     """Its own database (its mailer must not send other tests' mails) and its own topics."""
     name = f"groeiruimte_test_{run_id}_notifications"
-    asyncio.run(_admin(infra.database_url, f'CREATE DATABASE "{name}"'))
-    url = make_url(infra.database_url).set(database=name).render_as_string(hide_password=False)
-    upgrade(ROOT / "services" / "notifications" / "migrations", url)
+    url = asyncio.run(create_database(infra.database_url, name, services=["notifications"]))
     yield NotificationsSettings(
         database_url=url, kafka_bootstrap_servers=infra.kafka, kafka_session_timeout_ms=6000,
         topic_prefix=f"test-{run_id}-notifications-{uuid.uuid4().hex[:6]}.", api_tokens=SecretStr(TOKENS),
         smtp_port=smtp.port, retry_base_seconds=0.2, retry_max_seconds=1.0, relevance_threshold=0.5,
         budget_per_period=BUDGET, budget_period_seconds=PERIOD, case_wait_seconds=5,
         public_base_url="http://notifications.test")
-    asyncio.run(_admin(infra.database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(drop_database(infra.database_url, name))
 
 
 @pytest.fixture(scope="module")

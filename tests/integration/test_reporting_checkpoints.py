@@ -7,15 +7,12 @@ the figures from the checkpoints must be exactly those of a fresh full replay.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import date, datetime
 
-import asyncpg
 import pytest
-from sqlalchemy.engine import make_url
 
-from deploy.processes import ROOT
+from deploy.databases import create_database, drop_database
 from services.reporting import repository
 from services.reporting.checkpoints import HALF_YEAR_ENDS
 from services.reporting.domain.facts import fact_of
@@ -24,7 +21,6 @@ from services.reporting.projections import Projections
 from services.reporting.synthetic import case_closed, case_opened, history, lead_registered, match_proposed
 from services.reporting.synthetic import relocation_realised as realised
 from shared.db import make_engine, make_sessionmaker, transaction
-from shared.migrations import upgrade
 
 pytestmark = pytest.mark.integration
 
@@ -32,25 +28,15 @@ DATES = [date(2025, 6, 30), date(2025, 12, 31), date(2026, 6, 30), date(2026, 12
          date(2027, 12, 31), date(2028, 6, 30), date(2028, 12, 31), date(2029, 12, 31)]
 
 
-async def _admin(url: str, sql: str) -> None:
-    conn = await asyncpg.connect(make_url(url).set(drivername="postgresql").render_as_string(hide_password=False))
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 @pytest.fixture
 async def sessions(infra, run_id):
     """A database of its own: the facts below must be all there is."""
     name = f"groeiruimte_test_{run_id}_reporting_ckpt_{uuid.uuid4().hex[:6]}"
-    await _admin(infra.database_url, f'CREATE DATABASE "{name}"')
-    url = make_url(infra.database_url).set(database=name).render_as_string(hide_password=False)
-    await asyncio.to_thread(upgrade, ROOT / "services" / "reporting" / "migrations", url)
+    url = await create_database(infra.database_url, name, services=["reporting"])
     engine = make_engine(url, pool_size=2)
     yield make_sessionmaker(engine)
     await engine.dispose()
-    await _admin(infra.database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await drop_database(infra.database_url, name)
 
 
 async def store(sessions, events) -> None:

@@ -6,40 +6,27 @@ import asyncio
 import uuid
 from datetime import UTC, datetime
 
-import asyncpg
 import pytest
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
 
-from deploy.processes import ROOT
+from deploy.databases import create_database, drop_database
 from services.reporting import repository
 from services.reporting.domain.facts import fact_of
 from services.reporting.orm import fact
 from services.reporting.synthetic import lead_registered
 from shared.db import make_engine, make_sessionmaker
-from shared.migrations import upgrade
 
 pytestmark = pytest.mark.integration
-
-
-async def _admin(url: str, sql: str) -> None:
-    conn = await asyncpg.connect(make_url(url).set(drivername="postgresql").render_as_string(hide_password=False))
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
 
 
 @pytest.fixture
 async def sessions(infra, run_id):
     name = f"groeiruimte_test_{run_id}_reporting_order_{uuid.uuid4().hex[:6]}"
-    await _admin(infra.database_url, f'CREATE DATABASE "{name}"')
-    url = make_url(infra.database_url).set(database=name).render_as_string(hide_password=False)
-    await asyncio.to_thread(upgrade, ROOT / "services" / "reporting" / "migrations", url)
+    url = await create_database(infra.database_url, name, services=["reporting"])
     engine = make_engine(url, pool_size=3)
     yield make_sessionmaker(engine)
     await engine.dispose()
-    await _admin(infra.database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await drop_database(infra.database_url, name)
 
 
 async def test_a_later_commit_never_gets_an_earlier_seq(sessions):

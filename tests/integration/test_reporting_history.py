@@ -14,14 +14,12 @@ import uuid
 import zlib
 from datetime import date, datetime
 
-import asyncpg
 import httpx
 import pytest
 import uvicorn
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
-from deploy.processes import ROOT
+from deploy.databases import create_database, drop_database
 from services.reporting import chromium
 from services.reporting.app import create_app
 from services.reporting.config import ReportingSettings
@@ -29,7 +27,6 @@ from services.reporting.rebuild import rebuild
 from services.reporting.reports import write_report
 from services.reporting.synthetic import case_closed, case_opened, lead_registered, lead_updated, match_proposed
 from services.reporting.synthetic import relocation_realised as realised
-from shared.migrations import upgrade
 from tests.factories import lead_event
 from tests.kafka import eventually, produce
 
@@ -174,25 +171,15 @@ DAYS = {  # by hand, in days, per case, as of 2026-06-30
 }
 
 
-async def _admin(url: str, sql: str) -> None:
-    conn = await asyncpg.connect(make_url(url).set(drivername="postgresql").render_as_string(hide_password=False))
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 @pytest.fixture(scope="module")
 def settings(infra, run_id):
     """Reporting's own database and topics: other tests' events must not enter these hand counts."""
     name = f"groeiruimte_test_{run_id}_reporting"
-    asyncio.run(_admin(infra.database_url, f'CREATE DATABASE "{name}"'))
-    url = make_url(infra.database_url).set(database=name).render_as_string(hide_password=False)
-    upgrade(ROOT / "services" / "reporting" / "migrations", url)
+    url = asyncio.run(create_database(infra.database_url, name, services=["reporting"]))
     yield ReportingSettings(database_url=url, kafka_bootstrap_servers=infra.kafka,
                             topic_prefix=f"test-{run_id}-reporting-{uuid.uuid4().hex[:6]}.",
                             kafka_session_timeout_ms=6000, consumer_batch_size=500)
-    asyncio.run(_admin(infra.database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(drop_database(infra.database_url, name))
 
 
 async def publish(settings: ReportingSettings, events: list) -> None:
