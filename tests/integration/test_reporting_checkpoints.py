@@ -12,7 +12,6 @@ from datetime import date, datetime
 
 import pytest
 
-from deploy.databases import create_database, drop_database
 from services.reporting import repository
 from services.reporting.checkpoints import HALF_YEAR_ENDS
 from services.reporting.domain.facts import fact_of
@@ -20,7 +19,7 @@ from services.reporting.domain.periods import cutoff
 from services.reporting.projections import Projections
 from services.reporting.synthetic import case_closed, case_opened, history, lead_registered, match_proposed
 from services.reporting.synthetic import relocation_realised as realised
-from shared.db import make_engine, make_sessionmaker, transaction
+from shared.db import transaction
 
 pytestmark = pytest.mark.integration
 
@@ -29,14 +28,8 @@ DATES = [date(2025, 6, 30), date(2025, 12, 31), date(2026, 6, 30), date(2026, 12
 
 
 @pytest.fixture
-async def sessions(infra, run_id):
-    """A database of its own: the facts below must be all there is."""
-    name = f"groeiruimte_test_{run_id}_reporting_ckpt_{uuid.uuid4().hex[:6]}"
-    url = await create_database(infra.database_url, name, services=["reporting"])
-    engine = make_engine(url, pool_size=2)
-    yield make_sessionmaker(engine)
-    await engine.dispose()
-    await drop_database(infra.database_url, name)
+def sessions(reporting_sessions):
+    return reporting_sessions
 
 
 async def store(sessions, events) -> None:

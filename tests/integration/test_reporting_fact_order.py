@@ -9,24 +9,17 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from deploy.databases import create_database, drop_database
 from services.reporting import repository
 from services.reporting.domain.facts import fact_of
 from services.reporting.orm import fact
 from services.reporting.synthetic import lead_registered
-from shared.db import make_engine, make_sessionmaker
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-async def sessions(infra, run_id):
-    name = f"groeiruimte_test_{run_id}_reporting_order_{uuid.uuid4().hex[:6]}"
-    url = await create_database(infra.database_url, name, services=["reporting"])
-    engine = make_engine(url, pool_size=3)
-    yield make_sessionmaker(engine)
-    await engine.dispose()
-    await drop_database(infra.database_url, name)
+def sessions(reporting_sessions):
+    return reporting_sessions
 
 
 async def test_a_later_commit_never_gets_an_earlier_seq(sessions):
