@@ -7,6 +7,7 @@ import asyncio
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
@@ -45,9 +46,9 @@ def main(argv: list[str], settings: MatchingSettings | None = None, console: Con
     try:
         rows = importer.rows_of(args.file, dict(item.split("=", 1) for item in args.map))
     except (OSError, ValueError) as err:
-        console.print(f"[red]cannot read {args.file}: {err}")
+        console.print(f"[red]cannot read {escape(str(args.file))}: {escape(str(err))}")
         return 2
-    existing = asyncio.run(_existing(settings, [str(r.get("id")) for _, r in rows if r.get("id")], console))
+    existing = asyncio.run(_existing(settings, importer.ids_of(rows), console))
     parsed = importer.parse_rows(rows, defaults, existing)
     _print_errors(console, parsed)
     if args.dry_run or (args.strict and parsed.errors):
@@ -81,7 +82,7 @@ def _print_errors(console: Console, parsed: importer.Parsed) -> None:
         return
     table = Table("row", "error", title=f"{len(parsed.errors)} invalid rows (not loaded)")
     for number, reason in parsed.errors:
-        table.add_row(str(number), reason)
+        table.add_row(str(number), escape(reason))  # a rule like [a-z0-9] is text, not rich markup
     console.print(table)
 
 
@@ -129,6 +130,7 @@ async def _publish(box: Outbox, settings: MatchingSettings, console: Console) ->
             sent += batch
         console.print(f"published {sent} site-changed events")
     except Exception as err:  # the events stay in the outbox; the running service relays them later
-        console.print(f"[yellow]Kafka not reachable ({err}); the matching service will publish the changes")
+        console.print(f"[yellow]Kafka not reachable ({escape(str(err))}); "
+                      "the matching service will publish the changes")
     finally:
         await producer.stop()

@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from services.matching.domain import Site
+from services.matching.domain.sites import site_key
 
 TRUE, FALSE = {"true", "yes", "ja", "1", "y"}, {"false", "no", "nee", "0", "n"}
 BOOLEAN_FIELDS = {name for name, f in Site.model_fields.items() if f.annotation in (bool, bool | None)}
@@ -36,6 +37,20 @@ def _cell(name: str, raw):
     return raw
 
 
+def ids_of(rows: Iterable[tuple[int, dict]]) -> list[str]:
+    """The site ids a file mentions, as the catalogue keys them (rows with an invalid id are left out)."""
+    out = []
+    for _, row in rows:
+        raw = row.get("id")
+        if not isinstance(raw, str) or not raw.strip():
+            continue
+        try:
+            out.append(site_key(raw))
+        except ValueError:
+            continue
+    return out
+
+
 def _validate(row: dict, defaults: dict[str, str], existing: dict[str, Site]) -> Site:
     """A full row is a site; a row for a known site may give only what changed (e.g. a grid capacity export)."""
     unknown = sorted(set(row) - set(Site.model_fields))
@@ -43,13 +58,19 @@ def _validate(row: dict, defaults: dict[str, str], existing: dict[str, Site]) ->
         raise ValueError(f"unknown columns: {', '.join(unknown)}")
     given = {k: _cell(k, v) for k, v in row.items()}
     given = {k: v for k, v in given.items() if v is not None}
+    if isinstance(given.get("id"), str):
+        try:
+            given["id"] = site_key(given["id"])  # a row for "Oost-A" updates the stored "oost-a"
+        except ValueError as err:
+            raise ValueError(f"id: {err}") from None
     stored = existing[given["id"]].as_row() if given.get("id") in existing else {}
     return Site.model_validate({k: _cell(k, v) for k, v in defaults.items()} | stored | given)
 
 
 def _reason(err: Exception) -> str:
     if isinstance(err, ValidationError):
-        return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'row'}: {e['msg']}" for e in err.errors())
+        return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'row'}: {e['msg'].removeprefix('Value error, ')}"
+                         for e in err.errors())
     return str(err)
 
 

@@ -76,6 +76,7 @@ class EnvironmentalCategory(StrEnum):
     C4_1 = "4.1"
     C4_2 = "4.2"
     C5 = "5"
+    C6 = "6"  # heavy industry; added in schema version 1 (additive)
 
 
 class FloorSpaceDemand(Frozen):

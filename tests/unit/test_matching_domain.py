@@ -30,7 +30,7 @@ def site(sid: str, **overrides) -> Site:
 
 def case(region: str = "oost", **demand) -> Case:
     base = {"floor_space": {"floor_space_m2": 5_000, "cleanroom_iso_class": 7, "cleanroom_m2": 200,
-                            "environmental_category": "3.2", "needed_by": NEED},
+                            "environmental_category": "3.2", "vibration_free": True, "needed_by": NEED},
             "energy": {"grid_connection_mw": 3.0, "needed_by": NEED}}
     return Case(demand=SpaceDemand.model_validate(base | demand), domains=("semiconductor-technologies",),
                 origin_region=region)
@@ -48,6 +48,7 @@ def run(c: Case, sites: list[Site], **kw) -> domain.MatchResult:
     ({"environmental_category_max": "3.1"}, "environmental_category",
      "qualifies if environmental category 3.2 were allowed (allows up to 3.1)"),
     ({"available_from": date(2027, 12, 1)}, "availability", "qualifies if available by 2027-06 instead of 2027-12"),
+    ({"vibration_free": False}, "vibration_free", "qualifies with vibration-free floors (the site has none)"),
 ])
 def test_each_hard_constraint_excludes_and_explains_a_near_miss(overrides, constraint, counterfactual):
     result = run(case(), [site("fits"), site("misses", **overrides)])
@@ -176,3 +177,48 @@ def test_could_change_uses_the_cutoffs_to_skip_sites_that_would_not_rank():
     assert domain.could_change(case(), Catalogue.of([strong]), shown, result.cutoffs, top_n=3)
     assert domain.could_change(case(), Catalogue.of([weak]), shown, result.cutoffs, top_n=5)  # a free slot
 
+
+
+def test_a_demanded_vibration_free_floor_is_a_hard_constraint_named_where_a_region_is_blocked():
+    sites = [site("shaky", vibration_free=False), site("unknown", vibration_free=None),
+             site("ww", region="west", province="Zuid-Holland", municipality_code="GM0503", vibration_free=False)]
+    result = run(case(), sites)
+    assert [p.site_id for p in result.proposals] == ["unknown"]  # unknown passes provisionally, flagged
+    assert "vibration-free floors unknown" in result.proposals[0].missing_data
+    assert result.blocking["west"] == ["vibration_free"]
+    assert result.blocking_details["west"] == ["vibration-free floors: 1 of 1 sites have no vibration-free floors"]
+    assert {n.site_id: n.failed for n in result.near_misses} == {"shaky": ("vibration_free",),
+                                                                   "ww": ("vibration_free",)}
+
+
+def test_without_the_demand_a_site_lacking_vibration_free_floors_is_proposed():
+    demand = {"floor_space_m2": 5_000, "needed_by": NEED}
+    result = run(case(floor_space=demand), [site("shaky", vibration_free=False)])
+    assert [p.site_id for p in result.proposals] == ["shaky"]
+
+
+def test_every_unmet_soft_need_of_a_proposed_site_is_in_its_explanation():
+    c = case(floor_space={"floor_space_m2": 5_000, "needed_by": NEED},
+             capital={"facility": "own", "needed_by": NEED},
+             talent={"fte_wo": 40, "fte_hbo": 10, "needed_by": NEED},
+             housing={"staff_to_house": 30, "transport_needs": ["rail", "port"], "needed_by": NEED})
+    poor = site("poor", largest_lot_m2=3_000, cleanroom_facility="shared", graduates_wo=300, graduates_hbo=900,
+                labour_market_tightness=1.4, housing_pressure=0.8, accessibility=["rail", "motorway"])
+    (proposal,) = run(c, [poor]).proposals
+    unmet = [e.removeprefix("not met: ") for e in proposal.explanations if e.startswith("not met: ")]
+    assert unmet == [
+        "the largest contiguous lot is 3,000 m², smaller than the 5,000 m² needed in one piece",
+        "an own facility is wanted; the site offers only a shared facility",
+        "40 wo hires need about 800 yearly wo graduates nearby; the site has 300",
+        "the labour market is tight (1.40 vacancies per job seeker)",
+        "no port access, which the company needs",
+        "housing 30 staff is hard here (housing pressure 0.80)",
+    ]
+
+
+def test_a_site_that_meets_every_soft_need_has_no_unmet_line():
+    c = case(capital={"facility": "shared", "needed_by": NEED}, talent={"fte_hbo": 10, "needed_by": NEED},
+             housing={"staff_to_house": 30, "transport_needs": ["rail"], "needed_by": NEED})
+    (proposal,) = run(c, [site("good", largest_lot_m2=6_000, housing_pressure=0.3)]).proposals
+    assert not [e for e in proposal.explanations if e.startswith("not met: ")]
+    assert "vibration-free floors" in proposal.explanations[0]

@@ -87,3 +87,40 @@ def _full(tmp_path):
     path = tmp_path / "register.csv"
     path.write_text(HEADER + "oost-a,Park A,oost,Overijssel,GM0153,12000,4.5,congested,ja,energy-materials,rail\n")
     return path
+
+
+def test_an_error_s_rule_is_printed_as_text_not_swallowed_as_rich_markup():
+    """A pydantic rule like `[a-z0-9]` looks like a rich style tag; the table must show it as it is."""
+    console = Console(record=True, width=200)
+    parsed = importer.Parsed(errors=[(2, "id: String should match pattern '^[a-z0-9][a-z0-9-]{1,99}$'")])
+    cli._print_errors(console, parsed)
+    assert "'^[a-z0-9][a-z0-9-]{1,99}$'" in console.export_text()
+
+
+def test_site_ids_are_lower_cased_and_an_invalid_one_is_told_its_rule_in_words(tmp_path):
+    path = tmp_path / "register.csv"
+    path.write_text(HEADER + "Oost-Upper,Park U,oost,Overijssel,GM0153,12000,,,,,\n"
+                    + "oost_under score,Park X,oost,Overijssel,GM0153,12000,,,,,\n")
+    console = Console(record=True, width=300)
+    assert cli.main([str(path), "--dry-run"], NO_DATABASE, console) == 1
+    parsed = importer.read(path)
+    assert [s.id for _, s in parsed.sites] == ["oost-upper"]
+    (number, reason), = parsed.errors
+    assert number == 3 and reason.startswith("id: site id 'oost_under score' is not valid: 2 to 100 characters, "
+                                             "only lower-case letters a-z, digits 0-9 and '-'")
+    assert "only lower-case letters a-z, digits 0-9 and '-'" in console.export_text()
+
+
+def test_a_partial_row_with_an_upper_case_id_updates_the_stored_site(tmp_path):
+    known = importer.read(_full(tmp_path)).sites[0][1]
+    export = tmp_path / "grid-export.csv"
+    export.write_text("id,grid_mw_available\nOOST-A,9\n")
+    (_, updated), = importer.read(export, existing={known.id: known}).sites
+    assert (updated.id, updated.name, updated.grid_mw_available) == ("oost-a", known.name, 9.0)
+
+
+def test_environmental_category_6_is_accepted():
+    path_row = {"id": "zware-industrie", "name": "Haven", "region": "west", "province": "Zuid-Holland",
+                "municipality_code": "GM0599", "floor_space_m2": "1000", "environmental_category_max": "6"}
+    parsed = importer.parse_rows([(2, path_row)])
+    assert parsed.errors == [] and parsed.sites[0][1].environmental_category_max.value == "6"

@@ -11,10 +11,10 @@ from services.matching.domain.sites import ENV_CATEGORIES
 from shared.contracts.events import SpaceDemand
 
 # Identifiers in events (near misses' `failed`, `blocking`); LABELS are the words in explanations.
-AVAILABILITY, FLOOR, CLEANROOM, GRID, ENVIRONMENT = (
-    "availability", "floor_space", "cleanroom", "grid_capacity", "environmental_category")
-LABELS = {AVAILABILITY: "availability", FLOOR: "floor space", CLEANROOM: "cleanroom", GRID: "grid",
-          ENVIRONMENT: "environmental category"}
+AVAILABILITY, FLOOR, CLEANROOM, VIBRATION, GRID, ENVIRONMENT = (
+    "availability", "floor_space", "cleanroom", "vibration_free", "grid_capacity", "environmental_category")
+LABELS = {AVAILABILITY: "availability", FLOOR: "floor space", CLEANROOM: "cleanroom",
+          VIBRATION: "vibration-free floors", GRID: "grid", ENVIRONMENT: "environmental category"}
 NO_SITES = "no_sites"
 # How far off a failing site may be to count as a near miss (its counterfactual is then worth reading).
 NEAR_DAYS, NEAR_SHARE, NEAR_REINFORCEMENT_DAYS = 365, 0.5, 548
@@ -61,6 +61,8 @@ def check(demand: SpaceDemand, catalogue: Catalogue) -> Checks:
         _floor_space(demand, cols, checks)
     if demand.floor_space and demand.floor_space.cleanroom_iso_class:
         _cleanroom(demand, cols, checks)
+    if demand.floor_space and demand.floor_space.vibration_free:
+        _vibration(cols, checks)
     if demand.floor_space and demand.floor_space.environmental_category:
         _environment(demand, cols, checks)
     if demand.energy:
@@ -101,6 +103,13 @@ def _cleanroom(demand: SpaceDemand, cols, checks: Checks) -> None:
         near &= ~(cols["cleanroom_m2"] < fs.cleanroom_m2 * (1 - NEAR_SHARE))
     checks.failed[CLEANROOM] = bad
     checks.near[CLEANROOM] = near
+
+
+def _vibration(cols, checks: Checks) -> None:
+    # Like a cleanroom, a vibration-free floor is a precondition for the process, not a preference. Unknown
+    # passes provisionally and is flagged; a site without one is near: its counterfactual names what it lacks.
+    checks.failed[VIBRATION] = cols["vibration"] == 0
+    checks.near[VIBRATION] = np.ones(len(cols["vibration"]), dtype=bool)
 
 
 def _environment(demand: SpaceDemand, cols, checks: Checks) -> None:

@@ -15,12 +15,16 @@ from services.matching.domain.constraints import (
     GRID,
     LABELS,
     NO_SITES,
+    VIBRATION,
     Checks,
 )
-from services.matching.domain.criteria import Case
+from services.matching.domain.criteria import GRADUATES_PER_HIRE, Case
 from services.matching.domain.sites import ACCESS, CONGESTION, DOMAINS, ENV_CATEGORIES
 
 EPOCH = date(1970, 1, 1)
+# Above these a site's soft offer is named as a need it does not meet (the score already weighs it).
+HOUSING_PRESSURE_HIGH = 0.5  # 0 relaxed .. 1 severe: above the middle, housing staff is hard
+TIGHT_LABOUR_MARKET = 1.0  # more vacancies than job seekers
 
 
 def as_date(days: int) -> date:
@@ -42,7 +46,8 @@ def explanations(case: Case, cat: Catalogue, i: int) -> list[str]:
         fs = d.floor_space
         out.append(f"floor space: {_floor_at(c, i, fs.needed_by):,.0f} m² by {fs.needed_by} for "
                    f"{fs.floor_space_m2:,.0f} m² needed" + (f"; largest lot {c['lot'][i]:,.0f} m²"
-                                                           if _known(c["lot"][i]) else ""))
+                                                           if _known(c["lot"][i]) else "")
+                   + ("; vibration-free floors" if fs.vibration_free and c["vibration"][i] == 1 else ""))
         if fs.cleanroom_iso_class:
             facility = {0: "", 1: ", shared facility", 2: ", own facility"}[int(c["facility"][i])]
             out.append(f"cleanroom: ISO {int(c['iso'][i])}{facility} for ISO {fs.cleanroom_iso_class} needed")
@@ -67,6 +72,58 @@ def explanations(case: Case, cat: Catalogue, i: int) -> list[str]:
     out.append(f"cluster: {', '.join(shared) or 'no companies in its domains yet'}")
     if _known(c["knowledge_km"][i]):
         out.append(f"knowledge institution at {c['knowledge_km'][i]:.0f} km, {int(c['fieldlabs'][i])} fieldlab(s)")
+    return out + [f"not met: {text}" for text in unmet(case, cat, i)]
+
+
+def unmet(case: Case, cat: Catalogue, i: int) -> list[str]:
+    """The soft needs of the case this qualifying site does not meet (known data only; unknowns are flagged
+    by `missing`). Hard constraints never appear here: a site failing one is not proposed."""
+    d = case.demand
+    return [*(_unmet_space(d.floor_space, cat.cols, i) if d.floor_space else ()),
+            *(_unmet_capital(d.capital, cat.cols, i) if d.capital else ()),
+            *(_unmet_talent(d.talent, cat.cols, i) if d.talent else ()),
+            *(_unmet_housing(d.housing, cat.cols, i) if d.housing else ())]
+
+
+def _unmet_space(fs, c, i: int) -> list[str]:
+    lot = c["lot"][i]
+    if _known(lot) and lot < fs.floor_space_m2:
+        return [f"the largest contiguous lot is {lot:,.0f} m², smaller than the {fs.floor_space_m2:,.0f} m² "
+                "needed in one piece"]
+    return []
+
+
+def _unmet_capital(capital, c, i: int) -> list[str]:
+    offered = ("none", "shared", "own")[int(c["facility"][i])]
+    if offered == capital.facility:
+        return []
+    has = {"none": "no cleanroom facility", "shared": "only a shared facility", "own": "only own facilities"}
+    wanted = {"shared": "a shared facility", "own": "an own facility"}[capital.facility]
+    return [f"{wanted} is wanted; the site offers {has[offered]}"]
+
+
+def _unmet_talent(talent, c, i: int) -> list[str]:
+    out = []
+    for level, fte in (("mbo", talent.fte_mbo), ("hbo", talent.fte_hbo), ("wo", talent.fte_wo)):
+        grads = c[f"grads_{level}"][i]
+        if fte and _known(grads) and grads < fte * GRADUATES_PER_HIRE:
+            out.append(f"{fte:,} {level} hires need about {fte * GRADUATES_PER_HIRE:,} yearly {level} graduates "
+                       f"nearby; the site has {int(grads):,}")
+    tight = c["tightness"][i]
+    if talent.total_fte and _known(tight) and tight > TIGHT_LABOUR_MARKET:
+        out.append(f"the labour market is tight ({tight:.2f} vacancies per job seeker)")
+    return out
+
+
+def _unmet_housing(housing, c, i: int) -> list[str]:
+    out = []
+    have = {a for k, a in enumerate(ACCESS) if int(c["access"][i]) >> k & 1}
+    lacking = [need for need in housing.transport_needs if need not in have]
+    if lacking:
+        out.append(f"no {', '.join(lacking)} access, which the company needs")
+    pressure = c["housing"][i]
+    if housing.staff_to_house and _known(pressure) and pressure > HOUSING_PRESSURE_HIGH:
+        out.append(f"housing {housing.staff_to_house:,} staff is hard here (housing pressure {pressure:.2f})")
     return out
 
 
@@ -114,6 +171,8 @@ def _what_if(name: str, case: Case, c, checks: Checks, i: int) -> str:
         return text
     if name == AVAILABILITY:
         return f"qualifies if available by {month(case_need(case))} instead of {month(as_date(c['available_from'][i]))}"
+    if name == VIBRATION:
+        return "qualifies with vibration-free floors (the site has none)"
     if name == CLEANROOM:
         fs = d.floor_space
         has = f"ISO {int(c['iso'][i])}" if _known(c["iso"][i]) else "no cleanroom"
@@ -165,6 +224,8 @@ def _shortfall(name: str, case: Case, checks: Checks, here: np.ndarray) -> str:
             f" of {d.floor_space.cleanroom_m2:,.0f} m²" if d.floor_space.cleanroom_m2 else "")
     if name == ENVIRONMENT:
         return f"do not allow environmental category {d.floor_space.environmental_category.value}"
+    if name == VIBRATION:
+        return "have no vibration-free floors"
     return f"are not available by {case_need(case)}"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Literal
 
@@ -17,6 +18,9 @@ CONGESTION: tuple[str, ...] = ("none", "pre-congestion", "congested")
 DOMAINS: tuple[str, ...] = tuple(d.value for d in TechnologyDomain)
 REGIONS: tuple[str, ...] = tuple(r.value for r in Region)
 ENV_CATEGORIES: tuple[str, ...] = tuple(c.value for c in EnvironmentalCategory)
+SITE_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,99}$"
+SITE_ID_RULE = ("2 to 100 characters, only lower-case letters a-z, digits 0-9 and '-', starting with a letter or "
+                "digit (e.g. oost-kennispark); upper case is lower-cased")
 # Fields that may be unknown: matching flags them instead of scoring them as zero.
 OPTIONAL_DATA = ("latitude", "longitude", "largest_lot_m2", "cleanroom_m2", "vibration_free",
                  "environmental_category_max", "grid_mw_available", "grid_congestion", "graduates_mbo",
@@ -27,7 +31,7 @@ OPTIONAL_DATA = ("latitude", "longitude", "largest_lot_m2", "cleanroom_m2", "vib
 class Site(Frozen):
     """Supply at one location. None means 'not known', never 'zero'."""
 
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,99}$", description="Stable slug, e.g. oost-kennispark.")
+    id: str = Field(pattern=SITE_ID_PATTERN, description=f"Stable slug: {SITE_ID_RULE}.")
     name: str = Field(min_length=1, max_length=200)
     hotspot: str = Field(default="", max_length=100, description="Technology hotspot (brandpunt) it belongs to.")
     region: Region
@@ -61,6 +65,12 @@ class Site(Frozen):
     knowledge_distance_km: float | None = Field(default=None, ge=0, description="To the nearest institution.")
     illustrative: bool = False
 
+    @field_validator("id", mode="before")
+    @classmethod
+    def _site_id(cls, value):
+        """Lower-case on input (ids are compared as given), and say the rule in words, not as a regex."""
+        return site_key(value) if isinstance(value, str) else value
+
     @field_validator("accessibility", "clusters", "knowledge_institutions", "fieldlabs", mode="before")
     @classmethod
     def _split(cls, value):
@@ -82,6 +92,14 @@ class Site(Frozen):
     def as_row(self) -> dict:
         """JSON-safe dict (lists for sets), as stored and as exchanged."""
         return self.model_dump(mode="json")
+
+
+def site_key(raw: str) -> str:
+    """A site id as the catalogue keeps it: trimmed and lower-cased; ValueError states the rule otherwise."""
+    key = raw.strip().lower()
+    if not re.fullmatch(SITE_ID_PATTERN, key):
+        raise ValueError(f"site id {raw!r} is not valid: {SITE_ID_RULE}")
+    return key
 
 
 def flat_value(value) -> str | float | int | bool | None:
