@@ -203,7 +203,9 @@ def match_proposed(case: dict, *sites: tuple[tuple, float], time: datetime | Non
             "case_id": case["case_id"], "code_name": case["code_name"],
             "technology_domains": ["optical-systems-integrated-photonics"], "origin_region": "oost",
             "proposals": props, "no_proposition": not props, "revision": revision,
-            "blocking": {} if props else {"oost": ["oost-kennispark: grid: 5 MW < 90 MW"]}}})
+            "blocking": {} if props else {"oost": ["grid_capacity"]},
+            "blocking_details": {} if props else {
+                "oost": ["grid: 3 of 3 sites cannot deliver 90 MW by 2027-06-01 (most there 5 MW)"]}}})
 
 
 async def publish(settings: NotificationsSettings, *events) -> None:
@@ -338,7 +340,8 @@ async def test_no_proposition_anywhere_tells_the_coordinator(app, settings, smtp
     await publish(settings, case_opened(case), match_proposed(case))
     (mail,) = await mails(smtp, "coordinator@groeiruimte", case["code_name"], 1)
     assert mail["Subject"] == f"Geen propositie mogelijk voor case {case['code_name']}"
-    assert "oost-kennispark: grid: 5 MW < 90 MW" in text_of(mail)
+    assert "netcapaciteit: 3 van 3 locaties kunnen geen 90 MW leveren per 1 juni 2027 (het meeste daar: 5 MW)" \
+        in text_of(mail)
     assert "50–100 MW" in text_of(mail)
 
 

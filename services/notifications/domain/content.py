@@ -10,6 +10,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from services.notifications.domain import blocking
 from services.notifications.domain.directory import Recipient
 from services.notifications.domain.ranges import FTE_EDGES, as_range, demand_lines
 
@@ -56,6 +57,7 @@ def templates(directory: Path) -> Environment:
                       lstrip_blocks=True, autoescape=select_autoescape(enabled_extensions=("html.j2",),
                                                                        default=False))
     env.filters["fte"] = lambda value, lang: as_range(value, FTE_EDGES, "FTE", lang)
+    env.globals["blocking_per_region"] = blocking.per_region
     return env
 
 

@@ -46,7 +46,8 @@ def for_proposal(data: MatchProposedData, directory: dict[str, Recipient], *, th
     if data.no_proposition or not data.proposals:
         for coordinator in of_kind(directory, "coordinator"):
             out.add(directory, coordinator.code, "no_proposition",
-                    {"origin_region": data.origin_region.value, "blocking": data.blocking})
+                    {"origin_region": data.origin_region.value, "blocking": data.blocking,
+                     "blocking_details": data.blocking_details})
         return out
     groups: dict[str, list] = {}
     for p in data.proposals:
