@@ -8,14 +8,28 @@ import signal
 import sys
 import threading
 import time
+from typing import TextIO
 
 from rich.console import Console
 from rich.table import Table
 
 from deploy import stack
 from deploy.processes import ROOT, SERVICES, ServiceProcess, migrate_all
+from deploy.publish_lead import EXAMPLE as EXAMPLE_LEAD
 
-console = Console()
+MINISTRY_COUNTS = f"http://127.0.0.1:{SERVICES['reporting']}/metrics/event-counts"
+
+
+def make_console(file: TextIO | None = None) -> Console:
+    """On a terminal, rich fits its width; elsewhere (a log, a pipe, CI) it must not wrap or cut URLs and
+    commands at 80 columns, so lines keep their full length there."""
+    file = file or sys.stdout
+    if file.isatty():
+        return Console(file=file)
+    return Console(file=file, width=UNBOUNDED_WIDTH, soft_wrap=True)
+
+
+UNBOUNDED_WIDTH = 1_000  # wider than any line printed here: tables keep their content width
 
 
 def start_smtp_catcher(port: int):
@@ -35,7 +49,28 @@ def start_smtp_catcher(port: int):
     return controller
 
 
+def print_banner(out: Console, procs, *, kafka: str, database_url: str, smtp_port: int | None) -> None:
+    """Where everything answers and how to try it: each command complete, ready to copy."""
+    table = Table(title="Groeiruimte is running", show_lines=False)
+    for col in ("service", "HTTP", "API docs", "log"):
+        table.add_column(col, overflow="fold")
+    for p in procs:
+        table.add_row(p.name, p.url, f"{p.url}/docs", os.path.relpath(p.log_path, ROOT))
+    out.print(table)
+    out.print(f"Kafka [bold]{kafka}[/]   PostgreSQL [bold]{database_url}[/]")
+    if smtp_port:
+        out.print(f"SMTP catcher 127.0.0.1:{smtp_port}, mails kept in {stack.STATE / 'mail'}")
+    out.print("Publish a lead:   [bold].venv/bin/python -m deploy.publish_lead[/]")
+    out.print(f"  or any Kafka client, e.g. [bold]kcat -P -b {kafka} -t lead-signalled -k OOST-1 "
+              f"{os.path.relpath(EXAMPLE_LEAD, ROOT)}[/]", highlight=False)
+    out.print("Counts:           [bold]curl -H 'Authorization: Bearer dev-ministry' "
+              f"{MINISTRY_COUNTS}[/]", highlight=False)
+    out.print("Development tokens (role, organisation): see the README, section 'Development tokens'.")
+    out.print("Stop with Ctrl-C (then `make down` stops Kafka and PostgreSQL).")
+
+
 def main() -> int:
+    console = make_console()
     with console.status("starting Kafka and PostgreSQL..."):
         ends = stack.up()
     env = ends.as_env()
@@ -49,20 +84,8 @@ def main() -> int:
         for name, port in SERVICES.items():
             status.update(f"starting {name}...")
             procs.append(ServiceProcess(name, port, env, stack.STATE / "logs" / f"{name}.log").start())
-    table = Table(title="Groeiruimte is running", show_lines=False)
-    for col in ("service", "HTTP", "API docs", "log"):
-        table.add_column(col)
-    for p in procs:
-        table.add_row(p.name, p.url, f"{p.url}/docs", str(p.log_path.relative_to(ROOT)))
-    console.print(table)
-    console.print(f"Kafka [bold]{ends.kafka}[/]   PostgreSQL [bold]{ends.database_url}[/]")
-    if catcher:
-        console.print(f"SMTP catcher 127.0.0.1:{catcher.port}, mails kept in {stack.STATE / 'mail'}")
-    console.print("Publish a lead:   [bold].venv/bin/python -m deploy.publish_lead[/]"
-                  "   (or any Kafka client, e.g. kcat -P -b 127.0.0.1:9092 -t lead-signalled example-lead.json)")
-    console.print("Counts:           curl -H 'Authorization: Bearer dev-ministry' "
-                  "http://127.0.0.1:8004/metrics/event-counts")
-    console.print("Stop with Ctrl-C (then `make down` stops Kafka and PostgreSQL).")
+    print_banner(console, procs, kafka=ends.kafka, database_url=ends.database_url,
+                 smtp_port=catcher.port if catcher else None)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:

@@ -7,6 +7,18 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# One development token per role and organisation (README, "Development tokens"): every ROM of the programme,
+# the coordinator, the ministry, and each municipality and province of the reference sites. A municipality's or
+# province's organisation is its CBS code (GM..../PV..), as the notification directory names it.
+DEV_ROMS = {"nom": "nom", "oost": "oost-nl", "bom": "bom", "iq": "innovationquarter", "horizon": "horizon-flevoland"}
+DEV_MUNICIPALITIES = ("GM0014", "GM1966", "GM0153", "GM0268", "GM0772", "GM0503", "GM0546", "GM0599", "GM0034")
+DEV_PROVINCES = ("PV20", "PV23", "PV24", "PV25", "PV28", "PV30")
+DEV_API_TOKENS = ",".join(
+    ["dev-coordinator:taskforce:coordinator", "dev-ministry:ministry:ministry"]
+    + [f"dev-{short}:{organisation}:rom" for short, organisation in DEV_ROMS.items()]
+    + [f"dev-{code.lower()}:{code}:municipality" for code in DEV_MUNICIPALITIES]
+    + [f"dev-{code.lower()}:{code}:province" for code in DEV_PROVINCES])
+
 
 def _shared(name: str, default, **kw):
     """A field read from the same unprefixed variable by every service (e.g. KAFKA_BOOTSTRAP_SERVERS)."""
@@ -31,9 +43,7 @@ class ServiceSettings(BaseSettings):
     log_level: str = _shared("LOG_LEVEL", "INFO")
     log_json: bool = _shared("LOG_JSON", True)
     # `token:organisation:role,...`; the defaults are for local development only.
-    api_tokens: SecretStr = _shared(
-        "API_TOKENS", SecretStr("dev-coordinator:taskforce:coordinator,dev-ministry:ministry:ministry,"
-                                "dev-oost:oost-nl:rom,dev-bom:bom:rom"))
+    api_tokens: SecretStr = _shared("API_TOKENS", SecretStr(DEV_API_TOKENS))
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     outbox_poll_seconds: float = Field(default=2.0, description="Fallback poll; the relay is woken on commit.")
