@@ -19,7 +19,8 @@ SETTINGS = NotificationsSettings()
 DIRECTORY = domain.load_directory(SETTINGS.recipients_file)
 ENV = domain.templates(SETTINGS.templates_dir)
 NEED = date(2027, 6, 1)
-RAW_CODES = ("floor_space", "grid_capacity", "environmental_category", "no_sites")  # "availability" is a word
+# Codes as events carry them ("availability" is also a plain word, so it is not among them).
+RAW_CODES = ("floor_space", "grid_capacity", "environmental_category", "no_sites", "vibration_free")
 
 
 def site(sid: str, **overrides) -> Site:
@@ -34,13 +35,13 @@ def blocked_everywhere() -> MatchProposedData:
     """A real match (matching's own domain) that fails a different hard constraint in each region."""
     demand = SpaceDemand.model_validate({
         "floor_space": {"floor_space_m2": 5_000, "cleanroom_iso_class": 5, "cleanroom_m2": 200,
-                        "environmental_category": "4.2", "needed_by": NEED},
+                        "environmental_category": "4.2", "vibration_free": True, "needed_by": NEED},
         "energy": {"grid_connection_mw": 12.5, "needed_by": NEED}})
     sites = [site("oo", cleanroom_iso_class=5, environmental_category_max="5", grid_mw_available=1.5),
              site("ww", region="west", province="Zuid-Holland", municipality_code="GM0503", floor_space_m2=1_200,
                   cleanroom_iso_class=5, environmental_category_max="5", grid_mw_available=20.0),
              site("zz", region="zuid", province="Noord-Brabant", municipality_code="GM0772", cleanroom_iso_class=7,
-                  environmental_category_max="3.1", grid_mw_available=20.0),
+                  environmental_category_max="3.1", grid_mw_available=20.0, vibration_free=False),
              site("nn", region="noord", province="Groningen", municipality_code="GM0014", cleanroom_iso_class=5,
                   environmental_category_max="5", grid_mw_available=20.0, available_from=date(2028, 3, 1))]
     case = Case(demand=demand, domains=("semiconductor-technologies",), origin_region="oost")
@@ -78,6 +79,7 @@ def test_no_proposition_mail_shows_readable_sentences_per_region_not_codes(langu
     assert "vloeroppervlak: 1 van 1 locaties hebben geen 5.000 m² per 1 juni 2027" in mail.text
     assert "cleanroom: 1 van 1 locaties hebben geen cleanroom ISO 5 van 200 m²" in mail.text
     assert "milieucategorie: 1 van 1 locaties staan milieucategorie 4.2 niet toe" in mail.text
+    assert "trillingsvrije vloer: 1 van 1 locaties hebben geen trillingsvrije vloer" in mail.text
     assert "beschikbaarheid: 1 van 1 locaties zijn niet beschikbaar per 1 juni 2027" in mail.text
     assert "geen locaties in de catalogus" in mail.text  # midden has none
     assert " of 1 sites" not in mail.text and " sites " not in mail.html
