@@ -16,12 +16,18 @@ def _admin_dsn(server_url: str) -> str:
     return make_url(server_url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+# Bounded, so that a server that stopped answering fails a test run or benchmark instead of hanging it; the
+# statement bound is generous because CREATE/DROP DATABASE on a loaded machine can take tens of seconds.
+CONNECT_WITHIN = 30.0
+STATEMENT_WITHIN = 120.0
+
+
 async def _admin(server_url: str, sql: str) -> None:
-    conn = await asyncpg.connect(_admin_dsn(server_url))
+    conn = await asyncpg.connect(_admin_dsn(server_url), timeout=CONNECT_WITHIN)
     try:
-        await conn.execute(sql)
+        await conn.execute(sql, timeout=STATEMENT_WITHIN)
     finally:
-        await conn.close()
+        await conn.close(timeout=10)
 
 
 async def create_database(server_url: str, name: str, *, services: Iterable[str] = ()) -> str:

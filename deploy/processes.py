@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,12 +58,24 @@ class ServiceProcess:
             self.proc.wait()
 
     def stop(self, timeout: float = 20) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        """SIGTERM, and SIGKILL if it has not exited within `timeout` seconds."""
+        stop_all([self], timeout=timeout)
+
+
+def stop_all(procs: Iterable[ServiceProcess], *, timeout: float = 20) -> None:
+    """SIGTERM every running process at once, then SIGKILL those not gone within `timeout` seconds in all.
+
+    Stopping them together bounds the whole teardown by one timeout, however many services run.
+    """
+    running = [p for p in procs if p.proc and p.proc.poll() is None]
+    for p in running:
+        p.proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for p in running:
+        try:
+            p.proc.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            p.kill()
 
 
 def migrate_all(env: dict[str, str]) -> None:

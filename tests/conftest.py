@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
+import sys
 import uuid
 from pathlib import Path
 
@@ -12,6 +14,7 @@ import pytest
 from deploy.databases import create_database, drop_database
 from deploy.processes import ROOT
 from tests.infra import real_stack
+from tests.lifecycle import print_task_stacks
 
 SERVICES = ("intake", "matching", "notifications", "reporting")
 
@@ -55,3 +58,19 @@ def artifacts() -> Path:
     path = ROOT / "artifacts"
     path.mkdir(exist_ok=True)
     return path
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_timeout_set_timer(item, settings):
+    """On a timeout, print where each asyncio task waits too: the thread stacks alone show only the event loop."""
+    yield
+    timed_out = signal.getsignal(signal.SIGALRM)
+    if not callable(timed_out):
+        return
+
+    def report_tasks_then_fail(signum, frame):
+        print(f"\n+++ {item.nodeid} timed out; pending asyncio tasks:", file=sys.stderr)
+        print_task_stacks()
+        timed_out(signum, frame)
+
+    signal.signal(signal.SIGALRM, report_tasks_then_fail)

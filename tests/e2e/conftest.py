@@ -10,7 +10,7 @@ import httpx
 import pytest
 from aiosmtpd.controller import Controller
 
-from deploy.processes import SERVICES, ServiceProcess
+from deploy.processes import SERVICES, ServiceProcess, stop_all
 
 pytestmark = pytest.mark.e2e
 
@@ -40,8 +40,10 @@ def smtp():
     controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     inbox.port = controller.port
-    yield inbox
-    controller.stop()
+    try:
+        yield inbox
+    finally:
+        controller.stop()
 
 
 class System:
@@ -71,5 +73,4 @@ def system(service_env, smtp, artifacts):
             p.start()
         yield System(procs)
     finally:
-        for p in procs.values():
-            p.stop()
+        stop_all(procs.values(), timeout=20)

@@ -4,6 +4,7 @@ import pytest
 
 from deploy.databases import create_database, drop_database
 from shared.db import make_engine, make_sessionmaker
+from tests.lifecycle import disposed
 
 pytestmark = pytest.mark.integration
 
@@ -14,6 +15,10 @@ async def reporting_sessions(infra, run_id):
     name = f"groeiruimte_test_{run_id}_reporting_{uuid.uuid4().hex[:6]}"
     url = await create_database(infra.database_url, name, services=["reporting"])
     engine = make_engine(url, pool_size=3)
-    yield make_sessionmaker(engine)
-    await engine.dispose()
-    await drop_database(infra.database_url, name)
+    try:
+        yield make_sessionmaker(engine)
+    finally:
+        try:
+            await disposed(engine)
+        finally:
+            await drop_database(infra.database_url, name)

@@ -24,6 +24,7 @@ from shared.contracts.events import (
 )
 from tests.factories import fuzzed_lead_corpus, intake_lead_payload, random_kvk
 from tests.kafka import collect, eventually, produce
+from tests.lifecycle import running
 
 pytestmark = pytest.mark.integration
 TOKENS = "rom-a:oost-nl:rom,rom-b:bom:rom,coord:taskforce:coordinator,min:ministry:ministry"
@@ -37,7 +38,7 @@ async def app(service_env, topic_prefix):
                               topic_prefix=f"{topic_prefix}intake-http-{uuid.uuid4().hex[:6]}.",
                               kafka_session_timeout_ms=6000, api_tokens=SecretStr(TOKENS))
     app = create_app(settings)
-    async with app.state.runtime.running():
+    async with running(app.state.runtime):
         yield app
 
 

@@ -24,6 +24,7 @@ from shared.contracts.events import (
 )
 from tests.factories import fuzzed_lead_corpus, intake_lead_payload, random_kvk
 from tests.kafka import collect, eventually, produce
+from tests.lifecycle import running
 
 pytestmark = pytest.mark.integration
 
@@ -36,7 +37,7 @@ async def intake(service_env, topic_prefix):
                               topic_prefix=f"{topic_prefix}intake-kafka-{uuid.uuid4().hex[:6]}.",
                               kafka_session_timeout_ms=6000, outbox_poll_seconds=0.5)
     runtime = bootstrap(settings)
-    async with runtime.running():
+    async with running(runtime):
         yield runtime
 
 

@@ -9,6 +9,7 @@ import pytest
 from deploy.databases import create_database, drop_database
 from services.matching import repository
 from shared.db import make_engine, make_sessionmaker, transaction
+from tests.lifecycle import disposed
 
 pytestmark = pytest.mark.integration
 
@@ -18,9 +19,13 @@ async def sessions(infra, run_id):
     name = f"groeiruimte_test_{run_id}_matching_repo_{uuid.uuid4().hex[:6]}"
     url = await create_database(infra.database_url, name, services=["matching"])
     engine = make_engine(url)
-    yield make_sessionmaker(engine)
-    await engine.dispose()
-    await drop_database(infra.database_url, name)
+    try:
+        yield make_sessionmaker(engine)
+    finally:
+        try:
+            await disposed(engine)
+        finally:
+            await drop_database(infra.database_url, name)
 
 
 async def _save(session, case_id, revision=1):

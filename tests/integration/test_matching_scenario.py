@@ -13,6 +13,7 @@ from services.matching.config import MatchingSettings
 from shared.contracts import MatchProposed
 from tests.factories import case_opened_event
 from tests.kafka import collect, eventually, produce
+from tests.lifecycle import running
 
 pytestmark = pytest.mark.integration
 HOME = {"west": ("Zuid-Holland", "GM0599"), "zuid": ("Noord-Brabant", "GM0772"), "midden": ("Flevoland", "GM0034")}
@@ -56,7 +57,7 @@ async def proposed(infra, run_id, topic_prefix) -> dict[str, MatchProposed]:
                                 topic_prefix=f"{topic_prefix}scenario-{uuid.uuid4().hex[:6]}.", outbox_poll_seconds=0.5)
     app = create_app(settings)
     try:
-        async with app.state.runtime.running():
+        async with running(app.state.runtime):
             events = {label: case_opened_event(demand=demand, region=region, province=HOME[region][0],
                                                municipality_code=HOME[region][1], domains=domains)
                       for label, (region, domains, demand) in CASES.items()}

@@ -21,6 +21,7 @@ from services.matching.orm import pending_update
 from shared.contracts import CaseClosed, LeadUpdated, MatchProposed, ProposalDecided, RelocationRealised, SiteChanged
 from tests.factories import case_opened_event
 from tests.kafka import collect, eventually, produce
+from tests.lifecycle import running
 
 pytestmark = pytest.mark.integration
 TOKENS = "coord:taskforce:coordinator,prov:provincie-groningen:province,min:ministry:ministry,rom:oost-nl:rom"
@@ -72,7 +73,7 @@ async def settings(infra, run_id, topic_prefix):
 @pytest.fixture(scope="module")
 async def app(settings):
     app = create_app(settings)
-    async with app.state.runtime.running():
+    async with running(app.state.runtime):
         async with _client(app) as client:
             for body in CATALOGUE:
                 r = await client.put(f"/sites/{body['id']}", json=body, headers=PROVINCE)

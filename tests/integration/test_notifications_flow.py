@@ -36,6 +36,7 @@ from shared.contracts import (
 )
 from shared.db import transaction
 from tests.kafka import collect, eventually, produce
+from tests.lifecycle import running
 
 pytestmark = pytest.mark.integration
 TOKENS = ("coord:taskforce:coordinator,enschede:GM0153:municipality,delft:GM0503:municipality,"
@@ -126,7 +127,7 @@ def settings(infra, run_id, smtp):
 @pytest.fixture(scope="module")
 async def app(settings):
     app = create_app(settings)
-    async with app.state.runtime.running():
+    async with running(app.state.runtime):
         yield app
 
 

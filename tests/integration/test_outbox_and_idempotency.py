@@ -16,6 +16,7 @@ from shared.idempotency import apply_once
 from shared.outbox import Outbox
 from tests.factories import lead_event
 from tests.kafka import collect
+from tests.lifecycle import STOP_WITHIN, disposed, within
 
 pytestmark = pytest.mark.integration
 
@@ -23,16 +24,20 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 async def sessions(database_url):
     engine = make_engine(database_url, pool_size=5)
-    yield make_sessionmaker(engine)
-    await engine.dispose()
+    try:
+        yield make_sessionmaker(engine)
+    finally:
+        await disposed(engine)
 
 
 @pytest.fixture
 async def producer(infra):
     p = AIOKafkaProducer(bootstrap_servers=infra.kafka, acks="all", enable_idempotence=True)
     await p.start()
-    yield p
-    await p.stop()
+    try:
+        yield p
+    finally:
+        await within(p.stop(), STOP_WITHIN, "stopping a producer")
 
 
 def unique_prefix() -> str:

@@ -29,6 +29,7 @@ from services.reporting.synthetic import case_closed, case_opened, lead_register
 from services.reporting.synthetic import relocation_realised as realised
 from tests.factories import lead_event
 from tests.kafka import eventually, produce
+from tests.lifecycle import STOP_WITHIN, running, within
 
 pytestmark = pytest.mark.integration
 
@@ -221,7 +222,7 @@ def assert_hand_counts(computed, *, late: bool) -> None:
 async def loaded(settings):
     """Reporting running in-process with the scripted history consumed from Kafka."""
     app = create_app(settings)
-    async with app.state.runtime.running():
+    async with running(app.state.runtime):
         await publish(settings, script())
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://reporting") as http:
             async def all_counted():
@@ -363,9 +364,11 @@ async def served(loaded):
         if server.started:
             break
         await asyncio.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await within(task, STOP_WITHIN, "stopping the dashboard's HTTP server")
 
 
 async def test_the_dashboard_renders_real_figures_in_headless_chromium(served, artifacts, tmp_path):
