@@ -23,7 +23,10 @@ def service_metadata(schema: str) -> MetaData:
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
-    return create_async_engine(url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True)
+    # hide_parameters: an error's text (logged, or shown in a traceback) never carries the statement's values,
+    # which are company names and KvK numbers.
+    return create_async_engine(url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True,
+                               hide_parameters=True)
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -6,14 +6,11 @@ the insert itself (not a select before it), so two concurrent deliveries cannot 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from uuid import UUID
 
 from sqlalchemy import Column, DateTime, MetaData, String, Table, Uuid, func
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from shared.db import transaction
+from sqlalchemy.ext.asyncio import AsyncSession
 
 
 def processed_event_table(metadata: MetaData) -> Table:
@@ -23,23 +20,6 @@ def processed_event_table(metadata: MetaData) -> Table:
         Column("event_id", Uuid, primary_key=True),
         Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     )
-
-
-async def claim(session: AsyncSession, table: Table, *, consumer: str, event_id: UUID) -> bool:
-    """Mark the event processed by `consumer` in this transaction; False when it already was."""
-    stmt = (insert(table).values(consumer=consumer, event_id=event_id)
-            .on_conflict_do_nothing().returning(table.c.event_id))
-    return (await session.execute(stmt)).first() is not None
-
-
-async def apply_once(sessions: async_sessionmaker[AsyncSession], table: Table, *, consumer: str,
-                     event_id: UUID, effect: Callable[[AsyncSession], Awaitable[None]]) -> bool:
-    """Run `effect` and the processed mark in one transaction; skip it on redelivery. True when applied."""
-    async with transaction(sessions) as session:
-        if not await claim(session, table, consumer=consumer, event_id=event_id):
-            return False
-        await effect(session)
-    return True
 
 
 async def claim_many(session: AsyncSession, table: Table, *, consumer: str, event_ids: list[UUID]) -> set[UUID]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import re
 import ssl
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
@@ -17,17 +19,16 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from opentelemetry import trace
 from pydantic import ValidationError
+from tenacity import RetryCallState, wait_exponential_jitter
 
-from shared.contracts.envelope import Envelope
+from shared.contracts.envelope import Envelope, parse_event
+from shared.failures import Failure, Rejected, describe, is_transient
 from shared.settings import ServiceSettings
 from shared.telemetry import context_from_headers
 
 log = structlog.get_logger()
 DLQ_SUFFIX = ".dlq"
-
-
-class Rejected(Exception):
-    """A message that can never be processed (bad content, not a passing fault): it goes to the dead letters."""
+_ID = re.compile(r"[0-9A-Za-z-]{1,64}")
 
 
 def client_security(settings: ServiceSettings) -> dict[str, Any]:
@@ -89,31 +90,27 @@ async def ensure_topics(settings: ServiceSettings, names: Iterable[str]) -> None
 
 
 def reason_of(err: Exception) -> str:
-    if isinstance(err, ValidationError):
-        first = err.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(message)"
-        more = f" (+{err.error_count() - 1} more)" if err.error_count() > 1 else ""
-        return f"{where}: {first['msg']}{more}"
-    return str(err) or type(err).__name__
+    """The dead-letter reason of an exception: field and reason, never the value (see shared.failures)."""
+    return describe(err).reason
 
 
 Item = tuple[ConsumerRecord, Envelope]
-DeadLetter = Callable[[ConsumerRecord, str], Awaitable[None]]
+DeadLetter = Callable[[ConsumerRecord, Failure, int], Awaitable[None]]
 
 
 def subscribe_batches(broker: KafkaBroker, settings: ServiceSettings, *, event: type[Envelope], group: str,
-                      handle_batch: Callable[[list[Item], DeadLetter], Awaitable[None]],
-                      retry_delay: float = 1.0) -> None:
+                      handle_batch: Callable[[list[Item], DeadLetter], Awaitable[None]]) -> None:
     """Consume `event` at least once, a batch at a time: offsets are committed only after the batch is handled.
 
     Invalid messages go to `<topic>.dlq` with the reason in headers and the pipeline carries on; the
-    handler may dead-letter more (those it rejects). Any other failure (database down...) is retried after
-    a pause: the batch is rewound, and idempotent handlers skip what they already did.
+    handler may dead-letter more (those it rejects). A failure the handler lets through (it retried a
+    transient one for a while) rewinds the batch after a backoff: idempotent handlers skip what they did.
     """
     topic = settings.topic(event.topic)
+    pause = _Backoff(settings.consumer_retry_max_seconds)
 
-    async def dead_letter(record: ConsumerRecord, reason: str) -> None:
-        await _dead_letter(broker, record, group=group, reason=reason)
+    async def dead_letter(record: ConsumerRecord, failure: Failure, attempts: int = 1) -> None:
+        await _dead_letter(broker, record, group=group, failure=failure, attempts=attempts)
 
     @broker.subscriber(topic, group_id=group, batch=True, max_records=settings.consumer_batch_size,
                        auto_offset_reset="earliest", ack_policy=AckPolicy.NACK_ON_ERROR,
@@ -123,37 +120,44 @@ def subscribe_batches(broker: KafkaBroker, settings: ServiceSettings, *, event: 
     async def on_batch(message: KafkaMessage) -> None:
         records = message.raw_message if isinstance(message.raw_message, tuple) else (message.raw_message,)
         try:
-            items = []
-            for record in records:
-                try:
-                    if record.value is None:
-                        raise Rejected("empty message")
-                    items.append((record, event.model_validate_json(record.value)))
-                except (ValidationError, Rejected) as err:
-                    await dead_letter(record, reason_of(err))
+            items = [item for record in records if (item := await _parsed(record, event, dead_letter))]
             if items:
                 await handle_batch(items, dead_letter)
-        except Exception:
-            log.exception("consume_failed_will_retry", topic=topic, group=group)
-            await asyncio.sleep(retry_delay)
+        except Exception as err:
+            failure = describe(err)
+            log.warning("consume_failed_will_redeliver", topic=topic, group=group, transient=is_transient(err),
+                        records=len(records), **failure.log_fields())
+            await pause.wait()
             raise
+        pause.reset()
 
 
-def subscribe(broker: KafkaBroker, settings: ServiceSettings, *, event: type[Envelope], group: str,
-              handle: Callable[[Envelope], Awaitable[Any]], retry_delay: float = 1.0) -> None:
-    """Like subscribe_batches, for a handler of one event at a time (raising Rejected dead-letters it)."""
-    tracer = trace.get_tracer(group)
+async def _parsed(record: ConsumerRecord, event: type[Envelope], dead_letter: DeadLetter) -> Item | None:
+    """The record as `event`, or None after dead-lettering it (its content can never become valid)."""
+    try:
+        if record.value is None:
+            raise Rejected("empty message")
+        return record, parse_event(event, record.value)
+    except (ValidationError, Rejected) as err:
+        await dead_letter(record, describe(err), 1)
+        return None
 
-    async def handle_batch(items: list[Item], dead_letter: DeadLetter) -> None:
-        for record, evt in items:
-            with consuming_span(tracer, record, event.topic):
-                try:
-                    await handle(evt)
-                except Rejected as err:
-                    await dead_letter(record, reason_of(err))
 
-    subscribe_batches(broker, settings, event=event, group=group, handle_batch=handle_batch,
-                      retry_delay=retry_delay)
+class _Backoff:
+    """Capped exponential backoff with jitter between redeliveries of a batch that keeps failing."""
+
+    def __init__(self, cap: float) -> None:
+        self._wait = wait_exponential_jitter(multiplier=0.2, max=cap)
+        self._failures = 0
+
+    async def wait(self) -> None:
+        self._failures += 1
+        state = RetryCallState(None, None, (), {})
+        state.attempt_number = self._failures
+        await asyncio.sleep(self._wait(state))
+
+    def reset(self) -> None:
+        self._failures = 0
 
 
 def consuming_span(tracer, record: ConsumerRecord, topic: str):
@@ -162,10 +166,26 @@ def consuming_span(tracer, record: ConsumerRecord, topic: str):
                                         kind=trace.SpanKind.CONSUMER)
 
 
-async def _dead_letter(broker: KafkaBroker, record: ConsumerRecord, *, group: str, reason: str) -> None:
+async def _dead_letter(broker: KafkaBroker, record: ConsumerRecord, *, group: str, failure: Failure,
+                       attempts: int) -> None:
     headers = {k: v.decode(errors="replace") for k, v in (record.headers or ())}
-    headers.update({"dlq-reason": reason[:1000], "dlq-source-topic": record.topic,
+    headers.update({"dlq-reason": failure.reason[:1000], "dlq-error-class": failure.error_class,
+                    "dlq-attempts": str(attempts), "dlq-source-topic": record.topic,
                     "dlq-partition": str(record.partition), "dlq-offset": str(record.offset),
                     "dlq-consumer-group": group})
+    if failure.field:
+        headers["dlq-field"] = failure.field
     await broker.publish(record.value or b"", topic=record.topic + DLQ_SUFFIX, key=record.key, headers=headers)
-    log.warning("message_dead_lettered", topic=record.topic, offset=record.offset, reason=reason)
+    # The reason stays in the header: only where it went wrong is logged, never what the message said.
+    log.warning("message_dead_lettered", topic=record.topic, partition=record.partition, offset=record.offset,
+                group=group, event_id=_event_id(record), attempts=attempts, **failure.log_fields())
+
+
+def _event_id(record: ConsumerRecord) -> str | None:
+    """The CloudEvents id of a record, if it has one that reads as an id (for logs, which hold no payload)."""
+    try:
+        value = json.loads(record.value or b"null")
+    except ValueError:
+        return None
+    event_id = value.get("id") if isinstance(value, dict) else None
+    return event_id if isinstance(event_id, str) and _ID.fullmatch(event_id) else None

@@ -16,32 +16,23 @@ from fastapi import FastAPI, Request
 from fastapi_offline import FastAPIOffline
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
-from opentelemetry import trace
 from sqlalchemy import MetaData, Table
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.auth import Caller, authenticate, parse_tokens
+from shared.consuming import BatchApplier, Effect
 from shared.contracts.envelope import Envelope
-from shared.db import make_engine, make_sessionmaker, transaction
-from shared.idempotency import apply_once, claim_many, processed_event_table
+from shared.db import make_engine, make_sessionmaker
+from shared.idempotency import processed_event_table
 from shared.logging import configure_logging
-from shared.messaging import (
-    DeadLetter,
-    Item,
-    Rejected,
-    consuming_span,
-    make_broker,
-    make_producer,
-    reason_of,
-    subscribe_batches,
-)
+from shared.messaging import make_broker, make_producer, subscribe_batches
 from shared.migrations import upgrade
 from shared.outbox import Outbox, outbox_table
 from shared.settings import ServiceSettings
 from shared.telemetry import configure_tracing
 
 log = structlog.get_logger()
-Effect = Callable[[AsyncSession, Envelope], Awaitable[None]]
+__all__ = ["Effect", "Runtime", "http_app", "main", "plumbing_tables"]
 
 
 def plumbing_tables(metadata: MetaData) -> tuple[Table, Table]:
@@ -76,48 +67,21 @@ class Runtime:
                    broker=make_broker(settings, service=name), outbox=out,
                    processed=metadata.tables[f"{metadata.schema}.processed_event"], topics=tuple(topics))
 
-    async def once(self, event_id, effect, *, consumer: str | None = None) -> bool:
-        """Apply `effect(session)` exactly once for this event id (see shared.idempotency)."""
-        return await apply_once(self.sessions, self.processed, consumer=consumer or self.name,
-                                event_id=event_id, effect=effect)
-
     def consume(self, event: type[Envelope], *, group: str, effect: Effect) -> None:
         """Subscribe `effect(session, event)` idempotently, one transaction per Kafka batch.
 
         The batch's processed-event keys and all its effects commit together, so a redelivered batch
-        changes nothing. Each effect runs in a savepoint: one that raises Rejected is undone alone and
-        dead-lettered (before the commit: a crash can duplicate a dead letter, never lose one).
+        changes nothing. Transient failures are retried with backoff; an event that fails otherwise (it
+        raised Rejected, or the database refused it) is undone alone and dead-lettered within three
+        attempts (before the commit: a crash can duplicate a dead letter, never lose one). See
+        shared.consuming.
         """
-        tracer = trace.get_tracer(f"{self.name}.{group}")
-
-        async def run(items: list[Item], dead_letter: DeadLetter, *, isolate: bool) -> None:
-            async with transaction(self.sessions) as session:
-                fresh = await claim_many(session, self.processed, consumer=group,
-                                         event_ids=[evt.id for _, evt in items])
-                for record, evt in items:
-                    if evt.id not in fresh:
-                        continue
-                    fresh.discard(evt.id)
-                    with consuming_span(tracer, record, event.topic):
-                        if not isolate:
-                            await effect(session, evt)
-                            continue
-                        try:
-                            async with session.begin_nested():
-                                await effect(session, evt)
-                        except Rejected as err:
-                            await dead_letter(record, reason_of(err))
-
-        async def handle_batch(items: list[Item], dead_letter: DeadLetter) -> None:
-            # Fast path without savepoints; a rejection is rare, and then the batch is redone with one
-            # savepoint per event so that only the rejected event is undone.
-            try:
-                await run(items, dead_letter, isolate=False)
-            except Rejected:
-                await run(items, dead_letter, isolate=True)
-
-        subscribe_batches(self.broker, self.settings, event=event, group=group, handle_batch=handle_batch)
-        self.subscriptions.append((self.settings.topic(event.topic), group, event))
+        s = self.settings
+        applier = BatchApplier(self.sessions, self.processed, group=group, topic=event.topic, effect=effect,
+                               max_attempts=s.consumer_max_attempts, retry_window_seconds=s.consumer_retry_seconds,
+                               retry_max_seconds=s.consumer_retry_max_seconds)
+        subscribe_batches(self.broker, s, event=event, group=group, handle_batch=applier)
+        self.subscriptions.append((s.topic(event.topic), group, event))
 
     def asyncapi(self) -> dict:
         """AsyncAPI 3 document of what this service consumes and produces, with each event's JSON Schema."""

@@ -48,6 +48,11 @@ class ServiceSettings(BaseSettings):
     http_port: int = 8000
     outbox_poll_seconds: float = Field(default=2.0, description="Fallback poll; the relay is woken on commit.")
     consumer_batch_size: int = 200
+    consumer_max_attempts: int = Field(default=3, ge=1, description="An event that keeps failing (not a "
+                                       "passing fault) is dead-lettered after this many attempts.")
+    consumer_retry_seconds: float = Field(default=60.0, description="How long a transient failure is retried "
+                                          "in place before the batch is redelivered (and retried again).")
+    consumer_retry_max_seconds: float = Field(default=10.0, description="Cap of the exponential backoff.")
 
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"

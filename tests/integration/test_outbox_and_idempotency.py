@@ -7,18 +7,19 @@ import uuid
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from services.intake.orm import outbox, processed_event
 from shared.contracts import LeadSignalled
 from shared.db import make_engine, make_sessionmaker, transaction
-from shared.idempotency import apply_once
+from shared.idempotency import claim_many
 from shared.outbox import Outbox
 from tests.factories import lead_event
-from tests.kafka import collect
-from tests.lifecycle import STOP_WITHIN, disposed, within
+from tests.kafka import collect, eventually, produce
+from tests.lifecycle import STOP_WITHIN, disposed, running, within
+from tests.runtime_harness import Probe, harness, probe
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
 
 @pytest.fixture
@@ -103,36 +104,36 @@ async def test_relay_crash_before_marking_republishes_the_same_event(sessions, p
     assert [LeadSignalled.from_json(r.value).id for r in records] == [evt.id, evt.id]
 
 
-async def test_effect_applies_once_under_redelivery_and_concurrency(sessions):
-    event_id = uuid.uuid4()
-    async with sessions() as session:
-        await session.execute(text("CREATE TABLE IF NOT EXISTS intake.test_effect (n int)"))
-        await session.execute(text("TRUNCATE intake.test_effect"))
-        await session.commit()
-
-    async def effect(session):
-        await session.execute(text("INSERT INTO intake.test_effect VALUES (1)"))
-
-    results = await asyncio.gather(*[apply_once(sessions, processed_event, consumer="test", event_id=event_id,
-                                                effect=effect) for _ in range(8)])
-    assert results.count(True) == 1
-    assert await apply_once(sessions, processed_event, consumer="test", event_id=event_id, effect=effect) is False
-    async with sessions() as session:
-        assert await session.scalar(text("SELECT count(*) FROM intake.test_effect")) == 1
-        await session.execute(text("DROP TABLE intake.test_effect"))
-        await session.commit()
+async def test_a_redelivered_event_changes_nothing(infra, database_url):
+    """The same event id twice on the topic (a relay that crashed before marking): one effect, one mark."""
+    async with harness(infra, database_url) as h:
+        h.runtime.consume(Probe, group="harness", effect=h.store_effect())
+        twice, marker = probe(key="same"), probe(key="same")
+        topic = h.settings.topic(Probe.topic)
+        async with running(h.runtime):
+            await produce(infra.kafka, topic, [twice.to_json(), twice.to_json()], keys=[b"same"] * 2)
+            assert await eventually(lambda: _has(h, twice.id), timeout=60)
+            # A later batch: the copy again, then a marker behind it on its partition (stored = both handled).
+            await produce(infra.kafka, topic, [twice.to_json(), marker.to_json()], keys=[b"same"] * 2)
+            assert await eventually(lambda: _has(h, marker.id), timeout=60)
+        assert h.calls.count(twice.id) == 1
+        assert await h.processed_count(twice.id) == 1
 
 
-async def test_failed_effect_leaves_the_event_unprocessed(sessions):
-    event_id = uuid.uuid4()
+async def test_claim_many_admits_each_event_once_under_concurrency(sessions):
+    """Eight transactions claim overlapping batches at once: every id is won by exactly one of them."""
+    ids = [uuid.uuid4() for _ in range(6)]
 
-    async def failing(session):
-        raise RuntimeError("database hiccup")
+    async def claim(batch):
+        async with transaction(sessions) as session:
+            return await claim_many(session, processed_event, consumer="test-concurrency", event_ids=batch)
 
-    with pytest.raises(RuntimeError):
-        await apply_once(sessions, processed_event, consumer="test", event_id=event_id, effect=failing)
+    won = await asyncio.gather(*[claim(ids[i % 3:] + ids[:i % 3]) for i in range(8)])
+    assert sorted(i for batch in won for i in batch) == sorted(ids)
+    async with transaction(sessions) as session:
+        assert await claim_many(session, processed_event, consumer="test-concurrency", event_ids=ids) == set()
+        assert await claim_many(session, processed_event, consumer="another-group", event_ids=ids) == set(ids)
 
-    async def ok(session):
-        return None
 
-    assert await apply_once(sessions, processed_event, consumer="test", event_id=event_id, effect=ok) is True
+async def _has(h, *ids) -> bool:
+    return set(ids) <= await h.stored()
