@@ -2,20 +2,36 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 from uuid import UUID
 
-from fastapi import Body, Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from services.matching import coordinator, repository
+from services.matching import coordinator, repository, site_owners
 from services.matching.bootstrap import bootstrap
 from services.matching.config import MatchingSettings
+from services.matching.views import (
+    SiteDeleted,
+    SiteHistoryEntry,
+    SitePatch,
+    SiteRecord,
+    SiteRetirement,
+    SiteView,
+    SiteWrite,
+    errors,
+    field_errors,
+    rejections,
+    site_view,
+)
 from shared.auth import Caller, require
 from shared.db import transaction
 from shared.runtime import http_app
 
 SUPPLY_ROLES = ("coordinator", "province", "municipality")
+OWNERS = ("A municipality or province may change only the sites that lie in it (before and after the change); "
+          "the coordinator any site.")
 
 
 def create_app(settings: MatchingSettings | None = None) -> FastAPI:
@@ -27,7 +43,12 @@ def create_app(settings: MatchingSettings | None = None) -> FastAPI:
 
     @app.exception_handler(coordinator.Problem)
     async def problem(_: Request, exc: coordinator.Problem) -> JSONResponse:
-        return JSONResponse(status_code=exc.status, content={"detail": exc.detail})
+        detail = rejections(exc.detail) if exc.status == 422 else exc.detail
+        return JSONResponse(status_code=exc.status, content={"detail": detail})
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(status_code=422, content={"detail": field_errors(exc.errors())})
 
     @app.get("/cases", tags=["coordinator"], summary="All matched cases, newest match first")
     async def cases(status: Literal["open", "closed"] | None = None, caller: Caller = Depends(caller_of)) -> list:
@@ -55,7 +76,7 @@ def create_app(settings: MatchingSettings | None = None) -> FastAPI:
                      caller: Caller = Depends(caller_of)) -> dict:
         require(caller, "coordinator")
         async with transaction(runtime.sessions) as session:
-            return await coordinator.decide(session, case_id, site_id, body, caller, deps=deps)
+            return await coordinator.decide(session, case_id, site_id.strip().lower(), body, caller, deps=deps)
 
     @app.post("/cases/{case_id}/outcome", tags=["coordinator"],
               summary="Record the company's decision (emits relocation-realised and/or case-closed)")
@@ -64,34 +85,72 @@ def create_app(settings: MatchingSettings | None = None) -> FastAPI:
         async with transaction(runtime.sessions) as session:
             return await coordinator.record_outcome(session, case_id, body, deps=deps)
 
-    @app.get("/sites", tags=["supply"], summary="The supply catalogue")
-    async def sites(region: str | None = None, caller: Caller = Depends(caller_of)) -> list[dict]:
+    @app.get("/sites", tags=["supply"], summary="The supply catalogue (retired sites only when asked for)",
+             response_model=list[SiteView])
+    async def sites(region: str | None = None, include_retired: bool = False,
+                    caller: Caller = Depends(caller_of)) -> list[SiteView]:
         require(caller, *SUPPLY_ROLES, "rom")
         async with runtime.sessions() as session:
-            return await repository.list_sites(session, region=region)
+            rows = await repository.list_sites(session, region=region, include_retired=include_retired)
+        return [site_view(r) for r in rows]
 
-    @app.get("/sites/{site_id}", tags=["supply"], summary="One site")
-    async def one_site(site_id: str, caller: Caller = Depends(caller_of)) -> dict:
+    @app.get("/sites/{site_id}", tags=["supply"], summary="One site (also when retired)", response_model=SiteView,
+             responses=errors(404, 422, d404="No such site."))
+    async def one_site(site_id: str, caller: Caller = Depends(caller_of)) -> SiteView:
         require(caller, *SUPPLY_ROLES, "rom")
         async with runtime.sessions() as session:
-            found = (await repository.sites_by_id(session, [site_id])).get(site_id)
+            found = await repository.site_row(session, site_owners.site_id_of(site_id))
         if found is None:
-            raise HTTPException(404, f"no site {site_id!r}")
-        return found.as_row()
+            raise HTTPException(404, f"site_id: no site {site_id!r}")
+        return site_view(found)
 
-    @app.put("/sites/{site_id}", tags=["supply"],
+    @app.put("/sites/{site_id}", tags=["supply"], response_model=SiteWrite, responses=errors(403, 422, d403=OWNERS),
              summary="Create or replace a site (emits site-changed; re-matches affected open cases)")
-    async def put_site(site_id: str, body: dict[str, Any] = Body(..., description="A full site record."),
-                       caller: Caller = Depends(caller_of)) -> dict:
+    async def put_site(site_id: str, body: SiteRecord, caller: Caller = Depends(caller_of)) -> SiteWrite:
         require(caller, *SUPPLY_ROLES)
+        key = site_owners.site_id_of(site_id)
+        record = body.model_dump(mode="json", exclude={"id"} if body.id is None else set())
         async with transaction(runtime.sessions) as session:
-            return await coordinator.change_site(session, site_id, body, caller, deps=deps, replace=True)
+            return await site_owners.change_site(session, key, record, caller, deps=deps, replace=True)
 
-    @app.patch("/sites/{site_id}", tags=["supply"],
+    @app.patch("/sites/{site_id}", tags=["supply"], response_model=SiteWrite,
+               responses=errors(403, 404, 422, d403=OWNERS, d404="No such site: create it with PUT."),
                summary="Change some fields of a site (emits site-changed; re-matches affected open cases)")
-    async def patch_site(site_id: str, body: dict[str, Any], caller: Caller = Depends(caller_of)) -> dict:
+    async def patch_site(site_id: str, body: SitePatch, caller: Caller = Depends(caller_of)) -> SiteWrite:
         require(caller, *SUPPLY_ROLES)
+        key = site_owners.site_id_of(site_id)
         async with transaction(runtime.sessions) as session:
-            return await coordinator.change_site(session, site_id, body, caller, deps=deps, replace=False)
+            return await site_owners.change_site(session, key, body.model_dump(mode="json", exclude_unset=True),
+                                                 caller, deps=deps, replace=False)
+
+    @app.post("/sites/{site_id}/retire", tags=["supply"], response_model=SiteWrite,
+              responses=errors(403, 404, 422, d403=OWNERS, d404="No such site."),
+              summary="Retire a site: never proposed again, kept with its history (emits site-changed; "
+                      "re-matches affected open cases)")
+    async def retire_site(site_id: str, body: SiteRetirement, caller: Caller = Depends(caller_of)) -> SiteWrite:
+        require(caller, *SUPPLY_ROLES)
+        key = site_owners.site_id_of(site_id)
+        async with transaction(runtime.sessions) as session:
+            return await site_owners.retire_site(session, key, body.reason, caller, deps=deps)
+
+    @app.delete("/sites/{site_id}", tags=["supply"], response_model=SiteDeleted,
+                responses=errors(403, 404, 422, d403="Only the coordinator deletes sites.", d404="No such site."),
+                summary="Delete a wrong entry, with a reason (coordinator; its history keeps an audit entry; "
+                        "emits site-changed with deleted; re-matches affected open cases)")
+    async def delete_site(site_id: str, reason: str = Query(min_length=1, max_length=500, pattern=r"^[^\x00]*$"),
+                          caller: Caller = Depends(caller_of)) -> SiteDeleted:
+        require(caller, "coordinator")
+        key = site_owners.site_id_of(site_id)
+        async with transaction(runtime.sessions) as session:
+            return await site_owners.delete_site(session, key, reason, caller, deps=deps)
+
+    @app.get("/sites/{site_id}/history", tags=["supply"], response_model=list[SiteHistoryEntry],
+             responses=errors(403, 404, 422, d403="Only the coordinator and the site's own municipality or "
+                                                  "province read its history.", d404="No such site, ever."),
+             summary="Who changed the site, when, and what (also for retired and deleted sites)")
+    async def site_history(site_id: str, caller: Caller = Depends(caller_of)) -> list[SiteHistoryEntry]:
+        require(caller, *SUPPLY_ROLES)
+        async with runtime.sessions() as session:
+            return await site_owners.history(session, site_owners.site_id_of(site_id), caller)
 
     return app

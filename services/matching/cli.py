@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from services.matching import domain, importer, repository
 from services.matching.config import MatchingSettings
 from services.matching.handlers import SOURCE
+from services.matching.history import Author, store_sites
 from services.matching.orm import outbox as outbox_table
 from shared.contracts import SiteChanged, SiteChangedData
 from shared.db import make_engine, make_sessionmaker, transaction
@@ -111,8 +112,7 @@ async def load(parsed: importer.Parsed, settings: MatchingSettings, source: str,
 async def _load_chunk(session, chunk: list[domain.Site], box: Outbox, source: str, counts: dict) -> None:
     before = await repository.sites_by_id(session, [s.id for s in chunk], lock=True)
     changed = [(s, domain.changed_fields(before.get(s.id), s)) for s in chunk]
-    fresh = [s for s, diff in changed if diff]
-    await repository.upsert_sites(session, fresh, source=source)
+    await store_sites(session, [(before.get(s.id), s) for s, diff in changed if diff], Author(source, source=source))
     for s, diff in changed:
         counts["unchanged" if not diff else "updated" if s.id in before else "inserted"] += 1
         if diff:

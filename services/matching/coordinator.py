@@ -1,4 +1,4 @@
-"""What the coordinator and supply owners do over HTTP: decide on proposals, record outcomes, change sites."""
+"""What the coordinator does over HTTP: decide on proposals, record outcomes (site changes: site_owners.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from uuid import UUID
 from pydantic import Field, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.matching import domain, repository
-from services.matching.handlers import SOURCE, Deps, apply_site_change, merged_site
+from services.matching import repository
+from services.matching.handlers import SOURCE, Deps
 from shared.auth import Caller
 from shared.contracts import (
     CaseClosed,
@@ -21,8 +21,6 @@ from shared.contracts import (
     ProposalDecidedData,
     RelocationRealised,
     RelocationRealisedData,
-    SiteChanged,
-    SiteChangedData,
 )
 from shared.contracts.envelope import Frozen
 from shared.contracts.events import InvestmentStatus
@@ -122,27 +120,8 @@ async def record_outcome(session: AsyncSession, case_id: UUID, body: Outcome, *,
 async def _destination(session: AsyncSession, body: Outcome) -> Location:
     if body.destination is not None:
         return body.destination
-    site = (await repository.sites_by_id(session, [body.destination_site_id])).get(body.destination_site_id)
+    key = body.destination_site_id.strip().lower()  # site ids are kept lower-cased
+    site = (await repository.sites_by_id(session, [key])).get(key)
     if site is None:
         raise Problem(422, f"destination_site_id: no site {body.destination_site_id!r} in the catalogue")
     return Location(municipality_code=site.municipality_code, province=site.province, region=site.region)
-
-
-async def change_site(session: AsyncSession, site_id: str, changed: dict, caller: Caller, *, deps: Deps,
-                      replace: bool) -> dict:
-    """Create, replace or patch a site; emits site-changed and re-matches the open cases it could affect."""
-    await deps.supply.refresh(session)
-    before = (await repository.sites_by_id(session, [site_id], lock=True)).get(site_id)
-    if before is None and not replace:
-        raise Problem(404, f"no site {site_id!r}: create it with PUT")
-    try:
-        after = merged_site(None if replace else before, site_id, changed)
-    except ValueError as err:
-        raise Problem(422, str(err)) from None
-    diff = domain.changed_fields(before, after)
-    rematched = []
-    if diff:
-        rematched = await apply_site_change(session, before, after, deps=deps, source=f"api:{caller.organisation}")
-        await deps.runtime.outbox.add(session, SiteChanged(source=SOURCE, subject=site_id, data=SiteChangedData(
-            site_id=site_id, changed=diff, changed_by=caller.organisation)))
-    return {"site": after.as_row(), "changed": sorted(diff), "rematched_cases": rematched}

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.matching import domain, repository
 from services.matching.config import MatchingSettings
+from services.matching.history import Author, history_entry, store_sites
 from services.matching.supply import Supply, seed_reference
 from shared.contracts import (
     CaseClosed,
@@ -128,12 +129,21 @@ async def rematch_open_cases(session: AsyncSession, changed: list[domain.Site], 
 
 
 async def apply_site_change(session: AsyncSession, before: domain.Site | None, after: domain.Site, *, deps: Deps,
-                            source: str) -> list[str]:
-    """Store a changed site, patch the in-memory catalogue and re-match the open cases it could affect."""
+                            by: Author) -> list[str]:
+    """Store a changed site (with its history), patch the in-memory catalogue and re-match the open cases it
+    could affect (a retired site leaves the catalogue, so it is proposed no more)."""
     if before != after:
-        await repository.upsert_sites(session, [after], source=source)
+        await store_sites(session, [(before, after)], by)
     deps.supply.patch(after, session)
     return await rematch_open_cases(session, [s for s in (before, after) if s is not None], deps=deps)
+
+
+async def remove_site(session: AsyncSession, before: domain.Site, *, deps: Deps, by: Author) -> list[str]:
+    """Delete a wrong entry: its history keeps it (an audit row with every field), memory and matches drop it."""
+    await repository.delete_site(session, before.id)
+    await repository.record_site_changes(session, [history_entry(before, None, by)])
+    deps.supply.remove(before.id, session)
+    return await rematch_open_cases(session, [before], deps=deps)
 
 
 def merged_site(before: domain.Site | None, site_id: str, changed: dict) -> domain.Site:
@@ -141,25 +151,35 @@ def merged_site(before: domain.Site | None, site_id: str, changed: dict) -> doma
     unknown = sorted(set(changed) - set(domain.Site.model_fields))
     if unknown:
         raise ValueError(f"unknown site fields: {', '.join(unknown)}")
-    if changed.get("id", site_id) != site_id:
+    if "id" in changed and str(changed["id"]).strip().lower() != site_id:
         raise ValueError(f"id: {changed['id']!r} differs from the site addressed ({site_id!r})")
     base = before.as_row() if before else {"id": site_id}
     try:
         return domain.Site.model_validate(base | changed | {"id": site_id})
     except ValidationError as err:
-        raise ValueError("; ".join(f"{'.'.join(map(str, e['loc'])) or 'site'}: {e['msg']}"
+        raise ValueError("; ".join(f"{'.'.join(map(str, e['loc'])) or 'site'}: {e['msg'].removeprefix('Value error, ')}"
                                    for e in err.errors())) from None
 
 
 async def apply_site_changed_event(session: AsyncSession, evt: SiteChanged, *, deps: Deps) -> None:
     """Supply changed elsewhere (a province, a grid operator, our own API or import): apply and re-match."""
     await deps.supply.refresh(session)
-    before = (await repository.sites_by_id(session, [evt.data.site_id], lock=True)).get(evt.data.site_id)
     try:
-        after = merged_site(before, evt.data.site_id, dict(evt.data.changed))
+        site_id = domain.site_key(evt.data.site_id)
+    except ValueError as err:
+        raise Rejected(f"data.site_id: {err}") from None
+    before = (await repository.sites_by_id(session, [site_id], lock=True)).get(site_id)
+    if evt.data.deleted:
+        # Our own API deleted it (and re-matched); the refresh above dropped it from memory. Nothing to do,
+        # unless the entry is back: then the newer row stands.
+        log.info("site_deleted", site_id=site_id, present=before is not None)
+        return
+    try:
+        after = merged_site(before, site_id, dict(evt.data.changed))
     except ValueError as err:
         raise Rejected(f"data.changed: {err}") from None
-    rematched = await apply_site_change(session, before, after, deps=deps, source=f"event:{evt.data.changed_by}")
+    by = Author(evt.data.changed_by, source=f"event:{evt.data.changed_by}")
+    rematched = await apply_site_change(session, before, after, deps=deps, by=by)
     log.info("site_changed", site_id=after.id, rematched=len(rematched))
 
 

@@ -26,6 +26,26 @@ site = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
+# Every change to a site (API, import, event, reference seed), kept after the site is retired or deleted: who, when,
+# what (field -> before/after). The owners at the time are kept so that a deleted site's history stays readable to
+# them; a deletion is also how other matching processes learn to drop the site from memory (see supply.py).
+site_change = Table(
+    "site_change", metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("site_id", String(100), nullable=False),
+    Column("action", String(12), nullable=False),
+    Column("changed_by", String(200), nullable=False),
+    Column("role", String(20)),
+    Column("source", String(200), nullable=False),
+    Column("municipality_code", String(6), nullable=False),
+    Column("province", String(60), nullable=False),
+    Column("changes", JSONB, nullable=False),
+    Column("reason", String(500), nullable=False, server_default=""),
+    Column("changed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_site_change_site", "site_id", "id"),
+    Index("ix_site_change_deleted", "changed_at", postgresql_where=text("action = 'deleted'")),
+)
+
 case_match = Table(
     "case_match", metadata,
     Column("case_id", Uuid, primary_key=True),

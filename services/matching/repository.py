@@ -7,12 +7,12 @@ from datetime import datetime
 from pathlib import Path
 from uuid import UUID
 
-from sqlalchemy import Uuid, bindparam, delete, func, literal, select, true, update
+from sqlalchemy import Uuid, bindparam, delete, func, literal, null, select, true, union_all, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.matching.domain import Site
-from services.matching.orm import case_match, pending_update, proposal_decision, site
+from services.matching.orm import case_match, pending_update, proposal_decision, site, site_change
 
 REFERENCE_SITES = Path(__file__).parent / "data" / "sites.json"
 REFERENCE = "reference"
@@ -52,22 +52,59 @@ async def sources_by_id(session: AsyncSession, ids: list[str]) -> dict[str, str]
     return {r.id: r.source for r in rows}
 
 
-async def load_sites(session: AsyncSession, *, since: datetime | None = None) -> tuple[list[Site], datetime | None]:
-    """Sites changed since a moment (all when None), and the latest change time among them (None if none)."""
-    stmt = select(site.c.record, site.c.updated_at).where(site.c.record != {})
-    if since is not None:
-        stmt = stmt.where(site.c.updated_at >= since)
-    rows = (await session.execute(stmt.order_by(site.c.id))).all()
+async def load_sites(session: AsyncSession, *, since: datetime | None = None
+                     ) -> tuple[list[Site | str], datetime | None]:
+    """Sites changed since a moment (all when None) and the latest change time among them (None if none).
+
+    Since a moment, the ids of sites deleted since then come in between (from the change history, in the same
+    round trip), all in the order they happened: a site deleted and created again ends up present."""
+    stmt = select(site.c.record, site.c.updated_at, null().label("deleted")).where(site.c.record != {})
+    if since is None:
+        rows = (await session.execute(stmt.order_by(site.c.id))).all()
+    else:
+        deleted = select(null(), site_change.c.changed_at, site_change.c.site_id).where(
+            site_change.c.action == DELETED, site_change.c.changed_at >= since)
+        changed = union_all(stmt.where(site.c.updated_at >= since), deleted).subquery()
+        rows = (await session.execute(select(changed).order_by(changed.c.updated_at))).all()
     latest = max((r.updated_at for r in rows), default=None)
-    return [Site.model_validate(r.record) for r in rows], latest
+    return [r.deleted if r.deleted is not None else Site.model_validate(r.record) for r in rows], latest
 
 
-async def list_sites(session: AsyncSession, *, region: str | None = None) -> list[dict]:
+async def list_sites(session: AsyncSession, *, region: str | None = None, include_retired: bool = False) -> list:
+    """The catalogue's rows (record, source, updated_at), by id; retired sites only when asked for."""
     stmt = select(site.c.record, site.c.source, site.c.updated_at).where(site.c.record != {}).order_by(site.c.id)
     if region:
         stmt = stmt.where(site.c.region == region)
-    return [r.record | {"source": r.source, "updated_at": r.updated_at.isoformat()}
-            for r in (await session.execute(stmt)).all()]
+    if not include_retired:
+        stmt = stmt.where(site.c.record["retired"].as_boolean().is_not(True))
+    return list((await session.execute(stmt)).all())
+
+
+async def site_row(session: AsyncSession, site_id: str):
+    """One site's row (record, source, updated_at), or None."""
+    stmt = select(site.c.record, site.c.source, site.c.updated_at).where(site.c.id == site_id,
+                                                                        site.c.record != {})
+    return (await session.execute(stmt)).first()
+
+
+async def delete_site(session: AsyncSession, site_id: str) -> None:
+    await session.execute(delete(site).where(site.c.id == site_id))
+
+
+DELETED = "deleted"
+
+
+async def record_site_changes(session: AsyncSession, entries: list[dict]) -> None:
+    """Append to the sites' change history (site_id, action, changed_by, role, source, municipality_code,
+    province, changes, reason)."""
+    if entries:
+        await session.execute(insert(site_change), entries)
+
+
+async def site_history(session: AsyncSession, site_id: str) -> list:
+    """A site's changes, oldest first (also after it was deleted)."""
+    stmt = select(site_change).where(site_change.c.site_id == site_id).order_by(site_change.c.id)
+    return list((await session.execute(stmt)).all())
 
 
 _MATCH_VALUES = ("code_name", "case_payload", "revision", "proposals", "near_misses", "blocking", "blocking_details",

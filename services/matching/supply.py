@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.matching import domain, repository
 from services.matching.domain import Catalogue, Site
+from services.matching.history import Author, store_sites
 
 log = structlog.get_logger()
 # Re-read rows changed shortly before the last one seen: a transaction that started earlier may commit
@@ -40,10 +41,13 @@ class Supply:
         sites, latest = await repository.load_sites(session, since=since)
         if since is None:
             self.catalogue = Catalogue.of(sites)
-            log.info("catalogue_loaded", sites=len(sites))
+            log.info("catalogue_loaded", sites=len(self.catalogue))
         else:
-            for s in sites:
-                self.catalogue.upsert(s)
+            for s in sites:  # a changed site, or the id of a deleted one
+                if isinstance(s, str):
+                    self.catalogue.remove(s)
+                else:
+                    self.catalogue.upsert(s)
         if latest is not None and (self.watermark is None or latest > self.watermark):
             self.watermark = latest
         self._refreshed_in = weakref.ref(txn) if txn is not None else None
@@ -53,6 +57,12 @@ class Supply:
         """Patch one site now (the re-match in the same transaction needs it); if that transaction rolls back,
         the next refresh reloads everything, so memory never keeps a change the table does not have."""
         self.catalogue.upsert(site)
+        if session is not None:
+            event.listen(session.sync_session, "after_rollback", self._invalidate, once=True)
+
+    def remove(self, site_id: str, session: AsyncSession | None = None) -> None:
+        """Take a deleted site out now; a rollback makes the next refresh reload everything, as for patch."""
+        self.catalogue.remove(site_id)
         if session is not None:
             event.listen(session.sync_session, "after_rollback", self._invalidate, once=True)
 
@@ -70,5 +80,5 @@ async def seed_reference(session: AsyncSession) -> int:
     sources = await repository.sources_by_id(session, [s.id for s in wanted])
     fresh = [s for s in wanted if s.id not in sources
              or (sources[s.id] == repository.REFERENCE and stored.get(s.id) != s)]
-    await repository.upsert_sites(session, fresh, source=repository.REFERENCE)
-    return len(fresh)
+    return await store_sites(session, [(stored.get(s.id), s) for s in fresh],
+                             Author(repository.REFERENCE, source=repository.REFERENCE))

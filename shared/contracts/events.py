@@ -454,6 +454,9 @@ class SiteChangedData(Frozen):
     site_id: str
     changed: dict[str, str | float | int | bool | None] = Field(description="Field -> new value.")
     changed_by: str
+    deleted: bool = Field(default=False, description="The entry was wrong and is gone from the catalogue (its "
+                                                     "history keeps it); `changed` then says `retired: true`, "
+                                                     "so a reader that ignores this field still stops using it.")
 
 
 class SiteChanged(Envelope):

@@ -24,8 +24,8 @@ from tests.kafka import collect, eventually, produce
 from tests.lifecycle import running
 
 pytestmark = pytest.mark.integration
-TOKENS = "coord:taskforce:coordinator,prov:provincie-groningen:province,min:ministry:ministry,rom:oost-nl:rom"
-COORD, PROVINCE = {"Authorization": "Bearer coord"}, {"Authorization": "Bearer prov"}
+TOKENS = "coord:taskforce:coordinator,prov:PV20:province,min:ministry:ministry,rom:oost-nl:rom"
+COORD, PROVINCE = {"Authorization": "Bearer coord"}, {"Authorization": "Bearer prov"}  # PV20: Groningen
 NEED = "2027-06-01"
 DEMAND = {"floor_space": {"floor_space_m2": 5000, "cleanroom_iso_class": 7, "cleanroom_m2": 200,
                           "environmental_category": "3.2", "needed_by": NEED},
@@ -76,7 +76,7 @@ async def app(settings):
     async with running(app.state.runtime):
         async with _client(app) as client:
             for body in CATALOGUE:
-                r = await client.put(f"/sites/{body['id']}", json=body, headers=PROVINCE)
+                r = await client.put(f"/sites/{body['id']}", json=body, headers=COORD)
                 assert r.status_code == 200, r.text
         yield app
 
@@ -178,7 +178,7 @@ async def test_a_supply_change_rematches_the_open_cases_it_affects(app, settings
     second = (await matches(settings, case_id, revision=2))[-1]
     assert second.data.trigger == "site-changed" and [p.site_id for p in second.data.proposals] == ["t-remote"]
     announced = (await events_of(settings, SiteChanged, "t-remote", count=2))[-1]  # after the PUT that created it
-    assert announced.data.changed == {"grid_mw_available": 40.0} and announced.data.changed_by == "provincie-groningen"
+    assert announced.data.changed == {"grid_mw_available": 40.0} and announced.data.changed_by == "PV20"
 
     # The same change again, and a change that cannot move the match: no new match-proposed.
     again = await client.patch("/sites/t-remote", json={"grid_mw_available": 40, "hotspot": "Eemsdelta"},
@@ -245,7 +245,7 @@ async def _pending(app, case_id) -> bool:
         return bool(await session.scalar(select(pending_update.c.case_id).where(pending_update.c.case_id == case_id)))
 
 
-async def test_the_import_cli_loads_a_file_and_its_changes_rematch_open_cases(app, settings, tmp_path):
+async def test_the_import_cli_loads_a_file_and_its_changes_rematch_open_cases(app, settings, client, tmp_path):
     case_id = await open_case(settings, demand={"energy": {"grid_connection_mw": 55.0, "needed_by": NEED}})
     assert (await matches(settings, case_id))[0].data.no_proposition
     path = tmp_path / "grid-export.csv"
@@ -259,6 +259,9 @@ async def test_the_import_cli_loads_a_file_and_its_changes_rematch_open_cases(ap
     assert code == 1 and "inserted 1, updated 0, unchanged 0, invalid 1" in out and "municipality_code" in out
     latest = (await matches(settings, case_id, revision=2))[-1]
     assert [p.site_id for p in latest.data.proposals] == ["t-import"]
+    created = (await client.get("/sites/t-import/history", headers=COORD)).json()
+    assert [(e["action"], e["changed_by"], e["role"]) for e in created] == [
+        ("created", "import:grid-export.csv", None)]
 
     # A grid operator's export in its own column names: only the capacity of a known site changes.
     export = tmp_path / "capacity.csv"
@@ -271,14 +274,16 @@ async def test_the_import_cli_loads_a_file_and_its_changes_rematch_open_cases(ap
 
 
 async def test_supply_api_rejects_bad_changes_and_unauthorised_callers(app, client):
-    assert (await client.patch("/sites/t-fits", json={"colour": "red"}, headers=PROVINCE)).json() == {
-        "detail": "unknown site fields: colour"}
-    bad = await client.patch("/sites/t-fits", json={"grid_mw_available": "lots"}, headers=PROVINCE)
-    assert bad.status_code == 422 and bad.json()["detail"].startswith("grid_mw_available: Input should be a valid")
-    assert (await client.patch("/sites/nope", json={"name": "x"}, headers=PROVINCE)).status_code == 404
-    moved = await client.put("/sites/t-fits", json=site("t-other", "oost"), headers=PROVINCE)
+    unknown = await client.patch("/sites/t-fits", json={"colour": "red"}, headers=COORD)
+    assert (unknown.status_code, unknown.json()) == (422, {"detail": [
+        {"field": "colour", "reason": "Extra inputs are not permitted"}]})
+    bad = await client.patch("/sites/t-fits", json={"grid_mw_available": "lots"}, headers=COORD)
+    assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "grid_mw_available"
+    assert bad.json()["detail"][0]["reason"].startswith("Input should be a valid number")
+    assert (await client.patch("/sites/nope", json={"name": "x"}, headers=COORD)).status_code == 404
+    moved = await client.put("/sites/t-fits", json=site("t-other", "oost"), headers=COORD)
     assert (moved.status_code, moved.json()["detail"]) == (
-        422, "id: 't-other' differs from the site addressed ('t-fits')")
+        422, [{"field": "id", "reason": "'t-other' differs from the site addressed ('t-fits')"}])
     assert (await client.put("/sites/t-fits", json=site("t-fits", "oost"),
                              headers={"Authorization": "Bearer rom"})).status_code == 403
     assert (await client.get("/sites")).status_code == 401
@@ -302,7 +307,7 @@ async def test_the_coordinator_decides_on_proposals_and_records_a_relocation(app
                                  headers=COORD)
     assert repeated.json()["unchanged"] is True
     no_reason = await client.post(f"{url}/t-fits/decision", json={"decision": "accepted"}, headers=COORD)
-    assert no_reason.status_code == 422 and no_reason.json()["detail"][0]["loc"] == ["body", "reason"]
+    assert no_reason.status_code == 422 and no_reason.json()["detail"][0]["field"] == "reason"
     not_proposed = await client.post(f"{url}/t-small/decision", json={"decision": "accepted", "reason": "x"},
                                      headers=COORD)
     assert not_proposed.status_code == 404 and "not among the current proposals" in not_proposed.json()["detail"]

@@ -222,3 +222,29 @@ def test_a_site_that_meets_every_soft_need_has_no_unmet_line():
     (proposal,) = run(c, [site("good", largest_lot_m2=6_000, housing_pressure=0.3)]).proposals
     assert not [e for e in proposal.explanations if e.startswith("not met: ")]
     assert "vibration-free floors" in proposal.explanations[0]
+
+
+def test_a_retired_site_leaves_the_catalogue_and_a_removed_one_keeps_the_others_in_order():
+    cat = Catalogue.of([site("aa"), site("bb", retired=True), site("cc"), site("dd")])
+    assert cat.ids == ["aa", "cc", "dd"]
+    cat.upsert(site("cc", retired=True))
+    cat.remove("unknown")
+    assert cat.ids == ["aa", "dd"] and cat.index == {"aa": 0, "dd": 1} and len(cat.cols["floor_now"]) == 2
+    assert [p.site_id for p in domain.match(case(), cat, Weights(), top_n=5).proposals] == ["aa", "dd"]
+    cat.upsert(site("cc"))  # reinstated
+    assert cat.ids == ["aa", "dd", "cc"]
+
+
+def test_a_site_belongs_to_its_municipality_and_province_by_cbs_code():
+    from services.matching.domain import ownership
+
+    enschede = site("oo", municipality_code="GM0153", province="Overijssel")
+    assert ownership.owns("municipality", "GM0153", enschede) and ownership.owns("province", "PV23", enschede)
+    assert ownership.owns("coordinator", "taskforce", enschede)
+    assert not ownership.owns("municipality", "GM0772", enschede) and not ownership.owns("province", "PV30", enschede)
+    assert not ownership.owns("rom", "oost-nl", enschede)
+    assert ownership.province_code("Fryslân") == ownership.province_code("provincie Friesland") == "PV21"
+    assert ownership.refusal("municipality", "GM0153", None, enschede) is None
+    field, reason = ownership.refusal("municipality", "GM0153", enschede, site("oo", municipality_code="GM0772"))
+    assert field == "municipality_code" and "within its own municipality" in reason
+    assert ownership.refusal("province", "PV30", enschede, enschede)[0] == "site_id"

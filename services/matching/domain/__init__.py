@@ -6,11 +6,11 @@ from services.matching.domain.catalogue import Catalogue
 from services.matching.domain.criteria import CRITERIA, Case, Weights
 from services.matching.domain.matching import Cutoffs, MatchResult, match, rank
 from services.matching.domain.rematch import could_change
-from services.matching.domain.sites import Site, changed_fields
+from services.matching.domain.sites import Site, action_of, changed_fields, field_changes, site_key
 from shared.contracts.events import CaseOpenedData, Proposal
 
-__all__ = ["CRITERIA", "Case", "Catalogue", "Cutoffs", "MatchResult", "Site", "Weights", "case_of", "changed_fields",
-           "could_change", "match", "propose", "rank"]
+__all__ = ["CRITERIA", "Case", "Catalogue", "Cutoffs", "MatchResult", "Site", "Weights", "action_of", "case_of",
+           "changed_fields", "could_change", "field_changes", "match", "propose", "rank", "site_key"]
 
 
 def case_of(data: CaseOpenedData) -> Case:

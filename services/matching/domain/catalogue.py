@@ -83,6 +83,8 @@ class Catalogue:
 
     @classmethod
     def of(cls, sites: list[Site]) -> Catalogue:
+        """The catalogue of the sites still in supply (retired ones are left out)."""
+        sites = [s for s in sites if not s.retired]
         rows = [row_of(s) for s in sites]
         cols = {c: np.array([r[c] for r in rows], dtype=t) for c, t in DTYPES.items()}
         return cls(cols, [s.id for s in sites], [_label(s) for s in sites])
@@ -91,7 +93,11 @@ class Catalogue:
         return len(self.ids)
 
     def upsert(self, site: Site) -> None:
-        """Replace the site's row, or append it (appending copies the columns: rare, so fine)."""
+        """Replace the site's row, or append it (appending copies the columns: rare, so fine); a retired site
+        leaves the catalogue."""
+        if site.retired:
+            self.remove(site.id)
+            return
         row = row_of(site)
         i = self.index.get(site.id)
         if i is None:
@@ -103,6 +109,15 @@ class Catalogue:
         for c, a in self.cols.items():
             a[i] = row[c]
         self.labels[i] = _label(site)
+
+    def remove(self, site_id: str) -> None:
+        """Take a site out (retired or deleted); copies the columns like an append, and keeps the order."""
+        i = self.index.get(site_id)
+        if i is None:
+            return
+        self.cols = {c: np.delete(a, i) for c, a in self.cols.items()}
+        del self.ids[i], self.labels[i]
+        self.index = {sid: k for k, sid in enumerate(self.ids)}
 
     def region_of(self, i: int) -> str:
         return REGIONS[int(self.cols["region"][i])]

@@ -64,6 +64,7 @@ class Site(Frozen):
     fieldlabs: tuple[str, ...] = ()
     knowledge_distance_km: float | None = Field(default=None, ge=0, description="To the nearest institution.")
     illustrative: bool = False
+    retired: bool = Field(default=False, description="No longer supply: kept with its history, never proposed.")
 
     @field_validator("id", mode="before")
     @classmethod
@@ -115,3 +116,22 @@ def changed_fields(before: Site | None, after: Site) -> dict[str, str | float | 
     new = after.as_row()
     return {k: flat_value(v) for k, v in new.items()
             if before is None or flat_value(old.get(k)) != flat_value(v)}
+
+
+def field_changes(before: Site | None, after: Site | None) -> dict[str, dict[str, str | float | int | bool | None]]:
+    """Field -> {"before", "after"} for every field that differs (a new site: all fields; a deleted one: all)."""
+    old = {k: flat_value(v) for k, v in before.as_row().items()} if before else {}
+    new = {k: flat_value(v) for k, v in after.as_row().items()} if after else {}
+    return {k: {"before": old.get(k), "after": new.get(k)} for k in sorted(old.keys() | new.keys())
+            if old.get(k) != new.get(k)}
+
+
+def action_of(before: Site | None, after: Site | None) -> str:
+    """What a change did to a site, as its history names it."""
+    if before is None:
+        return "created"
+    if after is None:
+        return "deleted"
+    if after.retired != before.retired:
+        return "retired" if after.retired else "reinstated"
+    return "changed"

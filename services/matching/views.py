@@ -1,0 +1,131 @@
+"""What matching's supply routes take and answer (pydantic models, so the OpenAPI document is exact)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from services.matching.domain import Site
+
+Scalar = str | float | int | bool | None
+
+
+class SiteView(Site):
+    """A catalogue site as listed: the record plus where its data came from and when it last changed."""
+
+    source: str = Field(description="reference, import:<file>, api:<organisation> or event:<organisation>.")
+    updated_at: datetime
+
+
+def _optional(name: str):
+    info = Site.model_fields[name]
+    inner = Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
+    return inner | None, Field(default=None, description=info.description)
+
+
+# PATCH: any subset of the fields (null makes a value unknown); unknown fields are a 422 naming them.
+SitePatch = create_model("SitePatch", __config__=ConfigDict(extra="forbid"),
+                         **{name: _optional(name) for name in Site.model_fields if name != "id"})
+SitePatch.__doc__ = "Some fields of a site; the others keep their values."
+
+
+class SiteRecord(Site):
+    """A full site record for PUT; `id` may be left out (the path gives it) and must otherwise equal it."""
+
+    id: str | None = Field(default=None, description="The path's id (case-insensitive), or left out.")
+
+
+class SiteWrite(BaseModel):
+    site: Site
+    changed: list[str] = Field(description="The fields that changed (empty: nothing did, nothing was emitted).")
+    rematched_cases: list[str] = Field(description="Open cases whose match changed because of this.")
+
+
+class SiteRetirement(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=500, pattern=r"^[^\x00]*$",
+                        examples=["the business park is fully let"])
+
+
+class SiteDeleted(BaseModel):
+    site_id: str
+    rematched_cases: list[str]
+
+
+class FieldChange(BaseModel):
+    before: Scalar
+    after: Scalar
+
+
+class SiteHistoryEntry(BaseModel):
+    id: int
+    site_id: str
+    action: Literal["created", "changed", "retired", "reinstated", "deleted"]
+    changed_by: str = Field(description="The organisation (token), import source or event producer.")
+    role: str | None = Field(description="The caller's role over HTTP; none for imports and events.")
+    source: str
+    changed_at: datetime
+    changes: dict[str, FieldChange] = Field(description="Field -> its value before and after (lists as 'a;b').")
+    reason: str
+
+
+def history_entry(row) -> SiteHistoryEntry:
+    return SiteHistoryEntry(id=row.id, site_id=row.site_id, action=row.action, changed_by=row.changed_by,
+                            role=row.role, source=row.source, changed_at=row.changed_at, changes=row.changes,
+                            reason=row.reason)
+
+
+def site_view(row) -> SiteView:
+    return SiteView.model_validate(row.record | {"source": row.source, "updated_at": row.updated_at})
+
+
+class FieldError(BaseModel):
+    field: str = Field(examples=["municipality_code"])
+    reason: str
+
+
+class Invalid(BaseModel):
+    """422: every input at fault, with the reason."""
+
+    detail: list[FieldError]
+
+
+class Refused(BaseModel):
+    """Any other 4xx: `field: reason` in one sentence."""
+
+    detail: str = Field(examples=["site_id: site 'zuid-high-tech-campus' lies in GM0772 (Noord-Brabant); ..."])
+
+
+def errors(*codes: int, **descriptions: str) -> dict[int | str, dict]:
+    """`responses=` for a route: each status it can answer with its body (d404="..." describes a 404)."""
+    default = {401: "No bearer token, or an unknown one.", 403: "The token's role may not do this.",
+               404: "Not found.", 409: "Conflicts with the current state.",
+               422: "The field and the reason, for every problem found."}
+    codes = tuple(sorted({401, 403, *codes}))
+    return {code: {"model": Invalid if code == 422 else Refused,
+                   "description": descriptions.get(f"d{code}", default[code])} for code in codes}
+
+
+def field_errors(errors_: list[dict]) -> list[dict[str, str]]:
+    """pydantic errors as [{field, reason}], without FastAPI's location prefix."""
+    out = []
+    for err in errors_:
+        loc = [str(p) for p in err.get("loc", ())]
+        if loc and loc[0] in ("body", "query", "path", "header"):
+            loc = loc[1:]
+        out.append({"field": ".".join(loc) or "(body)", "reason": str(err.get("msg", "invalid")).removeprefix(
+            "Value error, ")})
+    return out
+
+
+def rejections(message: str) -> list[dict[str, str]]:
+    """A `field: reason; field: reason` message as field errors."""
+    out = []
+    for part in filter(None, (p.strip() for p in message.split("; "))):
+        field, sep, reason = part.partition(": ")
+        out.append({"field": field, "reason": reason} if sep and " " not in field else
+                   {"field": "(body)", "reason": part})
+    return out
