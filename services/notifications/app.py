@@ -37,7 +37,7 @@ Authenticate with `Authorization: Bearer <token>`. The coordinator reads the del
 a municipality or province (token organisation = its CBS code, e.g. `GM0153`, `PV23`) answers with an offer or a
 decline. Reply links in the mails carry a signed token and need no account. A 422 lists every problem as
 `{"field": "email", "reason": "..."}`."""
-Status = Literal["pending", "sent", "dead"]
+Status = Literal["pending", "sending", "sent", "dead"]
 
 
 def create_app(settings: NotificationsSettings | None = None) -> FastAPI:

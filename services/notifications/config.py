@@ -34,6 +34,9 @@ class NotificationsSettings(ServiceSettings):
     max_attempts: int = Field(default=20, description="Refusals (4xx) before a mail is dead; outages never kill.")
     send_batch_size: int = Field(default=100, description="Mails sent over one SMTP connection.")
     send_connections: int = Field(default=4, ge=1, description="SMTP connections used side by side.")
+    send_lease_seconds: float = Field(default=30.0, gt=0, description=(
+        "A sender holds its claimed mails this long, renewed while it works. After a crash they wait at most "
+        "this long; the one mail per connection whose fate is unknown then goes again with the same Message-ID."))
     # Rules
     relevance_threshold: float = Field(default=0.5, description="Proposals scoring below this are not mailed.")
     proposal_notifies_province: bool = True

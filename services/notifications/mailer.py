@@ -2,17 +2,24 @@
 
 The consumer records mails in the same transaction as the processed-event mark; this sender delivers
 them, many over one SMTP connection. Mails are rendered at send time, so a mail waits briefly for its
-case's details and shows the company only if consent arrived by then. A crash between the SMTP answer
-and marking the row sent can send that one mail again; its Message-ID is deterministic, so the receiving
-side can recognise the duplicate. A refusal (5xx) is permanent: the mail is dead-lettered (status `dead`,
-logged, visible in the delivery log). An unreachable server is never permanent: mails wait and go out
-as soon as it answers again.
+case's details and shows the company only if consent arrived by then.
+
+Exactly once across crashes: a sender claims a batch for a lease (renewed while it works), then commits each
+mail as `sending` just before its SMTP transaction and as `sent` right after its own 250 — one commit between
+two mails does both. So a crash (of this process or of PostgreSQL) leaves at most one mail per connection
+whose fate is unknown; once the lease runs out it is sent again with the same deterministic Message-ID, so
+the receiving side can recognise the repeat. Every other mail is either sent and marked, or not sent.
+A refusal (5xx) is permanent: the mail is dead-lettered (status `dead`, logged, visible in the delivery
+log). An unreachable server is never permanent: mails wait and go out as soon as it answers again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime
 from email.header import Header
 from email.mime.multipart import MIMEMultipart
@@ -29,6 +36,7 @@ from services.notifications.config import NotificationsSettings
 from services.notifications.domain import replies
 from services.notifications.domain.directory import no_header_breaks
 from services.notifications.repository.deliveries import CONNECTION_ERROR
+from shared.db import transaction
 
 log = structlog.get_logger()
 REPLY_KINDS = frozenset({"municipality", "province"})
@@ -89,26 +97,53 @@ class Mailer:
 
     async def deliver_due(self) -> int:
         """Render and send the due mails; returns how many were handled (sent, postponed or failed)."""
-        async with self.sessions() as session, session.begin():
-            rows = await repository.claim_due(session, self.settings.send_batch_size)
-            if not rows:
-                return 0
-            smtp = self._client()
-            try:
-                # Connect before rendering: while the server is down, a retry costs one attempt, not a batch's work.
-                await smtp.connect()
-            except (aiosmtplib.SMTPException, OSError) as err:
-                self._unreachable = True
+        claim, lease = uuid.uuid4(), self.settings.send_lease_seconds
+        async with transaction(self.sessions) as session:
+            rows = await repository.claim_due(session, self.settings.send_batch_size, claim=claim, lease=lease)
+        if not rows:
+            return 0
+        if unknown := [r["id"] for r in rows if r["status"] == "sending"]:
+            log.warning("mails_of_unknown_fate_sent_again", delivery_ids=unknown)
+        smtp = self._client()
+        try:
+            # Connect before rendering: while the server is down, a retry costs one attempt, not a batch's work.
+            await smtp.connect()
+        except (aiosmtplib.SMTPException, OSError) as err:
+            self._unreachable = True
+            async with transaction(self.sessions) as session:
                 await self._delay_all(session, rows, err)
-                return len(rows)
-            await self._server_answers(session)
-            try:
-                ready = await self._prepare_all(session, rows)
-                sent = await self._send_all(session, smtp, ready)
-            finally:
-                await self._quit(smtp)
-            await self._after_sending(session, sent)
+            return len(rows)
+        try:
+            async with self._claim_kept(claim):
+                async with transaction(self.sessions) as session:
+                    await self._server_answers(session)
+                    ready = await self._prepare_all(session, rows)
+                sent = await self._send_all(smtp, ready, claim)
+        finally:
+            await self._quit(smtp)
+        log.info("mails_sent", count=sent)
         return len(rows)
+
+    @asynccontextmanager
+    async def _claim_kept(self, claim: uuid.UUID) -> AsyncIterator[None]:
+        """Renew the batch's lease while this sender works on it, so no other sender takes a mail it still holds."""
+        renewer = asyncio.create_task(self._renew_claim(claim))
+        try:
+            yield
+        finally:
+            renewer.cancel()
+            with suppress(asyncio.CancelledError):
+                await renewer
+
+    async def _renew_claim(self, claim: uuid.UUID) -> None:
+        lease = self.settings.send_lease_seconds
+        while True:
+            await asyncio.sleep(lease / 3)
+            try:
+                async with transaction(self.sessions) as session:
+                    await repository.renew_claim(session, claim=claim, lease=lease)
+            except Exception as err:  # the database may be down; the lease then simply runs out
+                log.warning("mail_claim_not_renewed", error=type(err).__name__)
 
     async def _prepare_all(self, session: AsyncSession, rows) -> list[tuple]:
         """Messages for the rows that can go now; the rest are postponed or dead-lettered."""
@@ -177,24 +212,35 @@ class Mailer:
                                password=s.smtp_password.get_secret_value() if s.smtp_password else None,
                                timeout=s.smtp_timeout_seconds)
 
-    async def _send_all(self, session: AsyncSession, smtp: aiosmtplib.SMTP, ready: list) -> list[int]:
-        """Send over one connection; a lost connection delays this and the remaining mails, losing none."""
-        sent: list[int] = []
-        for i, (row, msg) in enumerate(ready):
-            try:
-                await smtp.send_message(msg)
-            except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, OSError) as err:
-                await self._delay_all(session, [r for r, _ in ready[i:]], err)
-                break
-            except aiosmtplib.SMTPException as err:
-                await self._refused(session, row, err)
-                continue
-            sent.append(row["id"])
-        return sent
+    async def _send_all(self, smtp: aiosmtplib.SMTP, ready: list, claim: uuid.UUID) -> int:
+        """Send over one connection, each mail marked `sending` before and `sent` after its own transaction.
 
-    async def _after_sending(self, session: AsyncSession, sent: list[int]) -> None:
-        await repository.mark_sent(session, sent)
-        log.info("mails_sent", count=len(sent))
+        A lost connection delays this and the remaining mails, losing none. Returns how many were sent.
+        """
+        lease, previous, sent = self.settings.send_lease_seconds, None, 0
+        async with self.sessions() as session:
+            for i, (row, msg) in enumerate(ready):
+                async with session.begin():
+                    mine = await repository.hand_over(session, sent=previous, sending=row["id"], claim=claim,
+                                                      lease=lease)
+                previous = None
+                if not mine:
+                    continue  # another sender took it after this one's lease ran out: it is theirs now
+                try:
+                    await smtp.send_message(msg)
+                except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, OSError) as err:
+                    async with session.begin():
+                        await self._delay_all(session, [r for r, _ in ready[i:]], err)
+                    return sent
+                except aiosmtplib.SMTPException as err:
+                    async with session.begin():
+                        await self._refused(session, row, err)
+                    continue
+                previous, sent = row["id"], sent + 1
+            if previous is not None:
+                async with session.begin():
+                    await repository.hand_over(session, sent=previous, sending=None, claim=claim, lease=lease)
+        return sent
 
     async def _server_answers(self, session: AsyncSession) -> None:
         """After an outage, every mail held back by it is due now rather than at its backed-off time."""

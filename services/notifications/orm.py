@@ -26,6 +26,8 @@ metadata = service_metadata("notifications")
 outbox, processed_event = plumbing_tables(metadata)
 
 # One row per mail: recorded with the processed-event mark, rendered and sent later by the mailer.
+# status: pending -> sending (committed just before its SMTP transaction) -> sent (committed right after its 250);
+# or dead. A row found in `sending` after a crash had an unknown fate: it is sent again, with the same Message-ID.
 delivery = Table(
     "delivery", metadata,
     Column("id", BigInteger, Identity(), primary_key=True),
@@ -45,9 +47,12 @@ delivery = Table(
     Column("last_error", String(500)),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("sent_at", DateTime(timezone=True)),
+    # The sender that holds the row until its lease (next_attempt_at) runs out; NULL once it is back in the queue.
+    Column("claim", Uuid, nullable=True),
     UniqueConstraint("event_id", "recipient", "template"),
     UniqueConstraint("event_id", "recipient_code", "template", name="uq_delivery_event_recipient_code"),
-    Index("ix_delivery_pending", "next_attempt_at", postgresql_where=text("status = 'pending'")),
+    Index("ix_delivery_queued", "next_attempt_at", postgresql_where=text("status IN ('pending', 'sending')")),
+    Index("ix_delivery_claim", "claim", postgresql_where=text("status IN ('pending', 'sending')")),
     Index("ix_delivery_case_id", "case_id"),
 )
 

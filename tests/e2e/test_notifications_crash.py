@@ -16,6 +16,7 @@ from services.intake.domain import case_id, lead_id
 from services.notifications.config import NotificationsSettings
 from services.notifications.domain import load_directory
 from shared.contracts import MatchProposed
+from tests.chaos.mail_crash import run_mail_crash
 from tests.factories import lead_payload
 from tests.kafka import collect, eventually, produce
 
@@ -68,3 +69,14 @@ def _key(mail) -> tuple[str, str]:
 async def _complete(proposals):
     found = await proposals()
     return found if len(found) == LEADS else None
+
+
+@pytest.mark.timeout(300)
+async def test_repeated_sigkill_while_hundreds_of_mails_flow_repeats_at_most_the_mail_in_flight(infra, artifacts):
+    """Each mail is marked `sending` before and `sent` after its own SMTP transaction: a kill repeats at most the
+    one mail per connection whose 250 came before its mark, with the same Message-ID; nothing else repeats."""
+    result = await run_mail_crash(kafka=infra.kafka, server_url=infra.database_url, mails=200, kills=2,
+                                  connections=1, logs=artifacts / "logs")
+    assert result.lost == 0
+    assert result.different_mails_same_id == 0
+    assert result.repeats <= result.kills, f"{result.repeats} repeats after {result.kills} kills: {result.repeated}"

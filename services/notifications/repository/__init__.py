@@ -9,6 +9,7 @@ from services.notifications.repository.deliveries import (
     deliveries,
     delivery_detail,
     digest_items,
+    hand_over,
     mark_failed,
     mark_rendered,
     mark_sent,
@@ -16,6 +17,7 @@ from services.notifications.repository.deliveries import (
     notified_sites,
     postpone,
     release_after_outage,
+    renew_claim,
     summary,
     use_budget,
 )
@@ -31,6 +33,6 @@ from services.notifications.repository.replies import record_reply
 
 __all__ = ["DirectoryCache", "active_directory", "add_delivery", "add_to_digest", "case_profile", "claim_due",
            "deactivate_recipient", "delay_for_outage", "deliveries", "delivery_detail", "digest_items",
-           "load_file_entries", "lock_case", "mark_failed", "mark_rendered", "mark_sent", "notified_about",
+           "hand_over", "load_file_entries", "lock_case", "mark_failed", "mark_rendered", "mark_sent", "notified_about",
            "notified_sites", "postpone", "profiles", "put_recipient", "recipients", "record_reply",
-           "release_after_outage", "save_case", "summary", "use_budget"]
+           "release_after_outage", "renew_claim", "save_case", "summary", "use_budget"]

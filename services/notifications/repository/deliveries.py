@@ -16,6 +16,7 @@ from services.notifications.orm import delivery, digest_item, recipient_budget
 
 DIGEST_NAMESPACE = uuid.UUID("5b0c2a4e-7d1f-4c39-9a55-3f1f6d1e2b10")
 CONNECTION_ERROR = "connection: "  # prefix of last_error for mails delayed by an unreachable server
+QUEUED = ("pending", "sending")  # rows a sender may claim once no lease holds them
 
 
 async def add_delivery(session: AsyncSession, *, event_id: UUID, case_id: UUID | None, recipient_code: str,
@@ -48,19 +49,60 @@ async def add_to_digest(session: AsyncSession, *, recipient_code: str, email: st
     # The no-op update locks the digest row, so the mailer cannot send it while this item is being added.
     stmt = stmt.on_conflict_do_update(constraint="uq_delivery_event_recipient_code",
                                       set_={"template": stmt.excluded.template})
-    row = (await session.execute(stmt.returning(delivery.c.id, delivery.c.status))).one()
-    if row.status != "pending":
+    row = (await session.execute(stmt.returning(delivery.c.id, delivery.c.status, delivery.c.claim))).one()
+    if row.status != "pending" or row.claim is not None:
+        # Gone out, or a sender holds it (it may have rendered it already): the item is mailed on its own.
         return False
     await session.execute(insert(digest_item).values(delivery_id=row.id, event_id=event_id, case_id=case_id,
                                                      context=context).on_conflict_do_nothing())
     return True
 
 
-async def claim_due(session: AsyncSession, limit: int):
-    """Pending mails that are due, locked so that two senders never take the same one."""
-    stmt = (select(delivery).where(delivery.c.status == "pending", delivery.c.next_attempt_at <= datetime.now(UTC))
-            .order_by(delivery.c.next_attempt_at, delivery.c.id).limit(limit).with_for_update(skip_locked=True))
-    return (await session.execute(stmt)).mappings().all()
+async def claim_due(session: AsyncSession, limit: int, *, claim: UUID, lease: float):
+    """Take due mails for one sender: they carry its claim and are not due for anyone else until the lease ends.
+
+    Mails left in `sending` by a sender that died (its lease ran out) are among them: their fate is unknown, so
+    they go again, with the same Message-ID.
+    """
+    due = (select(delivery.c.id).where(delivery.c.status.in_(QUEUED), delivery.c.next_attempt_at <= func.now())
+           .order_by(delivery.c.next_attempt_at, delivery.c.id).limit(limit).with_for_update(skip_locked=True))
+    stmt = (update(delivery).where(delivery.c.id.in_(due.scalar_subquery()))
+            .values(claim=claim, next_attempt_at=_lease(lease)).returning(*delivery.c))
+    return sorted((await session.execute(stmt)).mappings().all(), key=lambda r: r["id"])
+
+
+def _lease(seconds: float):
+    return func.now() + func.make_interval(0, 0, 0, 0, 0, 0, seconds)
+
+
+async def renew_claim(session: AsyncSession, *, claim: UUID, lease: float) -> int:
+    """The sender is alive: its claimed mails stay its own for another lease.
+
+    Rows the sender is marking at this moment are skipped, not waited for: they get their lease from that mark,
+    and taking their locks in another order than the mark does would deadlock with it.
+    """
+    held = (select(delivery.c.id).where(delivery.c.claim == claim, delivery.c.status.in_(QUEUED))
+            .with_for_update(skip_locked=True))
+    result = await session.execute(update(delivery).where(delivery.c.id.in_(held.scalar_subquery()))
+                                   .values(next_attempt_at=_lease(lease)))
+    return result.rowcount
+
+
+async def hand_over(session: AsyncSession, *, sent: int | None, sending: int | None, claim: UUID,
+                    lease: float) -> bool:
+    """One commit between two SMTP transactions: the last mail is sent (its 250 came), the next one is sending.
+
+    So at most one mail per connection has an unknown fate. False when the next mail is no longer this sender's
+    (its lease ran out and another sender took it): then it must not be sent here.
+    """
+    if sent is not None:
+        await mark_sent(session, [sent])
+    if sending is None:
+        return True
+    stmt = (update(delivery).where(delivery.c.id == sending, delivery.c.claim == claim,
+                                   delivery.c.status.in_(QUEUED))
+            .values(status="sending", next_attempt_at=_lease(lease)).returning(delivery.c.id))
+    return (await session.execute(stmt)).first() is not None
 
 
 async def digest_items(session: AsyncSession, delivery_id: int):
@@ -72,7 +114,7 @@ async def postpone(session: AsyncSession, delivery_ids: list[int], seconds: floa
     """Try later without counting an attempt (e.g. waiting for the case's details)."""
     if delivery_ids:
         await session.execute(update(delivery).where(delivery.c.id.in_(delivery_ids)).values(
-            next_attempt_at=datetime.now(UTC) + timedelta(seconds=seconds)))
+            next_attempt_at=datetime.now(UTC) + timedelta(seconds=seconds), claim=None))
 
 
 async def delay_for_outage(session: AsyncSession, delivery_ids: list[int], *, error: str, base: float,
@@ -81,7 +123,7 @@ async def delay_for_outage(session: AsyncSession, delivery_ids: list[int], *, er
     if delivery_ids:
         seconds = func.least(cap, base * func.power(2, delivery.c.attempts))
         await session.execute(update(delivery).where(delivery.c.id.in_(delivery_ids)).values(
-            attempts=delivery.c.attempts + 1, last_error=error[:500],
+            attempts=delivery.c.attempts + 1, last_error=error[:500], status="pending", claim=None,
             next_attempt_at=func.now() + func.make_interval(0, 0, 0, 0, 0, 0, seconds)))
 
 
@@ -97,23 +139,23 @@ async def mark_rendered(session: AsyncSession, rendered: list[dict[str, Any]]) -
 async def mark_sent(session: AsyncSession, delivery_ids: list[int]) -> None:
     if delivery_ids:
         await session.execute(update(delivery).where(delivery.c.id.in_(delivery_ids)).values(
-            status="sent", sent_at=datetime.now(UTC), attempts=delivery.c.attempts + 1, last_error=None))
+            status="sent", sent_at=datetime.now(UTC), attempts=delivery.c.attempts + 1, last_error=None, claim=None))
 
 
 async def mark_failed(session: AsyncSession, delivery_id: int, *, error: str, retry_in: float | None) -> None:
     """A transient failure is retried later; a permanent one (retry_in None) is dead."""
-    values: dict[str, Any] = {"attempts": delivery.c.attempts + 1, "last_error": error[:500]}
+    values: dict[str, Any] = {"attempts": delivery.c.attempts + 1, "last_error": error[:500], "claim": None}
     if retry_in is None:
         values["status"] = "dead"
     else:
-        values["next_attempt_at"] = datetime.now(UTC) + timedelta(seconds=retry_in)
+        values |= {"status": "pending", "next_attempt_at": datetime.now(UTC) + timedelta(seconds=retry_in)}
     await session.execute(update(delivery).where(delivery.c.id == delivery_id).values(**values))
 
 
 async def release_after_outage(session: AsyncSession) -> int:
     """The server answers again: mails that only waited for it are due now, not at their backed-off time."""
     result = await session.execute(update(delivery).where(
-        delivery.c.status == "pending", delivery.c.last_error.startswith(CONNECTION_ERROR),
+        delivery.c.status == "pending", delivery.c.claim.is_(None), delivery.c.last_error.startswith(CONNECTION_ERROR),
         delivery.c.next_attempt_at > func.now()).values(next_attempt_at=func.now()))
     return result.rowcount
 
