@@ -65,3 +65,9 @@ bench-matching: install
 .PHONY: bench-notifications
 bench-notifications: install
 	$(PY) -m bench.notifications --mails 2000 --outage-mails 200 --outages 5 15
+
+# Faults under load on a PRIVATE Kafka + PostgreSQL (own ports and state dir; the shared stack is never touched):
+# each service SIGKILLed 3 times, the broker killed, PostgreSQL stopped -m immediate; prints lost/duplicated.
+.PHONY: chaos
+chaos: install
+	$(PY) -m tests.chaos --leads 2000 --kills 3 --mails 600 --max-minutes 10

@@ -14,6 +14,7 @@ import socket
 import time
 import uuid
 from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
@@ -58,10 +59,14 @@ class CountingInbox:
         return len(self.by_id)
 
 
+KILL = "SIGKILL notifications"
+POSTGRES = "stop PostgreSQL (-m immediate)"
+
+
 @dataclass
 class MailCrashResult:
     mails: int
-    kills: int
+    faults: list[str]
     connections: int
     received: int = 0
     distinct: int = 0
@@ -78,9 +83,13 @@ class MailCrashResult:
         return self.received - self.distinct
 
     @property
+    def kills(self) -> int:
+        return len(self.faults)
+
+    @property
     def bound(self) -> int:
-        """At most one mail per SMTP connection has an unknown fate at a kill."""
-        return self.kills * self.connections
+        """At most one mail per SMTP connection has an unknown fate at a crash."""
+        return len(self.faults) * self.connections
 
 
 def proposals(n: int, topic_prefix: str) -> list[tuple[bytes, bytes]]:
@@ -118,9 +127,14 @@ async def wait_for(predicate, *, timeout: float, what: str, interval: float = 0.
         await asyncio.sleep(interval)
 
 
-async def run_mail_crash(*, kafka: str, server_url: str, mails: int, kills: int, logs: Path, connections: int = 4,
-                         lease: float = 3.0, timeout: float = 300, log=print) -> MailCrashResult:
-    """Publish `mails` proposals, SIGKILL notifications `kills` times while they are mailed, count at SMTP."""
+async def run_mail_crash(*, kafka: str, server_url: str, mails: int, logs: Path, kills: int = 0,
+                         faults: Sequence[str] = (), connections: int = 4, lease: float = 3.0, timeout: float = 300,
+                         stop_postgres: Callable[[], Awaitable[None]] | None = None,
+                         log=print) -> MailCrashResult:
+    """Publish `mails` proposals and inflict the faults (`kills` SIGKILLs, or the named `faults`) while they are
+    mailed, evenly spread over the flow; count what the SMTP server accepted. A PostgreSQL stop needs
+    `stop_postgres` (stops it immediately and starts it again): only for a private server."""
+    faults = list(faults) or [KILL] * kills
     run = uuid.uuid4().hex[:8]
     db_name, prefix = f"groeiruimte_mailcrash_{run}", f"mailcrash-{run}."
     database_url = await create_database(server_url, db_name, services=("notifications",))
@@ -134,19 +148,22 @@ async def run_mail_crash(*, kafka: str, server_url: str, mails: int, kills: int,
            "NOTIFICATIONS_PROPOSAL_NOTIFIES_PROVINCE": "false", "NOTIFICATIONS_CASE_WAIT_SECONDS": "0",
            "NOTIFICATIONS_RETRY_BASE_SECONDS": "0.5", "LOG_LEVEL": "WARNING"}
     proc = ServiceProcess("notifications", free_port(), env, logs / f"mailcrash-{run}.log")
-    result = MailCrashResult(mails=mails, kills=kills, connections=connections)
+    result = MailCrashResult(mails=mails, faults=faults, connections=connections)
     started = time.monotonic()
     try:
         await asyncio.to_thread(proc.start)
         events = proposals(mails, prefix)
         await produce(kafka, f"{prefix}match-proposed", [v for _, v in events], keys=[k for k, _ in events])
-        for k in range(kills):
-            target = (k + 1) * mails // (kills + 1)
+        for k, fault in enumerate(faults):
+            target = (k + 1) * mails // (len(faults) + 1)
             await wait_for(lambda t=target: asyncio.sleep(0, inbox.distinct >= t), timeout=timeout,
-                           what=f"{target} mails before kill {k + 1}", interval=0.005)
-            proc.kill()
-            log(f"  kill {k + 1}/{kills}: SIGKILL notifications after {inbox.distinct} of {mails} mails")
-            await asyncio.to_thread(proc.start)
+                           what=f"{target} mails before fault {k + 1}", interval=0.005)
+            log(f"  mail fault {k + 1}/{len(faults)}: {fault} after {inbox.distinct} of {mails} mails")
+            if fault == KILL:
+                proc.kill()
+                await asyncio.to_thread(proc.start)
+            else:
+                await stop_postgres()
         await wait_for(lambda: asyncio.sleep(0, inbox.distinct >= mails), timeout=timeout, what="every mail")
         await wait_for(lambda: _none_queued(database_url), timeout=timeout, what="every mail marked sent")
     finally:

@@ -1,0 +1,329 @@
+"""`make chaos`: faults under load, on a private Kafka and PostgreSQL, then a table of what was lost or doubled.
+
+    .venv/bin/python -m tests.chaos [--leads 2000] [--kills 3] [--mails 600] [--max-minutes 10]
+
+1. Starts its own single-node Kafka and PostgreSQL (deploy/stack.py on free ports, state in .local/chaos-<run>),
+   so the stack others use is never touched, and the four services as processes with a real SMTP server.
+2. Publishes the leads in chunks; between chunks it SIGKILLs each service `--kills` times (restarting it), SIGKILLs
+   the broker once (and starts it again) and stops PostgreSQL with `pg_ctl -m immediate` once (and starts it).
+3. Waits for positive signals (every case proposed, every mail marked sent), then counts from the topics, the
+   reporting projection and the SMTP server: leads, cases, events and mails lost and duplicated. A mail repeated
+   with the same Message-ID (its fate was unknown at a crash) is counted apart, with its bound: one per SMTP
+   connection per crash of notifications or PostgreSQL.
+4. Then the mail phase: `--mails` proposals straight to notifications, SIGKILLed `--kills` times and PostgreSQL
+   stopped once while they are mailed, counted by Message-ID.
+Exits 1 when anything was lost or duplicated, or a bound was exceeded; 2 when it ran out of time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+
+import asyncpg
+import httpx
+from aiosmtpd.controller import Controller
+from rich.table import Table
+from sqlalchemy.engine import make_url
+
+from deploy.processes import ROOT, SERVICES, ServiceProcess, migrate_all, stop_all
+from deploy.run import make_console
+from tests.chaos.mail_crash import KILL, POSTGRES, free_port, run_mail_crash
+from tests.factories import lead_payload
+from tests.kafka import collect, produce
+
+console = make_console()
+SEND_CONNECTIONS = 4
+PIPELINE_TOPICS = ("lead-registered", "case-opened", "match-proposed")
+
+
+def free_port_pair() -> int:
+    """A port whose successor is free too (Kafka's controller listens on port + 1)."""
+    for _ in range(100):
+        port = free_port()
+        if port < 65_000 and _bindable(port + 1):
+            return port
+    raise RuntimeError("no two free consecutive ports")
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+class Inbox:
+    """The municipalities' SMTP server: every accepted mail, by Message-ID and by (case code name, recipient)."""
+
+    def __init__(self) -> None:
+        self.by_id: Counter[str] = Counter()
+        self.ids_of: dict[tuple[str, str], set[str]] = defaultdict(set)
+
+    async def handle_DATA(self, server, session, envelope):
+        msg = message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
+        self.by_id[msg["Message-ID"]] += 1
+        key = (str(msg["Subject"]).split("case ")[-1], msg["To"].addresses[0].addr_spec)
+        self.ids_of[key].add(msg["Message-ID"])
+        return "250 Message accepted for delivery"
+
+
+@dataclass
+class Stack:
+    """The private Kafka and PostgreSQL: where they are, and how to break them."""
+
+    stack: object  # the deploy.stack module, imported after the private ports were set
+    kafka: str
+    database_url: str
+    faults: list[str] = field(default_factory=list)
+
+    def kill_broker(self) -> None:
+        pidfile = self.stack.STATE / "kafka" / "kafka.pid"
+        os.killpg(int(pidfile.read_text()), signal.SIGKILL)
+        self.stack.wait_for(lambda: not self.stack.port_open(self.stack.KAFKA_PORT), "Kafka to die", 30)
+        self.faults.append("SIGKILL broker")
+        self.stack.kafka_up()
+
+    def stop_postgres(self) -> None:
+        pgdata = self.stack.STATE / "postgres" / "data"
+        self.stack._pg_run([str(self.stack._pg_bin() / "pg_ctl"), "-D", str(pgdata), "-m", "immediate", "stop"],
+                           stdout=subprocess.DEVNULL)
+        self.faults.append("stop PostgreSQL -m immediate")
+        self.stack.postgres_up()
+
+
+async def pg_count(database_url: str, sql: str) -> int:
+    conn = await asyncpg.connect(make_url(database_url).set(drivername="postgresql").render_as_string(False))
+    try:
+        return await conn.fetchval(sql)
+    finally:
+        await conn.close()
+
+
+async def wait_until(predicate, *, deadline: float, what: str, interval: float = 1.0) -> None:
+    while not await predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"ran out of time waiting for {what}")
+        await asyncio.sleep(interval)
+
+
+async def read_topic(kafka: str, topic: str) -> list[dict]:
+    records = await collect(kafka, topic, until=10**9, timeout=8)
+    return [json.loads(r.value) for r in records]
+
+
+async def pipeline_phase(ends: Stack, *, leads: int, kills: int, deadline: float, logs) -> dict:
+    """Leads through all four services while each is killed, the broker killed and PostgreSQL stopped."""
+    inbox = Inbox()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    smtp.start()
+    env = {"KAFKA_BOOTSTRAP_SERVERS": ends.kafka, "DATABASE_URL": ends.database_url, "LOG_LEVEL": "WARNING",
+           "KAFKA_SESSION_TIMEOUT_MS": "6000", "NOTIFICATIONS_SMTP_PORT": str(smtp.port),
+           "NOTIFICATIONS_SEND_LEASE_SECONDS": "5", "NOTIFICATIONS_RETRY_BASE_SECONDS": "0.5",
+           "NOTIFICATIONS_RELEVANCE_THRESHOLD": "0", "NOTIFICATIONS_BUDGET_PER_PERIOD": "1000000",
+           "NOTIFICATIONS_PROPOSAL_NOTIFIES_PROVINCE": "false",
+           "NOTIFICATIONS_SEND_CONNECTIONS": str(SEND_CONNECTIONS)}
+    await asyncio.to_thread(migrate_all, env)
+    procs = {name: ServiceProcess(name, free_port(), env, logs / f"chaos-{name}.log") for name in SERVICES}
+    try:
+        for p in procs.values():
+            await asyncio.to_thread(p.start, wait=120)
+        payloads = [lead_payload() for _ in range(leads)]
+        faults = [name for _ in range(kills) for name in SERVICES] + ["broker", "postgres"]
+        chunks = _split(payloads, len(faults) + 1)
+        console.print(f"pipeline: {leads} leads in {len(chunks)} chunks, {len(faults)} faults between them")
+        for i, chunk in enumerate(chunks):
+            await produce(ends.kafka, "lead-signalled", [json.dumps(p).encode() for p in chunk],
+                          keys=[p["subject"].encode() for p in chunk])
+            if i < len(faults):
+                await asyncio.sleep(1.5)  # let the chunk get under way, so the fault lands mid-stream
+                await asyncio.to_thread(_inflict, faults[i], procs, ends)
+                console.print(f"  fault {i + 1}/{len(faults)}: {ends.faults[-1]} "
+                              f"({sum(inbox.by_id.values())} mails so far)")
+        await _wait_for_pipeline(ends, procs, leads, deadline)
+        return await _count_pipeline(ends, procs, inbox, payloads)
+    finally:
+        await asyncio.to_thread(stop_all, procs.values())
+        smtp.stop()
+
+
+def _split(items: list, n: int) -> list[list]:
+    size = -(-len(items) // n)
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def _inflict(fault: str, procs: dict[str, ServiceProcess], ends: Stack) -> None:
+    if fault == "broker":
+        ends.kill_broker()
+    elif fault == "postgres":
+        ends.stop_postgres()
+    else:
+        procs[fault].kill()
+        ends.faults.append(f"SIGKILL {fault}")
+        procs[fault].start(wait=120)
+
+
+async def _wait_for_pipeline(ends: Stack, procs, leads: int, deadline: float) -> None:
+    async def proposed() -> bool:
+        return await pg_count(ends.database_url, "SELECT count(*) FROM matching.case_match") >= leads
+
+    async def mailed() -> bool:
+        return await pg_count(ends.database_url,
+                              "SELECT count(*) FROM notifications.delivery WHERE status <> 'sent'") == 0
+
+    async def reported() -> bool:
+        counts = await _reporting_counts(procs)
+        return all(counts.get(t, 0) >= leads for t in ("lead-signalled", "case-opened", "match-proposed"))
+
+    for what, check in (("every case proposed", proposed), ("every mail marked sent", mailed),
+                        ("reporting to count every event", reported)):
+        await wait_until(check, deadline=deadline, what=what)
+        console.print(f"  {what}")
+
+
+async def _reporting_counts(procs) -> dict[str, int]:
+    try:
+        async with httpx.AsyncClient(timeout=5) as client:
+            r = await client.get(f"{procs['reporting'].url}/metrics/event-counts",
+                                 headers={"Authorization": "Bearer dev-ministry"})
+        return r.json() if r.status_code == 200 else {}
+    except httpx.HTTPError:
+        return {}
+
+
+async def _count_pipeline(ends: Stack, procs, inbox: Inbox, payloads: list[dict]) -> dict:
+    topics = {t: await read_topic(ends.kafka, t) for t in PIPELINE_TOPICS}
+    leads, reporting = len(payloads), await _reporting_counts(procs)
+    out: dict[str, dict] = {}
+    for name, topic, key in (("leads (lead-registered)", "lead-registered", "lead_id"),
+                             ("cases (case-opened)", "case-opened", "case_id"),
+                             ("proposals (match-proposed)", "match-proposed", "case_id")):
+        events = topics[topic]
+        ids_per_fact: dict[str, set[str]] = defaultdict(set)
+        for e in events:
+            ids_per_fact[e["data"][key]].add(e["id"])
+        distinct_ids = {e["id"] for e in events}
+        out[name] = {"expected": leads, "arrived": len(ids_per_fact), "lost": leads - len(ids_per_fact),
+                     "duplicated": sum(len(ids) - 1 for ids in ids_per_fact.values()),
+                     "same id again": len(events) - len(distinct_ids)}
+    distinct = {t: len({e["id"] for e in topics[t]}) for t in PIPELINE_TOPICS}
+    counted = {t: reporting.get(t, 0) for t in ("lead-signalled", "case-opened", "match-proposed")}
+    out["events counted by reporting"] = {
+        "expected": 3 * leads, "arrived": sum(counted.values()),
+        "lost": sum(max(0, leads - c) for c in counted.values()),
+        "duplicated": sum(max(0, c - leads) for c in counted.values()), "same id again": "-"}
+    expected_mails = {(e["data"]["code_name"], m) for e in topics["match-proposed"]
+                      for m in {p["municipality_code"] for p in e["data"]["proposals"]}}
+    emails = await _directory_emails(ends)
+    expected_keys = {(code, emails[m]) for code, m in expected_mails if m in emails}
+    arrived = {k for k in inbox.ids_of if k in expected_keys}
+    crashes = sum(1 for f in ends.faults if f in ("SIGKILL notifications", "stop PostgreSQL -m immediate"))
+    out["mails"] = {"expected": len(expected_keys), "arrived": len(arrived), "lost": len(expected_keys - arrived),
+                    "duplicated": sum(len(ids) - 1 for ids in inbox.ids_of.values()),
+                    "same id again": sum(inbox.by_id.values()) - len(inbox.by_id),
+                    "bound": crashes * SEND_CONNECTIONS, "unexpected": len(set(inbox.ids_of) - expected_keys)}
+    out["_distinct_events"] = distinct
+    return out
+
+
+async def _directory_emails(ends: Stack) -> dict[str, str]:
+    conn = await asyncpg.connect(make_url(ends.database_url).set(drivername="postgresql").render_as_string(False))
+    try:
+        return {r["code"]: r["email"] for r in await conn.fetch("SELECT code, email FROM notifications.recipient")}
+    finally:
+        await conn.close()
+
+
+def print_table(rows: dict[str, dict], title: str) -> bool:
+    table = Table(title=title)
+    for col in ("what", "expected", "arrived", "lost", "duplicated", "same id again (after a crash)"):
+        table.add_column(col, justify="left" if col == "what" else "right")
+    ok = True
+    for what, r in rows.items():
+        if what.startswith("_"):
+            continue
+        again = str(r["same id again"])
+        if "bound" in r:
+            again += f" (at most {r['bound']})"
+            ok &= r["same id again"] <= r["bound"] and not r.get("unexpected")
+        ok &= r["lost"] == 0 and r["duplicated"] == 0
+        table.add_row(what, str(r["expected"]), str(r["arrived"]), str(r["lost"]), str(r["duplicated"]), again)
+    console.print(table)
+    return ok
+
+
+async def mail_phase(ends: Stack, *, mails: int, kills: int, logs) -> bool:
+    async def stop_postgres() -> None:
+        await asyncio.to_thread(ends.stop_postgres)
+
+    result = await run_mail_crash(kafka=ends.kafka, server_url=ends.database_url, mails=mails, logs=logs,
+                                  faults=[KILL] * kills + [POSTGRES], connections=SEND_CONNECTIONS, lease=3.0,
+                                  stop_postgres=stop_postgres, log=console.print)
+    return print_table({"mails": {"expected": mails, "arrived": result.distinct, "lost": result.lost,
+                                  "duplicated": result.different_mails_same_id, "same id again": result.repeats,
+                                  "bound": result.bound}},
+                       f"Mail phase: {mails} mails, {', '.join(result.faults)} ({result.seconds:.0f} s)")
+
+
+async def run(args, ends: Stack, logs) -> int:
+    started = time.monotonic()
+    deadline = started + args.max_minutes * 60
+    ok = True
+    if args.leads:
+        rows = await pipeline_phase(ends, leads=args.leads, kills=args.kills, deadline=deadline, logs=logs)
+        ok &= print_table(rows, f"Pipeline: {args.leads} leads, faults: {len(ends.faults)} "
+                                f"({time.monotonic() - started:.0f} s)")
+        console.print("faults: " + "; ".join(ends.faults))
+    if args.mails:
+        ends.faults.clear()
+        ok &= await mail_phase(ends, mails=args.mails, kills=args.kills, logs=logs)
+    console.print(f"chaos: {'PASSED' if ok else 'FAILED'} in {time.monotonic() - started:.0f} s")
+    return 0 if ok else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.chaos", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--leads", type=int, default=2000)
+    parser.add_argument("--kills", type=int, default=3, help="SIGKILLs per service")
+    parser.add_argument("--mails", type=int, default=600, help="mails in the mail phase (0: skip it)")
+    parser.add_argument("--max-minutes", type=float, default=10)
+    args = parser.parse_args(argv)
+    for given in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL", "KAFKA_TOPIC_PREFIX"):
+        os.environ.pop(given, None)  # never the shared stack: everything below is private
+    state = ROOT / ".local" / f"chaos-{uuid.uuid4().hex[:8]}"
+    os.environ |= {"GROEIRUIMTE_KAFKA_PORT": str(free_port_pair()), "GROEIRUIMTE_PG_PORT": str(free_port()),
+                   "GROEIRUIMTE_STATE_DIR": str(state)}
+    from deploy import stack  # reads the private ports and state directory
+
+    logs = ROOT / "artifacts" / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    console.print(f"private Kafka 127.0.0.1:{stack.KAFKA_PORT}, PostgreSQL 127.0.0.1:{stack.PG_PORT}, state {state}")
+    try:
+        ends = stack.up()
+        return asyncio.run(asyncio.wait_for(run(args, Stack(stack, ends.kafka, ends.database_url), logs),
+                                            timeout=args.max_minutes * 60 + 120))
+    except TimeoutError as err:
+        console.print(f"chaos: OUT OF TIME ({err or 'overall bound'})")
+        return 2
+    finally:
+        stack.down()
+        shutil.rmtree(state, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
