@@ -53,6 +53,7 @@ def code_name(case: uuid.UUID) -> str:
 class Triage:
     eligible: bool
     reason: str
+    in_scope: bool | None = None  # in the programme's scope whatever the horizon (None: not known here)
 
 
 def _horizon(today: date, years: int) -> date:
@@ -65,18 +66,18 @@ def _horizon(today: date, years: int) -> date:
 def triage(lead: LeadSignalledData, *, today: date, horizon_years: int = 3) -> Triage:
     """Eligible: an NTS or strategic-autonomy domain, growth blocked within the horizon, and not out of scope."""
     if not set(lead.technology_domains) & (NTS_DOMAINS | STRATEGIC_AUTONOMY):
-        return Triage(False, "no NTS technology domain and not strategic autonomy")
+        return Triage(False, "no NTS technology domain and not strategic autonomy", in_scope=False)
     if lead.low_value_production:
-        return Triage(False, "out of scope: low-value production")
+        return Triage(False, "out of scope: low-value production", in_scope=False)
     if lead.negative_externalities:
-        return Triage(False, "out of scope: many negative external effects")
+        return Triage(False, "out of scope: many negative external effects", in_scope=False)
     horizon = _horizon(today, horizon_years)
     if lead.demand.earliest_need > horizon:
         return Triage(False, f"space first needed by {lead.demand.earliest_need}, "
-                             f"beyond the {horizon_years}-year horizon ({horizon})")
+                             f"beyond the {horizon_years}-year horizon ({horizon})", in_scope=True)
     kind = "strategic autonomy" if set(lead.technology_domains) <= STRATEGIC_AUTONOMY else "NTS domain"
     when = "now" if lead.demand.earliest_need <= today else f"by {lead.demand.earliest_need}"
-    return Triage(True, f"{kind}; growth blocked {when}, within {horizon_years} years")
+    return Triage(True, f"{kind}; growth blocked {when}, within {horizon_years} years", in_scope=True)
 
 
 def name_key(name: str) -> str:

@@ -111,7 +111,7 @@ class _Context:
         await self.flag_look_alikes(lid, candidates=new.look_alikes)
         await self.outbox.add(self.session, messages.lead_registered(
             self.lead, lead_id=lid, company_ref=self.ref, verdict=self.verdict, case_id=placed.case_id,
-            joined=placed.case_id is not None and not placed.opened))
+            joined=placed.case_id is not None and not placed.opened, signalled_at=self.evt.time))
         await self.share_identity_if_consented(placed.case_id)
         log.info("lead_registered", lead_id=str(lid), status=placed.status, reason=self.verdict.reason,
                  channel=self.via.channel)
@@ -153,7 +153,8 @@ class _Context:
             await self.flag_look_alikes(existing.id)
         changed = tuple(changes) + tuple(triage_change) + tuple(case_change)
         await self.outbox.add(self.session, messages.lead_updated(
-            self.lead, lead_id=existing.id, case_id=placed.case_id, verdict=self.verdict, changed=changed))
+            self.lead, lead_id=existing.id, case_id=placed.case_id, verdict=self.verdict, changed=changed,
+            company_ref=self.ref))
         await self.share_identity_if_consented(placed.case_id)
         log.info("lead_updated", lead_id=str(existing.id), changed=changed, status=status)
         return Outcome(existing.id, "updated", placed.case_id)
@@ -198,7 +199,8 @@ class _Context:
             earlier = LeadSignalledData.model_validate(other.payload)
             await self.outbox.add(self.session, messages.lead_updated(
                 earlier, lead_id=other.id, case_id=cid,
-                verdict=domain.Triage(bool(other.eligible), other.triage_reason), changed=("case_id",)))
+                verdict=domain.Triage(bool(other.eligible), other.triage_reason), changed=("case_id",),
+                company_ref=self.ref))
             await self._share_identity(earlier, cid)
 
     async def _add_origin(self, cid: UUID, lid: UUID) -> None:

@@ -3,6 +3,7 @@ identify the company outside intake; consent-granted is the one event that carri
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 from services.intake.domain import Triage
@@ -35,22 +36,25 @@ def case_opened(lead: LeadSignalledData, *, lead_id: UUID, case_id: UUID, code_n
 
 
 def lead_registered(lead: LeadSignalledData, *, lead_id: UUID, company_ref: str, verdict: Triage,
-                    case_id: UUID | None, joined: bool) -> LeadRegistered:
-    return LeadRegistered(source=SOURCE, subject=str(lead_id), data=LeadRegisteredData(
+                    case_id: UUID | None, joined: bool, signalled_at: datetime) -> LeadRegistered:
+    # The lead happened when the ROM signalled it, not when intake got to it: reporting places it by this time.
+    return LeadRegistered(source=SOURCE, subject=str(lead_id), time=signalled_at, data=LeadRegisteredData(
         lead_id=lead_id, organisation=lead.organisation, company_ref=company_ref, stage=lead.stage,
         technology_domains=lead.technology_domains, origin=lead.location, demand_types=tuple(lead.demand.types()),
         investment_eur=lead.investment_eur, investment_status=lead.investment_status, eligible=verdict.eligible,
         triage_reason=verdict.reason, case_id=case_id, joined_existing_case=joined,
-        organisation_kind=lead.organisation_kind, life_phase=lead.life_phase, leaving_likelihood=_likelihood(lead)))
+        organisation_kind=lead.organisation_kind, life_phase=lead.life_phase, leaving_likelihood=_likelihood(lead),
+        in_scope=verdict.in_scope))
 
 
 def lead_updated(lead: LeadSignalledData, *, lead_id: UUID, case_id: UUID | None, verdict: Triage,
-                 changed: tuple[str, ...]) -> LeadUpdated:
+                 changed: tuple[str, ...], company_ref: str) -> LeadUpdated:
     return LeadUpdated(source=SOURCE, subject=str(lead_id), data=LeadUpdatedData(
         lead_id=lead_id, case_id=case_id, stage=lead.stage, technology_domains=lead.technology_domains,
         demand=lead.demand, investment_eur=lead.investment_eur, investment_status=lead.investment_status,
         eligible=verdict.eligible, triage_reason=verdict.reason, changed=changed, origin=lead.location,
-        life_phase=lead.life_phase, leaving_likelihood=_likelihood(lead)))
+        life_phase=lead.life_phase, leaving_likelihood=_likelihood(lead), in_scope=verdict.in_scope,
+        company_ref=company_ref, organisation=lead.organisation))
 
 
 def consent_granted(lead: LeadSignalledData, *, case_id: UUID) -> ConsentGranted:

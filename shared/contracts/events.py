@@ -358,6 +358,8 @@ class LeadRegisteredData(Frozen):
     organisation_kind: OrganisationKind = OrganisationKind.ROM
     life_phase: int | None = Field(default=None, description="Venture-building life phase 1-4, when known.")
     leaving_likelihood: LeavingLikelihood | None = Field(default=None, description="Risk of leaving the country.")
+    in_scope: bool | None = Field(default=None, description="In the programme's scope (deeptech, not excluded), "
+                                  "whatever the horizon of its need; None from producers that do not say.")
 
 
 class LeadRegistered(Envelope):
@@ -383,6 +385,10 @@ class LeadUpdatedData(Frozen):
     origin: Location | None = Field(default=None, description="Current location (it may have changed).")
     life_phase: int | None = None
     leaving_likelihood: LeavingLikelihood | None = None
+    in_scope: bool | None = Field(default=None, description="In the programme's scope whatever the horizon "
+                                  "(see lead-registered); None from producers that do not say.")
+    company_ref: str | None = Field(default=None, description="Keyed hash of the KvK number, as in lead-registered.")
+    organisation: str | None = Field(default=None, description="The signalling organisation, as in lead-registered.")
 
 
 class LeadUpdated(Envelope):
