@@ -27,6 +27,7 @@ from shared.messaging import DeadLetter, Item, consuming_span
 
 log = structlog.get_logger()
 Effect = Callable[[AsyncSession, Envelope], Awaitable[None]]
+BatchEffect = Callable[[AsyncSession, list[Item]], Awaitable[None]]
 RecordKey = tuple[str, int, int]
 
 
@@ -46,7 +47,9 @@ class BatchApplier:
     processed: Table
     group: str
     topic: str
-    effect: Effect
+    effect: Effect | None = None
+    # Set-based consumers: the batch's new events at once (and one at a time while a failing one is sought).
+    batch_effect: BatchEffect | None = None
     max_attempts: int = 3
     retry_window_seconds: float = 60.0
     retry_max_seconds: float = 10.0
@@ -102,6 +105,9 @@ class BatchApplier:
         async with transaction(self.sessions) as session:
             fresh = await claim_many(session, self.processed, consumer=self.group,
                                      event_ids=[evt.id for _, evt in items])
+            if self.batch_effect is not None and not isolate:
+                await self._apply_batch(session, items, fresh)
+                fresh = set()
             for record, evt in items:
                 if evt.id not in fresh:
                     continue
@@ -114,9 +120,25 @@ class BatchApplier:
         for record, _ in items:
             self.attempts.pop(_key(record), None)
 
+    async def _apply_batch(self, session: AsyncSession, items: list[Item], fresh: set) -> None:
+        """The batch's new events (each once) to the batch effect; any failure redoes the batch one by one."""
+        mine = []
+        for record, evt in items:
+            if evt.id in fresh:
+                fresh.discard(evt.id)
+                mine.append((record, evt))
+        if mine:
+            with self.tracer.start_as_current_span(f"{self.topic} process batch", kind=trace.SpanKind.CONSUMER):
+                await self.batch_effect(session, mine)
+
+    async def _effect(self, session: AsyncSession, record: ConsumerRecord, evt: Envelope) -> None:
+        if self.batch_effect is not None:
+            return await self.batch_effect(session, [(record, evt)])
+        return await self.effect(session, evt)
+
     async def _apply_plain(self, session: AsyncSession, record: ConsumerRecord, evt: Envelope) -> None:
         try:
-            await self.effect(session, evt)
+            await self._effect(session, record, evt)
         except Rejected:
             raise
         except Exception as err:
@@ -130,7 +152,7 @@ class BatchApplier:
         while True:
             try:
                 async with session.begin_nested():
-                    return await self.effect(session, evt)
+                    return await self._effect(session, record, evt)
             except Rejected as err:
                 return await dead_letter(record, describe(err), self._count(record, err, log_it=False))
             except Exception as err:

@@ -20,7 +20,7 @@ from sqlalchemy import MetaData, Table
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.auth import Caller, authenticate, parse_tokens
-from shared.consuming import BatchApplier, Effect
+from shared.consuming import BatchApplier, BatchEffect, Effect
 from shared.contracts.envelope import Envelope
 from shared.db import make_engine, make_sessionmaker
 from shared.idempotency import processed_event_table
@@ -32,7 +32,7 @@ from shared.settings import ServiceSettings
 from shared.telemetry import configure_tracing
 
 log = structlog.get_logger()
-__all__ = ["Effect", "Runtime", "http_app", "main", "plumbing_tables"]
+__all__ = ["BatchEffect", "Effect", "Runtime", "http_app", "main", "plumbing_tables"]
 
 
 def plumbing_tables(metadata: MetaData) -> tuple[Table, Table]:
@@ -78,6 +78,19 @@ class Runtime:
         """
         s = self.settings
         applier = BatchApplier(self.sessions, self.processed, group=group, topic=event.topic, effect=effect,
+                               max_attempts=s.consumer_max_attempts, retry_window_seconds=s.consumer_retry_seconds,
+                               retry_max_seconds=s.consumer_retry_max_seconds)
+        subscribe_batches(self.broker, s, event=event, group=group, handle_batch=applier)
+        self.subscriptions.append((s.topic(event.topic), group, event))
+
+    def consume_batches(self, event: type[Envelope], *, group: str, effect: BatchEffect) -> None:
+        """Like `consume`, for a set-based effect: `effect(session, items)` gets the batch's new events at once.
+
+        Same guarantees: one transaction with the processed-event keys; on a failure that is not transient the
+        batch is redone one event at a time, so only the failing event is retried and dead-lettered.
+        """
+        s = self.settings
+        applier = BatchApplier(self.sessions, self.processed, group=group, topic=event.topic, batch_effect=effect,
                                max_attempts=s.consumer_max_attempts, retry_window_seconds=s.consumer_retry_seconds,
                                retry_max_seconds=s.consumer_retry_max_seconds)
         subscribe_batches(self.broker, s, event=event, group=group, handle_batch=applier)

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Body, Depends, FastAPI, HTTPException, Query, Res
 
 from services.reporting import domain, repository
 from services.reporting.domain.disclosure import csv_rows
-from services.reporting.domain.periods import Period, parse_period
+from services.reporting.domain.periods import Period, parse_period, report_date
 from services.reporting.projections import Projections
 from shared.auth import Caller, require
 
@@ -19,7 +19,7 @@ READERS = ("ministry", "coordinator")
 
 
 def moment(as_of: date | None, period: str | None) -> tuple[date, Period | None]:
-    """The date figures are computed as of: an explicit date, the end of a half-year, or today."""
+    """The date figures are computed as of: an explicit date, a half-year's end (today while under way), or today."""
     if as_of and period:
         raise HTTPException(422, "give either as_of or period, not both")
     if period:
@@ -27,7 +27,7 @@ def moment(as_of: date | None, period: str | None) -> tuple[date, Period | None]
             chosen = parse_period(period)
         except ValueError as err:
             raise HTTPException(422, f"period: {err}") from None
-        return chosen.end, chosen
+        return report_date(chosen, date.today()), chosen
     return as_of or date.today(), None
 
 
@@ -51,8 +51,7 @@ def router(app: FastAPI, projections: Projections) -> APIRouter:
     @api.get("/metrics/event-counts", tags=["reporting"], summary="How many of each event have been seen")
     async def event_counts(caller: Caller = Depends(caller_of)) -> dict[str, int]:
         require(caller, *READERS)
-        async with sessions() as session:
-            return domain.empty_counts() | await repository.counts(session)
+        return domain.empty_counts() | await projections.event_counts()
 
     @api.get("/metrics/figures", summary="Every figure as of a date: impact table, breakdowns, bottlenecks, "
              "no-proposition signals, lead times (small cells suppressed)")
@@ -94,9 +93,7 @@ def router(app: FastAPI, projections: Projections) -> APIRouter:
         require(caller, "coordinator")
         when, chosen = moment(None, period)
         published = await projections.published(when)
-        async with sessions() as session, session.begin():
-            saved = await repository.save_snapshot(session, period=chosen.name, as_of=when.isoformat(),
-                                                   figures=published, reported_by=caller.organisation)
+        saved = await projections.freeze(chosen, as_of=when, reported_by=caller.organisation, published=published)
         if not saved:
             raise HTTPException(409, f"period {chosen.name} was already reported; its figures stay frozen")
         return {"period": chosen.name, "as_of": when.isoformat(), "figures": published}
@@ -111,13 +108,13 @@ def router(app: FastAPI, projections: Projections) -> APIRouter:
     async def reported_period(period: str, caller: Caller = Depends(caller_of)) -> dict[str, Any]:
         require(caller, *READERS)
         when, chosen = moment(None, period)
-        async with sessions() as session:
-            frozen = await repository.snapshot(session, chosen.name)
+        frozen = await projections.reported(chosen)
         if frozen is None:
             raise HTTPException(404, f"period {chosen.name} has not been reported")
         current = await projections.published(when)
-        return {"period": chosen.name, "as_of": frozen["as_of"], "reported_at": frozen["reported_at"],
-                "reported_by": frozen["reported_by"], "as_reported": frozen["figures"], "current": current,
-                "corrections": corrections(frozen["figures"], current)}
+        return {"period": chosen.name, "as_of": frozen.as_of, "reported_at": frozen.reported_at,
+                "reported_by": frozen.reported_by, "as_reported": frozen.published, "current": current,
+                "corrections": corrections(frozen.published, current),
+                "late_events_since_report": frozen.late_events, "late_events_by_topic": frozen.late_since_report}
 
     return api

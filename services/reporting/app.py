@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 from fastapi import FastAPI
 
 from services.reporting import api, web
 from services.reporting.bootstrap import bootstrap
 from services.reporting.config import ReportingSettings
-from services.reporting.projections import Projections, keep_warm
+from services.reporting.projections import Projections
 from shared.runtime import http_app
 
 
@@ -20,8 +18,6 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
                                "any cell counting fewer than 3 companies is suppressed.")
     projections = Projections(runtime.sessions)
     app.state.projections = projections
-    if runtime.settings.warm_every_seconds > 0:
-        runtime.workers.append(partial(keep_warm, projections, runtime.settings.warm_every_seconds))
     app.include_router(api.router(app, projections))
     app.include_router(web.router(projections, runtime.settings.api_tokens.get_secret_value()))
     return app

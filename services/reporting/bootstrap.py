@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from services.reporting import handlers
 from services.reporting.config import ReportingSettings
 from services.reporting.orm import metadata
@@ -11,7 +13,8 @@ from shared.runtime import Runtime
 
 def bootstrap(settings: ReportingSettings) -> Runtime:
     runtime = Runtime.build("reporting", settings, metadata, topics=list(EVENT_TYPES))
+    effect = handlers.record_facts(timedelta(seconds=settings.max_clock_skew_seconds))
     for topic, model in EVENT_TYPES.items():
         # One group per topic: each projection feed commits its own offsets.
-        runtime.consume(model, group=f"reporting-{topic}", effect=handlers.record_fact)
+        runtime.consume_batches(model, group=f"reporting-{topic}", effect=effect)
     return runtime

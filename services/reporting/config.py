@@ -8,5 +8,6 @@ class ReportingSettings(ServiceSettings):
 
     http_port: int = 8004
     chromium: str = "chromium"  # headless Chromium for the PDF reports (Debian package `chromium`)
-    # How often today's figures and trend are recomputed in the background if facts changed (0: never).
-    warm_every_seconds: float = 30.0
+    # An event's `time` may lie at most this far after its arrival in Kafka; a later one is placed at its
+    # arrival (a producer's clock ahead must not put figures in the future).
+    max_clock_skew_seconds: float = 300.0

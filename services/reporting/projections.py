@@ -1,114 +1,159 @@
-"""Figures "as of" dates, computed from the stored facts, with a cache that any new fact invalidates."""
+"""The projections: maintained per batch of facts (write side), and the figures as of any date (read side).
+
+Write: a batch's new facts are stored and, in the same transaction, each case and company they belong to is
+folded with and without them (domain/projection.py); the difference is added to the day's, month's and
+half-year's delta rows of every cell it changes (one upsert for the batch), and the cases' amount steps are
+replaced. A late fact so changes its own day's rows and what its entity's later facts contributed, nothing else.
+Read: a figure as of a date sums the delta rows of the half-years before it, the months before it in its
+half-year and the days before it in its month — at most 7 + 5 + 31 rows per cell, whatever the history's size.
+"""
 
 from __future__ import annotations
 
-import asyncio
-from collections import OrderedDict
-from datetime import date, datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from typing import Any
 
-import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.reporting import repository
-from services.reporting.checkpoints import HALF_YEAR_ENDS, Checkpoint, Checkpoints
 from services.reporting.domain.disclosure import LABELS, impact_rows, publish
-from services.reporting.domain.figures import Figures, collector_paused, figures_of
-from services.reporting.domain.periods import TARGETS, cutoff, pro_rata_target, programme_periods
-from services.reporting.domain.projection import Timeline
+from services.reporting.domain.facts import Fact
+from services.reporting.domain.figures import AMOUNT_METRICS, Figures, Sums, assemble
+from services.reporting.domain.periods import TARGETS, Period, cutoff, pro_rata_target, programme_periods
+from services.reporting.domain.projection import (
+    Delta,
+    Step,
+    case_deltas,
+    company_deltas,
+    fact_deltas,
+    group_by_entity,
+)
+from services.reporting.repository import DeltaRow, StepRow
 
-log = structlog.get_logger()
+
+def buckets(day: date) -> tuple[tuple[str, date], ...]:
+    """The three rows a day's delta goes into: its day, its month and its half-year."""
+    return ("d", day), ("m", day.replace(day=1)), ("h", date(day.year, 1 if day.month <= 6 else 7, 1))
+
+
+def grain_rows(deltas: Iterable[Delta]) -> list[DeltaRow]:
+    """Delta rows summed per grain, bucket and cell (zero sums left out)."""
+    acc: dict[tuple[str, date, str, str], list] = {}
+    for day, metric, key, n, amount in deltas:
+        for grain, bucket in buckets(day):
+            found = acc.get((grain, bucket, metric, key))
+            if found is None:
+                acc[(grain, bucket, metric, key)] = [n, amount]
+            else:
+                found[0] += n
+                found[1] += amount
+    return [(*k, n, a) for k, (n, a) in acc.items() if n or a]
+
+
+def negated(deltas: Iterable[Delta]) -> list[Delta]:
+    return [(day, metric, key, -n, -amount) for day, metric, key, n, amount in deltas]
+
+
+def step_rows(entity: str, steps: Iterable[Step]) -> list[StepRow]:
+    return [(entity, *step) for step in steps]
+
+
+async def _with_companies(session: AsyncSession, facts: Sequence[Fact]) -> list[Fact]:
+    """lead-updated facts from producers that did not name the company get it from the lead's registration."""
+    unnamed = {f.body["lead_id"] for f in facts if f.topic == "lead-updated" and not f.company_ref}
+    if not unnamed:
+        return list(facts)
+    known = {f.body["lead_id"]: f.company_ref for f in facts if f.topic == "lead-registered"}
+    known |= await repository.companies_of_leads(session, unnamed - known.keys())
+    return [replace(f, body={**f.body, "company_ref": known[f.body["lead_id"]]})
+            if f.topic == "lead-updated" and not f.company_ref and f.body["lead_id"] in known else f for f in facts]
+
+
+async def project_batch(session: AsyncSession, facts: Sequence[Fact]) -> int:
+    """Store a batch of facts and bring the projections up to date with them, in the caller's transaction.
+
+    Returns how many facts were new (a fact stored before, by a redelivery or a rebuild, changes nothing).
+    """
+    await repository.lock_projection(session)
+    facts = await _with_companies(session, list({f.event_id: f for f in facts}.values()))
+    fresh_ids = await repository.insert_facts(session, facts)
+    fresh = [f for f in facts if f.event_id in fresh_ids]
+    if not fresh:
+        return 0
+    registered = {f.body["lead_id"]: f.company_ref for f in fresh if f.topic == "lead-registered"}
+    attached = await repository.attach_updates_to_companies(session, registered)  # only the companies gain them
+    cases = {f.case_id for f in fresh if f.case_id}
+    companies = {f.company_ref for f in fresh if f.company_ref}
+    by_case, by_company = group_by_entity(
+        await repository.entity_facts(session, case_ids=cases, company_refs=companies))
+    deltas, steps = fact_deltas(fresh), []
+    for case_id in cases:
+        mine = by_case.get(case_id, [])
+        now, now_steps = case_deltas(case_id, mine)
+        before, _ = case_deltas(case_id, [f for f in mine if f.event_id not in fresh_ids])
+        deltas += now + negated(before)
+        steps += step_rows(f"case:{case_id}", now_steps)
+    for company in companies:
+        mine = by_company.get(company, [])
+        deltas += company_deltas(mine)[0]
+        deltas += negated(company_deltas([f for f in mine if f.event_id not in fresh_ids | attached])[0])
+    await repository.add_deltas(session, grain_rows(deltas))
+    await repository.replace_steps(session, [f"case:{c}" for c in cases], steps)
+    return len(fresh)
+
+
+# --- read side -----------------------------------------------------------------------------------------------
+
+def _cells_json(sums: Sums, largest: dict) -> dict[str, Any]:
+    return {"sums": [[m, k, n, a] for (m, k), (n, a) in sorted(sums.items())],
+            "largest": [[m, k, list(v)] for (m, k), v in sorted(largest.items())]}
+
+
+def _cells_of(stored: dict[str, Any]) -> tuple[Sums, dict]:
+    return ({(m, k): (n, a) for m, k, n, a in stored["sums"]},
+            {(m, k): tuple(v) for m, k, v in stored["largest"]})
+
+
+@dataclass(frozen=True)
+class Reported:
+    """A half-year as it was reported, and what arrived for it since."""
+
+    period: str
+    as_of: str
+    reported_at: datetime
+    reported_by: str
+    published: dict[str, Any]  # what was shown then
+    figures: Figures | None  # the raw figures then (None for snapshots frozen before they were kept)
+    late_since_report: dict[str, int]  # per topic: events of the half-year that arrived after it was reported
+
+    @property
+    def late_events(self) -> int:
+        return sum(self.late_since_report.values())
 
 
 class Projections:
-    """Reads the fact table; figures for a date are recomputed only when a fact from before it has arrived.
+    """Reads the figures as of any date from the delta rows (no cache: a read costs a few small queries)."""
 
-    Live events carry recent event times, so figures as of past reporting moments stay cached while the
-    stream flows; a late event or a rebuild (every fact stored anew) invalidates exactly what it touches.
-    Figures not cached are folded on from the latest valid checkpoint (see checkpoints.py), so after a live
-    event only the facts since the last computation are folded, after a late one those since the half-year
-    end before it.
-    """
-
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, cache_size: int = 64) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
-        self.cache_size = cache_size
-        self._cache: OrderedDict[tuple[date, ...], tuple[int, dict[date, Figures]]] = OrderedDict()
-        self._by_date: OrderedDict[date, tuple[int, Figures]] = OrderedDict()
-        self.checkpoints = Checkpoints()
-        self._folding = asyncio.Lock()  # one fold at a time: the head checkpoint is changed in place
 
-    async def figures(self, dates: list[date]) -> dict[date, Figures]:
-        """Figures at the end of each date (those not cached from one fold on from a checkpoint)."""
-        key = tuple(sorted(set(dates)))
-        if not key:
-            return {}
+    async def _read(self, session: AsyncSession, day: date) -> tuple[Sums, dict]:
+        sums = await repository.sums_as_of(session, day)
+        amounts = [cell for cell, (n, _) in sums.items() if cell[0] in AMOUNT_METRICS and n > 0]
+        return sums, await repository.largest_at(session, amounts, day)
+
+    async def figures(self, dates: Iterable[date]) -> dict[date, Figures]:
+        """Raw figures at the end of each date (unsuppressed: what the coordinator sees)."""
         async with self.sessions() as session:
-            if (cached := await self._fresh(session, self._cache, key, cutoff(key[-1]))) is not None:
-                return cached
-            async with self._folding:
-                seq = await repository.watermark(session)  # read first: a fact stored meanwhile only forces a redo
-                result = {d: f for d in key if (f := await self._fresh(session, self._by_date, d, cutoff(d)))}
-                missing = [d for d in key if d not in result]
-                if missing:
-                    computed = await self._fold(session, missing, seq)
-                    for moment, figures in computed.items():
-                        self._remember(self._by_date, moment, seq, figures)
-                    result |= computed
-        result = {d: result[d] for d in key}
-        self._remember(self._cache, key, seq, result)
-        return result
+            # One snapshot of the database for every date and query: a batch committing meanwhile is all or nothing.
+            await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            return {d: assemble(d, *await self._read(session, d)) for d in sorted(set(dates))}
 
-    async def _fresh(self, session: AsyncSession, cache: OrderedDict, key, before: datetime):
-        """The cached value, unless a fact dated before `before` was stored since it was computed."""
-        cached = cache.get(key)
-        if cached and not await repository.changed_before(session, since_seq=cached[0], before=before):
-            cache.move_to_end(key)
-            return cached[1]
-        return None
-
-    def _remember(self, cache: OrderedDict, key, seq: int, value) -> None:
-        cache[key] = (seq, value)
-        cache.move_to_end(key)
-        if len(cache) > self.cache_size:
-            cache.popitem(last=False)
-
-    async def _start(self, session: AsyncSession, until: datetime) -> Checkpoint | None:
-        """The latest checkpoint at or before `until` that no fact stored since has made invalid."""
-        for checkpoint in self.checkpoints.candidates(until):
-            if checkpoint.last is None or not await repository.changed_before(
-                    session, since_seq=checkpoint.seq, before=checkpoint.last):
-                return checkpoint
-            self.checkpoints.drop(checkpoint)
-        return None
-
-    async def _fold(self, session: AsyncSession, dates: list[date], seq: int) -> dict[date, Figures]:
-        """Fold the facts stored up to `seq` on from the latest valid checkpoint, capturing figures at each date."""
-        before = cutoff(dates[-1])
-        start = await self._start(session, cutoff(dates[0]))
-        timeline = Timeline(dates, figures_of, self.checkpoints.take(start) if start else None)
-        last = start.last if start else None
-        ends = [end for end in HALF_YEAR_ENDS if (start is None or start.limit < end) and end < before]
-        with collector_paused():  # also while the next chunk is fetched: other tasks only miss cycle collection
-            async for f in repository.facts_until(session, before, upto_seq=seq,
-                                                  after=(start.limit, start.seq) if start else None):
-                while ends and f.occurred_at >= ends[0]:
-                    self.checkpoints.freeze(ends.pop(0), seq, last, timeline.portfolio)
-                timeline.feed(f)
-                last = f.occurred_at
-        for end in ends:
-            self.checkpoints.freeze(end, seq, last, timeline.portfolio)
-        result = timeline.finish()
-        head = self.checkpoints.head
-        if head is None or head.limit <= before:  # a look at a past date leaves today's head where it is
-            self.checkpoints.head = Checkpoint(before, seq, last, timeline.portfolio)
-        return result
-
-    def forget(self) -> None:
-        """Drop every cached figure and checkpoint (e.g. to measure computing them from all facts)."""
-        self._cache.clear()
-        self._by_date.clear()
-        self.checkpoints.clear()
+    async def event_counts(self) -> dict[str, int]:
+        async with self.sessions() as session:
+            return await repository.event_counts(session)
 
     async def published(self, as_of: date) -> dict[str, Any]:
         """The ministry's view of every figure as of a date."""
@@ -122,12 +167,34 @@ class Projections:
         return (await self.with_trend(as_of))[1]
 
     async def with_trend(self, as_of: date) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        """The published figures as of a date and the trend up to it, from one pass over the facts."""
+        """The published figures as of a date and the trend up to it."""
         ends = {p.name: min(p.end, as_of) for p in programme_periods() if p.start <= as_of}
         computed = await self.figures([*ends.values(), as_of])
         trend = [{"period": name, "as_of": end.isoformat(), "impact": impact_rows(computed[end])}
                  for name, end in ends.items()]
         return publish(computed[as_of]), trend + future_targets(as_of)
+
+    async def freeze(self, period: Period, *, as_of: date, reported_by: str, published: dict[str, Any]) -> bool:
+        """Keep a half-year's figures as reported (published and raw); False when it was reported already."""
+        async with self.sessions() as session, session.begin():
+            sums, largest = await self._read(session, as_of)
+            return await repository.save_snapshot(session, period=period.name, as_of=as_of.isoformat(),
+                                                  figures=published, reported_by=reported_by,
+                                                  cells=_cells_json(sums, largest))
+
+    async def reported(self, period: Period) -> Reported | None:
+        """A half-year as reported, its raw figures then, and the late events that arrived for it since."""
+        async with self.sessions() as session:
+            frozen = await repository.snapshot(session, period.name)
+            if frozen is None:
+                return None
+            late = await repository.late_since(session, start=cutoff(period.start - timedelta(days=1)),
+                                               end=cutoff(period.end),
+                                               since=frozen["reported_at"])
+        raw = assemble(date.fromisoformat(frozen["as_of"]), *_cells_of(frozen["cells"])) if frozen["cells"] else None
+        return Reported(period.name, frozen["as_of"], frozen["reported_at"], frozen["reported_by"],
+                        frozen["figures"], raw, late)
+
 
 
 def future_targets(as_of: date) -> list[dict[str, Any]]:
@@ -137,16 +204,3 @@ def future_targets(as_of: date) -> list[dict[str, Any]]:
                          "target_pro_rata": round(pro_rata_target(name, p.end), 2), "target_2028": target,
                          "share_of_pro_rata": None} for name, target in TARGETS.items()]}
             for p in programme_periods() if p.start > as_of]
-
-
-async def keep_warm(projections: Projections, every_seconds: float) -> None:
-    """Keep today's figures and the half-years' trend computed, so the dashboard rarely waits for a fold.
-
-    Cheap when nothing changed (the freshness check is one indexed query); a failure is logged and retried.
-    """
-    while True:
-        try:
-            await projections.with_trend(date.today())
-        except Exception:  # the next round retries; reads compute on demand meanwhile
-            log.exception("keep_warm_failed")
-        await asyncio.sleep(every_seconds)

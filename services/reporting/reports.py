@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 from pathlib import Path
 
 from services.reporting import chromium, repository
 from services.reporting.config import ReportingSettings
-from services.reporting.domain.periods import parse_period
+from services.reporting.domain.periods import parse_period, report_date
 from services.reporting.projections import Projections
 from services.reporting.render import html
 from shared.db import make_engine, make_sessionmaker
@@ -20,7 +21,7 @@ async def build_report(projections: Projections, period_name: str, *, as_reporte
     the current ones that include later corrections; earlier half-years in the trend are current.
     """
     period = parse_period(period_name)
-    figures, trend = await projections.with_trend(period.end)
+    figures, trend = await projections.with_trend(report_date(period, date.today()))  # never "as of" the future
     reported_at = None
     if as_reported:
         async with projections.sessions() as session:

@@ -1,95 +1,214 @@
-"""Persistence for the projections: the fact table and the reported snapshots."""
+"""Persistence for the projections: facts, figure deltas, amount steps and the reported snapshots.
+
+The hot paths (a batch of facts, the sums as of a date, a rebuild) go straight to the driver with set-based
+statements over arrays: one statement per table per batch.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Sequence
-from datetime import datetime
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
 from typing import Any
+from uuid import UUID
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reporting.domain.facts import PROJECTED_TOPICS, Fact
-from services.reporting.orm import fact, reported_snapshot
+from services.reporting.domain.facts import Fact
+from services.reporting.domain.figures import CellKey, Sums
+from services.reporting.domain.periods import period_of
+from services.reporting.orm import reported_snapshot
 
-# Facts are written under one transaction-scoped lock, so their `seq` values are handed out in commit order.
-# Without it two consumers' transactions could commit seq 101 before seq 100, and a reader that saw 101 as the
-# newest (its "has anything changed" watermark, and the checkpoints' position) would never fold 100 in.
-FACT_WRITE_LOCK = 0x5EED_FAC7
-
-
-async def _lock_fact_writes(session: AsyncSession) -> None:
-    """Take the lock (again: it is re-entrant and held until commit; a savepoint rollback may have freed it)."""
-    await session.execute(select(func.pg_advisory_xact_lock(FACT_WRITE_LOCK)))
-
-
-def _row(f: Fact) -> dict[str, Any]:
-    return {"event_id": f.event_id, "topic": f.topic, "occurred_at": f.occurred_at, "subject": f.subject,
-            "body": f.body}
+# Every write to the projections takes this one transaction-scoped lock: a batch reads the stored facts of its
+# entities and writes the difference its facts make, which is only right if no other batch changes the same
+# entities meanwhile. Batches are short (a few set-based statements), so one lock for all is simple and enough.
+PROJECTION_LOCK = 0x5EED_FAC7
+DeltaRow = tuple[str, date, str, str, int, float]  # (grain, bucket, metric, key, n, amount)
+StepRow = tuple[str, str, str, date, date | None, float]  # (entity, metric, key, since, until, amount)
 
 
-async def add_facts(session: AsyncSession, facts: Sequence[Fact]) -> None:
-    """Store facts; one already stored (same event id) is left as it is."""
-    if facts:
-        await _lock_fact_writes(session)
-        await session.execute(insert(fact).values([_row(f) for f in facts]).on_conflict_do_nothing(
-            index_elements=[fact.c.event_id]))
-
-
-async def forget_facts(session: AsyncSession) -> None:
-    """Empty the projection (a rebuild refills it in the same transaction)."""
-    await session.execute(delete(fact))
-
-
-async def counts(session: AsyncSession) -> dict[str, int]:
-    rows = await session.execute(select(fact.c.topic, func.count()).group_by(fact.c.topic))
-    return {topic: n for topic, n in rows}
-
-
-async def watermark(session: AsyncSession) -> int:
-    """Changes whenever a fact is added or the projection rebuilt (seq only grows)."""
-    return await session.scalar(select(func.coalesce(func.max(fact.c.seq), 0)))
-
-
-FACT_SELECT = ("SELECT event_id, topic, occurred_at, subject, body FROM reporting.fact "
-               "WHERE occurred_at < $1 AND topic = ANY($2::text[]) AND seq <= $3 ")
-FACTS_UNTIL = FACT_SELECT + "ORDER BY occurred_at, seq"
-# Going on from a checkpoint (every fact before $4 stored up to seq $5): what came after its cut-off, and what
-# was stored since it (dated after its latest fact, or the checkpoint would not be valid).
-FACTS_AFTER = FACT_SELECT + "AND (occurred_at >= $4 OR seq > $5) ORDER BY occurred_at, seq"
-
-
-async def changed_before(session: AsyncSession, *, since_seq: int, before: datetime) -> bool:
-    """Whether a fact stored after `since_seq` has an event time before `before` (so figures up to it moved)."""
-    # Ordered by seq so that the primary key leads: the facts after since_seq are few, all facts are not.
-    stmt = (select(fact.c.seq).where(fact.c.seq > since_seq, fact.c.occurred_at < before)
-            .order_by(fact.c.seq).limit(1))
-    return (await session.execute(stmt)).first() is not None
-
-
-async def facts_until(session: AsyncSession, before: datetime, *, upto_seq: int,
-                      after: tuple[datetime, int] | None = None, chunk: int = 10_000) -> AsyncIterator[Fact]:
-    """Projected facts with event time before `before` stored up to `upto_seq`, in event-time order, in chunks.
-
-    `after=(limit, seq)` leaves out what a checkpoint already folded: facts before `limit` stored up to `seq`.
-    Straight from the driver's cursor: at a million facts the ORM's per-row machinery doubles the time.
-    """
+async def _raw(session: AsyncSession):
     connection = await session.connection()
-    raw = (await connection.get_raw_connection()).driver_connection
-    query, args = (FACTS_UNTIL, ()) if after is None else (FACTS_AFTER, after)
-    async with raw.transaction():
-        cursor = await raw.cursor(query, before, list(PROJECTED_TOPICS), upto_seq, *args)
-        while rows := await cursor.fetch(chunk):
-            for row in rows:
-                body = row[4]
-                yield Fact(row[0], row[1], row[2], row[3], json.loads(body) if isinstance(body, str) else body)
+    return (await connection.get_raw_connection()).driver_connection
 
 
-async def save_snapshot(session: AsyncSession, *, period: str, as_of: str, figures: dict, reported_by: str) -> bool:
+async def lock_projection(session: AsyncSession) -> None:
+    """Take the projections' write lock (re-entrant, held until commit)."""
+    await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PROJECTION_LOCK})
+
+
+def _lead_id(f: Fact) -> str | None:
+    return f.body.get("lead_id") if f.topic in ("lead-registered", "lead-updated") else None
+
+
+def _fact_record(f: Fact) -> tuple:
+    return (f.event_id, f.topic, f.occurred_at, f.subject, json.dumps(f.body), f.arrived_at, f.clamped, f.case_id,
+            f.company_ref, _lead_id(f))
+
+
+FACT_COLUMNS = ("event_id", "topic", "occurred_at", "subject", "body", "arrived_at", "clamped", "case_id",
+                "company_ref", "lead_id")
+INSERT_FACTS = f"""
+INSERT INTO reporting.fact ({", ".join(FACT_COLUMNS)})
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::text[], $5::jsonb[], $6::timestamptz[],
+                     $7::bool[], $8::text[], $9::text[], $10::text[])
+ON CONFLICT (event_id) DO NOTHING RETURNING event_id"""
+
+
+async def insert_facts(session: AsyncSession, facts: Sequence[Fact]) -> set[UUID]:
+    """Store facts; returns the ids of those that were new (one already stored is left as it is)."""
+    if not facts:
+        return set()
+    columns = list(zip(*(_fact_record(f) for f in facts), strict=True))
+    rows = await (await _raw(session)).fetch(INSERT_FACTS, *columns)
+    return {r[0] for r in rows}
+
+
+async def companies_of_leads(session: AsyncSession, lead_ids: Iterable[str]) -> dict[str, str]:
+    """The company of each lead, from its stored lead-registered."""
+    rows = await (await _raw(session)).fetch(
+        "SELECT lead_id, company_ref FROM reporting.fact WHERE topic = 'lead-registered' AND lead_id = ANY($1)",
+        list(lead_ids))
+    return {r[0]: r[1] for r in rows}
+
+
+async def attach_updates_to_companies(session: AsyncSession, companies: dict[str, str]) -> set[UUID]:
+    """Stored lead-updated facts that named no company (older producers) get their lead's company."""
+    if not companies:
+        return set()
+    rows = await (await _raw(session)).fetch(
+        "UPDATE reporting.fact f SET company_ref = c.company_ref, "
+        "body = jsonb_set(f.body, '{company_ref}', to_jsonb(c.company_ref)) "
+        "FROM unnest($1::text[], $2::text[]) AS c(lead_id, company_ref) "
+        "WHERE f.lead_id = c.lead_id AND f.topic = 'lead-updated' AND f.company_ref IS NULL RETURNING f.event_id",
+        list(companies), list(companies.values()))
+    return {r[0] for r in rows}
+
+
+def _fact(row) -> Fact:
+    body = row[4]
+    return Fact(row[0], row[1], row[2], row[3], json.loads(body) if isinstance(body, str) else body,
+                arrived_at=row[5], clamped=row[6])
+
+
+async def entity_facts(session: AsyncSession, *, case_ids: Iterable[str], company_refs: Iterable[str]) -> list[Fact]:
+    """Every stored fact of these cases and companies, in the order they were stored."""
+    rows = await (await _raw(session)).fetch(
+        "SELECT event_id, topic, occurred_at, subject, body, arrived_at, clamped FROM reporting.fact "
+        "WHERE case_id = ANY($1) OR company_ref = ANY($2) ORDER BY seq", list(case_ids), list(company_refs))
+    return [_fact(r) for r in rows]
+
+
+ADD_DELTAS = """
+INSERT INTO reporting.figure_delta AS d (grain, bucket, metric, key, n, amount)
+SELECT * FROM unnest($1::text[], $2::date[], $3::text[], $4::text[], $5::bigint[], $6::float8[])
+ON CONFLICT (grain, bucket, metric, key) DO UPDATE SET n = d.n + EXCLUDED.n, amount = d.amount + EXCLUDED.amount"""
+
+
+async def add_deltas(session: AsyncSession, rows: Sequence[DeltaRow]) -> None:
+    """Add delta rows to the stored ones (one row per grain, bucket and cell in `rows`)."""
+    if rows:
+        await (await _raw(session)).execute(ADD_DELTAS, *zip(*rows, strict=True))
+
+
+async def replace_steps(session: AsyncSession, entities: Sequence[str], steps: Sequence[StepRow]) -> None:
+    """The amount steps of these entities become `steps`."""
+    raw = await _raw(session)
+    if entities:
+        await raw.execute("DELETE FROM reporting.amount_step WHERE entity = ANY($1)", list(entities))
+    if steps:
+        await raw.execute("INSERT INTO reporting.amount_step (entity, metric, key, since, until, amount) "
+                          "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::date[], $5::date[], "
+                          "$6::float8[])", *zip(*steps, strict=True))
+
+
+SUMS_AS_OF = """
+SELECT metric, key, sum(n)::bigint, sum(amount) FROM reporting.figure_delta
+WHERE (grain = 'h' AND bucket < $1) OR (grain = 'm' AND bucket >= $1 AND bucket < $2)
+   OR (grain = 'd' AND bucket >= $2 AND bucket <= $3)
+GROUP BY metric, key"""
+
+
+async def sums_as_of(session: AsyncSession, day: date) -> Sums:
+    """Every cell summed over the deltas up to the end of `day`: whole half-years, then months, then days."""
+    half_start = period_of(day).start
+    rows = await (await _raw(session)).fetch(SUMS_AS_OF, half_start, day.replace(day=1), day)
+    return {(r[0], r[1]): (r[2], r[3]) for r in rows}
+
+
+LARGEST = """
+SELECT c.metric, c.key, t.amount FROM unnest($1::text[], $2::text[]) AS c(metric, key)
+CROSS JOIN LATERAL (SELECT s.amount FROM reporting.amount_step s
+                    WHERE s.metric = c.metric AND s.key = c.key AND s.since <= $3 AND (s.until IS NULL OR s.until > $3)
+                    ORDER BY s.amount DESC LIMIT 2) t"""
+
+
+async def largest_at(session: AsyncSession, cells: Sequence[CellKey], day: date) -> dict[CellKey, tuple[float, ...]]:
+    """The two largest single-case amounts holding on `day` in each of these amount cells."""
+    if not cells:
+        return {}
+    rows = await (await _raw(session)).fetch(LARGEST, [m for m, _ in cells], [k for _, k in cells], day)
+    found: dict[CellKey, list[float]] = {}
+    for metric, key, amount in rows:
+        found.setdefault((metric, key), []).append(amount)
+    return {cell: tuple(sorted(amounts, reverse=True)) for cell, amounts in found.items()}
+
+
+async def event_counts(session: AsyncSession) -> dict[str, int]:
+    """Events seen per topic (whatever their time)."""
+    rows = await (await _raw(session)).fetch(
+        "SELECT key, sum(n)::bigint FROM reporting.figure_delta WHERE grain = 'h' AND metric = 'events' GROUP BY key")
+    return {r[0]: r[1] for r in rows}
+
+
+async def late_since(session: AsyncSession, *, start: datetime, end: datetime, since: datetime) -> dict[str, int]:
+    """Facts with event time in [start, end) that arrived after `since` (e.g. after a period was reported)."""
+    rows = await (await _raw(session)).fetch(
+        "SELECT topic, count(*) FROM reporting.fact WHERE occurred_at >= $1 AND occurred_at < $2 "
+        "AND coalesce(arrived_at, recorded_at) > $3 GROUP BY topic ORDER BY topic", start, end, since)
+    return {r[0]: r[1] for r in rows}
+
+
+# --- rebuild -------------------------------------------------------------------------------------------------
+
+async def forget_projections(session: AsyncSession) -> None:
+    """Empty facts and projections (a rebuild refills them in the same transaction).
+
+    DELETE, not TRUNCATE: readers keep reading the old rows until the rebuild commits instead of waiting for it.
+    """
+    raw = await _raw(session)
+    for table in ("fact", "figure_delta", "amount_step"):
+        await raw.execute(f"DELETE FROM reporting.{table}")
+
+
+async def copy_facts(session: AsyncSession, facts: Sequence[Fact]) -> None:
+    """Store many facts fast (COPY): for a rebuild into empty tables, whose replay has each event once."""
+    if facts:
+        await (await _raw(session)).copy_records_to_table(
+            "fact", schema_name="reporting", columns=FACT_COLUMNS, records=[_fact_record(f) for f in facts])
+
+
+async def copy_deltas(session: AsyncSession, rows: Iterable[DeltaRow]) -> None:
+    await (await _raw(session)).copy_records_to_table(
+        "figure_delta", schema_name="reporting", columns=("grain", "bucket", "metric", "key", "n", "amount"),
+        records=list(rows))
+
+
+async def copy_steps(session: AsyncSession, rows: Iterable[StepRow]) -> None:
+    await (await _raw(session)).copy_records_to_table(
+        "amount_step", schema_name="reporting", columns=("entity", "metric", "key", "since", "until", "amount"),
+        records=list(rows))
+
+
+# --- reported snapshots --------------------------------------------------------------------------------------
+
+async def save_snapshot(session: AsyncSession, *, period: str, as_of: str, figures: dict, reported_by: str,
+                        cells: dict[str, Any] | None = None) -> bool:
     """Freeze the figures of a period; False when that period was already reported (it stays as it was)."""
-    stmt = (insert(reported_snapshot).values(period=period, as_of=as_of, figures=figures, reported_by=reported_by)
+    stmt = (insert(reported_snapshot).values(period=period, as_of=as_of, figures=figures, reported_by=reported_by,
+                                             cells=cells)
             .on_conflict_do_nothing().returning(reported_snapshot.c.period))
     return (await session.execute(stmt)).first() is not None
 
@@ -104,31 +223,3 @@ async def snapshots(session: AsyncSession) -> list[dict]:
                                         reported_snapshot.c.reported_by, reported_snapshot.c.reported_at)
                                  .order_by(reported_snapshot.c.period))
     return [dict(r._mapping) for r in rows]
-
-
-FACT_COLUMNS = ("event_id", "topic", "occurred_at", "subject", "body")
-
-
-async def lock_projection(session: AsyncSession) -> None:
-    """One rebuild at a time (transaction-scoped advisory lock)."""
-    await session.execute(text("SELECT pg_advisory_xact_lock(hashtext('reporting.fact rebuild'))"))
-
-
-async def bulk_add_facts(session: AsyncSession, facts: Sequence[Fact]) -> None:
-    """Store many facts fast (COPY into a scratch table, then insert those not stored yet)."""
-    if not facts:
-        return
-    # The driver starts the session's transaction lazily, on its first statement (here: taking the lock);
-    # without one, a call opening a transaction would COPY in autocommit and ON COMMIT DELETE ROWS would
-    # empty the scratch table.
-    await _lock_fact_writes(session)
-    connection = await session.connection()
-    raw = (await connection.get_raw_connection()).driver_connection
-    await raw.execute("CREATE TEMP TABLE IF NOT EXISTS fact_load (event_id uuid, topic text, occurred_at timestamptz,"
-                      " subject text, body jsonb) ON COMMIT DELETE ROWS")
-    await raw.copy_records_to_table("fact_load", columns=FACT_COLUMNS, records=[
-        (f.event_id, f.topic, f.occurred_at, f.subject, json.dumps(f.body)) for f in facts])
-    await raw.execute("INSERT INTO reporting.fact (event_id, topic, occurred_at, subject, body) "
-                      "SELECT event_id, topic, occurred_at, subject, body FROM fact_load "
-                      "ON CONFLICT (event_id) DO NOTHING")
-    await raw.execute("TRUNCATE fact_load")

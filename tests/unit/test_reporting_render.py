@@ -7,9 +7,8 @@ from datetime import date
 
 from services.reporting.domain.disclosure import impact_rows, publish
 from services.reporting.domain.facts import fact_of
-from services.reporting.domain.figures import figures_of
 from services.reporting.domain.periods import parse_period, programme_periods
-from services.reporting.domain.projection import Timeline
+from services.reporting.domain.projection import figures_from_facts
 from services.reporting.projections import future_targets
 from services.reporting.render import html
 from services.reporting.synthetic import history
@@ -17,10 +16,7 @@ from services.reporting.synthetic import history
 
 def computed(as_of: date, events: int):
     ends = [min(p.end, as_of) for p in programme_periods() if p.start <= as_of]
-    timeline = Timeline([*ends, as_of], figures_of)
-    for evt in sorted(history(events, seed=3), key=lambda e: e.time):
-        timeline.feed(fact_of(evt))
-    got = timeline.finish()
+    got = figures_from_facts(map(fact_of, history(events, seed=3)), [*ends, as_of])
     trend = [{"period": p.name, "as_of": str(min(p.end, as_of)), "impact": impact_rows(got[min(p.end, as_of)])}
              for p in programme_periods() if p.start <= as_of]
     return publish(got[as_of]), trend + future_targets(as_of)

@@ -29,7 +29,7 @@ LABELS = {
 
 
 def is_small(cell: Cell) -> bool:
-    return 0 < len(cell.companies) < MIN_COMPANIES
+    return 0 < cell.contributors < MIN_COMPANIES
 
 
 def _shown(cell: Cell, hidden: bool) -> dict[str, Any]:
@@ -41,15 +41,15 @@ def publish_group(cells: dict[str, Cell]) -> dict[str, dict[str, Any]]:
     """A breakdown with primary and secondary suppression."""
     hidden = {key for key, cell in cells.items() if is_small(cell)}
     if len(hidden) == 1:
-        others = sorted((len(c.companies), k) for k, c in cells.items() if k not in hidden and c.companies)
+        others = sorted((c.contributors, k) for k, c in cells.items() if k not in hidden and c.contributors)
         hidden |= {others[0][1]} if others else set()
     return {key: _shown(cell, key in hidden) for key, cell in cells.items()}
 
 
 def publish_stat(stat: Stat) -> dict[str, Any]:
-    if 0 < len(stat.companies) < MIN_COMPANIES:
+    if 0 < stat.contributors < MIN_COMPANIES:
         return {"cases": None, "median": None, "mean": None, "suppressed": True}
-    return {"cases": len(stat.days), "median": stat.median, "mean": stat.mean, "suppressed": False}
+    return {"cases": stat.cases, "median": stat.median, "mean": stat.mean, "suppressed": False}
 
 
 def impact_rows(figures: Figures) -> list[dict[str, Any]]:

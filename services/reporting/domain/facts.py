@@ -1,10 +1,15 @@
-"""What reporting keeps of each event: the facts its figures need, and never a company's identity."""
+"""What reporting keeps of each event: the facts its figures need, and never a company's identity.
+
+A fact is placed by when it happened (the CloudEvent `time`), not when it arrived. A producer's clock can be
+wrong: a `time` more than the clock-skew bound after the event's arrival (its Kafka timestamp) is clamped to
+the arrival and the fact says so (`clamped`), so a figure never counts something "in the future".
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -19,6 +24,10 @@ from shared.contracts import (
     RelocationRealised,
 )
 
+DEFAULT_MAX_SKEW = timedelta(minutes=5)
+# Before `in_scope` travelled in lead events, the one in-scope reason for not being eligible was the horizon.
+_BEYOND_HORIZON = "space first needed by"
+
 
 @dataclass(frozen=True, slots=True)
 class Fact:
@@ -26,32 +35,51 @@ class Fact:
 
     event_id: UUID
     topic: str
-    occurred_at: datetime
+    occurred_at: datetime  # event time, clamped to arrival + skew bound
     subject: str
     body: dict[str, Any]
+    arrived_at: datetime | None = None  # the Kafka timestamp (None: unknown, e.g. in pure tests)
+    clamped: bool = False  # its `time` lay too far after its arrival
+
+    @property
+    def case_id(self) -> str | None:
+        """The case this fact tells something about (its entity as a case)."""
+        return self.body.get("case_id") if self.topic in CASE_TOPICS else None
+
+    @property
+    def company_ref(self) -> str | None:
+        """The company whose leads this fact is about (lead-registered, lead-updated)."""
+        return self.body.get("company_ref") if self.topic in LEAD_TOPICS else None
+
+
+def _in_scope(d) -> bool:
+    """In scope of the programme (deeptech, not excluded), whatever the horizon of its need."""
+    if getattr(d, "in_scope", None) is not None:
+        return d.in_scope
+    return d.eligible or d.triage_reason.startswith(_BEYOND_HORIZON)
 
 
 def _lead_registered(d) -> dict:
-    return {"lead_id": str(d.lead_id), "company_ref": d.company_ref, "stage": d.stage.value,
-            "domains": [t.value for t in d.technology_domains], "origin_region": d.origin.region.value,
-            "demand_types": list(d.demand_types), "investment_eur": d.investment_eur,
-            "investment_status": d.investment_status.value, "eligible": d.eligible,
+    return {"lead_id": str(d.lead_id), "company_ref": d.company_ref, "organisation": d.organisation,
+            "stage": d.stage.value, "domains": [t.value for t in d.technology_domains],
+            "origin_region": d.origin.region.value, "demand_types": list(d.demand_types),
+            "eligible": d.eligible, "in_scope": _in_scope(d),
             "case_id": str(d.case_id) if d.case_id else None, "joined_existing_case": d.joined_existing_case}
 
 
 def _lead_updated(d) -> dict:
-    return {"lead_id": str(d.lead_id), "case_id": str(d.case_id) if d.case_id else None, "stage": d.stage.value,
-            "domains": [t.value for t in d.technology_domains], "demand_types": d.demand.types(),
-            "investment_eur": d.investment_eur, "investment_status": d.investment_status.value,
-            "eligible": d.eligible}
+    return {"lead_id": str(d.lead_id), "case_id": str(d.case_id) if d.case_id else None,
+            "company_ref": getattr(d, "company_ref", None), "organisation": getattr(d, "organisation", None),
+            "stage": d.stage.value, "domains": [t.value for t in d.technology_domains],
+            "demand_types": d.demand.types(), "eligible": d.eligible, "in_scope": _in_scope(d),
+            "origin_region": d.origin.region.value if d.origin else None}
 
 
 def _case_opened(d) -> dict:
     return {"case_id": str(d.case_id), "lead_id": str(d.lead_id), "company_ref": d.company_ref,
-            "stage": d.stage.value, "domains": [t.value for t in d.technology_domains],
-            "origin_region": d.origin.region.value, "demand_types": d.demand.types(),
-            "investment_eur": d.investment_eur, "investment_status": d.investment_status.value,
-            "signalled_at": d.signalled_at}
+            "organisation": d.organisation, "stage": d.stage.value,
+            "domains": [t.value for t in d.technology_domains], "origin_region": d.origin.region.value,
+            "demand_types": d.demand.types(), "signalled_at": d.signalled_at}
 
 
 def _match_proposed(d) -> dict:
@@ -63,6 +91,7 @@ def _match_proposed(d) -> dict:
 def _relocation_realised(d) -> dict:
     return {"case_id": str(d.case_id), "origin_region": d.origin.region.value,
             "destination_region": d.destination.region.value,
+            "destination_municipality": d.destination.municipality_code,
             "investment_retained_eur": d.investment_retained_eur, "investment_status": d.investment_status.value,
             "jobs": d.jobs, "new_scale_up": d.new_scale_up}
 
@@ -83,10 +112,22 @@ EXTRACTORS: dict[type[Envelope], Callable[[Any], dict]] = {
     ProposalDecided: _proposal_decided,
 }
 PROJECTED_TOPICS = tuple(model.topic for model in EXTRACTORS)
+LEAD_TOPICS = ("lead-registered", "lead-updated")
+# Facts that tell something about a case (those with a case id in their body; a lead's names the case it is in).
+CASE_TOPICS = ("lead-registered", "lead-updated", "case-opened", "match-proposed", "relocation-realised",
+               "case-closed")
 
 
-def fact_of(evt: Envelope) -> Fact:
-    """The fact reporting keeps of an event."""
+def placed_at(time: datetime, arrived_at: datetime | None, max_skew: timedelta) -> tuple[datetime, bool]:
+    """When a fact counts: its own time, unless that lies more than `max_skew` after its arrival."""
+    if arrived_at is not None and time > arrived_at + max_skew:
+        return arrived_at, True
+    return time, False
+
+
+def fact_of(evt: Envelope, *, arrived_at: datetime | None = None, max_skew: timedelta = DEFAULT_MAX_SKEW) -> Fact:
+    """The fact reporting keeps of an event that arrived at `arrived_at`."""
     extract = EXTRACTORS.get(type(evt))
-    return Fact(event_id=evt.id, topic=evt.topic, occurred_at=evt.time, subject=evt.subject,
-                body=extract(evt.data) if extract else {})
+    occurred, clamped = placed_at(evt.time, arrived_at, max_skew)
+    return Fact(event_id=evt.id, topic=evt.topic, occurred_at=occurred, subject=evt.subject,
+                body=extract(evt.data) if extract else {}, arrived_at=arrived_at, clamped=clamped)

@@ -1,199 +1,296 @@
-"""Every figure of the impact table and its breakdowns, computed from a Portfolio; each cell knows its companies."""
+"""The figures API: every figure of the impact table, its breakdowns and the ecosystem view, as raw cells.
+
+What each case, each company and each fact contributes to the cells is defined here (`case_cells`,
+`company_cells`, `fact_cells`); a figure as of a date is the sum of those contributions, and `assemble` turns
+the sums into `Figures`. Cells are raw (never suppressed): disclosure control (disclosure.py) works on top of
+them, from `value`, `contributors` and, for amounts, `largest`. The coordinator sees them as they are.
+"""
 
 from __future__ import annotations
 
-import gc
-import statistics
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from functools import cached_property
+from datetime import date
+from typing import TYPE_CHECKING
 
-from services.reporting.domain.periods import TARGETS, pro_rata_target
-from services.reporting.domain.projection import Case, Portfolio
+from services.reporting.domain.periods import TARGETS, cutoff, local_day, period_of, pro_rata_target
+
+if TYPE_CHECKING:
+    from services.reporting.domain.facts import Fact
+    from services.reporting.domain.projection import CaseState, LeadState
+
+CellKey = tuple[str, str]  # (metric, key); key "" for a single number
+Sums = dict[CellKey, tuple[int, float]]  # (contributors, amount) summed over every contribution
+
+# The ROM of each region: the destination ROM a relocation credits (the origin ROM is the one that signalled).
+REGION_ROM = {"noord": "nom", "oost": "oost-nl", "zuid": "bom", "west": "innovationquarter",
+              "midden": "horizon-flevoland"}
+# Municipalities of the technology hotspots (brandpunten) named in the programme, for display.
+HOTSPOT_NAMES = {"GM0014": "Groningen", "GM0153": "Twente (Enschede)", "GM0772": "Brainport Eindhoven",
+                 "GM0503": "Delft", "GM0546": "Leiden", "GM0599": "Rotterdam", "GM0034": "Almere"}
+AMOUNT_METRICS = frozenset({"investment", "investment_estimated", "investment_verified",
+                            "investment_by_origin_rom", "investment_by_destination_rom"})
+LEAD_TIME_SPANS = ("signal_to_case", "case_to_proposal", "proposal_to_realisation", "signal_to_realisation")
+ATTRIBUTES = ("by_origin_region", "by_technology_domain", "by_demand_type", "by_stage")
+CREDIT_GROUPS = ("leads_by_origin_rom", "cases_by_origin_rom", "realised_by_origin_rom",
+                 "realised_by_destination_rom", "realised_other_region_by_origin_rom",
+                 "realised_other_region_by_destination_rom", "investment_by_origin_rom",
+                 "investment_by_destination_rom")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Cell:
-    """A number and the companies behind it (disclosure control counts those, see disclosure.py)."""
+    """A number and what disclosure control needs to know about the companies behind it."""
 
-    value: float = 0
-    companies: set[str] = field(default_factory=set)
-
-    def add(self, company: str, amount: float = 1) -> None:
-        self.value += amount
-        self.companies.add(company)
+    value: float = 0  # a count (companies, cases) or an amount (EUR)
+    contributors: int = 0  # distinct companies behind the value
+    largest: tuple[float, ...] = ()  # amounts only: the two largest single-company contributions, largest first
 
 
-def _group(items: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
-    """(key, company) pairs -> the companies of each key, one per pair, in order (one pass, no Cell per pair)."""
-    groups: dict[str, list[str]] = {}
-    for key, company in items:
-        found = groups.get(key)
-        if found is None:
-            groups[key] = [company]
-        else:
-            found.append(company)
-    return groups
-
-
-def tally(items: Iterable[tuple[str, str]]) -> dict[str, Cell]:
-    """(key, company) pairs -> one Cell per key counting distinct companies."""
-    cells = {key: Cell(companies=set(companies)) for key, companies in _group(items).items()}
-    for cell in cells.values():
-        cell.value = len(cell.companies)
-    return dict(sorted(cells.items()))
-
-
-def count(items: Iterable[tuple[str, str]]) -> dict[str, Cell]:
-    """(key, company) pairs -> one Cell per key counting the pairs (cases), remembering their companies."""
-    cells = {key: Cell(value=len(companies), companies=set(companies)) for key, companies in _group(items).items()}
-    return dict(sorted(cells.items()))
-
-
-@dataclass
+@dataclass(frozen=True)
 class Stat:
-    """Lead time statistics in days over some cases."""
+    """Lead times over some cases: a histogram in whole days (median from it) and the exact sum (mean)."""
 
-    days: list[float]
-    companies: set[str]
+    histogram: dict[int, int] = field(default_factory=dict)  # whole days -> cases
+    total_days: float = 0.0
 
-    @cached_property  # every read of cached figures asks again; a sort of every case once is enough
+    @property
+    def cases(self) -> int:
+        return sum(self.histogram.values())
+
+    @property
+    def contributors(self) -> int:
+        return self.cases  # one case per company
+
+    @property
     def median(self) -> float | None:
-        return round(statistics.median(self.days), 1) if self.days else None
+        n = self.cases
+        if not n:
+            return None
+        middle = [(n - 1) // 2, n // 2]
+        found, seen = [], 0
+        for days, count in sorted(self.histogram.items()):
+            found += [days for i in middle if seen <= i < seen + count]
+            seen += count
+        return round(sum(found) / 2, 1)
 
-    @cached_property
+    @property
     def mean(self) -> float | None:
-        return round(statistics.fmean(self.days), 1) if self.days else None
+        return round(self.total_days / self.cases, 1) if self.cases else None
 
 
-@dataclass
+@dataclass(frozen=True)
+class Ecosystem:
+    """One coherent ecosystem, quantified: flows between regions, cases across regions, hotspots that received."""
+
+    signalled: dict[str, Cell]  # cases by the region that signalled them (A)
+    proposed_flows: dict[str, Cell]  # "A -> B": cases signalled in A with a site proposed in B (any match)
+    realised_flows: dict[str, Cell]  # "A -> B": cases signalled in A realised in B
+    cases: Cell  # every case
+    multi_region: Cell  # cases in which more than one region took part (signal, proposal or destination)
+    hotspots: dict[str, Cell]  # relocations by destination municipality (CBS code; HOTSPOT_NAMES names them)
+
+    @property
+    def multi_region_share(self) -> float | None:
+        return self.multi_region.value / self.cases.value if self.cases.value else None
+
+
+@dataclass(frozen=True)
+class Timing:
+    """How the figures were placed in time: late events (arrived after their half-year ended), clamped ones."""
+
+    late_events: dict[str, int]  # half-year of the event -> events that arrived after its end
+    clamped_events: int  # events whose time lay beyond the clock-skew bound after arrival (placed at arrival)
+
+
+@dataclass(frozen=True)
 class Figures:
     as_of: date
     impact: dict[str, Cell]
     breakdowns: dict[str, dict[str, Cell]]
-    bottlenecks: dict[str, dict[str, Cell]]
-    no_proposition: dict[str, Cell]
-    no_proposition_breakdowns: dict[str, dict[str, Cell]]
+    bottlenecks: dict[str, dict[str, Cell]]  # region -> hard constraint -> cases blocked in their latest match
+    no_proposition: dict[str, Cell]  # cases_now, cases_ever
+    no_proposition_breakdowns: dict[str, dict[str, Cell]]  # by_origin_region, ... of the cases_now
     lead_times: dict[str, Stat]
     outcomes: dict[str, Cell]
     decisions: dict[str, int]
+    credit: dict[str, dict[str, Cell]]  # CREDIT_GROUPS: per ROM (organisation id), origin and destination
+    ecosystem: Ecosystem
+    timing: Timing
 
     def target(self, indicator: str) -> float | None:
         return pro_rata_target(indicator, self.as_of) if indicator in TARGETS else None
 
 
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector: the fold and the figures allocate hundreds of thousands of small
-    objects and no cycles, so each automatic collection would only walk the whole portfolio again (it doubled
-    the figures' time at 100k events)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
+# --- contributions -------------------------------------------------------------------------------------------
+
+def _lead_time_days(case: CaseState) -> dict[str, float]:
+    ends = {"signal_to_case": (case.signalled_at, case.opened_at if case.opened else None),
+            "case_to_proposal": (case.opened_at, case.first_proposal_at),
+            "proposal_to_realisation": (case.first_proposal_at, case.first_realised_at),
+            "signal_to_realisation": (case.signalled_at, case.first_realised_at)}
+    return {span: (end - start).total_seconds() / 86400 for span, (start, end) in ends.items()
+            if start is not None and end is not None}
 
 
-def figures_of(portfolio: Portfolio, as_of: date) -> Figures:
-    """All figures for the portfolio as it stood at the end of `as_of`."""
-    with collector_paused():
-        return _figures_of(portfolio, as_of)
+def _attribute_cells(prefix: str, items: Iterable) -> dict[CellKey, tuple[int, float]]:
+    """One per distinct key of each attribute among the items (a company counts once per key)."""
+    keys = set()
+    for i in items:
+        keys.add((f"{prefix}by_origin_region", i.origin_region))
+        keys.add((f"{prefix}by_stage", i.stage))
+        keys.update((f"{prefix}by_technology_domain", d) for d in i.domains)
+        keys.update((f"{prefix}by_demand_type", d) for d in i.demand_types)
+    return dict.fromkeys(keys, (1, 0.0))
 
 
-def _figures_of(portfolio: Portfolio, as_of: date) -> Figures:
-    cases = list(portfolio.cases.values())
-    return Figures(as_of=as_of, impact=_impact(portfolio), breakdowns=_breakdowns(portfolio),
-                   bottlenecks=_bottlenecks(cases), no_proposition=_no_proposition(cases),
-                   no_proposition_breakdowns=_by_attributes("", [c for c in cases if c.no_proposition]),
-                   lead_times=_lead_times(cases),
-                   outcomes=count((c.outcome, c.company_ref) for c in cases if c.outcome),
-                   decisions=dict(sorted(portfolio.decisions.items())))
+def _relocation_cells(case: CaseState) -> dict[CellKey, tuple[int, float]]:
+    r = case.relocation
+    amount = (1, float(r.investment_eur))
+    destination_rom = REGION_ROM.get(r.destination_region, r.destination_region)
+    cells = {("investment", ""): amount, (f"investment_{r.investment_status}", ""): amount,
+             ("realised_by_origin_region", r.origin_region): (1, 0.0),
+             ("realised_by_destination_region", r.destination_region): (1, 0.0),
+             ("realised_flows", f"{r.origin_region} -> {r.destination_region}"): (1, 0.0),
+             ("realised_by_destination_rom", destination_rom): (1, 0.0),
+             ("investment_by_destination_rom", destination_rom): amount,
+             ("hotspots", r.destination_municipality): (1, 0.0),
+             ("realised_other_region" if r.other_region else "realised_own_region", ""): (1, 0.0)}
+    for organisation in case.organisations:
+        cells[("realised_by_origin_rom", organisation)] = (1, 0.0)
+        cells[("investment_by_origin_rom", organisation)] = amount
+    if r.other_region:
+        cells[("realised_other_region_by_destination_rom", destination_rom)] = (1, 0.0)
+        cells.update(dict.fromkeys((("realised_other_region_by_origin_rom", o) for o in case.organisations),
+                                   (1, 0.0)))
+        if r.new_scale_up:
+            cells[("new_scale_ups", "")] = (1, 0.0)
+    return cells
 
 
-def _impact(p: Portfolio) -> dict[str, Cell]:
-    leads = [lead for lead in p.leads.values() if lead.eligible]
-    portfolio = tally(("all", lead.company_ref) for lead in leads).get("all", Cell())
-    relocated = [c for c in p.cases.values() if c.relocation]
-    other = [c for c in relocated if c.relocation.other_region]
-    investment = {status: Cell() for status in ("estimated", "verified")}
-    total = Cell()
-    for case in relocated:
-        investment[case.relocation.investment_status].add(case.company_ref, case.relocation.investment_eur)
-        total.add(case.company_ref, case.relocation.investment_eur)
+def case_cells(case: CaseState) -> dict[CellKey, tuple[int, float]]:
+    """What one case contributes to every figure, as it stands."""
+    one = (1, 0.0)
+    cells = {("cases", ""): one, **_attribute_cells("cases_", [case])}
+    cells.update(dict.fromkeys((("cases_by_origin_rom", o) for o in case.organisations), one))
+    cells.update(dict.fromkeys((("proposed_flows", f"{case.origin_region} -> {b}") for b in case.proposed_regions),
+                               one))
+    regions = {case.origin_region} | case.signal_regions | case.proposed_regions
+    if not case.outcome:
+        cells[("cases_open", "")] = one
+    else:
+        cells[("outcomes", case.outcome)] = one
+    if case.relocation:
+        cells.update(_relocation_cells(case))
+        regions.add(case.relocation.destination_region)
+    if len(regions - {""}) > 1:
+        cells[("multi_region", "")] = one
+    if case.no_proposition:
+        cells[("no_proposition_now", "")] = one
+        cells.update({("no_proposition_" + k[0][len("cases_"):], k[1]): one
+                      for k in _attribute_cells("cases_", [case])})
+    if case.ever_no_proposition:
+        cells[("no_proposition_ever", "")] = one
+    for region, constraints in case.blocking.items():
+        cells.update(dict.fromkeys((("bottleneck", f"{region}|{c}") for c in constraints), one))
+    for span, days in _lead_time_days(case).items():
+        cells[(f"lead_time:{span}", str(round(days)))] = (1, days)
+    return cells
+
+
+def company_cells(leads: Iterable[LeadState]) -> dict[CellKey, tuple[int, float]]:
+    """What one company contributes through its leads: counted once if any of them was ever in scope."""
+    counted = [lead for lead in leads if lead.ever_in_scope]
+    if not counted:
+        return {}
+    cells = {("leads", ""): (1, 0.0), **_attribute_cells("leads_", counted)}
+    cells.update(dict.fromkeys((("leads_by_origin_rom", lead.organisation) for lead in counted), (1, 0.0)))
+    return cells
+
+
+def fact_cells(f: Fact) -> dict[CellKey, tuple[int, float]]:
+    """What one fact contributes on its own, whatever entity it belongs to."""
+    one = (1, 0.0)
+    cells = {("events", f.topic): one}
+    if f.topic == "proposal-decided":
+        cells[("decisions", f.body["decision"])] = one
+    if f.clamped:
+        cells[("clamped_events", "")] = one
+    period = period_of(local_day(f.occurred_at))
+    if f.arrived_at is not None and f.arrived_at >= cutoff(period.end):
+        cells[("late_events", period.name)] = one
+    return cells
+
+
+# --- assembly ------------------------------------------------------------------------------------------------
+
+class _Reader:
+    def __init__(self, sums: Sums, largest: dict[CellKey, tuple[float, ...]]) -> None:
+        self.groups: dict[str, dict[str, tuple[int, float]]] = {}
+        for (metric, key), value in sums.items():
+            if value[0] or value[1]:  # a key every contribution has left again is gone
+                self.groups.setdefault(metric, {})[key] = value
+        self.largest = largest
+
+    def cell(self, metric: str, key: str = "") -> Cell:
+        n, amount = self.groups.get(metric, {}).get(key, (0, 0.0))
+        if metric in AMOUNT_METRICS:
+            return Cell(amount, n, self.largest.get((metric, key), ()))
+        return Cell(n, n)
+
+    def group(self, metric: str) -> dict[str, Cell]:
+        return {key: self.cell(metric, key) for key in sorted(self.groups.get(metric, {}))}
+
+    def stat(self, span: str) -> Stat:
+        found = self.groups.get(f"lead_time:{span}", {})
+        return Stat({int(k): n for k, (n, _) in found.items() if n}, sum(a for _, a in found.values()))
+
+    def counts(self, metric: str) -> dict[str, int]:
+        return {key: n for key, (n, _) in sorted(self.groups.get(metric, {}).items())}
+
+
+def _impact(r: _Reader) -> dict[str, Cell]:
     return {
-        "leads_in_portfolio": portfolio,
-        "cases_in_execution": count(("all", c.company_ref) for c in p.cases.values()).get("all", Cell()),
-        "realised_other_region": count(("all", c.company_ref) for c in other).get("all", Cell()),
-        "new_scale_ups": count(("all", c.company_ref) for c in other if c.relocation.new_scale_up).get("all", Cell()),
-        "investment_retained_eur": total,
-        "investment_retained_estimated_eur": investment["estimated"],
-        "investment_retained_verified_eur": investment["verified"],
-        "realised_own_region": count(("all", c.company_ref) for c in relocated
-                                     if not c.relocation.other_region).get("all", Cell()),
-        "cases_open": count(("all", c.company_ref) for c in p.cases.values() if not c.outcome).get("all", Cell()),
+        "leads_in_portfolio": r.cell("leads"),
+        "cases_in_execution": r.cell("cases"),
+        "realised_other_region": r.cell("realised_other_region"),
+        "new_scale_ups": r.cell("new_scale_ups"),
+        "investment_retained_eur": r.cell("investment"),
+        "investment_retained_estimated_eur": r.cell("investment_estimated"),
+        "investment_retained_verified_eur": r.cell("investment_verified"),
+        "realised_own_region": r.cell("realised_own_region"),
+        "cases_open": r.cell("cases_open"),
     }
 
 
-def _by_attributes(prefix: str, items: list) -> dict[str, dict[str, Cell]]:
-    """Breakdowns of leads or cases (distinct companies) by origin region, technology domain, demand type, stage."""
-    return {
-        f"{prefix}by_origin_region": tally((i.origin_region, i.company_ref) for i in items),
-        f"{prefix}by_technology_domain": tally((d, i.company_ref) for i in items for d in i.domains),
-        f"{prefix}by_demand_type": tally((d, i.company_ref) for i in items for d in i.demand_types),
-        f"{prefix}by_stage": tally((i.stage, i.company_ref) for i in items),
-    }
-
-
-def _breakdowns(p: Portfolio) -> dict[str, dict[str, Cell]]:
-    cases = list(p.cases.values())
-    relocated = [c for c in cases if c.relocation]
-    return {
-        **_by_attributes("leads_", [lead for lead in p.leads.values() if lead.eligible]),
-        **_by_attributes("cases_", cases),
-        "realised_by_origin_region": count((c.relocation.origin_region, c.company_ref) for c in relocated),
-        "realised_by_destination_region": count((c.relocation.destination_region, c.company_ref) for c in relocated),
-        "realised_flows": count((f"{c.relocation.origin_region} -> {c.relocation.destination_region}", c.company_ref)
-                                for c in relocated),
-    }
-
-
-def _bottlenecks(cases: list[Case]) -> dict[str, dict[str, Cell]]:
-    """Per region, per hard constraint: how many cases it blocked in their latest match."""
+def _bottlenecks(r: _Reader) -> dict[str, dict[str, Cell]]:
     out: dict[str, dict[str, Cell]] = {}
-    for case in cases:
-        for region, constraints in case.blocking.items():
-            for constraint in set(constraints):
-                out.setdefault(region, {}).setdefault(constraint, Cell()).add(case.company_ref)
-    return {region: dict(sorted(cells.items())) for region, cells in sorted(out.items())}
+    for key, cell in r.group("bottleneck").items():
+        region, constraint = key.split("|", 1)
+        out.setdefault(region, {})[constraint] = cell
+    return dict(sorted(out.items()))
 
 
-def _no_proposition(cases: list[Case]) -> dict[str, Cell]:
-    return {
-        "cases_now": count(("all", c.company_ref) for c in cases if c.no_proposition).get("all", Cell()),
-        "cases_ever": count(("all", c.company_ref) for c in cases if c.ever_no_proposition).get("all", Cell()),
-    }
+def assemble(as_of: date, sums: Sums, largest: dict[CellKey, tuple[float, ...]] | None = None) -> Figures:
+    """Figures as of a date from the summed contributions up to it (and the largest amounts per amount cell)."""
+    r = _Reader(sums, largest or {})
+    breakdowns = {f"{who}_{a}": r.group(f"{who}_{a}") for who in ("leads", "cases") for a in ATTRIBUTES}
+    breakdowns |= {name: r.group(name) for name in ("realised_by_origin_region", "realised_by_destination_region",
+                                                    "realised_flows")}
+    return Figures(
+        as_of=as_of, impact=_impact(r), breakdowns=breakdowns, bottlenecks=_bottlenecks(r),
+        no_proposition={"cases_now": r.cell("no_proposition_now"), "cases_ever": r.cell("no_proposition_ever")},
+        no_proposition_breakdowns={a: r.group(f"no_proposition_{a}") for a in ATTRIBUTES},
+        lead_times={span: r.stat(span) for span in LEAD_TIME_SPANS},
+        outcomes=r.group("outcomes"), decisions=r.counts("decisions"),
+        credit={name: r.group(name) for name in CREDIT_GROUPS},
+        ecosystem=Ecosystem(signalled=r.group("cases_by_origin_region"), proposed_flows=r.group("proposed_flows"),
+                            realised_flows=r.group("realised_flows"), cases=r.cell("cases"),
+                            multi_region=r.cell("multi_region"), hotspots=r.group("hotspots")),
+        timing=Timing(late_events=r.counts("late_events"), clamped_events=r.cell("clamped_events").contributors),
+    )
 
 
-def _days(start: datetime | None, end: datetime | None) -> float | None:
-    if start is None or end is None:
-        return None
-    return (end - start).total_seconds() / 86400
-
-
-def _lead_times(cases: list[Case]) -> dict[str, Stat]:
-    spans = {
-        "signal_to_case": lambda c: _days(c.signalled_at, c.opened_at),
-        "case_to_proposal": lambda c: _days(c.opened_at, c.first_proposal_at),
-        "proposal_to_realisation": lambda c: _days(c.first_proposal_at, c.first_realised_at),
-        "signal_to_realisation": lambda c: _days(c.signalled_at, c.first_realised_at),
-    }
-    out = {}
-    for name, span in spans.items():
-        measured = [(c, span(c)) for c in cases]
-        measured = [(c, d) for c, d in measured if d is not None]
-        out[name] = Stat([d for _, d in measured], {c.company_ref for c, _ in measured})
-    return out
+def event_counts(sums: Sums) -> dict[str, int]:
+    """Events seen per topic."""
+    return {key: n for (metric, key), (n, _) in sums.items() if metric == "events"}

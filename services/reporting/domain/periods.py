@@ -65,6 +65,21 @@ def cutoff(as_of: date) -> datetime:
     return datetime.combine(as_of + timedelta(days=1), time(0), tzinfo=AMSTERDAM)
 
 
+def local_day(moment: datetime) -> date:
+    """The day in the Netherlands on which an instant falls (the day a fact counts from)."""
+    return moment.astimezone(AMSTERDAM).date()
+
+
+def period_of(day: date) -> Period:
+    """The half-year a day lies in."""
+    return Period(day.year, 1 if day.month <= 6 else 2)
+
+
+def report_date(period: Period, today: date) -> date:
+    """The date a half-year's figures are as of: its last day, or today while it is under way (never later)."""
+    return min(period.end, today)
+
+
 def elapsed_share(as_of: date) -> float:
     """Share of the programme elapsed at the end of `as_of`, 0..1 (linear by days from 2025-01-01)."""
     days = (as_of - PROGRAMME_START).days + 1

@@ -1,34 +1,41 @@
-"""The fold: facts in event-time order -> the portfolio of leads and cases as it stood at that moment."""
+"""Per-entity folds: one case's (or one company's leads') facts in event-time order -> what it adds to each figure.
+
+Every figure is a sum of what each case, each company and each fact contributes to its cells. A case's
+contribution changes only on the days its own facts happened, so an entity is folded day by day and the
+*change* of its contribution on each day is a delta row (day, metric, key, n, amount). A figure as of a date
+is then the sum of the delta rows up to that date, and a late fact changes only its own entity's deltas:
+fold the entity's facts without it and with it, and store the difference (see services/reporting/projections.py).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from copy import copy
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
-from typing import TypeVar
 
 from services.reporting.domain.facts import Fact
-from services.reporting.domain.periods import cutoff
+from services.reporting.domain.figures import (
+    AMOUNT_METRICS,
+    CellKey,
+    Figures,
+    Sums,
+    assemble,
+    case_cells,
+    company_cells,
+    fact_cells,
+)
+from services.reporting.domain.periods import local_day
 
-T = TypeVar("T")
 UNOPENED = "case:"  # company reference of a case whose case-opened has not been seen
-
-
-@dataclass
-class Lead:
-    company_ref: str
-    stage: str
-    domains: list[str]
-    origin_region: str
-    demand_types: list[str]
-    eligible: bool
+Delta = tuple[date, str, str, int, float]  # (day, metric, key, n, amount)
+Step = tuple[str, str, date, date | None, float]  # (metric, key, from day, until day (exclusive) or None, amount)
 
 
 @dataclass
 class Relocation:
     origin_region: str
     destination_region: str
+    destination_municipality: str
     investment_eur: float
     investment_status: str
     new_scale_up: bool
@@ -40,57 +47,39 @@ class Relocation:
 
 
 @dataclass
-class Case:
+class CaseState:
+    """One case as its facts up to some moment describe it."""
+
     company_ref: str
-    stage: str
-    domains: list[str]
-    origin_region: str
-    demand_types: list[str]
-    opened_at: datetime
-    signalled_at: datetime | None
+    stage: str = "unknown"
+    domains: list[str] = field(default_factory=list)
+    origin_region: str = ""
+    demand_types: list[str] = field(default_factory=list)
+    opened_at: datetime | None = None
+    signalled_at: datetime | None = None
+    seen: bool = False  # a case fact (not only a lead naming it) has been folded
+    opened: bool = False
+    organisations: set[str] = field(default_factory=set)  # the ROMs/partners whose leads are in it
+    signal_regions: set[str] = field(default_factory=set)  # the regions its leads were signalled from
     first_proposal_at: datetime | None = None
     no_proposition: bool | None = None  # per the latest match; None before any match
     ever_no_proposition: bool = False
     blocking: dict[str, list[str]] = field(default_factory=dict)
+    proposed_regions: set[str] = field(default_factory=set)  # regions of every site ever proposed
     relocation: Relocation | None = None  # the latest record: later ones correct earlier ones
     first_realised_at: datetime | None = None
     outcome: str | None = None
 
 
 @dataclass
-class Portfolio:
-    """Leads and cases as the events up to some moment describe them."""
-
-    leads: dict[str, Lead] = field(default_factory=dict)
-    cases: dict[str, Case] = field(default_factory=dict)
-    decisions: dict[str, int] = field(default_factory=dict)
-    # ids of the leads and cases no snapshot shares: those may be changed in place (copy on write)
-    owned: set[int] = field(default_factory=set, repr=False, compare=False)
-
-    def apply(self, fact: Fact) -> None:
-        """Take one fact into account (facts must come in event-time order)."""
-        handler = _HANDLERS.get(fact.topic)
-        if handler:
-            handler(self, fact)
-
-    def snapshot(self) -> Portfolio:
-        """A copy that later facts leave as it is: it shares every lead and case until one of the two changes it
-        (then the changing one copies it first), so a snapshot costs a few dicts, not the whole portfolio."""
-        self.owned = set()
-        return Portfolio(dict(self.leads), dict(self.cases), dict(self.decisions))
-
-    def put(self, table: dict, key: str, item: T) -> None:
-        """Store a lead or case this portfolio made."""
-        table[key] = item
-        self.owned.add(id(item))
-
-    def own(self, table: dict[str, T], key: str) -> T:
-        """The lead or case to change in place: a private copy while a snapshot still shares it."""
-        item = table[key]
-        if id(item) not in self.owned:
-            item = copy(item)
-            self.put(table, key, item)
-        return item
+class LeadState:
+    organisation: str
+    stage: str
+    domains: list[str]
+    origin_region: str
+    demand_types: list[str]
+    eligible: bool
+    ever_in_scope: bool
 
 
 def _parse_time(text: str | None) -> datetime | None:
@@ -103,106 +92,207 @@ def _parse_time(text: str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _lead_registered(p: Portfolio, f: Fact) -> None:
-    b = f.body
-    p.put(p.leads, b["lead_id"], Lead(b["company_ref"], b["stage"], b["domains"], b["origin_region"],
-                                      b["demand_types"], b["eligible"]))
+def _seen(case: CaseState, f: Fact) -> None:
+    """A case whose opening has not been seen (yet) still counts, as a company of its own, so that a missing
+    or late case-opened never makes a relocation vanish from the figures."""
+    if not case.seen:
+        case.seen, case.opened_at = True, f.occurred_at
+        case.origin_region = case.origin_region or f.body["origin_region"]
 
 
-def _lead_updated(p: Portfolio, f: Fact) -> None:
+def _case_opened(case: CaseState, f: Fact) -> None:
+    if case.opened:
+        return
     b = f.body
-    if b["lead_id"] in p.leads:
-        lead = p.own(p.leads, b["lead_id"])
-        lead.stage, lead.domains, lead.demand_types, lead.eligible = (b["stage"], b["domains"], b["demand_types"],
-                                                                      b["eligible"])
-    if (b.get("case_id") or "") in p.cases:
-        case = p.own(p.cases, b["case_id"])
+    case.seen = case.opened = True
+    case.company_ref, case.stage, case.domains, case.origin_region, case.demand_types = (
+        b["company_ref"], b["stage"], b["domains"], b["origin_region"], b["demand_types"])
+    case.opened_at, case.signalled_at = f.occurred_at, _parse_time(b.get("signalled_at"))
+    case.organisations.add(b["organisation"])
+    case.signal_regions.add(b["origin_region"])
+
+
+def _lead_in_case(case: CaseState, f: Fact) -> None:
+    b = f.body
+    if b.get("organisation"):
+        case.organisations.add(b["organisation"])
+    if b.get("origin_region"):
+        case.signal_regions.add(b["origin_region"])
+    if f.topic == "lead-updated" and case.seen:
         case.stage, case.domains, case.demand_types = b["stage"], b["domains"], b["demand_types"]
 
 
-def _case_opened(p: Portfolio, f: Fact) -> None:
-    b = f.body
-    known = p.cases.get(b["case_id"])
-    if known and not known.company_ref.startswith(UNOPENED):
-        return
-    case = Case(b["company_ref"], b["stage"], b["domains"], b["origin_region"], b["demand_types"],
-                opened_at=f.occurred_at, signalled_at=_parse_time(b.get("signalled_at")))
-    if known:  # what was learnt before its opening arrived (see _case) stays
-        case.first_proposal_at, case.no_proposition, case.ever_no_proposition, case.blocking = (
-            known.first_proposal_at, known.no_proposition, known.ever_no_proposition, known.blocking)
-        case.relocation, case.first_realised_at, case.outcome = (known.relocation, known.first_realised_at,
-                                                                 known.outcome)
-    p.put(p.cases, b["case_id"], case)
-
-
-def _case(p: Portfolio, f: Fact) -> Case:
-    """The case a fact is about. A case whose opening has not been seen (yet) is still counted, as a company of
-    its own, so that a missing or late case-opened never makes a relocation vanish from the figures."""
-    case_id = f.body["case_id"]
-    if case_id not in p.cases:
-        p.put(p.cases, case_id, Case(f"{UNOPENED}{case_id}", "unknown", [], f.body["origin_region"], [],
-                                     opened_at=f.occurred_at, signalled_at=None))
-    return p.own(p.cases, case_id)
-
-
-def _match_proposed(p: Portfolio, f: Fact) -> None:
-    case = _case(p, f)
+def _match_proposed(case: CaseState, f: Fact) -> None:
+    _seen(case, f)
     case.no_proposition = f.body["no_proposition"]
     case.ever_no_proposition |= case.no_proposition
     case.blocking = f.body["blocking"]
+    case.proposed_regions.update(f.body["proposal_regions"])
     if f.body["proposal_regions"] and case.first_proposal_at is None:
         case.first_proposal_at = f.occurred_at
 
 
-def _relocation_realised(p: Portfolio, f: Fact) -> None:
+def _relocation_realised(case: CaseState, f: Fact) -> None:
+    _seen(case, f)
     b = f.body
-    case = _case(p, f)
-    case.relocation = Relocation(b["origin_region"], b["destination_region"], b["investment_retained_eur"],
-                                 b["investment_status"], b["new_scale_up"], b["jobs"])
+    case.relocation = Relocation(b["origin_region"], b["destination_region"], b.get("destination_municipality", ""),
+                                 b["investment_retained_eur"], b["investment_status"], b["new_scale_up"], b["jobs"])
     case.first_realised_at = case.first_realised_at or f.occurred_at
 
 
-def _case_closed(p: Portfolio, f: Fact) -> None:
-    _case(p, f).outcome = f.body["outcome"]
+def _case_closed(case: CaseState, f: Fact) -> None:
+    _seen(case, f)
+    case.outcome = f.body["outcome"]
 
 
-def _proposal_decided(p: Portfolio, f: Fact) -> None:
-    decision = f.body["decision"]
-    p.decisions[decision] = p.decisions.get(decision, 0) + 1
+_CASE_HANDLERS = {"case-opened": _case_opened, "lead-registered": _lead_in_case, "lead-updated": _lead_in_case,
+                  "match-proposed": _match_proposed, "relocation-realised": _relocation_realised,
+                  "case-closed": _case_closed}
 
 
-_HANDLERS = {"lead-registered": _lead_registered, "lead-updated": _lead_updated, "case-opened": _case_opened,
-             "match-proposed": _match_proposed, "relocation-realised": _relocation_realised,
-             "case-closed": _case_closed, "proposal-decided": _proposal_decided}
+def _lead_registered(leads: dict[str, LeadState], f: Fact) -> None:
+    b = f.body
+    leads[b["lead_id"]] = LeadState(b["organisation"], b["stage"], b["domains"], b["origin_region"],
+                                    b["demand_types"], b["eligible"], b["in_scope"])
 
 
-class Timeline:
-    """Feeds facts in event-time order through one Portfolio, capturing `measure(portfolio, date)` at each date."""
+def _lead_updated(leads: dict[str, LeadState], f: Fact) -> None:
+    b, lead = f.body, leads.get(f.body["lead_id"])
+    if lead is None:  # an update of a lead whose registration has not been seen: nothing to update yet
+        return
+    lead.stage, lead.domains, lead.demand_types, lead.eligible = b["stage"], b["domains"], b["demand_types"], \
+        b["eligible"]
+    lead.origin_region = b.get("origin_region") or lead.origin_region
+    lead.ever_in_scope |= b["in_scope"]
 
-    def __init__(self, dates: Iterable[date], measure: Callable[[Portfolio, date], T],
-                 portfolio: Portfolio | None = None) -> None:
-        self.portfolio = portfolio if portfolio is not None else Portfolio()  # or a checkpoint's, to go on from
-        self.measure = measure
-        self.pending = sorted(set(dates), reverse=True)
-        self.results: dict[date, T] = {}
-        self._limit = cutoff(self.pending[-1]) if self.pending else None
 
-    @property
-    def done(self) -> bool:
-        return not self.pending
+def _order(facts: Iterable[Fact]) -> list[Fact]:
+    # Stable: facts with the same time keep the order they were stored in (the caller passes them so).
+    return sorted(facts, key=lambda f: f.occurred_at)
 
-    def feed(self, fact: Fact) -> None:
-        while self.pending and fact.occurred_at >= self._limit:
-            self._capture()
-        if self.pending:
-            self.portfolio.apply(fact)
 
-    def finish(self) -> dict[date, T]:
-        while self.pending:
-            self._capture()
-        return self.results
+def _by_day(facts: Iterable[Fact]) -> Iterator[tuple[date, list[Fact]]]:
+    day, batch = None, []
+    for f in _order(facts):
+        d = local_day(f.occurred_at)
+        if d != day and batch:
+            yield day, batch
+            batch = []
+        day = d
+        batch.append(f)
+    if batch:
+        yield day, batch
 
-    def _capture(self) -> None:
-        moment = self.pending.pop()
-        self.results[moment] = self.measure(self.portfolio, moment)
-        self._limit = cutoff(self.pending[-1]) if self.pending else None
+
+def _deltas(days: Iterable[tuple[date, dict[CellKey, tuple[int, float]]]]) -> tuple[list[Delta], list[Step]]:
+    """An entity's cells at the end of each of its days -> the change on each day, and its amount steps."""
+    deltas: list[Delta] = []
+    steps: list[Step] = []
+    before: dict[CellKey, tuple[int, float]] = {}
+    open_steps: dict[CellKey, tuple[date, float]] = {}
+    for day, cells in days:
+        for key in before.keys() | cells.keys():
+            n0, a0 = before.get(key, (0, 0.0))
+            n1, a1 = cells.get(key, (0, 0.0))
+            if n0 != n1 or a0 != a1:
+                deltas.append((day, key[0], key[1], n1 - n0, a1 - a0))
+                if key[0] in AMOUNT_METRICS:
+                    if key in open_steps:
+                        since, amount = open_steps.pop(key)
+                        steps.append((key[0], key[1], since, day, amount))
+                    if n1:
+                        open_steps[key] = (day, a1)
+        before = cells
+    steps += [(metric, key, since, None, amount) for (metric, key), (since, amount) in open_steps.items()]
+    return deltas, steps
+
+
+def case_deltas(case_id: str, facts: Iterable[Fact]) -> tuple[list[Delta], list[Step]]:
+    """What one case adds to the figures, day by day, from its facts (in any order)."""
+    case = CaseState(company_ref=f"{UNOPENED}{case_id}")
+
+    def days():
+        for day, batch in _by_day(facts):
+            for f in batch:
+                _CASE_HANDLERS[f.topic](case, f)
+            yield day, case_cells(case) if case.seen else {}
+
+    return _deltas(days())
+
+
+def company_deltas(facts: Iterable[Fact]) -> tuple[list[Delta], list[Step]]:
+    """What one company's leads add to the figures, day by day, from their facts (in any order)."""
+    leads: dict[str, LeadState] = {}
+
+    def days():
+        for day, batch in _by_day(facts):
+            for f in batch:
+                (_lead_registered if f.topic == "lead-registered" else _lead_updated)(leads, f)
+            yield day, company_cells(leads.values())
+
+    return _deltas(days())
+
+
+def fact_deltas(facts: Iterable[Fact]) -> list[Delta]:
+    """What single facts add on their own day, whatever their entity (event counts, decisions, lateness)."""
+    return [(local_day(f.occurred_at), metric, key, n, amount) for f in facts
+            for (metric, key), (n, amount) in fact_cells(f).items()]
+
+
+def group_by_entity(facts: Iterable[Fact]) -> tuple[dict[str, list[Fact]], dict[str, list[Fact]]]:
+    """Facts of each case and of each company (a lead fact naming its case belongs to both)."""
+    cases: dict[str, list[Fact]] = {}
+    companies: dict[str, list[Fact]] = {}
+    for f in facts:
+        if (case_id := f.case_id) is not None:
+            cases.setdefault(case_id, []).append(f)
+        if (company := f.company_ref) is not None:
+            companies.setdefault(company, []).append(f)
+    return cases, companies
+
+
+def with_lead_companies(facts: list[Fact]) -> list[Fact]:
+    """lead-updated facts from producers that did not name the company get it from the lead's registration."""
+    known = {f.body["lead_id"]: f.company_ref for f in facts if f.topic == "lead-registered"}
+    return [replace(f, body={**f.body, "company_ref": known[f.body["lead_id"]]})
+            if f.topic == "lead-updated" and not f.company_ref and f.body["lead_id"] in known else f for f in facts]
+
+
+def all_deltas(facts: list[Fact]) -> tuple[list[Delta], list[tuple[str, Step]]]:
+    """Every delta row and amount step of a whole history (a rebuild, or the reference in tests)."""
+    facts = with_lead_companies(facts)
+    cases, companies = group_by_entity(facts)
+    deltas, steps = fact_deltas(facts), []
+    for case_id, mine in cases.items():
+        d, s = case_deltas(case_id, mine)
+        deltas += d
+        steps += [(f"case:{case_id}", step) for step in s]
+    for mine in companies.values():
+        deltas += company_deltas(mine)[0]
+    return deltas, steps
+
+
+def sums_up_to(deltas: Iterable[Delta], day: date) -> Sums:
+    """The contributions summed over every delta row up to and including `day`."""
+    sums: dict[CellKey, list] = {}
+    for d, metric, key, n, amount in deltas:
+        if d <= day:
+            found = sums.setdefault((metric, key), [0, 0.0])
+            found[0] += n
+            found[1] += amount
+    return {k: (n, a) for k, (n, a) in sums.items()}
+
+
+def largest_at(steps: Iterable[tuple[str, Step]], day: date) -> dict[CellKey, tuple[float, ...]]:
+    """The two largest single-entity amounts of each amount cell that hold on `day`."""
+    found: dict[CellKey, list[float]] = {}
+    for _, (metric, key, since, until, amount) in steps:
+        if since <= day and (until is None or day < until):
+            found.setdefault((metric, key), []).append(amount)
+    return {k: tuple(sorted(v, reverse=True)[:2]) for k, v in found.items()}
+
+
+def figures_from_facts(facts: Iterable[Fact], dates: Iterable[date]) -> dict[date, Figures]:
+    """Figures as of each date computed from a whole history in memory (the reference the stored sums equal)."""
+    deltas, steps = all_deltas(list(facts))
+    return {d: assemble(d, sums_up_to(deltas, d), largest_at(steps, d)) for d in sorted(set(dates))}
