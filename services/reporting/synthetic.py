@@ -106,10 +106,12 @@ DOMAINS = [d.value for d in TechnologyDomain]
 CONSTRAINTS = ["grid_capacity", "cleanroom", "floor_space", "talent", "environmental_category"]
 
 
-def history(n_events: int, *, seed: int = 7, start: date = date(2025, 1, 6)) -> Iterator[Envelope]:
-    """About `n_events` plausible events: leads, cases, matches, relocations and closures over 2025-2028."""
+def history(n_events: int, *, seed: int = 7, start: date = date(2025, 1, 6),
+            end: date = date(2028, 12, 1)) -> Iterator[Envelope]:
+    """About `n_events` plausible events: leads, cases, matches, relocations and closures over 2025-2028
+    (their stories begin between `start` and `end`; later steps may lie up to a year after)."""
     rng = random.Random(seed)
-    span = (date(2028, 12, 1) - start).days * 86400
+    span = (end - start).days * 86400
     produced = 0
     while produced < n_events:
         at = datetime.combine(start, datetime.min.time()).astimezone() + timedelta(seconds=rng.randrange(span))
