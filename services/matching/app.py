@@ -26,6 +26,7 @@ from services.matching.views import (
     site_view,
 )
 from shared.auth import Caller, require
+from shared.contracts.events import Region
 from shared.db import transaction
 from shared.runtime import http_app
 
@@ -86,8 +87,8 @@ def create_app(settings: MatchingSettings | None = None) -> FastAPI:
             return await coordinator.record_outcome(session, case_id, body, deps=deps)
 
     @app.get("/sites", tags=["supply"], summary="The supply catalogue (retired sites only when asked for)",
-             response_model=list[SiteView])
-    async def sites(region: str | None = None, include_retired: bool = False,
+             response_model=list[SiteView], responses=errors(422))
+    async def sites(region: Region | None = None, include_retired: bool = False,
                     caller: Caller = Depends(caller_of)) -> list[SiteView]:
         require(caller, *SUPPLY_ROLES, "rom")
         async with runtime.sessions() as session:

@@ -217,3 +217,15 @@ async def _processed(app, event_id) -> bool:
     async with app.state.runtime.sessions() as session:
         return bool(await session.scalar(select(processed_event.c.event_id).where(
             processed_event.c.event_id == event_id)))
+
+
+async def test_input_postgresql_cannot_store_is_a_422_naming_the_field(client):
+    nul = await client.put("/sites/o-nul", json=site("o-nul", name="Park\x00"), headers=COORD)
+    assert (nul.status_code, nul.json()["detail"][0]["field"]) == (422, "name")
+    huge = await client.patch("/sites/o-park", content=b'{"floor_space_m2": 1e999}',
+                              headers=COORD | {"Content-Type": "application/json"})
+    assert huge.status_code == 422 and huge.json()["detail"] == [
+        {"field": "floor_space_m2", "reason": "Input should be a finite number"}]
+    assert (await client.get("/sites?region=%00", headers=COORD)).status_code == 422
+    bad_id = await client.get("/sites/o%00park/history", headers=COORD)
+    assert bad_id.status_code == 422 and bad_id.json()["detail"][0]["field"] == "site_id"

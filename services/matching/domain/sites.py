@@ -6,7 +6,7 @@ import re
 from datetime import date
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from shared.contracts.envelope import Frozen
 from shared.contracts.events import CbsMunicipalityCode, EnvironmentalCategory, Region, TechnologyDomain
@@ -30,6 +30,9 @@ OPTIONAL_DATA = ("latitude", "longitude", "largest_lot_m2", "cleanroom_m2", "vib
 
 class Site(Frozen):
     """Supply at one location. None means 'not known', never 'zero'."""
+
+    # Stored as JSONB: PostgreSQL holds neither infinite numbers nor NUL characters, so both are invalid input.
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     id: str = Field(pattern=SITE_ID_PATTERN, description=f"Stable slug: {SITE_ID_RULE}.")
     name: str = Field(min_length=1, max_length=200)
@@ -65,6 +68,14 @@ class Site(Frozen):
     knowledge_distance_km: float | None = Field(default=None, ge=0, description="To the nearest institution.")
     illustrative: bool = False
     retired: bool = Field(default=False, description="No longer supply: kept with its history, never proposed.")
+
+    @field_validator("name", "hotspot", "province", "knowledge_institutions", "fieldlabs", mode="before")
+    @classmethod
+    def _no_nul(cls, value):
+        texts = value if isinstance(value, list | tuple | set | frozenset) else (value,)
+        if any(isinstance(t, str) and "\x00" in t for t in texts):
+            raise ValueError("must not contain NUL characters (\\x00)")
+        return value
 
     @field_validator("id", mode="before")
     @classmethod
