@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from fastapi import Body, Depends, FastAPI, Query, Request, Response, status
+from fastapi import Body, Depends, FastAPI, Path, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
@@ -21,12 +21,14 @@ from services.intake.views import (
     LeadSummary,
     NameReview,
     ReviewDecision,
+    RomStatus,
     WriteResult,
     field_errors,
 )
 from shared.auth import Caller, require
 from shared.runtime import http_app
 
+BIGINT_MAX = 2**63 - 1  # what PostgreSQL's bigint (offsets, review ids) holds: larger is a 422, not a 500
 NOT_FOUND = {404: {"description": "No such lead among the caller's own (other organisations' leads included)."}}
 INVALID = {422: {"description": "The field and the reason, for every problem found.",
                  "content": {"application/json": {"example": {"detail": [
@@ -66,9 +68,10 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
 
     @app.get("/leads", tags=["leads"], response_model=list[LeadSummary],
              summary="The caller's own leads with their case status, newest first")
-    async def list_leads(limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0),
+    async def list_leads(limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=BIGINT_MAX),
+                         status: RomStatus | None = Query(None, description="Only leads with this status."),
                          caller: Caller = Depends(rom)) -> list[LeadSummary]:
-        return await use.own_leads(runtime, caller.organisation, limit=limit, offset=offset)
+        return await use.own_leads(runtime, caller.organisation, limit=limit, offset=offset, status=status)
 
     @app.get("/leads/{lead_id}", tags=["leads"], response_model=LeadDetail, responses=NOT_FOUND,
              summary="One of the caller's leads, as stored, with its case status")
@@ -96,7 +99,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     @app.post("/reviews/{review_id}/decision", tags=["taskforce"], response_model=NameReview,
               responses={404: {"description": "No open review with this id"}},
               summary="Record whether two look-alike names are different companies or the same (never merges)")
-    async def decide_review(review_id: int, decision: ReviewDecision,
+    async def decide_review(decision: ReviewDecision, review_id: int = Path(ge=1, le=BIGINT_MAX),
                             caller: Caller = Depends(caller_of)) -> NameReview:
         require(caller, "coordinator")
         return await use.decide_review(runtime, caller.organisation, review_id, decision)

@@ -20,6 +20,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "stage": ("stage",),
     "life_phase": ("life_phase",),
     "technology_domains": ("technology_domains",),
+    "sector": ("sector",),
     "municipality_code": ("location", "municipality_code"),
     "province": ("location", "province"),
     "region": ("location", "region"),
@@ -51,8 +52,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "energy_needed_by": ("demand", "energy", "needed_by"),
 }
 LIST_COLUMNS = frozenset({"technology_domains", "leaving_countries", "housing_transport"})
-REQUIRED_COLUMNS = ("reference", "company_name", "kvk_number", "stage", "technology_domains", "municipality_code",
-                    "province", "region", "investment_eur")
+# technology_domains may be empty (then sector says what the company does), the province follows from the
+# municipality code and the investment may be unknown: those columns are optional.
+REQUIRED_COLUMNS = ("reference", "company_name", "kvk_number", "stage", "municipality_code", "region")
 _PATHS = {path: column for column, path in COLUMNS.items()}
 
 

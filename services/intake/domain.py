@@ -20,7 +20,7 @@ _ADJECTIVES = ("amber", "brisk", "cobalt", "dune", "ember", "fjord", "granite", 
 _NOUNS = ("anchor", "beacon", "canal", "delta", "estuary", "ferry", "gable", "harbour", "island", "jetty",
           "keel", "lock", "mill", "orchard", "pier", "quay", "river", "sluice", "tide", "windmill")
 
-STRATEGIC_AUTONOMY = frozenset({TechnologyDomain.PHARMA, TechnologyDomain.DEFENCE})
+STRATEGIC_AUTONOMY = frozenset({TechnologyDomain.PHARMA, TechnologyDomain.DEFENCE, TechnologyDomain.STRATEGIC_AUTONOMY})
 NTS_DOMAINS = frozenset(TechnologyDomain) - STRATEGIC_AUTONOMY
 # Legal forms and filler words that say nothing about which company it is.
 _LEGAL_FORMS = frozenset({"bv", "b v", "nv", "n v", "vof", "holding", "holdings", "groep", "group", "ltd", "gmbh",
@@ -66,7 +66,8 @@ def _horizon(today: date, years: int) -> date:
 def triage(lead: LeadSignalledData, *, today: date, horizon_years: int = 3) -> Triage:
     """Eligible: an NTS or strategic-autonomy domain, growth blocked within the horizon, and not out of scope."""
     if not set(lead.technology_domains) & (NTS_DOMAINS | STRATEGIC_AUTONOMY):
-        return Triage(False, "no NTS technology domain and not strategic autonomy", in_scope=False)
+        return Triage(False, "out of scope: no NTS technology domain and not essential to strategic autonomy"
+                             + _sector(lead), in_scope=False)
     if lead.low_value_production:
         return Triage(False, "out of scope: low-value production", in_scope=False)
     if lead.negative_externalities:
@@ -75,9 +76,15 @@ def triage(lead: LeadSignalledData, *, today: date, horizon_years: int = 3) -> T
     if lead.demand.earliest_need > horizon:
         return Triage(False, f"space first needed by {lead.demand.earliest_need}, "
                              f"beyond the {horizon_years}-year horizon ({horizon})", in_scope=True)
-    kind = "strategic autonomy" if set(lead.technology_domains) <= STRATEGIC_AUTONOMY else "NTS domain"
+    kind = "strategic autonomy" + _sector(lead) if set(lead.technology_domains) <= STRATEGIC_AUTONOMY \
+        else "NTS domain"
     when = "now" if lead.demand.earliest_need <= today else f"by {lead.demand.earliest_need}"
     return Triage(True, f"{kind}; growth blocked {when}, within {horizon_years} years", in_scope=True)
+
+
+def _sector(lead: LeadSignalledData) -> str:
+    # The contract bounds the sector (100 characters), so the reason fits its column (300).
+    return f" (sector: {lead.sector})" if lead.sector else ""
 
 
 def name_key(name: str) -> str:

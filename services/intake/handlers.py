@@ -17,6 +17,7 @@ from shared.outbox import Outbox
 from shared.runtime import Runtime
 
 log = structlog.get_logger()
+JOINED_CASE = "joined-case"  # audit action: an earlier lead became an origin of a case another lead opened
 
 
 @dataclass(frozen=True)
@@ -194,8 +195,9 @@ class _Context:
             await repository.add_origin(self.session, case_id=cid, lead_id=other.id,
                                         organisation=other.organisation, reference=other.reference)
             change = {"case_id": {"old": None, "new": str(cid)}}
-            await repository.audit(self.session, lead_id=other.id, actor=self.via.actor, channel=self.via.channel,
-                                   action="joined-case", event_id=self.evt.id, changes=change)
+            # Not the submitter as actor: that is another organisation than this lead's.
+            await repository.audit(self.session, lead_id=other.id, actor="intake", channel="intake",
+                                   action=JOINED_CASE, event_id=self.evt.id, changes=change)
             earlier = LeadSignalledData.model_validate(other.payload)
             await self.outbox.add(self.session, messages.lead_updated(
                 earlier, lead_id=other.id, case_id=cid,

@@ -31,7 +31,7 @@ def case_opened(lead: LeadSignalledData, *, lead_id: UUID, case_id: UUID, code_n
     return CaseOpened(source=SOURCE, subject=str(case_id), data=CaseOpenedData(
         case_id=case_id, lead_id=lead_id, code_name=code_name, organisation=lead.organisation,
         company_ref=company_ref, stage=lead.stage, technology_domains=lead.technology_domains,
-        origin=lead.location, demand=lead.demand, investment_eur=lead.investment_eur,
+        origin=lead.location.as_location(), demand=lead.demand, investment_eur=lead.investment_eur,
         investment_status=lead.investment_status, signalled_at=signalled_at))
 
 
@@ -40,7 +40,8 @@ def lead_registered(lead: LeadSignalledData, *, lead_id: UUID, company_ref: str,
     # The lead happened when the ROM signalled it, not when intake got to it: reporting places it by this time.
     return LeadRegistered(source=SOURCE, subject=str(lead_id), time=signalled_at, data=LeadRegisteredData(
         lead_id=lead_id, organisation=lead.organisation, company_ref=company_ref, stage=lead.stage,
-        technology_domains=lead.technology_domains, origin=lead.location, demand_types=tuple(lead.demand.types()),
+        technology_domains=lead.technology_domains, origin=lead.location.as_location(),
+        demand_types=tuple(lead.demand.types()),
         investment_eur=lead.investment_eur, investment_status=lead.investment_status, eligible=verdict.eligible,
         triage_reason=verdict.reason, case_id=case_id, joined_existing_case=joined,
         organisation_kind=lead.organisation_kind, life_phase=lead.life_phase, leaving_likelihood=_likelihood(lead),
@@ -52,9 +53,9 @@ def lead_updated(lead: LeadSignalledData, *, lead_id: UUID, case_id: UUID | None
     return LeadUpdated(source=SOURCE, subject=str(lead_id), data=LeadUpdatedData(
         lead_id=lead_id, case_id=case_id, stage=lead.stage, technology_domains=lead.technology_domains,
         demand=lead.demand, investment_eur=lead.investment_eur, investment_status=lead.investment_status,
-        eligible=verdict.eligible, triage_reason=verdict.reason, changed=changed, origin=lead.location,
-        life_phase=lead.life_phase, leaving_likelihood=_likelihood(lead), in_scope=verdict.in_scope,
-        company_ref=company_ref, organisation=lead.organisation))
+        eligible=verdict.eligible, triage_reason=verdict.reason, changed=changed,
+        origin=lead.location.as_location(), life_phase=lead.life_phase, leaving_likelihood=_likelihood(lead),
+        in_scope=verdict.in_scope, company_ref=company_ref, organisation=lead.organisation))
 
 
 def consent_granted(lead: LeadSignalledData, *, case_id: UUID) -> ConsentGranted:

@@ -7,7 +7,22 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Boolean, DateTime, Float, Integer, String, Uuid, bindparam, func, literal, select, update
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Float,
+    Integer,
+    String,
+    Uuid,
+    and_,
+    bindparam,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -164,11 +179,19 @@ async def audit_trail(session: AsyncSession, *, lead_id: UUID) -> list:
                                        .order_by(lead_audit.c.id))).all())
 
 
-async def leads_of(session: AsyncSession, *, organisation: str, limit: int, offset: int) -> list:
-    """An organisation's leads with their case's code name, newest first."""
+# What views.shows_case() decides per row, as a condition: the lead's ROM sees it in its case.
+SHOWS_CASE = and_(lead.c.case_id.is_not(None), or_(lead.c.status == "case-opened", lead.c.eligible.is_(True)))
+
+
+async def leads_of(session: AsyncSession, *, organisation: str, limit: int, offset: int,
+                   in_case: bool | None = None) -> list:
+    """An organisation's leads with their case's code name, newest first; `in_case`: only those its ROM sees
+    in a case (True) or in the portfolio (False)."""
     stmt = (select(lead, *CASE_PROGRESS).outerjoin(case, case.c.id == lead.c.case_id)
             .where(lead.c.organisation == organisation)
             .order_by(lead.c.created_at.desc(), lead.c.id).limit(limit).offset(offset))
+    if in_case is not None:
+        stmt = stmt.where(SHOWS_CASE if in_case else not_(SHOWS_CASE))
     return list((await session.execute(stmt)).all())
 
 
@@ -221,8 +244,9 @@ async def get_case(session: AsyncSession, *, case_id: UUID):
 
 
 async def portfolio_leads(session: AsyncSession, *, organisation: str | None = None) -> list:
-    """Leads without a case that triage found ineligible (the candidates for triage as time passes)."""
-    stmt = select(lead.c.id, lead.c.payload).where(lead.c.case_id.is_(None), lead.c.eligible.is_(False))
+    """Leads that triage found ineligible (the candidates for triage as time passes). Some are already origins of
+    a case another lead opened: they too are triaged again, as they would be alone."""
+    stmt = select(lead.c.id, lead.c.payload).where(lead.c.eligible.is_(False))
     if organisation is not None:
         stmt = stmt.where(lead.c.organisation == organisation)
     return list((await session.execute(stmt)).all())

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from services.intake import domain, repository, views
 from services.intake.config import IntakeSettings
-from services.intake.handlers import Via, receive_lead
+from services.intake.handlers import JOINED_CASE, Via, receive_lead
 from shared.contracts.events import LeadSignalled, LeadSignalledData
 from shared.db import transaction
 from shared.messaging import Rejected
@@ -74,9 +74,12 @@ async def patch(runtime: Runtime, settings: IntakeSettings, organisation: str, l
     return await submit(runtime, settings, data)
 
 
-async def own_leads(runtime: Runtime, organisation: str, *, limit: int, offset: int) -> list[views.LeadSummary]:
+async def own_leads(runtime: Runtime, organisation: str, *, limit: int, offset: int,
+                    status: views.RomStatus | None = None) -> list[views.LeadSummary]:
+    in_case = None if status is None else status == "case-opened"
     async with runtime.sessions() as session:
-        rows = await repository.leads_of(session, organisation=organisation, limit=limit, offset=offset)
+        rows = await repository.leads_of(session, organisation=organisation, limit=limit, offset=offset,
+                                         in_case=in_case)
     return [views.summary(r) for r in rows]
 
 
@@ -90,8 +93,9 @@ async def own_audit(runtime: Runtime, organisation: str, lead_id: UUID) -> list[
     async with runtime.sessions() as session:
         await _own(session, organisation, lead_id)
         rows = await repository.audit_trail(session, lead_id=lead_id)
+    # "joined-case" is the taskforce's record that another lead opened the company's case: not the ROM's to see.
     return [views.AuditEntry(at=r.at, actor=r.actor, channel=r.channel, action=r.action, changes=r.changes)
-            for r in rows]
+            for r in rows if r.action != JOINED_CASE]
 
 
 async def open_reviews(runtime: Runtime) -> list[views.NameReview]:

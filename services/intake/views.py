@@ -9,6 +9,9 @@ from uuid import UUID
 from pydantic import BaseModel, Field, ValidationError
 
 from shared.contracts.events import LeadSignalledData
+from shared.contracts.text import StorableStr
+
+RomStatus = Literal["portfolio", "case-opened"]
 
 
 class LeadSubmission(LeadSignalledData):
@@ -22,9 +25,9 @@ class LeadSummary(BaseModel):
     organisation: str
     reference: str
     company_name: str
-    status: Literal["portfolio", "case-opened", "case-joined"] = Field(
-        description="portfolio: no case (see triage_reason); case-opened: this lead opened its company's case; "
-                    "case-joined: the company's case was opened by another lead.")
+    status: RomStatus = Field(
+        description="portfolio: no case (see triage_reason); case-opened: the lead is in its company's case. "
+                    "Never tells whether another organisation signalled the company too.")
     eligible: bool
     triage_reason: str
     case_id: UUID | None
@@ -88,7 +91,7 @@ class ReviewDecision(BaseModel):
     """A person's finding; "same-company" is recorded, never merged: the ROM corrects the KvK number."""
 
     decision: Literal["different-companies", "same-company"]
-    note: str = Field(default="", max_length=500)
+    note: StorableStr = Field(default="", max_length=500)
 
 
 def review(row) -> NameReview:
@@ -104,10 +107,27 @@ class FieldError(BaseModel):
 
 def summary(row) -> LeadSummary:
     return LeadSummary(lead_id=row.id, organisation=row.organisation, reference=row.reference,
-                       company_name=row.payload["company"]["name"], status=row.status, eligible=bool(row.eligible),
-                       triage_reason=row.triage_reason, case_id=row.case_id, code_name=row.code_name,
-                       case_status=case_status(row), sites_proposed=row.sites_proposed, case_outcome=row.outcome,
-                       signalled_at=row.signalled_at, changed_at=row.changed_at, version=row.version)
+                       company_name=row.payload["company"]["name"], eligible=bool(row.eligible),
+                       triage_reason=row.triage_reason, signalled_at=row.signalled_at, changed_at=row.changed_at,
+                       version=row.version, **_case_as_seen(row))
+
+
+def _case_as_seen(row) -> dict:
+    if not shows_case(status=row.status, eligible=row.eligible, case_id=row.case_id):
+        return dict(status="portfolio", case_id=None, code_name=None, case_status="none", sites_proposed=None,
+                    case_outcome=None)
+    return dict(status="case-opened", case_id=row.case_id, code_name=row.code_name, case_status=case_status(row),
+                sites_proposed=row.sites_proposed, case_outcome=row.outcome)
+
+
+def shows_case(*, status: str, eligible: bool | None, case_id: UUID | None) -> bool:
+    """Whether the lead's ROM sees its case, exactly as if the lead alone had opened it.
+
+    A lead is shown in its company's case when it opened the case, or is eligible itself (then its case would
+    have opened for it alone). A lead of its own triage ineligible that joined a case another lead opened stays
+    "portfolio" to its ROM: showing the case would tell that another organisation signalled the company.
+    """
+    return case_id is not None and (status == "case-opened" or bool(eligible))
 
 
 def case_status(row) -> str:

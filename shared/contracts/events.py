@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import math
+import unicodedata
+from collections.abc import Iterator
 from datetime import date
 from enum import StrEnum
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field, ValidationError, field_validator, model_validator
-from pydantic_core import InitErrorDetails
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from shared.contracts.envelope import Envelope, Frozen
+from shared.contracts.geography import province_code, province_name, province_of_municipality
+from shared.contracts.text import unstorable_text_error
 
 EVENT_PREFIX = "nl.groeiruimte."
 
@@ -45,6 +49,7 @@ class TechnologyDomain(StrEnum):
     CYBERSECURITY = "cybersecurity-technologies"
     PHARMA = "strategic-pharmaceuticals"
     DEFENCE = "strategic-defence"
+    STRATEGIC_AUTONOMY = "strategic-autonomy"  # another sector essential to strategic autonomy: say which in `sector`
 
 
 class InvestmentStatus(StrEnum):
@@ -55,15 +60,73 @@ class InvestmentStatus(StrEnum):
 CbsMunicipalityCode = Field(pattern=r"^GM\d{4}$", description="CBS municipality code, e.g. GM0153 (Enschede).")
 
 
+NAME_MAX = 200
+
+
 class Company(Frozen):
     kvk_number: str = Field(pattern=r"^\d{8}$", description="Chamber of Commerce number: 8 digits.")
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=NAME_MAX,
+                      description=f"At most {NAME_MAX} characters, also after Unicode compatibility normalisation "
+                                  "(NFKC: 'Ⅷ' counts as the 4 characters 'VIII').")
+
+    @field_validator("name")
+    @classmethod
+    def _short_after_normalisation(cls, name: str) -> str:
+        """Intake compares names in their compatibility form (a varchar(200) key): measure them in it too."""
+        normal = len(unicodedata.normalize("NFKC", name))
+        if normal > NAME_MAX:
+            raise PydanticCustomError(
+                "string_too_long_normalised",
+                "String should have at most {max} characters after Unicode compatibility normalisation (NFKC); "
+                "this one has {length}", {"max": NAME_MAX, "length": normal})
+        return name
 
 
 class Location(Frozen):
     municipality_code: str = CbsMunicipalityCode
     province: str = Field(min_length=2, max_length=60)
     region: Region
+
+
+class SignalledLocation(Location):
+    """Where a ROM says the company is. The province follows from the municipality code (CBS's municipal
+    division of the current year): leave it out, or give one that agrees (by name or PV code)."""
+
+    province: str | None = Field(default=None, min_length=2, max_length=60,
+                                 description="Derived from municipality_code when left out; if given it must be "
+                                             "that municipality's province (name or CBS code, e.g. PV23).")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _province_from_municipality(cls, data: Any) -> Any:
+        """Fill in (or spell as CBS does) the province of a known municipality; a wrong one is left for
+        LeadSignalledData to reject with its field."""
+        if not isinstance(data, dict) or not isinstance(data.get("municipality_code"), str):
+            return data
+        known = province_of_municipality(data["municipality_code"])
+        given = data.get("province")
+        if known and (given is None or (isinstance(given, str) and province_code(given) == known)):
+            return data | {"province": province_name(known)}
+        return data
+
+    def location_errors(self) -> list[InitErrorDetails]:
+        """An unknown municipality, or a province that is not the municipality's, with the field and reason."""
+        known = province_of_municipality(self.municipality_code)
+        if known is None:
+            return [InitErrorDetails(type=PydanticCustomError(
+                "unknown_municipality", "not a municipality in CBS's municipal division of this year "
+                                        "(gemeentelijke indeling, e.g. GM0153 Enschede)"),
+                loc=("municipality_code",), input=self.municipality_code)]
+        if self.province is None or province_code(self.province) != known:
+            return [InitErrorDetails(type=PydanticCustomError(
+                "province_mismatch", "{code} lies in {province} ({pv}): leave the province out or give that one",
+                {"code": self.municipality_code, "province": province_name(known), "pv": known}),
+                loc=("province",), input=self.province)]
+        return []
+
+    def as_location(self) -> Location:
+        """The location as other services' events carry it (the province always given)."""
+        return Location(municipality_code=self.municipality_code, province=self.province, region=self.region)
 
 
 class EnvironmentalCategory(StrEnum):
@@ -101,9 +164,9 @@ class CapitalDemand(Frozen):
 class TalentDemand(Frozen):
     """Talent-intensive demand: extra staff by education level."""
 
-    fte_mbo: int = Field(default=0, ge=0)
-    fte_hbo: int = Field(default=0, ge=0)
-    fte_wo: int = Field(default=0, ge=0)
+    fte_mbo: int = Field(default=0, ge=0, le=1_000_000)
+    fte_hbo: int = Field(default=0, ge=0, le=1_000_000)
+    fte_wo: int = Field(default=0, ge=0, le=1_000_000)
     needed_by: date
 
     @property
@@ -114,7 +177,7 @@ class TalentDemand(Frozen):
 class HousingDemand(Frozen):
     """Housing and accessibility pressure: staff to house, transport needs (a MIRT signal when large)."""
 
-    staff_to_house: int = Field(default=0, ge=0)
+    staff_to_house: int = Field(default=0, ge=0, le=10_000_000)
     transport_needs: tuple[Literal["rail", "motorway", "port", "airport", "public-transport"], ...] = ()
     needed_by: date
 
@@ -191,14 +254,24 @@ class ContactPerson(Frozen):
 
 
 class LeadSignalledData(Frozen):
+    """A lead as a ROM signals it: the one contract at the system's boundary, so it is strict. Every string is
+    storable text (no NUL character, no unpaired surrogate) and every number finite."""
+
     organisation: str = Field(min_length=2, max_length=60, description="Signalling ROM or partner id.")
     reference: str = Field(min_length=1, max_length=100, description="The organisation's own lead reference.")
     company: Company
     stage: Stage
-    technology_domains: tuple[TechnologyDomain, ...] = Field(min_length=1)
-    location: Location
+    technology_domains: tuple[TechnologyDomain, ...] = Field(
+        default=(), description="NTS technologies and strategic-autonomy categories; may be empty for a company "
+                                "outside them, and then `sector` says what it does.")
+    sector: str | None = Field(default=None, min_length=2, max_length=100,
+                               description="The company's sector in words (e.g. pharmaceuticals, defence, retail): "
+                                           "required when technology_domains is empty or holds strategic-autonomy.")
+    location: SignalledLocation
     demand: SpaceDemand
-    investment_eur: float = Field(ge=0)
+    investment_eur: float | None = Field(default=None, ge=0,
+                                         description="Expected investment (EUR); leave out when not known yet "
+                                                     "(unknown is null, never 0).")
     investment_status: InvestmentStatus = InvestmentStatus.ESTIMATED
     organisation_kind: OrganisationKind = Field(default=OrganisationKind.ROM,
                                                 description="A ROM, or a partner (triple helix, NFIA, Invest-NL).")
@@ -212,25 +285,44 @@ class LeadSignalledData(Frozen):
     negative_externalities: bool = Field(default=False, description="Out of scope: many negative external effects.")
 
     @model_validator(mode="after")
-    def _finite_numbers(self) -> LeadSignalledData:
-        """JSON has no infinity or NaN (they would travel on as null): reject them where they are."""
-        bad = [InitErrorDetails(type="finite_number", loc=loc, input=value) for loc, value in _floats(self)
-               if not math.isfinite(value)]
+    def _storable_and_complete(self) -> LeadSignalledData:
+        """What PostgreSQL (and JSON) would refuse, and what the fields say only together, with its field:
+        every problem at once, so that HTTP answers 422 and Kafka dead-letters on the first attempt."""
+        bad = [InitErrorDetails(type="finite_number", loc=loc, input=value) for loc, value in _leaves(self)
+               if isinstance(value, float) and not math.isfinite(value)]
+        bad += [InitErrorDetails(type=err, loc=loc, input="") for loc, value in _leaves(self)
+                if isinstance(value, str) and (err := unstorable_text_error(value))]
+        bad += [InitErrorDetails(type=e["type"], loc=("location", *e["loc"]), input=e["input"])
+                for e in self.location.location_errors()]
+        bad += self._sector_errors()
         if bad:
             raise ValidationError.from_exception_data(type(self).__name__, bad)
         return self
 
+    def _sector_errors(self) -> list[InitErrorDetails]:
+        """A company outside every technology domain, or in the open strategic-autonomy category, says its sector
+        so that triage can decide (and tell why)."""
+        if self.sector or (self.technology_domains and TechnologyDomain.STRATEGIC_AUTONOMY
+                           not in self.technology_domains):
+            return []
+        why = ("give the company's sector: technology_domains is empty" if not self.technology_domains else
+               "give the sector that makes the company essential to strategic autonomy")
+        return [InitErrorDetails(type=PydanticCustomError("sector_required", why), loc=("sector",), input=None)]
 
-def _floats(model: Frozen, prefix: tuple = ()) -> list[tuple[tuple, float]]:
-    """Every float in a payload with its location, nested models included."""
-    found = []
-    for name in type(model).model_fields:
-        value = getattr(model, name)
-        if isinstance(value, float):
-            found.append((prefix + (name,), value))
-        elif isinstance(value, Frozen):
-            found += _floats(value, prefix + (name,))
-    return found
+
+def _leaves(node: Any, prefix: tuple = ()) -> Iterator[tuple[tuple, Any]]:
+    """Every scalar in a payload with its location: nested models, tuples and dicts included."""
+    if isinstance(node, Frozen):
+        for name in type(node).model_fields:
+            yield from _leaves(getattr(node, name), prefix + (name,))
+    elif isinstance(node, tuple | list):
+        for i, item in enumerate(node):
+            yield from _leaves(item, prefix + (i,))
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from _leaves(value, prefix + (key,))
+    elif not isinstance(node, StrEnum):  # enum members were checked against their list already
+        yield prefix, node
 
 
 class LeadSignalled(Envelope):
@@ -240,6 +332,15 @@ class LeadSignalled(Envelope):
     type: Literal["nl.groeiruimte.lead-signalled"] = "nl.groeiruimte.lead-signalled"
     schemaversion: Literal[1] = 1
     data: LeadSignalledData
+
+    @model_validator(mode="after")
+    def _storable_attributes(self) -> LeadSignalled:
+        """source and subject are stored with the lead (its audit trail): the same text rule as the payload."""
+        bad = [InitErrorDetails(type=err, loc=(name,), input="") for name in ("source", "subject")
+               if (err := unstorable_text_error(getattr(self, name)))]
+        if bad:
+            raise ValidationError.from_exception_data(type(self).__name__, bad)
+        return self
 
 
 class CaseOpenedData(Frozen):
@@ -254,7 +355,7 @@ class CaseOpenedData(Frozen):
     technology_domains: tuple[TechnologyDomain, ...]
     origin: Location
     demand: SpaceDemand
-    investment_eur: float
+    investment_eur: float | None = Field(description="None when the ROM does not know it yet (never 0).")
     investment_status: InvestmentStatus
     signalled_at: str = Field(description="When the lead was first signalled (ISO 8601).")
 
@@ -349,7 +450,7 @@ class LeadRegisteredData(Frozen):
     technology_domains: tuple[TechnologyDomain, ...]
     origin: Location
     demand_types: tuple[str, ...] = Field(description="Which of the five demand types the lead has.")
-    investment_eur: float
+    investment_eur: float | None = Field(description="None when the ROM does not know it yet (never 0).")
     investment_status: InvestmentStatus
     eligible: bool
     triage_reason: str
@@ -377,7 +478,7 @@ class LeadUpdatedData(Frozen):
     stage: Stage
     technology_domains: tuple[TechnologyDomain, ...]
     demand: SpaceDemand
-    investment_eur: float
+    investment_eur: float | None = Field(description="None when the ROM does not know it yet (never 0).")
     investment_status: InvestmentStatus
     eligible: bool
     triage_reason: str

@@ -83,3 +83,21 @@ def test_a_file_without_the_required_columns_is_refused_before_anything_is_store
     file.write_text("naam,kvk\nFoo,12345678\n", encoding="utf-8")
     assert cli.main([str(file), "--organisation", "oost-nl"], settings) == 2
     assert "missing required column(s): reference, company_name" in capsys.readouterr().err
+
+
+def test_a_second_roms_import_report_reads_like_a_fresh_one(settings, tmp_path, capsys):
+    """bom imports a company oost-nl signalled first, and one nobody did: the report cannot tell them apart."""
+    tag, kvk = uuid.uuid4().hex[:6], random_kvk()
+    first = tmp_path / "oost.csv"
+    first.write_text("\n".join([COLUMNS, row(f"O{tag}", kvk=kvk)]) + "\n", encoding="utf-8")
+    assert cli.main([str(first), "--organisation", "oost-nl"], settings) == 0
+    capsys.readouterr()
+
+    def report_of(kvk_number: str | None, ref: str) -> str:
+        file = tmp_path / f"{ref}.csv"
+        file.write_text("\n".join([COLUMNS, row(ref, kvk=kvk_number)]) + "\n", encoding="utf-8")
+        assert cli.main([str(file), "--organisation", "bom"], settings) == 0
+        return capsys.readouterr().err.replace(str(file), "FILE")
+
+    joined, fresh = report_of(kvk, f"J{tag}"), report_of(None, f"F{tag}")
+    assert joined == fresh and "1 registered; 0 row(s) rejected" in joined

@@ -236,7 +236,7 @@ async def test_the_coordinator_sees_both_origins_of_a_case_roms_do_not(client):
     kvk = random_kvk()
     a = (await client.post("/leads", json=body(kvk=kvk), headers=ROM_A)).json()["lead"]
     b = (await client.post("/leads", json=body(kvk=kvk, name="Zelfde Bedrijf"), headers=ROM_B)).json()["lead"]
-    assert a["case_id"] == b["case_id"] and (a["status"], b["status"]) == ("case-opened", "case-joined")
+    assert a["case_id"] == b["case_id"] and (a["status"], b["status"]) == ("case-opened", "case-opened")
     path = f"/cases/{a['case_id']}/origins"
     assert (await client.get(path, headers=ROM_A)).status_code == 403
     got = (await client.get(path, headers={"Authorization": "Bearer coord"})).json()
@@ -259,3 +259,106 @@ async def test_a_reference_that_collides_with_another_organisations_lead_id_is_r
                            outbox=runtime.outbox, settings=runtime.settings)
     r = await client.post("/leads", json=body(reference=f"x/{ref}"), headers=ROM_B)
     assert r.status_code == 422 and r.json()["detail"][0]["field"] == "reference"
+
+
+async def test_what_postgresql_would_refuse_answers_422_with_the_field_never_500(client):
+    poison = body(name="Poison\u0000geheim B.V.")
+    r = await client.post("/leads", json=poison, headers=ROM_A)
+    assert r.status_code == 422 and r.json()["detail"] == [
+        {"field": "company.name", "reason": "must not contain a NUL character (U+0000)"}]
+    assert "Poison" not in r.text and poison["company"]["kvk_number"] not in r.text
+    r = await client.post("/leads", json=body(name="Ⅷ" * 200), headers=ROM_A)
+    assert r.status_code == 422 and [e["field"] for e in r.json()["detail"]] == ["company.name"]
+    nul_elsewhere = body(contact={"role": "C\u0000FO", "email": "cfo@example.nl"})
+    r = await client.post("/leads", json=nul_elsewhere, headers=ROM_A)
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "contact.role"
+    lone_surrogate = json.dumps(body()).replace("Testbedrijf", "Test\\udc00bedrijf")
+    r = await client.post("/leads", content=lone_surrogate, headers=ROM_A | {"Content-Type": "application/json"})
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "company.name"
+
+
+async def test_integers_beyond_64_bits_and_nul_in_a_note_answer_422_with_the_field(client):
+    for offset in ("1e25", str(10**25), str(2**63)):
+        r = await client.get("/leads", params={"offset": offset}, headers=ROM_A)
+        assert r.status_code == 422 and r.json()["detail"][0]["field"] == "offset", (offset, r.text)
+    coordinator = {"Authorization": "Bearer coord"}
+    decision = {"decision": "different-companies", "note": "ok"}
+    r = await client.post("/reviews/99999999999999999999/decision", json=decision, headers=coordinator)
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "review_id"
+    r = await client.post("/reviews/1/decision", json=decision | {"note": "a\u0000b"}, headers=coordinator)
+    assert r.status_code == 422 and r.json()["detail"] == [
+        {"field": "note", "reason": "must not contain a NUL character (U+0000)"}]
+
+
+async def test_a_second_rom_sees_its_lead_exactly_as_a_fresh_case_everywhere(client):
+    """Nothing a ROM can read tells it that another organisation signalled the same company first."""
+    kvk = random_kvk()
+    first = (await client.post("/leads", json=body(kvk=kvk), headers=ROM_A)).json()
+    second = (await client.post("/leads", json=body(kvk=kvk), headers=ROM_B)).json()
+    fresh = (await client.post("/leads", json=body(), headers=ROM_B)).json()
+    assert first["lead"]["case_id"] == second["lead"]["case_id"] != fresh["lead"]["case_id"]
+
+    def seen(lead: dict) -> dict:
+        return {k: lead[k] for k in ("status", "eligible", "triage_reason", "case_status", "sites_proposed",
+                                     "case_outcome", "version")} | {"code_name": bool(lead["code_name"])}
+
+    assert (second["outcome"], seen(second["lead"])) == (fresh["outcome"], seen(fresh["lead"]))
+    sid, fid = second["lead"]["lead_id"], fresh["lead"]["lead_id"]
+    one = (await client.get(f"/leads/{sid}", headers=ROM_B)).json()
+    assert seen(one) == seen((await client.get(f"/leads/{fid}", headers=ROM_B)).json())
+    listed = {r["lead_id"]: r for r in (await client.get("/leads", headers=ROM_B)).json()}
+    assert seen(listed[sid]) == seen(listed[fid]) and listed[sid]["status"] == "case-opened"
+    in_case = {r["lead_id"] for r in (await client.get("/leads", params={"status": "case-opened"},
+                                                       headers=ROM_B)).json()}
+    assert {sid, fid} <= in_case
+    assert (await client.get("/leads", params={"status": "case-joined"}, headers=ROM_B)).status_code == 422
+    audit = [(e["action"], e["actor"]) for e in (await client.get(f"/leads/{sid}/audit", headers=ROM_B)).json()]
+    assert audit == [(e["action"], e["actor"]) for e in (await client.get(f"/leads/{fid}/audit",
+                                                                           headers=ROM_B)).json()]
+    everything = " ".join([json.dumps(second), json.dumps(one), json.dumps(listed[sid]), json.dumps(audit)])
+    assert "joined" not in everything and "oost-nl" not in everything
+
+
+async def test_an_earlier_portfolio_lead_does_not_show_the_case_another_rom_opened(client):
+    """ROM A's lead is beyond the horizon; ROM B's urgent lead opens the company's case. A's lead is an origin
+    of that case for the taskforce, but A sees it exactly as before: in the portfolio, with its own reason."""
+    kvk = random_kvk()
+    early = (await client.post("/leads", json=body(kvk=kvk, needed_in_days=5 * 365), headers=ROM_A)).json()
+    before = (await client.get(f"/leads/{early['lead']['lead_id']}", headers=ROM_A)).json()
+    await client.post("/leads", json=body(kvk=kvk), headers=ROM_B)
+    after = (await client.get(f"/leads/{early['lead']['lead_id']}", headers=ROM_A)).json()
+    assert after == before and after["status"] == "portfolio" and after["case_id"] is None
+    portfolio = {r["lead_id"] for r in (await client.get("/leads", params={"status": "portfolio"},
+                                                         headers=ROM_A)).json()}
+    assert early["lead"]["lead_id"] in portfolio
+    audit = (await client.get(f"/leads/{early['lead']['lead_id']}/audit", headers=ROM_A)).json()
+    assert [e["action"] for e in audit] == ["registered"] and "bom" not in json.dumps(audit)
+
+
+async def test_a_rom_can_leave_out_what_it_does_not_know_yet(client):
+    lead = body()
+    del lead["investment_eur"], lead["location"]["province"]
+    r = await client.post("/leads", json=lead, headers=ROM_A)
+    assert r.status_code == 201, r.text
+    stored = r.json()["lead"]["lead"]
+    assert stored["investment_eur"] is None and stored["location"]["province"] == "Overijssel"
+    wrong = body()
+    wrong["location"]["province"] = "Zeeland"
+    r = await client.post("/leads", json=wrong, headers=ROM_A)
+    assert r.status_code == 422 and r.json()["detail"] == [
+        {"field": "location.province",
+         "reason": "GM0153 lies in Overijssel (PV23): leave the province out or give that one"}]
+
+
+async def test_a_company_outside_the_nts_domains_is_signalled_and_triage_gives_its_reason(client):
+    retail = (await client.post("/leads", json=body(technology_domains=[], sector="retail"), headers=ROM_A))
+    assert retail.status_code == 201, retail.text
+    assert retail.json()["lead"]["status"] == "portfolio"
+    assert retail.json()["lead"]["triage_reason"] == ("out of scope: no NTS technology domain and not essential to "
+                                                      "strategic autonomy (sector: retail)")
+    defence = await client.post("/leads", json=body(technology_domains=["strategic-autonomy"],
+                                                    sector="defence electronics"), headers=ROM_A)
+    assert defence.status_code == 201 and defence.json()["lead"]["status"] == "case-opened"
+    assert defence.json()["lead"]["triage_reason"].startswith("strategic autonomy (sector: defence electronics)")
+    r = await client.post("/leads", json=body(technology_domains=[]), headers=ROM_A)
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "sector"

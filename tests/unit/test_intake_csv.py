@@ -16,12 +16,26 @@ def test_the_shipped_example_is_valid_and_uses_every_column():
     assert csv_rows.header_problems(csv_rows.header(text)) == ([], [])
     assert set(csv_rows.header(text)) == set(csv_rows.COLUMNS)
     rows = list(csv_rows.read_rows(text, "oost-nl"))
-    assert [r.errors for r in rows] == [()] * 4
+    assert [r.errors for r in rows] == [()] * 5
     first = rows[0].lead
     assert first.demand.floor_space.cleanroom_iso_class == 6 and first.demand.energy.grid_connection_mw == 4.5
     assert first.leaving_risk.candidate_countries == ("DE", "US") and first.contact.role == "CFO"
     assert rows[1].lead.demand.capital.facility == "shared" and rows[1].lead.consent == "consented"
     assert rows[2].lead.demand.housing.transport_needs == ("rail", "motorway")
+    retail = rows[4].lead  # outside the NTS domains, no province, investment not known yet
+    assert (retail.technology_domains, retail.sector, retail.investment_eur) == ((), "retail", None)
+    assert retail.location.province == "Overijssel"
+
+
+def test_columns_a_rom_often_cannot_fill_are_optional():
+    assert "province" not in csv_rows.REQUIRED_COLUMNS and "investment_eur" not in csv_rows.REQUIRED_COLUMNS
+    text = ("reference,company_name,kvk_number,stage,sector,municipality_code,region,energy_grid_mw,energy_needed_by\n"
+            "R-1,Winkel B.V.,12345678,grown-up,retail,GM0772,zuid,1,2027-01-01\n"
+            "R-2,Winkel B.V.,12345679,grown-up,,GM0772,zuid,1,2027-01-01\n")  # no domain and no sector
+    assert csv_rows.header_problems(csv_rows.header(text)) == ([], [])
+    first, second = csv_rows.read_rows(text, "bom")
+    assert first.lead.location.province == "Noord-Brabant" and first.lead.investment_eur is None
+    assert [(e.row, e.field) for e in second.errors] == [(3, "sector")]
 
 
 def test_semicolon_files_and_errors_by_row_and_column():

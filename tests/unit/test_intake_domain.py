@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from services.intake import domain
-from shared.contracts.events import LeadSignalledData
+from shared.contracts.events import NAME_MAX, Company, LeadSignalledData
 from tests.factories import intake_lead_payload
 
 TODAY = date(2026, 11, 30)
@@ -85,3 +88,30 @@ def test_ids_and_code_names_are_stable_and_the_company_ref_is_keyed():
     assert domain.code_name(domain.case_id(lid)) == domain.code_name(domain.case_id(lid))
     assert domain.company_ref("12345678", b"k1") != domain.company_ref("12345678", b"k2")
     assert "12345678" not in domain.company_ref("12345678", b"k1")
+
+
+def test_a_company_outside_every_domain_is_turned_away_with_its_sector_in_the_reason():
+    verdict = domain.triage(lead(technology_domains=[], sector="retail", demand=needed_in(10)), today=TODAY)
+    assert not verdict.eligible
+    assert verdict.reason == "out of scope: no NTS technology domain and not essential to strategic autonomy " \
+                             "(sector: retail)"
+
+
+def test_another_strategic_autonomy_sector_is_eligible_and_says_which():
+    verdict = domain.triage(lead(technology_domains=["strategic-autonomy"], sector="critical raw materials",
+                                 demand=needed_in(10)), today=TODAY)
+    assert verdict.eligible
+    assert verdict.reason.startswith("strategic autonomy (sector: critical raw materials); growth blocked by ")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(min_size=1, max_size=200))
+@example("Ⅷ" * 200)  # 200 characters, 800 once normalised ("VIII")
+@example("ﷺ" * 10)  # one character, 18 once normalised
+def test_the_name_key_of_any_name_the_contract_accepts_fits_its_column(name):
+    """name_key goes into a varchar(200): the contract's limit after normalisation must keep it there."""
+    try:
+        company = Company(kvk_number="12345678", name=name)
+    except ValidationError:
+        return
+    assert len(domain.name_key(company.name)) <= NAME_MAX

@@ -4,22 +4,17 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+# Province codes, names and spellings (and municipality -> province) are one table for every service.
+from shared.contracts.geography import province_code
+
 Kind = Literal["municipality", "province", "coordinator", "mirt"]
 Language = Literal["nl", "en"]
 
-# CBS province codes (CBS "gebieden in Nederland": PV20..PV31), with the names and spellings events may carry.
-PROVINCES: dict[str, str] = {
-    "PV20": "Groningen", "PV21": "Fryslân", "PV22": "Drenthe", "PV23": "Overijssel", "PV24": "Flevoland",
-    "PV25": "Gelderland", "PV26": "Utrecht", "PV27": "Noord-Holland", "PV28": "Zuid-Holland",
-    "PV29": "Zeeland", "PV30": "Noord-Brabant", "PV31": "Limburg",
-}
-_ALIASES = {"friesland": "PV21", "brabant": "PV30"}
 CODE_PATTERNS: dict[str, str] = {
     "municipality": r"^GM\d{4}$", "province": r"^PV(2\d|3[01])$",
     "coordinator": r"^[A-Z][A-Z0-9-]{1,39}$", "mirt": r"^[A-Z][A-Z0-9-]{1,39}$",
@@ -28,23 +23,6 @@ CODE_PATTERNS: dict[str, str] = {
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@(?=.{1,253}$)"
                     r"([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]")
-
-
-def _normal(name: str) -> str:
-    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
-    return re.sub(r"[^a-z]", "", plain.removeprefix("provincie "))
-
-
-_BY_NAME = {_normal(name): code for code, name in PROVINCES.items()} | _ALIASES
-
-
-def province_code(name_or_code: str | None) -> str | None:
-    """The CBS code (PV20..PV31) of a province given by code or by name in any common spelling."""
-    if not name_or_code:
-        return None
-    if name_or_code.upper() in PROVINCES:
-        return name_or_code.upper()
-    return _BY_NAME.get(_normal(name_or_code))
 
 
 def no_header_breaks(value: str, field: str) -> str:
