@@ -11,8 +11,7 @@ from services.matching.domain import Catalogue, Weights, case_of, match
 from services.matching.domain.sites import Site
 from services.matching.repository import reference_sites
 from services.reporting.domain.facts import fact_of
-from services.reporting.domain.figures import figures_of
-from services.reporting.domain.projection import Portfolio
+from services.reporting.domain.projection import figures_from_facts
 from shared.contracts import EVENT_TYPES
 from shared.contracts.events import LeadSignalledData
 from tests.factories import intake_lead_payload
@@ -51,15 +50,12 @@ def test_events_without_investment_or_province_travel_as_none_and_the_derived_pr
 
 
 def test_reporting_counts_such_leads_and_cases():
-    portfolio = Portfolio()
     leads = [sparse_lead(), sparse_lead(technology_domains=[], sector="retail"),
              sparse_lead(technology_domains=["strategic-autonomy"], sector="space")]
-    for lead in leads:
-        for evt in events_of(lead):
-            portfolio.apply(fact_of(evt))
-    figures = figures_of(portfolio, date.today())
-    assert len(portfolio.leads) == 3 and len(portfolio.cases) == 2  # the retail lead is turned away
-    assert figures.impact["cases_in_execution"].value == 2
+    facts = [fact_of(evt) for lead in leads for evt in events_of(lead)]
+    figures = figures_from_facts(facts, [date.today()])[date.today()]
+    assert figures.impact["cases_in_execution"].value == 2  # the retail lead is turned away
+    assert figures.impact["leads_in_portfolio"].value == 2  # and is not in the programme's scope
     assert figures.breakdowns["cases_by_technology_domain"]["strategic-autonomy"].value == 1
 
 
