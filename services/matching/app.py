@@ -13,6 +13,10 @@ from services.matching import coordinator, repository, site_owners
 from services.matching.bootstrap import bootstrap
 from services.matching.config import MatchingSettings
 from services.matching.views import (
+    CaseLine,
+    CaseProposals,
+    DecisionResult,
+    OutcomeResult,
     SiteDeleted,
     SiteHistoryEntry,
     SitePatch,
@@ -51,37 +55,41 @@ def create_app(settings: MatchingSettings | None = None) -> FastAPI:
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse(status_code=422, content={"detail": field_errors(exc.errors())})
 
-    @app.get("/cases", tags=["coordinator"], summary="All matched cases, newest match first")
-    async def cases(status: Literal["open", "closed"] | None = None, caller: Caller = Depends(caller_of)) -> list:
+    @app.get("/cases", tags=["coordinator"], summary="All matched cases, newest match first",
+             response_model=list[CaseLine], responses=errors(422))
+    async def cases(status: Literal["open", "closed"] | None = None,
+                    caller: Caller = Depends(caller_of)) -> list[CaseLine]:
         require(caller, "coordinator")
         async with runtime.sessions() as session:
-            return await repository.list_matches(session, status=status)
+            return [CaseLine.model_validate(row) for row in await repository.list_matches(session, status=status)]
 
-    @app.get("/cases/{case_id}/proposals", tags=["coordinator"], summary="A case's ranked proposals")
-    async def proposals(case_id: UUID, caller: Caller = Depends(caller_of)) -> dict:
+    @app.get("/cases/{case_id}/proposals", tags=["coordinator"], summary="A case's ranked proposals",
+             response_model=CaseProposals, responses=errors(404, 422, d404="No such case, or not matched yet."))
+    async def proposals(case_id: UUID, caller: Caller = Depends(caller_of)) -> CaseProposals:
         require(caller, "coordinator")
         async with runtime.sessions() as session:
             match = await repository.get_match(session, case_id)
             if match is None:
-                raise HTTPException(404, f"no proposals for case {case_id} (unknown case, or not matched yet)")
+                raise HTTPException(404, f"case_id: no proposals for case {case_id} (unknown case, or not matched "
+                                         "yet)")
             decided = await repository.decisions(session, case_id)
-        return {"case_id": str(case_id), "code_name": match["code_name"], "status": match["status"],
-                "outcome": match["outcome"], "revision": match["revision"],
-                "no_proposition": bool(match["no_proposition"]), "proposals": match["proposals"],
-                "near_misses": match["near_misses"], "blocking": match["blocking"],
-                "blocking_details": match["blocking_details"], "decisions": decided}
+        return CaseProposals.model_validate(dict(match) | {"no_proposition": bool(match["no_proposition"]),
+                                                          "decisions": decided})
 
-    @app.post("/cases/{case_id}/proposals/{site_id}/decision", tags=["coordinator"],
+    @app.post("/cases/{case_id}/proposals/{site_id}/decision", tags=["coordinator"], response_model=DecisionResult,
+              responses=errors(404, 409, 422, d404="No such case, or the site is not among its proposals.",
+                               d409="The case is closed."),
               summary="Accept or decline one proposed site, with a reason (emits proposal-decided)")
     async def decide(case_id: UUID, site_id: str, body: coordinator.Decision,
-                     caller: Caller = Depends(caller_of)) -> dict:
+                     caller: Caller = Depends(caller_of)) -> DecisionResult:
         require(caller, "coordinator")
         async with transaction(runtime.sessions) as session:
             return await coordinator.decide(session, case_id, site_id.strip().lower(), body, caller, deps=deps)
 
-    @app.post("/cases/{case_id}/outcome", tags=["coordinator"],
+    @app.post("/cases/{case_id}/outcome", tags=["coordinator"], response_model=OutcomeResult,
+              responses=errors(404, 409, 422, d404="No such case, or not matched yet.", d409="The case is closed."),
               summary="Record the company's decision (emits relocation-realised and/or case-closed)")
-    async def outcome(case_id: UUID, body: coordinator.Outcome, caller: Caller = Depends(caller_of)) -> dict:
+    async def outcome(case_id: UUID, body: coordinator.Outcome, caller: Caller = Depends(caller_of)) -> OutcomeResult:
         require(caller, "coordinator")
         async with transaction(runtime.sessions) as session:
             return await coordinator.record_outcome(session, case_id, body, deps=deps)

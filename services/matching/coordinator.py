@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.matching import repository
 from services.matching.handlers import SOURCE, Deps
+from services.matching.views import DecisionResult, OutcomeResult
 from shared.auth import Caller
 from shared.contracts import (
     CaseClosed,
@@ -29,7 +30,8 @@ from shared.contracts.events import InvestmentStatus
 class Problem(Exception):
     """A request the service understood but cannot honour; app.py turns it into an HTTP status."""
 
-    def __init__(self, status: int, detail: str) -> None:
+    def __init__(self, status: int, detail: str | list[dict[str, str]]) -> None:
+        """`detail`: one sentence (`field: reason`), or for a 422 the field errors themselves."""
         super().__init__(detail)
         self.status, self.detail = status, detail
 
@@ -72,31 +74,31 @@ async def open_case(session: AsyncSession, case_id: UUID):
     """The case's match row, locked; 404 when unknown, 409 when closed."""
     row = await repository.get_match(session, case_id, lock=True)
     if row is None:
-        raise Problem(404, f"case {case_id} has no match (unknown case, or not matched yet)")
+        raise Problem(404, f"case_id: case {case_id} has no match (unknown case, or not matched yet)")
     if row["status"] != "open":
-        raise Problem(409, f"case {case_id} is closed (outcome {row['outcome']})")
+        raise Problem(409, f"case_id: case {case_id} is closed (outcome {row['outcome']})")
     return row
 
 
 async def decide(session: AsyncSession, case_id: UUID, site_id: str, body: Decision, caller: Caller, *,
-                 deps: Deps) -> dict:
+                 deps: Deps) -> DecisionResult:
     """Accept or decline one proposed site; emits proposal-decided."""
     row = await open_case(session, case_id)
     if site_id not in {p["site_id"] for p in row["proposals"]}:
-        raise Problem(404, f"site {site_id} is not among the current proposals for case {case_id}")
-    answer = {"case_id": str(case_id), "site_id": site_id, "decision": body.decision}
+        raise Problem(404, f"site_id: site {site_id} is not among the current proposals for case {case_id}")
+    answer = DecisionResult(case_id=case_id, site_id=site_id, decision=body.decision, unchanged=True)
     if await repository.latest_decision(session, case_id, site_id) == {"decision": body.decision,
                                                                         "reason": body.reason}:
-        return answer | {"unchanged": True}  # a repeated request (double click, retry) emits nothing twice
+        return answer  # a repeated request (double click, retry) emits nothing twice
     await repository.record_decision(session, case_id=case_id, site_id=site_id, decision=body.decision,
                                      reason=body.reason, decided_by=caller.organisation)
     decided = ProposalDecidedData(case_id=case_id, site_id=site_id, decision=body.decision, reason=body.reason,
                                   decided_by=caller.organisation)
     await deps.runtime.outbox.add(session, ProposalDecided(source=SOURCE, subject=str(case_id), data=decided))
-    return answer | {"unchanged": False}
+    return answer.model_copy(update={"unchanged": False})
 
 
-async def record_outcome(session: AsyncSession, case_id: UUID, body: Outcome, *, deps: Deps) -> dict:
+async def record_outcome(session: AsyncSession, case_id: UUID, body: Outcome, *, deps: Deps) -> OutcomeResult:
     """Close the case with the company's decision; a relocation also emits relocation-realised."""
     row = await open_case(session, case_id)
     case = CaseOpenedData.model_validate(row["case_payload"])
@@ -114,7 +116,7 @@ async def record_outcome(session: AsyncSession, case_id: UUID, body: Outcome, *,
         case_id=case_id, outcome=body.outcome, origin_region=case.origin.region, reason=body.reason,
         destination_country=body.destination_country)))
     await repository.close_case(session, case_id, body.outcome.value)
-    return {"case_id": str(case_id), "outcome": body.outcome.value, "emitted": emitted + [CaseClosed.topic]}
+    return OutcomeResult(case_id=case_id, outcome=body.outcome, emitted=emitted + [CaseClosed.topic])
 
 
 async def _destination(session: AsyncSession, body: Outcome) -> Location:

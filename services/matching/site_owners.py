@@ -24,7 +24,7 @@ def site_id_of(raw: str) -> str:
     try:
         return domain.site_key(raw)
     except ValueError as err:
-        raise Problem(422, f"site_id: {err}") from None
+        raise Problem(422, [{"field": "site_id", "reason": str(err)}]) from None
 
 
 async def _stored(session: AsyncSession, site_id: str, *, lock: bool = False) -> domain.Site | None:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Literal
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from services.matching.domain import Site
+from shared.contracts.events import CaseOutcome, NearMiss, Proposal
 
 Scalar = str | float | int | bool | None
 
@@ -82,6 +84,56 @@ def site_view(row) -> SiteView:
     return SiteView.model_validate(row.record | {"source": row.source, "updated_at": row.updated_at})
 
 
+class CaseLine(BaseModel):
+    """One matched case in the coordinator's overview."""
+
+    case_id: UUID
+    code_name: str
+    status: Literal["open", "closed"]
+    outcome: CaseOutcome | None
+    revision: int
+    no_proposition: bool
+    proposed_at: datetime
+    proposals: int = Field(description="How many sites are proposed.")
+
+
+class DecisionRecord(BaseModel):
+    site_id: str
+    decision: Literal["accepted", "declined"]
+    reason: str
+    decided_by: str
+    decided_at: datetime
+
+
+class CaseProposals(BaseModel):
+    """A case's current match: ranked proposals, near misses, what blocked each region, decisions so far."""
+
+    case_id: UUID
+    code_name: str
+    status: Literal["open", "closed"]
+    outcome: CaseOutcome | None
+    revision: int
+    no_proposition: bool
+    proposals: list[Proposal]
+    near_misses: list[NearMiss]
+    blocking: dict[str, list[str]]
+    blocking_details: dict[str, list[str]]
+    decisions: list[DecisionRecord]
+
+
+class DecisionResult(BaseModel):
+    case_id: UUID
+    site_id: str
+    decision: Literal["accepted", "declined"]
+    unchanged: bool = Field(description="True when the same decision was already recorded (nothing emitted).")
+
+
+class OutcomeResult(BaseModel):
+    case_id: UUID
+    outcome: CaseOutcome
+    emitted: list[str] = Field(description="The topics of the events emitted.")
+
+
 class FieldError(BaseModel):
     field: str = Field(examples=["municipality_code"])
     reason: str
@@ -121,8 +173,10 @@ def field_errors(errors_: list[dict]) -> list[dict[str, str]]:
     return out
 
 
-def rejections(message: str) -> list[dict[str, str]]:
-    """A `field: reason; field: reason` message as field errors."""
+def rejections(message: str | list[dict[str, str]]) -> list[dict[str, str]]:
+    """A `field: reason; field: reason` message as field errors (already a list: unchanged)."""
+    if isinstance(message, list):
+        return message
     out = []
     for part in filter(None, (p.strip() for p in message.split("; "))):
         field, sep, reason = part.partition(": ")

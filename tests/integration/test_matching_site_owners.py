@@ -229,3 +229,14 @@ async def test_input_postgresql_cannot_store_is_a_422_naming_the_field(client):
     assert (await client.get("/sites?region=%00", headers=COORD)).status_code == 422
     bad_id = await client.get("/sites/o%00park/history", headers=COORD)
     assert bad_id.status_code == 422 and bad_id.json()["detail"][0]["field"] == "site_id"
+
+
+async def test_an_invalid_site_id_in_the_path_is_told_its_rule(client):
+    bad = await client.put("/sites/oost_park", json=site("oost_park"), headers=COORD)
+    assert bad.status_code == 422, bad.text
+    (error,) = bad.json()["detail"]
+    assert error["field"] in ("id", "site_id") and "only lower-case letters a-z, digits 0-9 and '-'" in error["reason"]
+    (error,) = (await client.get("/sites/oost_park", headers=COORD)).json()["detail"]
+    assert error == {"field": "site_id", "reason": "site id 'oost_park' is not valid: 2 to 100 characters, only "
+                     "lower-case letters a-z, digits 0-9 and '-', starting with a letter or digit, e.g. "
+                     "oost-kennispark (upper case is lower-cased)"}

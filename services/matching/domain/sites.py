@@ -20,7 +20,7 @@ REGIONS: tuple[str, ...] = tuple(r.value for r in Region)
 ENV_CATEGORIES: tuple[str, ...] = tuple(c.value for c in EnvironmentalCategory)
 SITE_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,99}$"
 SITE_ID_RULE = ("2 to 100 characters, only lower-case letters a-z, digits 0-9 and '-', starting with a letter or "
-                "digit (e.g. oost-kennispark); upper case is lower-cased")
+                "digit, e.g. oost-kennispark (upper case is lower-cased)")
 # Fields that may be unknown: matching flags them instead of scoring them as zero.
 OPTIONAL_DATA = ("latitude", "longitude", "largest_lot_m2", "cleanroom_m2", "vibration_free",
                  "environmental_category_max", "grid_mw_available", "grid_congestion", "graduates_mbo",
