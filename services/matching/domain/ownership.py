@@ -1,44 +1,19 @@
 """Who may change a site: the coordinator, and the municipality or province the site lies in.
 
 A municipality's or province's token carries its CBS code as organisation (GM0153, PV23), as the notifications
-directory does; a site records its municipality as a CBS code and its province by name, so the name is mapped to
-its code here.
+directory does. A site records its municipality as a CBS code (its province follows from CBS's table) and its
+province by name (used when the municipality is not in the table).
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
-
 from services.matching.domain.sites import Site
-
-# CBS province codes (PV20..PV31) and their names.
-PROVINCES: dict[str, str] = {
-    "PV20": "Groningen", "PV21": "Fryslân", "PV22": "Drenthe", "PV23": "Overijssel", "PV24": "Flevoland",
-    "PV25": "Gelderland", "PV26": "Utrecht", "PV27": "Noord-Holland", "PV28": "Zuid-Holland",
-    "PV29": "Zeeland", "PV30": "Noord-Brabant", "PV31": "Limburg",
-}
-_ALIASES = {"friesland": "PV21", "brabant": "PV30"}
-
-
-def _normal(name: str) -> str:
-    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
-    return re.sub(r"[^a-z]", "", plain.removeprefix("provincie "))
-
-
-_BY_NAME = {_normal(name): code for code, name in PROVINCES.items()} | _ALIASES
-
-
-def province_code(name_or_code: str) -> str | None:
-    """The CBS code of a province given by name (any common spelling) or code; None when unknown."""
-    if name_or_code.upper() in PROVINCES:
-        return name_or_code.upper()
-    return _BY_NAME.get(_normal(name_or_code))
+from shared.contracts.geography import province_code, province_of_municipality
 
 
 def owners(site: Site) -> tuple[str, str | None]:
     """The organisations that own a site besides the coordinator: its municipality and its province."""
-    return site.municipality_code, province_code(site.province)
+    return site.municipality_code, province_of_municipality(site.municipality_code) or province_code(site.province)
 
 
 def owns(role: str, organisation: str, site: Site) -> bool:
