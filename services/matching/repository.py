@@ -101,6 +101,12 @@ async def record_site_changes(session: AsyncSession, entries: list[dict]) -> Non
         await session.execute(insert(site_change), entries)
 
 
+async def deleted_site_ids(session: AsyncSession, ids: list[str]) -> set[str]:
+    """Those of these ids that were ever deleted (their history says so)."""
+    stmt = select(site_change.c.site_id).where(site_change.c.site_id.in_(ids), site_change.c.action == DELETED)
+    return set((await session.scalars(stmt.distinct())).all())
+
+
 async def site_history(session: AsyncSession, site_id: str) -> list:
     """A site's changes, oldest first (also after it was deleted)."""
     stmt = select(site_change).where(site_change.c.site_id == site_id).order_by(site_change.c.id)

@@ -73,12 +73,14 @@ class Supply:
 async def seed_reference(session: AsyncSession) -> int:
     """Insert the illustrative sites that are missing, and update those nobody has changed since.
 
-    Idempotent at every start; a site changed through the API or an import keeps its change.
+    Idempotent at every start; a site changed through the API or an import keeps its change, and one the
+    coordinator deleted stays deleted.
     """
     wanted = [domain.Site.model_validate(row) for row in repository.reference_sites()]
     stored = await repository.sites_by_id(session, [s.id for s in wanted])
     sources = await repository.sources_by_id(session, [s.id for s in wanted])
-    fresh = [s for s in wanted if s.id not in sources
-             or (sources[s.id] == repository.REFERENCE and stored.get(s.id) != s)]
+    deleted = await repository.deleted_site_ids(session, [s.id for s in wanted if s.id not in sources])
+    fresh = [s for s in wanted if (s.id not in sources and s.id not in deleted)
+             or (s.id in sources and sources[s.id] == repository.REFERENCE and stored.get(s.id) != s)]
     return await store_sites(session, [(stored.get(s.id), s) for s in fresh],
                              Author(repository.REFERENCE, source=repository.REFERENCE))

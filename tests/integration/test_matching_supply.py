@@ -27,3 +27,25 @@ async def test_a_rolled_back_patch_makes_the_next_refresh_reload_everything(data
     finally:
         await engine.dispose()
     assert supply.watermark is None
+
+
+async def test_a_deleted_reference_site_is_not_seeded_again_at_the_next_start(database_url):
+    """Real PostgreSQL, in a transaction rolled back at the end: seeding is idempotent and respects deletions."""
+    from services.matching import repository
+    from services.matching.history import Author, history_entry
+
+    engine = make_engine(database_url, pool_size=1)
+    try:
+        async with make_sessionmaker(engine)() as session, session.begin():
+            await repository.delete_site(session, "oost-kennispark")  # the shared database may be seeded already
+            assert await supply_module.seed_reference(session) >= 1
+            assert await supply_module.seed_reference(session) == 0
+            (kennispark,) = (await repository.sites_by_id(session, ["oost-kennispark"])).values()
+            await repository.delete_site(session, kennispark.id)
+            await repository.record_site_changes(session, [history_entry(kennispark, None, Author("taskforce",
+                                                                                                  "api:taskforce"))])
+            assert await supply_module.seed_reference(session) == 0
+            assert await repository.sites_by_id(session, ["oost-kennispark"]) == {}
+            await session.rollback()
+    finally:
+        await engine.dispose()
