@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
+import logging
 import os
 import shutil
 import signal
@@ -143,17 +145,19 @@ async def pipeline_phase(ends: Stack, *, leads: int, kills: int, deadline: float
         for p in procs.values():
             await asyncio.to_thread(p.start, wait=120)
         payloads = [lead_payload() for _ in range(leads)]
-        faults = [name for _ in range(kills) for name in SERVICES] + ["broker", "postgres"]
+        faults = fault_schedule(kills)
         chunks = _split(payloads, len(faults) + 1)
         console.print(f"pipeline: {leads} leads in {len(chunks)} chunks, {len(faults)} faults between them")
+        restarting: dict[str, asyncio.Task] = {}
         for i, chunk in enumerate(chunks):
             await produce(ends.kafka, "lead-signalled", [json.dumps(p).encode() for p in chunk],
                           keys=[p["subject"].encode() for p in chunk])
             if i < len(faults):
-                await asyncio.sleep(1.5)  # let the chunk get under way, so the fault lands mid-stream
-                await asyncio.to_thread(_inflict, faults[i], procs, ends)
+                await asyncio.sleep(2)  # let the chunk get under way, so the fault lands mid-stream
+                await _inflict(faults[i], procs, ends, restarting)
                 console.print(f"  fault {i + 1}/{len(faults)}: {ends.faults[-1]} "
                               f"({sum(inbox.by_id.values())} mails so far)")
+        await asyncio.gather(*restarting.values())
         await _wait_for_pipeline(ends, procs, leads, deadline)
         return await _count_pipeline(ends, procs, inbox, payloads)
     finally:
@@ -161,20 +165,35 @@ async def pipeline_phase(ends: Stack, *, leads: int, kills: int, deadline: float
         smtp.stop()
 
 
+def fault_schedule(kills: int) -> list[str]:
+    """Each service `kills` times, round by round; the broker after the first round, PostgreSQL after the second."""
+    out: list[str] = []
+    for r in range(max(kills, 1)):
+        out += list(SERVICES) if r < kills else []
+        out += ["broker"] if r == 0 else []
+        out += ["postgres"] if r == min(1, kills - 1) else []
+    return out
+
+
 def _split(items: list, n: int) -> list[list]:
     size = -(-len(items) // n)
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
-def _inflict(fault: str, procs: dict[str, ServiceProcess], ends: Stack) -> None:
+async def _inflict(fault: str, procs: dict[str, ServiceProcess], ends: Stack,
+                   restarting: dict[str, asyncio.Task]) -> None:
+    """Broker and PostgreSQL come back before the next fault; a killed service restarts in the background (a
+    start takes tens of seconds on a loaded machine), and is up again before it is killed again."""
     if fault == "broker":
-        ends.kill_broker()
+        await asyncio.to_thread(ends.kill_broker)
     elif fault == "postgres":
-        ends.stop_postgres()
+        await asyncio.to_thread(ends.stop_postgres)
     else:
+        if fault in restarting:
+            await restarting.pop(fault)
         procs[fault].kill()
         ends.faults.append(f"SIGKILL {fault}")
-        procs[fault].start(wait=120)
+        restarting[fault] = asyncio.create_task(asyncio.to_thread(procs[fault].start, wait=240))
 
 
 async def _wait_for_pipeline(ends: Stack, procs, leads: int, deadline: float) -> None:
@@ -303,13 +322,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mails", type=int, default=600, help="mails in the mail phase (0: skip it)")
     parser.add_argument("--max-minutes", type=float, default=10)
     args = parser.parse_args(argv)
+    # The load's own producer retries through the broker kill; its per-retry warnings are noise in the report.
+    logging.getLogger("aiokafka").setLevel(logging.ERROR)
     for given in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL", "KAFKA_TOPIC_PREFIX"):
         os.environ.pop(given, None)  # never the shared stack: everything below is private
     state = ROOT / ".local" / f"chaos-{uuid.uuid4().hex[:8]}"
     os.environ |= {"GROEIRUIMTE_KAFKA_PORT": str(free_port_pair()), "GROEIRUIMTE_PG_PORT": str(free_port()),
                    "GROEIRUIMTE_STATE_DIR": str(state)}
-    from deploy import stack  # reads the private ports and state directory
-
+    # deploy.stack reads its ports and state directory when imported; something may have imported it already.
+    stack = importlib.reload(importlib.import_module("deploy.stack"))
+    if (stack.KAFKA_PORT, stack.PG_PORT, stack.STATE) != (int(os.environ["GROEIRUIMTE_KAFKA_PORT"]),
+                                                          int(os.environ["GROEIRUIMTE_PG_PORT"]), state):
+        raise SystemExit("chaos: the private stack's ports did not take effect; refusing to touch another stack")
     logs = ROOT / "artifacts" / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     console.print(f"private Kafka 127.0.0.1:{stack.KAFKA_PORT}, PostgreSQL 127.0.0.1:{stack.PG_PORT}, state {state}")
