@@ -1,21 +1,28 @@
-"""The ministry's metrics API: aggregates only (JSON and CSV), and the frozen figures as reported."""
+"""The ministry's metrics API: aggregates only (JSON and CSV), and the frozen figures as reported.
+
+The ministry's view follows the disclosure policy (docs/disclosure.md); the coordinator sees every figure as it
+is, or the ministry's view with `?view=ministry`.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
-from datetime import date
-from typing import Any
+from datetime import date, datetime
+from typing import Literal
 
 from fastapi import APIRouter, Body, Depends, FastAPI, HTTPException, Query, Response, status
+from pydantic import BaseModel, Field, ValidationError
 
-from services.reporting import domain, repository
-from services.reporting.domain.disclosure import csv_rows
+from services.reporting import disclosed, domain, repository
+from services.reporting.disclosure.views import Band, ImpactRow, Published, TrendPoint, csv_rows
 from services.reporting.domain.periods import Period, parse_period, report_date
 from services.reporting.projections import Projections
 from shared.auth import Caller, require
 
 READERS = ("ministry", "coordinator")
+ERRORS = {401: {"description": "No or unknown bearer token"}, 403: {"description": "The caller's role may not"},
+          422: {"description": "A parameter is invalid (the body names it and says why)"}}
 
 
 def moment(as_of: date | None, period: str | None) -> tuple[date, Period | None]:
@@ -33,20 +40,58 @@ def moment(as_of: date | None, period: str | None) -> tuple[date, Period | None]
 
 AS_OF = Query(None, description="Figures as of the end of this day (Europe/Amsterdam), e.g. 2026-06-30.")
 PERIOD = Query(None, description="Or a half-year, e.g. 2026-H1: figures as of its last day.")
+VIEW = Query(None, description="The coordinator may ask for the ministry's view (what the ministry sees).")
 
 
-def corrections(reported: dict[str, Any], current: dict[str, Any]) -> list[dict[str, Any]]:
+class Correction(BaseModel):
+    indicator: str
+    reported_value: float | None
+    reported_band: Band | None
+    current_value: float | None
+    current_band: Band | None
+
+
+class SnapshotSummary(BaseModel):
+    period: str
+    as_of: str
+    reported_by: str
+    reported_at: datetime
+
+
+class Frozen(BaseModel):
+    period: str
+    as_of: date
+    figures: Published
+
+
+class ReportedPeriod(BaseModel):
+    period: str
+    as_of: str
+    reported_at: datetime
+    reported_by: str
+    as_reported: Published
+    current: Published
+    corrections: list[Correction]
+    late_events_since_report: int = Field(description="Events of the half-year that arrived after it was reported")
+    late_events_by_topic: dict[str, int]
+
+
+def corrections(reported: Published, current: Published) -> list[Correction]:
     """Impact figures that changed since they were reported (late or corrected events)."""
-    before = {row["indicator"]: row for row in reported["impact"]}
-    return [{"indicator": row["indicator"], "reported": before[row["indicator"]]["value"], "now": row["value"]}
-            for row in current["impact"]
-            if row["indicator"] in before and before[row["indicator"]]["value"] != row["value"]]
+    before = {row.indicator: row for row in reported.impact}
+    return [Correction(indicator=row.indicator, reported_value=before[row.indicator].value,
+                       reported_band=before[row.indicator].band, current_value=row.value, current_band=row.band)
+            for row in current.impact if row.indicator in before
+            and (before[row.indicator].value, before[row.indicator].band) != (row.value, row.band)]
 
 
 def router(app: FastAPI, projections: Projections) -> APIRouter:
-    api = APIRouter(tags=["ministry"])
+    api = APIRouter(tags=["ministry"], responses=ERRORS)
     caller_of = app.state.caller
     sessions = projections.sessions
+
+    async def published(caller: Caller, when: date, asked: str | None) -> Published:
+        return await disclosed.view(projections, when, disclosed.reader_of(caller.role, asked))
 
     @api.get("/metrics/event-counts", tags=["reporting"], summary="How many of each event have been seen")
     async def event_counts(caller: Caller = Depends(caller_of)) -> dict[str, int]:
@@ -54,67 +99,79 @@ def router(app: FastAPI, projections: Projections) -> APIRouter:
         return domain.empty_counts() | await projections.event_counts()
 
     @api.get("/metrics/figures", summary="Every figure as of a date: impact table, breakdowns, bottlenecks, "
-             "no-proposition signals, lead times (small cells suppressed)")
+             "no-proposition signals, lead times (the ministry's view follows the disclosure policy)")
     async def figures(as_of: date | None = AS_OF, period: str | None = PERIOD,
-                      caller: Caller = Depends(caller_of)) -> dict[str, Any]:
+                      view: Literal["ministry"] | None = VIEW, caller: Caller = Depends(caller_of)) -> Published:
         require(caller, *READERS)
         when, _ = moment(as_of, period)
-        return await projections.published(when)
+        return await published(caller, when, view)
 
     @api.get("/metrics/figures.csv", summary="The same figures as CSV: section, group, key, value",
-             response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+             response_class=Response, responses={200: {"content": {"text/csv": {}}, "description": "CSV rows"}})
     async def figures_csv(as_of: date | None = AS_OF, period: str | None = PERIOD,
-                          caller: Caller = Depends(caller_of)) -> Response:
+                          view: Literal["ministry"] | None = VIEW, caller: Caller = Depends(caller_of)) -> Response:
         require(caller, *READERS)
         when, _ = moment(as_of, period)
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(("section", "group", "key", "value"))
-        writer.writerows(csv_rows(await projections.published(when)))
+        writer.writerows(csv_rows(await published(caller, when, view)))
         return Response(out.getvalue(), media_type="text/csv",
                         headers={"Content-Disposition": f'attachment; filename="figures-{when}.csv"'})
 
     @api.get("/metrics/impact", summary="The impact table as of a date, beside the pro-rata targets")
     async def impact(as_of: date | None = AS_OF, period: str | None = PERIOD,
-                     caller: Caller = Depends(caller_of)) -> list[dict[str, Any]]:
+                     view: Literal["ministry"] | None = VIEW, caller: Caller = Depends(caller_of)) -> list[ImpactRow]:
         require(caller, *READERS)
         when, _ = moment(as_of, period)
-        return (await projections.published(when))["impact"]
+        return (await published(caller, when, view)).impact
 
     @api.get("/metrics/trend", summary="The impact table at the end of every half-year up to a date")
-    async def trend(as_of: date | None = AS_OF, caller: Caller = Depends(caller_of)) -> list[dict[str, Any]]:
+    async def trend(as_of: date | None = AS_OF, view: Literal["ministry"] | None = VIEW,
+                    caller: Caller = Depends(caller_of)) -> list[TrendPoint]:
         require(caller, *READERS)
-        return await projections.trend(as_of or date.today())
+        reader = disclosed.reader_of(caller.role, view)
+        return (await disclosed.view_with_trend(projections, as_of or date.today(), reader))[1]
 
     @api.post("/reports/snapshots", status_code=status.HTTP_201_CREATED,
-              summary="Freeze the figures of a half-year as reported (coordinator); a period is frozen once")
+              responses={409: {"description": "The period was already reported"}},
+              summary="Freeze the ministry's figures of a half-year as reported (coordinator); a period once")
     async def freeze(period: str = Body(..., embed=True, examples=["2026-H1"]),
-                     caller: Caller = Depends(caller_of)) -> dict[str, Any]:
+                     caller: Caller = Depends(caller_of)) -> Frozen:
         require(caller, "coordinator")
         when, chosen = moment(None, period)
-        published = await projections.published(when)
-        saved = await projections.freeze(chosen, as_of=when, reported_by=caller.organisation, published=published)
+        shown = await disclosed.view(projections, when, "ministry")
+        saved = await projections.freeze(chosen, as_of=when, reported_by=caller.organisation,
+                                         published=shown.model_dump(mode="json"))
         if not saved:
             raise HTTPException(409, f"period {chosen.name} was already reported; its figures stay frozen")
-        return {"period": chosen.name, "as_of": when.isoformat(), "figures": published}
+        return Frozen(period=chosen.name, as_of=when, figures=shown)
 
     @api.get("/reports/snapshots", summary="The periods whose figures were reported")
-    async def reported(caller: Caller = Depends(caller_of)) -> list[dict[str, Any]]:
+    async def reported(caller: Caller = Depends(caller_of)) -> list[SnapshotSummary]:
         require(caller, *READERS)
         async with sessions() as session:
-            return await repository.snapshots(session)
+            return [SnapshotSummary(**s) for s in await repository.snapshots(session)]
 
-    @api.get("/reports/snapshots/{period}", summary="A period's figures as reported, beside the corrected figures")
-    async def reported_period(period: str, caller: Caller = Depends(caller_of)) -> dict[str, Any]:
+    @api.get("/reports/snapshots/{period}", responses={404: {"description": "The period has not been reported"},
+                                                    409: {"description": "Reported in an older format"}},
+             summary="A period's figures as reported, beside the corrected figures")
+    async def reported_period(period: str, caller: Caller = Depends(caller_of)) -> ReportedPeriod:
         require(caller, *READERS)
         when, chosen = moment(None, period)
         frozen = await projections.reported(chosen)
         if frozen is None:
             raise HTTPException(404, f"period {chosen.name} has not been reported")
-        current = await projections.published(when)
-        return {"period": chosen.name, "as_of": frozen.as_of, "reported_at": frozen.reported_at,
-                "reported_by": frozen.reported_by, "as_reported": frozen.published, "current": current,
-                "corrections": corrections(frozen.published, current),
-                "late_events_since_report": frozen.late_events, "late_events_by_topic": frozen.late_since_report}
+        try:
+            as_reported = Published.model_validate(frozen.published)
+        except ValidationError:
+            raise HTTPException(409, f"period {chosen.name} was reported in an older format: its figures stay "
+                                     "frozen as they are but cannot be set beside the current ones") from None
+        current = await disclosed.view(projections, when, "ministry")
+        return ReportedPeriod(period=chosen.name, as_of=frozen.as_of, reported_at=frozen.reported_at,
+                              reported_by=frozen.reported_by, as_reported=as_reported, current=current,
+                              corrections=corrections(as_reported, current),
+                              late_events_since_report=frozen.late_events,
+                              late_events_by_topic=frozen.late_since_report)
 
     return api

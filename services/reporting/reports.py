@@ -6,31 +6,36 @@ import asyncio
 from datetime import date
 from pathlib import Path
 
-from services.reporting import chromium, repository
+from services.reporting import chromium, disclosed, repository
 from services.reporting.config import ReportingSettings
+from services.reporting.disclosure.views import Published
 from services.reporting.domain.periods import parse_period, report_date
+from services.reporting.i18n import DEFAULT
 from services.reporting.projections import Projections
 from services.reporting.render import html
 from shared.db import make_engine, make_sessionmaker
 
 
-async def build_report(projections: Projections, period_name: str, *, as_reported: bool = False) -> str:
-    """The report of a half-year as one self-contained HTML page (charts inline).
+async def build_report(projections: Projections, period_name: str, *, as_reported: bool = False,
+                       lang: str = DEFAULT, extras=None) -> str:
+    """The report of a half-year as one self-contained HTML page (charts inline), as the ministry may see it.
 
     With `as_reported`, the half-year's own figures are the frozen ones (as reported to the ministry), not
     the current ones that include later corrections; earlier half-years in the trend are current.
     """
     period = parse_period(period_name)
-    figures, trend = await projections.with_trend(report_date(period, date.today()))  # never "as of" the future
+    when = report_date(period, date.today())  # never "as of" the future
+    figures, trend = await disclosed.view_with_trend(projections, when, "ministry")
     reported_at = None
     if as_reported:
         async with projections.sessions() as session:
             frozen = await repository.snapshot(session, period.name)
         if frozen is None:
             raise ValueError(f"period {period.name} has not been reported (POST /reports/snapshots freezes it)")
-        figures, reported_at = frozen["figures"], frozen["reported_at"].date().isoformat()
-        trend[-1] = trend[-1] | {"impact": figures["impact"]}
-    return html.report(figures, trend, period, reported_at=reported_at)
+        figures, reported_at = Published.model_validate(frozen["figures"]), frozen["reported_at"].date().isoformat()
+        trend[-1] = trend[-1].model_copy(update={"impact": figures.impact})
+    extra = await extras(when, period, lang) if extras else {}
+    return html.report(figures, trend, period, lang=lang, reported_at=reported_at, extra=extra)
 
 
 def save_report(page: str, period_name: str, out: Path, *, pdf: bool, chromium_binary: str) -> list[Path]:

@@ -1,24 +1,32 @@
 """The browser side: the dashboard and the reports as HTML, for the ministry and the coordinator.
 
-A browser cannot send a bearer header from a bookmark, so the token may also come once in the query
-(`/dashboard?token=...`): it is then moved into an HTTP-only cookie and the address is cleaned by a redirect.
+Dutch by default, English with `?lang=en` or the browser's Accept-Language. A browser cannot send a bearer
+header from a bookmark, so the token may also come once in the query (`/dashboard?token=...`): it is then moved
+into an HTTP-only cookie and the address is cleaned by a redirect.
 """
 
 from __future__ import annotations
 
 import hmac
 from datetime import date
+from typing import Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from services.reporting import disclosed
 from services.reporting.api import READERS, moment
+from services.reporting.i18n import choose
 from services.reporting.projections import Projections
 from services.reporting.render import html
 from shared.auth import Caller, parse_tokens, require
 
 COOKIE = "groeiruimte_token"
+LANG = Query(None, description="nl (default) or en; without it the browser's Accept-Language decides.")
+PAGES = {200: {"content": {"text/html": {}}, "description": "The page"},
+         303: {"description": "The token was moved into a cookie"}, 401: {"description": "Not logged in"},
+         403: {"description": "The caller's role may not"}, 422: {"description": "A parameter is invalid"}}
 
 
 def _lookup(tokens: dict[str, Caller], presented: str | None) -> Caller | None:
@@ -28,8 +36,9 @@ def _lookup(tokens: dict[str, Caller], presented: str | None) -> Caller | None:
     return None
 
 
-def router(projections: Projections, api_tokens: str) -> APIRouter:
-    web = APIRouter(tags=["dashboard"])
+def router(projections: Projections, api_tokens: str, extras=None) -> APIRouter:
+    """`extras(as_of, period, lang)` adds the qualitative sections and the outlook to the pages (async)."""
+    web = APIRouter(tags=["dashboard"], responses=PAGES)
     tokens = parse_tokens(api_tokens)
 
     def browser_caller(request: Request) -> Caller:
@@ -50,24 +59,34 @@ def router(projections: Projections, api_tokens: str) -> APIRouter:
                             max_age=8 * 3600)
         return response
 
-    @web.get("/dashboard", response_class=HTMLResponse, summary="Progress, trends, regions and bottlenecks "
+    async def more(as_of: date, period, lang: str) -> dict:
+        return await extras(as_of, period, lang) if extras else {}
+
+    @web.get("/dashboard", response_class=HTMLResponse, summary="Progress, trends, regions, outlook and bottlenecks "
              "at a glance (aggregates only)")
-    async def dashboard(request: Request, as_of: date | None = Query(None), token: str | None = Query(None)):
+    async def dashboard(request: Request, as_of: date | None = Query(None), token: str | None = Query(None),
+                        lang: Literal["nl", "en"] | None = LANG,
+                        view: Literal["ministry"] | None = Query(None, description="Coordinator: the ministry's view"),
+                        accept_language: str | None = Header(None)):
         if token:
             return moved_into_cookie(request, token)
-        browser_caller(request)
-        when = as_of or date.today()
-        figures, trend = await projections.with_trend(when)
-        return HTMLResponse(html.dashboard(figures, trend, csv_link=f"/metrics/figures.csv?as_of={when}"))
+        caller = browser_caller(request)
+        when, chosen = as_of or date.today(), choose(lang, accept_language)
+        figures, trend = await disclosed.view_with_trend(projections, when, disclosed.reader_of(caller.role, view))
+        return HTMLResponse(html.dashboard(figures, trend, lang=chosen, csv_link=f"/metrics/figures.csv?as_of={when}",
+                                           extra=await more(when, None, chosen)))
 
     @web.get("/reports/{period}.html", response_class=HTMLResponse,
-             summary="The June or December report of a half-year, e.g. /reports/2026-H2.html")
-    async def report(request: Request, period: str, token: str | None = Query(None)):
+             summary="The June or December report of a half-year, e.g. /reports/2026-H2.html (the ministry's view)")
+    async def report(request: Request, period: str, token: str | None = Query(None),
+                     lang: Literal["nl", "en"] | None = LANG, accept_language: str | None = Header(None)):
         if token:
             return moved_into_cookie(request, token)
         browser_caller(request)
         when, chosen = moment(None, period)
-        figures, trend = await projections.with_trend(when)
-        return HTMLResponse(html.report(figures, trend, chosen))
+        language = choose(lang, accept_language)
+        figures, trend = await disclosed.view_with_trend(projections, when, "ministry")
+        return HTMLResponse(html.report(figures, trend, chosen, lang=language,
+                                        extra=await more(when, chosen, language)))
 
     return web

@@ -242,15 +242,20 @@ async def test_figures_equal_hand_counts_as_of_each_moment_and_after_rebuild(set
     assert sum(counts.values()) == len(history)
     assert_hand_counts(await figures_at(app, [H1_2025, H2_2025, H1_2026]), late=False)
 
-    # The ministry's view: the same figures, small cells suppressed, targets pro rata.
+    # The ministry's view: headline counts as they are, the amount as a band once 4 companies stand behind it;
+    # its parts (2 estimated, 2 verified) are not shown. Targets pro rata.
     published = (await http.get("/metrics/figures", params={"period": "2026-H1"}, headers=MINISTRY)).json()
     rows = {r["indicator"]: r for r in published["impact"]}
     assert rows["leads_in_portfolio"]["value"] == 9
     assert rows["leads_in_portfolio"]["target_pro_rata"] == pytest.approx(40 * 546 / 1461, abs=0.01)
-    assert rows["realised_other_region"]["value"] == 3
-    assert rows["investment_retained_eur"]["value"] == 550e6
-    for small in ("new_scale_ups", "investment_retained_estimated_eur", "investment_retained_verified_eur"):
-        assert rows[small]["suppressed"] and rows[small]["value"] is None
+    assert rows["realised_other_region"]["value"] == 3 and rows["new_scale_ups"]["value"] == 2
+    total = rows["investment_retained_eur"]
+    assert total["value"] is None and total["band"] == {"low": 550e6, "high": 560e6}
+    assert total["released_as_of"] == "2026-06-30"
+    for small in ("investment_retained_estimated_eur", "investment_retained_verified_eur"):
+        assert rows[small]["suppressed"] and rows[small]["value"] is None and rows[small]["band"] is None
+    coordinator = (await http.get("/metrics/impact", params={"period": "2026-H1"}, headers=COORDINATOR)).json()
+    assert {r["indicator"]: r["value"] for r in coordinator}["investment_retained_estimated_eur"] == 130e6
 
     # Reported as of 2025-H2, then a late lead from November 2025 arrives: the report stays frozen.
     frozen = await http.post("/reports/snapshots", json={"period": "2025-H2"}, headers=COORDINATOR)
@@ -267,7 +272,8 @@ async def test_figures_equal_hand_counts_as_of_each_moment_and_after_rebuild(set
     report = (await http.get("/reports/snapshots/2025-H2", headers=MINISTRY)).json()
     assert {r["indicator"]: r["value"] for r in report["as_reported"]["impact"]}["leads_in_portfolio"] == 6
     assert {r["indicator"]: r["value"] for r in report["current"]["impact"]}["leads_in_portfolio"] == 7
-    assert report["corrections"] == [{"indicator": "leads_in_portfolio", "reported": 6, "now": 7}]
+    assert report["corrections"] == [{"indicator": "leads_in_portfolio", "reported_value": 6, "reported_band": None,
+                                      "current_value": 7, "current_band": None}]
     assert report["late_events_since_report"] == 1 and report["late_events_by_topic"] == {"lead-registered": 1}
     assert_hand_counts(await figures_at(app, [H1_2025, H2_2025, H1_2026]), late=True)
     assert await figures_at(app, [H1_2025]) == early  # a fact from November leaves June's figures as they were
@@ -307,16 +313,17 @@ async def test_the_ministry_reaches_aggregates_only_and_small_cells_are_suppress
     assert (await http.post("/reports/snapshots", json={"period": "2026-H1"}, headers=MINISTRY)).status_code == 403
 
     published = (await http.get("/metrics/figures", params={"as_of": "2025-06-30"}, headers=MINISTRY)).json()
-    # 2 cases without a proposition, bottleneck "zuid: grid capacity" in 2 cases: suppressed, not shown.
-    assert published["no_proposition"]["cases_now"] == {"value": None, "suppressed": True}
-    assert published["bottlenecks"]["zuid"]["grid_capacity"] == {"value": None, "suppressed": True}
-    assert published["bottlenecks"]["west"]["grid_capacity"] == {"value": 3, "suppressed": False}
-    for group in published["breakdowns"].values():
-        for cell in group.values():
-            assert cell["suppressed"] or cell["value"] == 0 or cell["value"] >= 3
+    # 2 cases without a proposition: a national count, shown. Bottlenecks: a case may be blocked in several
+    # regions, so the small ones (1-2 cases each) cannot be shown to stand for 3 companies apart from
+    # "west: grid capacity"; all are merged into one cell, which counts blocked (case, constraint) pairs.
+    assert published["no_proposition"]["cases_now"] == 2
+    cells = {c["key"]: c for c in published["groups"]["bottlenecks"]["cells"]}
+    assert cells["__other__"]["value"] == 10 and "zuid: grid_capacity" in cells["__other__"]["members"]
+    for group in published["groups"].values():
+        assert all(cell["value"] == 0 or cell["value"] >= 3 for cell in group["cells"])
     csv = (await http.get("/metrics/figures.csv", params={"as_of": "2025-06-30"}, headers=MINISTRY)).text
-    assert "no_proposition,cases_now,cases,suppressed" in csv
-    assert "bottleneck,west,grid_capacity,3" in csv
+    assert "no_proposition,cases,cases_now,2" in csv
+    assert "breakdown,bottlenecks,__other__,10" in csv
     trend = (await http.get("/metrics/trend", params={"as_of": "2026-06-30"}, headers=MINISTRY)).json()
     assert [t["period"] for t in trend] == [f"{y}-H{h}" for y in range(2025, 2029) for h in (1, 2)]
     first, last = ({r["indicator"]: r for r in trend[i]["impact"]} for i in (0, -1))
@@ -378,16 +385,17 @@ async def test_the_dashboard_renders_real_figures_in_headless_chromium(served, a
     url = f"{served}/dashboard?as_of=2026-06-30&token=dev-ministry"  # the token moves into a cookie
     shot = artifacts / "reporting-dashboard.png"
     shot.unlink(missing_ok=True)
-    await asyncio.to_thread(chromium.run, "chromium", f"--screenshot={shot}", "--window-size=1400,1000", url)
+    await asyncio.to_thread(chromium.run, "chromium", "--accept-lang=nl-NL,nl", f"--screenshot={shot}",
+                            "--window-size=1400,1000", url)
     width, height, colours = png_summary(shot.read_bytes(), rows=60)
     assert (width, height) == (1400, 1000)
     assert bytes.fromhex("1f5f99") in colours and len(colours) > 20  # the header band, with its text
     assert shot.stat().st_size > 30_000  # a blank page of this size compresses to a few kB
 
-    dom = await asyncio.to_thread(chromium.run, "chromium", "--dump-dom", url)
-    assert "progress as of 2026-06-30" in dom
-    assert "EUR 550 mln" in dom  # investment retained as counted by hand, above
-    assert "west: grid capacity" in dom and "suppressed" in dom and "<svg" in dom
+    dom = await asyncio.to_thread(chromium.run, "chromium", "--accept-lang=nl-NL,nl", "--dump-dom", url)
+    assert "voortgang per 30 juni 2026" in dom  # Dutch by default
+    assert "€ 550–560 mln" in dom  # investment retained as counted by hand, above, in its band
+    assert "overige" in dom and "Knelpunten" in dom and "<svg" in dom
     assert not [c for c in C if c and c in dom]
     assert "http://" not in dom.replace(served, "").replace("http://www.w3.org", "")  # nothing from outside
 
@@ -395,12 +403,12 @@ async def test_the_dashboard_renders_real_figures_in_headless_chromium(served, a
 async def test_the_june_report_is_written_as_html_and_pdf(settings, loaded, artifacts, tmp_path):
     written = await write_report(settings, "2026-H1", tmp_path)
     page, pdf = (p.read_bytes() for p in written)
-    assert b"June progress report 2026" in page and b"no proposition anywhere" in page
-    assert b"Bottlenecks per region" in page and b"EUR 550 mln" in page
+    assert b"Voortgangsrapportage juni 2026" in page and b"nergens een propositie" in page.lower()
+    assert b"Knelpunten per regio" in page and "€ 550–560 mln".encode() in page
     assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
     (artifacts / "reporting-report-2026-H1.pdf").write_bytes(pdf)
     december = await write_report(settings, "2025-H2", tmp_path, pdf=False)
-    assert b"Annual report and December progress report 2025" in december[0].read_bytes()
+    assert b"Jaarverslag en voortgangsrapportage december 2025" in december[0].read_bytes()
     with pytest.raises(ValueError, match="YYYY-H1"):
         await write_report(settings, "2026", tmp_path)
     with pytest.raises(ValueError, match="has not been reported"):
@@ -408,4 +416,4 @@ async def test_the_june_report_is_written_as_html_and_pdf(settings, loaded, arti
     frozen = await loaded.state.http.post("/reports/snapshots", json={"period": "2026-H1"}, headers=COORDINATOR)
     assert frozen.status_code == 201
     reported = await write_report(settings, "2026-H1", tmp_path / "reported", pdf=False, as_reported=True)
-    assert b"figures as reported on" in reported[0].read_bytes()
+    assert b"Cijfers zoals gerapporteerd op" in reported[0].read_bytes()

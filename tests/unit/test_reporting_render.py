@@ -1,50 +1,100 @@
-"""Dashboard and report pages: self-contained HTML with inline SVG, for any history (even an empty one)."""
+"""Dashboard and report pages: self-contained HTML with inline SVG, Dutch first, for any history (even empty)."""
 
 from __future__ import annotations
 
 import re
 from datetime import date
 
-from services.reporting.domain.disclosure import impact_rows, publish
+import pytest
+from babel.messages.pofile import read_po
+
+from services.reporting.catalogue import messages
+from services.reporting.disclosure.views import Disclosure, TrendPoint, full_view, future_points
 from services.reporting.domain.facts import fact_of
 from services.reporting.domain.periods import parse_period, programme_periods
 from services.reporting.domain.projection import figures_from_facts
-from services.reporting.projections import future_targets
+from services.reporting.i18n import catalogue_path, choose, translations
 from services.reporting.render import html
 from services.reporting.synthetic import history
 
 
-def computed(as_of: date, events: int):
+def computed(as_of: date, events: int, reader: str = "ministry"):
     ends = [min(p.end, as_of) for p in programme_periods() if p.start <= as_of]
-    got = figures_from_facts(map(fact_of, history(events, seed=3)), [*ends, as_of])
-    trend = [{"period": p.name, "as_of": str(min(p.end, as_of)), "impact": impact_rows(got[min(p.end, as_of)])}
+    moments = [p.end for p in programme_periods() if p.end <= as_of]
+    got = figures_from_facts(map(fact_of, history(events, seed=3)), [*ends, *moments, as_of])
+    if reader == "coordinator":
+        return full_view(got[as_of]), [TrendPoint(period=p.name, as_of=min(p.end, as_of),
+                                                  impact=full_view(got[min(p.end, as_of)]).impact)
+                                       for p in programme_periods() if p.start <= as_of] + future_points(as_of)
+    disclosure = Disclosure({d: got[d] for d in moments})
+    trend = [TrendPoint(period=p.name, as_of=min(p.end, as_of), impact=disclosure.impact(got[min(p.end, as_of)]))
              for p in programme_periods() if p.start <= as_of]
-    return publish(got[as_of]), trend + future_targets(as_of)
+    return disclosure.publish(got[as_of]), trend + future_points(as_of)
 
 
 def external_references(page: str) -> list[str]:
     """Anything the browser would fetch: src/href to another origin, CSS imports or url()s."""
-    found = re.findall(r'(?:src|href)="(?:https?:)?//[^"]+"|@import|url\((?!#)', page)
-    return found
+    return re.findall(r'(?:src|href)="(?:https?:)?//[^"]+"|@import|url\((?!#)', page)
 
 
-def test_the_dashboard_loads_nothing_from_outside_and_draws_every_chart():
+def visible_text(page: str) -> str:
+    return re.sub(r"<[^>]+>", " ", re.sub(r"<(style|title)>.*?</\1>", " ", page, flags=re.S))
+
+
+def test_the_dashboard_is_dutch_loads_nothing_from_outside_and_draws_every_chart():
     figures, trend = computed(date(2026, 6, 30), 400)
-    page = html.dashboard(figures, trend, csv_link="/metrics/figures.csv?as_of=2026-06-30")
+    page = html.dashboard(figures, trend, lang="nl", csv_link="/metrics/figures.csv?as_of=2026-06-30")
     assert not external_references(page)
     assert page.count("<svg") >= 5 + 5 + 2  # progress bars, trends, map and bottlenecks
-    assert "Where leads come from and where they land" in page and "2026-06-30" in page
+    assert "Waar leads vandaan komen en waar ze landen" in page and "30 juni 2026" in page
+    assert '<html lang="nl">' in page and "Aantal leads in portefeuille (gehad)" in page
+
+
+def test_every_message_has_a_dutch_translation_and_english_is_the_message_itself():
+    with catalogue_path("nl").open("rb") as po:
+        dutch = {m.id: m.string for m in read_po(po) if m.id and not m.fuzzy}
+    assert [m for m in messages() if not dutch.get(m)] == []
+    assert translations("en").gettext("Portfolio") == "Portfolio"
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_both_languages_render_with_no_untranslated_string(lang):
+    figures, trend = computed(date(2026, 12, 31), 300)
+    page = html.report(figures, trend, parse_period("2026-H2"), lang=lang)
+    text = visible_text(page)
+    other = translations("nl")
+    if lang == "nl":  # no English message id that has a different Dutch text may show
+        leaked = [m for m in messages() if other.gettext(m) != m and len(m) > 12 and m in text]
+        assert not leaked and "Jaarverslag en voortgangsrapportage december 2026" in page
+        assert "31 december 2026" in page
+    else:
+        dutch = [other.gettext(m) for m in messages() if other.gettext(m) != m and len(other.gettext(m)) > 12]
+        assert not [d for d in dutch if d in text]
+        assert "Annual report and December progress report 2026" in page and "December 31, 2026" in page
+
+
+def test_the_language_is_chosen_by_query_then_browser_then_dutch():
+    assert choose(None, None) == "nl" and choose("en", "nl-NL") == "en"
+    assert choose(None, "en-GB,en;q=0.8") == "en" and choose(None, "de-DE") == "nl"
+
+
+def test_dutch_numbers_dates_and_amount_bands():
+    figures, trend = computed(date(2028, 12, 31), 600)
+    page = html.report(figures, trend, parse_period("2028-H2"), lang="nl")
+    assert "Eindrapportage en voortgangsrapportage december 2028" in page and "Het jaar 2028" in page
+    assert re.search(r"€ \d[\d.]*(,\d)?–\d[\d.]*(,\d)? mln", page), "a released amount shows as a Dutch band"
+    assert "Bijlage: definities van de indicatoren" in page
 
 
 def test_pages_render_before_the_programme_starts():
     figures, trend = computed(date(2024, 12, 31), 50)
-    assert [t['period'] for t in trend] == [p.name for p in programme_periods()]
-    assert all(t['future'] for t in trend)
-    page = html.report(figures, trend, parse_period("2025-H1"))
-    assert "June progress report 2025" in page and not external_references(page)
+    assert [t.period for t in trend] == [p.name for p in programme_periods()]
+    assert all(t.future for t in trend)
+    page = html.report(figures, trend, parse_period("2025-H1"), lang="nl")
+    assert "Voortgangsrapportage juni 2025" in page and not external_references(page)
 
 
-def test_the_final_report_is_named_so():
-    figures, trend = computed(date(2028, 12, 31), 200)
-    page = html.report(figures, trend, parse_period("2028-H2"))
-    assert "Final report and December progress report 2028" in page and "The year 2028" in page
+def test_the_coordinator_sees_exact_amounts():
+    figures, trend = computed(date(2027, 12, 31), 300, reader="coordinator")
+    page = html.dashboard(figures, trend, lang="nl", csv_link="x")
+    assert "Weergave voor de coördinator" in page and "–" not in page.split("Impacttabel")[0][:0]

@@ -1,9 +1,14 @@
-"""Charts as inline SVG strings (no JavaScript, no external assets). Suppressed cells are drawn hatched."""
+"""Charts as inline SVG strings (no JavaScript, no external assets), in the reader's language.
+
+Figures not released yet are drawn hatched; a released amount is drawn at the middle of its band.
+"""
 
 from __future__ import annotations
 
 from html import escape
 from typing import Any
+
+from services.reporting.i18n import Formats
 
 BLUE, ORANGE, GREY, INK = "#1f5f99", "#e07b00", "#9aa5b1", "#1b2733"
 HATCH = ('<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
@@ -24,64 +29,79 @@ def _text(x: float, y: float, content: Any, *, size: int = 12, anchor: str = "st
             f'fill="{fill}" font-family="sans-serif">{escape(str(content))}</text>')
 
 
-def fmt(value: float | None, *, money: bool = False) -> str:
-    """Numbers as a policy officer reads them: EUR in millions, counts whole, one decimal for targets."""
-    if value is None:
-        return "suppressed"
-    if money:
-        return f"EUR {value / 1e6:,.0f} mln"
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+def figure_value(row) -> float | None:
+    """The number to draw for an impact row: the exact figure, or the middle of a released amount's band."""
+    if row.band is not None:
+        return (row.band.low + row.band.high) / 2
+    return row.value
 
 
-def progress(row: dict[str, Any], *, width: int = 560) -> str:
+def shown(row, fm: Formats) -> str:
+    """An impact figure as words: a count, an amount or its band, or 'not released yet'."""
+    if row.suppressed:
+        return fm._("not released yet")
+    if row.band is not None:
+        return fm.band(row.band.low, row.band.high)
+    return fm.money(row.value) if row.indicator.endswith("_eur") else fm.number(row.value)
+
+
+def target_text(value: float | None, money: bool, fm: Formats) -> str:
+    return fm.money(value) if money else fm.number(value)
+
+
+def progress(row, label: str, fm: Formats, *, width: int = 560) -> str:
     """One indicator: a bar for the figure, a tick for the pro-rata target, the scale is the 2028 target."""
-    money = row["indicator"].endswith("_eur")
-    total, due, value = row["target_2028"], row["target_pro_rata"], row["value"]
+    money = row.indicator.endswith("_eur")
+    total, due, value = row.target_2028, row.target_pro_rata, figure_value(row)
     bar_w = width - 20
     scale = bar_w / max(total, value or 0, 1)
-    if row["suppressed"]:
+    if value is None:
         bar = f'<rect x="10" y="26" width="{bar_w * 0.08:.1f}" height="18" fill="url(#hatch)"/>'
+        status = ""
     else:
         colour = BLUE if value >= due else ORANGE
         bar = f'<rect x="10" y="26" width="{max(value * scale, 1):.1f}" height="18" fill="{colour}"/>'
+        status = fm._("on track") if value >= due else fm._("behind")
     tick = due * scale + 10
-    status = "" if row["suppressed"] else (" (on track)" if value >= due else " (behind)")
+    figure = fm._("{figure} of {due} due").format(figure=shown(row, fm), due=target_text(due, money, fm))
     body = (f'<rect x="10" y="26" width="{bar_w}" height="18" fill="#eef1f4"/>{bar}'
             f'<line x1="{tick:.1f}" y1="20" x2="{tick:.1f}" y2="50" stroke="{INK}" stroke-width="2"/>'
-            + _text(10, 15, row["label"].strip(), weight="bold")
-            + _text(width - 10, 15, f"{fmt(value, money=money)} of {fmt(due, money=money)} due{status}",
-                    anchor="end")
-            + _text(min(max(tick, 60), width - 160), 64, f"due now: {fmt(due, money=money)}", size=10,
-                    anchor="middle")
-            + _text(width - 10, 64, f"2028: {fmt(total, money=money)}", size=10, anchor="end"))
-    return _svg(width, 70, body, f"{row['label'].strip()}: progress against the pro-rata target")
+            + _text(10, 15, label, weight="bold")
+            + _text(width - 10, 15, f"{figure} ({status})" if status else figure, anchor="end")
+            + _text(10, 64, fm._("due now: {due}").format(due=target_text(due, money, fm)), size=10)
+            + _text(width - 10, 64, fm._("2028: {total}").format(total=target_text(total, money, fm)), size=10,
+                    anchor="end"))
+    return _svg(width, 70, body, fm._("{label}: progress against the pro-rata target").format(label=label))
 
 
-def trend(indicator: str, label: str, points: list[dict[str, Any]], *, width: int = 420, height: int = 190) -> str:
+def trend(indicator: str, label: str, points: list, fm: Formats, *, width: int = 420, height: int = 190) -> str:
     """Cumulative figure at the end of each half-year (bars) against the pro-rata target (line)."""
     money = indicator.endswith("_eur")
-    left, bottom, top = 44, height - 28, 24
-    values = [p["value"] or 0 for p in points] + [p["target_pro_rata"] or 0 for p in points]
+    left, bottom, top = 58, height - 28, 24
+    rows = [(p, next(r for r in p.impact if r.indicator == indicator)) for p in points]
+    values = [figure_value(r) or 0 for _, r in rows] + [r.target_pro_rata or 0 for _, r in rows]
     peak = max(values + [1])
-    step = (width - left - 10) / max(len(points), 1)
+    step = (width - left - 10) / max(len(rows), 1)
     y = lambda v: bottom - (v / peak) * (bottom - top)  # noqa: E731 - a local scale
     parts = [f'<line x1="{left}" y1="{bottom}" x2="{width - 10}" y2="{bottom}" stroke="{GREY}"/>',
-             _text(left - 4, top + 4, fmt(peak, money=money).replace("EUR ", ""), size=9, anchor="end"),
-             _text(8, 14, label.strip(), weight="bold")]
+             _text(left - 4, top + 4, fm.millions(peak) + " mln" if money else fm.number(peak), size=9,
+                   anchor="end"),
+             _text(8, 14, label, weight="bold")]
     line = []
-    for i, p in enumerate(points):
-        x = left + i * step
-        if p["suppressed"]:
+    for i, (point, row) in enumerate(rows):
+        x, value = left + i * step, figure_value(row)
+        if row.suppressed and not point.future:
             parts.append(f'<rect x="{x + 4:.1f}" y="{bottom - 14}" width="{step - 8:.1f}" height="14" '
                          f'fill="url(#hatch)"/>')
-        elif p["value"]:
-            parts.append(f'<rect x="{x + 4:.1f}" y="{y(p["value"]):.1f}" width="{step - 8:.1f}" '
-                         f'height="{bottom - y(p["value"]):.1f}" fill="{BLUE}"/>')
-        line.append(f'{x + step / 2:.1f},{y(p["target_pro_rata"]):.1f}')
-        parts.append(_text(x + step / 2, bottom + 14, p["period"].replace("20", "'", 1), size=9, anchor="middle"))
+        elif value:
+            parts.append(f'<rect x="{x + 4:.1f}" y="{y(value):.1f}" width="{step - 8:.1f}" '
+                         f'height="{bottom - y(value):.1f}" fill="{BLUE}"/>')
+        line.append(f'{x + step / 2:.1f},{y(row.target_pro_rata or 0):.1f}')
+        parts.append(_text(x + step / 2, bottom + 14, point.period.replace("20", "'", 1), size=9, anchor="middle"))
     parts.append(f'<polyline points="{" ".join(line)}" fill="none" stroke="{ORANGE}" stroke-width="2" '
                  f'stroke-dasharray="5 3"/>')
-    return _svg(width, height, "".join(parts), f"{label.strip()} by half-year against the pro-rata target")
+    return _svg(width, height, "".join(parts),
+                fm._("{label} by half-year against the pro-rata target").format(label=label))
 
 
 # Schematic positions of the five regions (not to scale): north at the top.
@@ -89,61 +109,56 @@ REGION_XY = {"noord": (330, 80), "west": (120, 270), "midden": (255, 215), "oost
 OUTLINE = "M250,20 L420,30 L450,140 L470,300 L420,360 L360,470 L300,520 L160,470 L150,400 L60,360 L90,200 L180,60 Z"
 
 
-def regions(origins: dict[str, dict], flows: dict[str, dict], *, width: int = 520, height: int = 540) -> str:
-    """Where leads come from (circles: leads per origin region) and where they land (arrows: relocations)."""
+def regions(origins, flows, fm: Formats, label, *, width: int = 520, height: int = 560) -> str:
+    """Where leads come from (circles per origin region) and where they land (arrows: relocations).
+
+    Regions or flows merged into 'other' by the disclosure policy are drawn hatched, without a number."""
+    by_region = {c.key: c.value for c in origins.cells}
+    merged_regions = next((set(c.members) for c in origins.cells if c.members), set())
     parts = [f'<path d="{OUTLINE}" fill="#f4f7fa" stroke="{GREY}" stroke-width="1.5"/>',
              '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
              f'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="{ORANGE}"/></marker></defs>']
-    for key, cell in flows.items():
-        origin, _, destination = key.partition(" -> ")
+    for cell in flows.cells:
+        origin, _, destination = cell.key.partition(" -> ")
         if origin not in REGION_XY or destination not in REGION_XY:
             continue
         (x1, y1), (x2, y2) = REGION_XY[origin], REGION_XY[destination]
-        label = "s" if cell["suppressed"] else cell["value"]
         if origin == destination:
             parts.append(f'<circle cx="{x1 + 34}" cy="{y1 - 34}" r="14" fill="none" stroke="{ORANGE}" '
-                         f'stroke-width="2"/>' + _text(x1 + 54, y1 - 44, label, size=11, fill=ORANGE))
+                         f'stroke-width="2"/>' + _text(x1 + 54, y1 - 44, fm.number(cell.value), size=11, fill=ORANGE))
             continue
-        dash = ' stroke-dasharray="4 3"' if cell["suppressed"] else ""
-        width_px = 2 if cell["suppressed"] else 2 + min(cell["value"], 10)
         parts.append(f'<path d="M{x1},{y1} Q{(x1 + x2) / 2 + 40},{(y1 + y2) / 2 - 40} {x2},{y2}" fill="none" '
-                     f'stroke="{ORANGE}" stroke-width="{width_px}" marker-end="url(#arrow)" opacity="0.8"{dash}/>'
-                     + _text((x1 + x2) / 2 + 24, (y1 + y2) / 2 - 18, label, size=12, fill=ORANGE, weight="bold"))
+                     f'stroke="{ORANGE}" stroke-width="{2 + min(cell.value, 10)}" marker-end="url(#arrow)" '
+                     f'opacity="0.8"/>' + _text((x1 + x2) / 2 + 24, (y1 + y2) / 2 - 18, fm.number(cell.value),
+                                                size=12, fill=ORANGE, weight="bold"))
     for region, (x, y) in REGION_XY.items():
-        cell = origins.get(region, {"value": 0, "suppressed": False})
-        radius = 16 if cell["suppressed"] or not cell["value"] else 16 + 4 * min(cell["value"], 12) ** 0.8
-        fill = "url(#hatch)" if cell["suppressed"] else BLUE
+        hidden = region in merged_regions
+        value = by_region.get(region, 0)
+        radius = 16 if hidden or not value else 16 + 4 * min(value, 12) ** 0.8
+        fill = "url(#hatch)" if hidden else BLUE
         parts.append(f'<circle cx="{x}" cy="{y}" r="{radius:.1f}" fill="{fill}" opacity="0.85"/>'
-                     + _text(x, y + 4, fmt(cell["value"]) if not cell["suppressed"] else "s", anchor="middle",
-                             weight="bold", fill="white" if not cell["suppressed"] else INK)
-                     + _text(x, y + radius + 15, region.capitalize(), anchor="middle", weight="bold"))
-    parts.append(_text(10, height - 12, "circles: leads by origin region; arrows: relocations origin -> "
-                                        "destination; s = suppressed (fewer than 3 companies)", size=10))
-    return _svg(width, height, "".join(parts), "Where leads come from and where they land")
+                     + _text(x, y + 4, "·" if hidden else fm.number(value), anchor="middle", weight="bold",
+                             fill=INK if hidden else "white")
+                     + _text(x, y + radius + 15, label(region), anchor="middle", weight="bold"))
+    parts.append(_text(10, height - 26, fm._("circles: leads by origin region; arrows: relocations origin → "
+                                             "destination"), size=10))
+    parts.append(_text(10, height - 10, fm._("hatched: merged into 'other regions' (fewer than 3 companies)"),
+                       size=10))
+    return _svg(width, height, "".join(parts), fm._("Where leads come from and where they land"))
 
 
-def bars(cells: dict[str, dict], title: str, *, width: int = 560) -> str:
-    """Horizontal bars, largest first; suppressed cells hatched with the word 'suppressed'."""
-    items = sorted(cells.items(), key=lambda kv: -(kv[1]["value"] or 0))
-    peak = max([c["value"] or 0 for _, c in items] + [1])
-    label_w, row_h = 230, 24
+def bars(items: list[tuple[str, float]], title: str, fm: Formats, *, width: int = 560) -> str:
+    """Horizontal bars, largest first."""
+    items = sorted(items, key=lambda kv: -kv[1])
+    peak = max([v for _, v in items] + [1])
+    label_w, row_h = 250, 24
     parts = []
-    for i, (key, cell) in enumerate(items):
+    for i, (key, value) in enumerate(items):
         y = 8 + i * row_h
-        parts.append(_text(label_w - 8, y + 14, key, anchor="end", size=11))
-        if cell["suppressed"]:
-            parts.append(f'<rect x="{label_w}" y="{y + 2}" width="60" height="16" fill="url(#hatch)"/>'
-                         + _text(label_w + 66, y + 14, "suppressed", size=10, fill=GREY))
-        else:
-            w = (width - label_w - 50) * (cell["value"] or 0) / peak
-            parts.append(f'<rect x="{label_w}" y="{y + 2}" width="{max(w, 1):.1f}" height="16" fill="{BLUE}"/>'
-                         + _text(label_w + w + 6, y + 14, fmt(cell["value"]), size=11))
+        w = (width - label_w - 50) * value / peak
+        parts.append(_text(label_w - 8, y + 14, key, anchor="end", size=11)
+                     + f'<rect x="{label_w}" y="{y + 2}" width="{max(w, 1):.1f}" height="16" fill="{BLUE}"/>'
+                     + _text(label_w + w + 6, y + 14, fm.number(value), size=11))
     if not items:
-        parts.append(_text(10, 20, "nothing to show yet", fill=GREY))
+        parts.append(_text(10, 20, fm._("nothing to show yet"), fill=GREY))
     return _svg(width, 16 + max(len(items), 1) * row_h, "".join(parts), title)
-
-
-def bottleneck_cells(bottlenecks: dict[str, dict[str, dict]]) -> dict[str, dict]:
-    """{region: {constraint: cell}} -> {"region: constraint": cell} for one bar chart."""
-    return {f"{region}: {constraint.replace('_', ' ')}": cell
-            for region, cells in bottlenecks.items() for constraint, cell in cells.items()}
