@@ -113,6 +113,16 @@ def changed_fields(old: dict[str, Any], new: dict[str, Any]) -> dict[str, dict[s
             for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)}
 
 
+def patched_lead(stored: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """A stored lead with a ROM's merge patch applied. A new municipality without a province drops the stored
+    one: it was derived from the old municipality and is derived again from the new."""
+    merged = merge_patch(stored, patch)
+    moved = patch.get("location") if isinstance(patch.get("location"), dict) else {}
+    if "municipality_code" in moved and "province" not in moved and isinstance(merged.get("location"), dict):
+        merged["location"].pop("province", None)
+    return merged
+
+
 def merge_patch(target: Any, patch: Any) -> Any:
     """RFC 7396 JSON merge patch: objects merge, null removes a field (back to its default), the rest replaces."""
     if not isinstance(patch, dict):

@@ -68,7 +68,7 @@ async def patch(runtime: Runtime, settings: IntakeSettings, organisation: str, l
         if fixed in changes and changes[fixed] != row.payload[fixed]:
             raise InvalidLead([{"field": fixed, "reason": "cannot change; signal a new lead instead"}])
     try:
-        data = LeadSignalledData.model_validate(domain.merge_patch(row.payload, changes))
+        data = LeadSignalledData.model_validate(domain.patched_lead(row.payload, changes))
     except ValidationError as err:
         raise InvalidLead(views.field_errors(err)) from err
     return await submit(runtime, settings, data)

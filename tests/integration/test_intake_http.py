@@ -362,3 +362,12 @@ async def test_a_company_outside_the_nts_domains_is_signalled_and_triage_gives_i
     assert defence.json()["lead"]["triage_reason"].startswith("strategic autonomy (sector: defence electronics)")
     r = await client.post("/leads", json=body(technology_domains=[]), headers=ROM_A)
     assert r.status_code == 422 and r.json()["detail"][0]["field"] == "sector"
+
+
+async def test_moving_a_lead_to_another_municipality_derives_its_province_again(client):
+    lead = (await client.post("/leads", json=body(), headers=ROM_A)).json()["lead"]
+    r = await client.patch(f"/leads/{lead['lead_id']}", json={"location": {"municipality_code": "GM0772",
+                                                                           "region": "zuid"}}, headers=ROM_A)
+    assert r.status_code == 200, r.text
+    assert r.json()["lead"]["lead"]["location"] == {"municipality_code": "GM0772", "province": "Noord-Brabant",
+                                                    "region": "zuid"}

@@ -260,3 +260,27 @@ async def test_a_portfolio_lead_opens_its_case_when_its_need_date_comes_within_t
     (updated,) = await events(intake, LeadUpdated, until=1, where=lambda e: e.data.lead_id == lid(far))
     assert set(updated.data.changed) == {"eligible", "case_id"}
     assert await retriage_portfolio(intake, two_years_on, organisation=organisation) == 0
+
+
+async def test_a_portfolio_lead_in_another_roms_case_is_triaged_again_and_then_shows_the_case(intake):
+    """As its ROM would see it alone: in the portfolio until its own need date comes within the horizon."""
+    from services.intake import views
+    from services.intake.repository import lead_with_case
+
+    organisation, kvk = f"rom-{uuid.uuid4().hex[:6]}", random_kvk()
+    far = intake_lead_payload(organisation=organisation, kvk=kvk, needed_in_days=365 * 5)
+    urgent = intake_lead_payload(organisation="bom", kvk=kvk)
+    await send(intake, far)
+    assert await eventually(lambda: processed(intake, far), timeout=30)
+    await send(intake, urgent)
+    assert await eventually(lambda: processed(intake, urgent), timeout=30)
+
+    async def seen() -> views.LeadSummary:
+        async with intake.sessions() as s:
+            return views.summary(await lead_with_case(s, lead_id=lid(far)))
+
+    assert ((await seen()).status, (await seen()).case_id) == ("portfolio", None)
+    two_years_on = intake.settings.model_copy(update={"horizon_years": 6})
+    assert await retriage_portfolio(intake, two_years_on, organisation=organisation) == 1
+    now = await seen()
+    assert now.status == "case-opened" and now.eligible and now.case_id is not None

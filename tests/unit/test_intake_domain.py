@@ -115,3 +115,13 @@ def test_the_name_key_of_any_name_the_contract_accepts_fits_its_column(name):
     except ValidationError:
         return
     assert len(domain.name_key(company.name)) <= NAME_MAX
+
+
+def test_a_patch_that_moves_the_company_derives_its_province_again():
+    stored = {"location": {"municipality_code": "GM0153", "province": "Overijssel", "region": "oost"}}
+    moved = domain.patched_lead(stored, {"location": {"municipality_code": "GM0772", "region": "zuid"}})
+    assert moved["location"] == {"municipality_code": "GM0772", "region": "zuid"}
+    assert stored["location"]["province"] == "Overijssel"  # the stored lead is left alone
+    given = domain.patched_lead(stored, {"location": {"municipality_code": "GM0772", "province": "Limburg"}})
+    assert given["location"]["province"] == "Limburg"  # the contract then says it is wrong
+    assert domain.patched_lead(stored, {"stage": "grown-up"})["location"] == stored["location"]
