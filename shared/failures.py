@@ -9,6 +9,7 @@ known, never a value: messages of DBAPI errors can quote the input, and their DE
 
 from __future__ import annotations
 
+import asyncio
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from aiokafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError
 from pydantic import ValidationError
 from sqlalchemy import exc as sa
+from tenacity import RetryCallState, wait_exponential_jitter
 
 # SQLSTATE classes and codes that describe the database's state, not the statement's content (PostgreSQL
 # appendix A): connection exception, insufficient resources (too many connections, disk full), operator
@@ -89,8 +91,8 @@ def describe(err: BaseException) -> Failure:
         return _describe_validation(err)
     if isinstance(err, sa.DBAPIError):
         return _describe_database(err)
-    if isinstance(err, KafkaError):
-        return Failure(type(err).__name__, f"broker refused it: {type(err).__name__}")
+    if isinstance(err, KafkaError):  # the broker's messages name the condition, never the record's content
+        return Failure(type(err).__name__, f"broker refused it: {str(err)[:300] or type(err).__name__}")
     return Failure(type(err).__name__, f"{type(err).__name__} while handling it")
 
 
@@ -120,3 +122,23 @@ def _field_prefix(reason: str) -> str | None:
     """`data.company.name: ...` -> `data.company.name`: Rejected reasons start with the field by convention."""
     head, sep, _ = reason.partition(": ")
     return head if sep and head and " " not in head else None
+
+
+class Backoff:
+    """Capped exponential backoff with jitter (tenacity's), for loops that keep going after a failure."""
+
+    def __init__(self, cap: float, *, first: float = 0.2) -> None:
+        self._wait = wait_exponential_jitter(multiplier=first, max=cap)
+        self.failures = 0
+
+    def next_delay(self) -> float:
+        self.failures += 1
+        state = RetryCallState(None, None, (), {})
+        state.attempt_number = self.failures
+        return self._wait(state)
+
+    async def wait(self) -> None:
+        await asyncio.sleep(self.next_delay())
+
+    def reset(self) -> None:
+        self.failures = 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import re
@@ -19,10 +18,9 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from opentelemetry import trace
 from pydantic import ValidationError
-from tenacity import RetryCallState, wait_exponential_jitter
 
 from shared.contracts.envelope import Envelope, parse_event
-from shared.failures import Failure, Rejected, describe, is_transient
+from shared.failures import Backoff, Failure, Rejected, describe, is_transient
 from shared.settings import ServiceSettings
 from shared.telemetry import context_from_headers
 
@@ -107,7 +105,7 @@ def subscribe_batches(broker: KafkaBroker, settings: ServiceSettings, *, event: 
     transient one for a while) rewinds the batch after a backoff: idempotent handlers skip what they did.
     """
     topic = settings.topic(event.topic)
-    pause = _Backoff(settings.consumer_retry_max_seconds)
+    pause = Backoff(settings.consumer_retry_max_seconds)
 
     async def dead_letter(record: ConsumerRecord, failure: Failure, attempts: int = 1) -> None:
         await _dead_letter(broker, record, group=group, failure=failure, attempts=attempts)
@@ -141,23 +139,6 @@ async def _parsed(record: ConsumerRecord, event: type[Envelope], dead_letter: De
     except (ValidationError, Rejected) as err:
         await dead_letter(record, describe(err), 1)
         return None
-
-
-class _Backoff:
-    """Capped exponential backoff with jitter between redeliveries of a batch that keeps failing."""
-
-    def __init__(self, cap: float) -> None:
-        self._wait = wait_exponential_jitter(multiplier=0.2, max=cap)
-        self._failures = 0
-
-    async def wait(self) -> None:
-        self._failures += 1
-        state = RetryCallState(None, None, (), {})
-        state.attempt_number = self._failures
-        await asyncio.sleep(self._wait(state))
-
-    def reset(self) -> None:
-        self._failures = 0
 
 
 def consuming_span(tracer, record: ConsumerRecord, topic: str):

@@ -8,6 +8,8 @@ import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 import structlog
@@ -27,6 +29,7 @@ from shared.idempotency import processed_event_table
 from shared.logging import configure_logging
 from shared.messaging import make_broker, make_producer, subscribe_batches
 from shared.migrations import upgrade
+from shared.operations import operations_router
 from shared.outbox import Outbox, outbox_table
 from shared.settings import ServiceSettings
 from shared.telemetry import configure_tracing
@@ -62,7 +65,10 @@ class Runtime:
         engine = make_engine(settings.database_url)
         sessions = make_sessionmaker(engine)
         out = Outbox(metadata.tables[f"{metadata.schema}.outbox"], sessions, topic_prefix=settings.topic_prefix,
-                     poll_seconds=settings.outbox_poll_seconds)
+                     poll_seconds=settings.outbox_poll_seconds, max_attempts=settings.outbox_max_attempts,
+                     retention=timedelta(hours=settings.outbox_retention_hours),
+                     cleanup_every=settings.outbox_cleanup_seconds,
+                     retry_max_seconds=settings.consumer_retry_max_seconds)
         return cls(name=name, settings=settings, metadata=metadata, engine=engine, sessions=sessions,
                    broker=make_broker(settings, service=name), outbox=out,
                    processed=metadata.tables[f"{metadata.schema}.processed_event"], topics=tuple(topics))
@@ -131,9 +137,9 @@ class Runtime:
         await ensure_topics(self.settings, self.topics)
         for hook in self.startup_hooks:
             await hook(self)
-        producer = make_producer(self.settings, service=self.name)
-        await producer.start()
-        tasks = [asyncio.create_task(self.outbox.relay(producer), name=f"{self.name}-outbox")]
+        # The relay makes its own producer (and a fresh one after the broker refused a record).
+        relay = self.outbox.relay(partial(make_producer, self.settings, service=self.name))
+        tasks = [asyncio.create_task(relay, name=f"{self.name}-outbox")]
         tasks += [asyncio.create_task(w(), name=f"{self.name}-worker") for w in self.workers]
         await self.broker.start()
         log.info("service_started", service=self.name, topics=self.topics)
@@ -144,7 +150,6 @@ class Runtime:
             for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            await producer.stop()
             await self.engine.dispose()
             log.info("service_stopped", service=self.name)
 
@@ -170,6 +175,7 @@ def http_app(runtime: Runtime, *, title: str, description: str) -> FastAPI:
         return authenticate(request, tokens)
 
     app.state.caller = caller
+    app.include_router(operations_router(runtime.name, runtime.outbox, caller))
 
     @app.get("/asyncapi.json", tags=["documentation"], summary="AsyncAPI document of this service's events")
     async def asyncapi() -> dict:

@@ -47,6 +47,10 @@ class ServiceSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     outbox_poll_seconds: float = Field(default=2.0, description="Fallback poll; the relay is woken on commit.")
+    outbox_max_attempts: int = Field(default=3, ge=1, description="A row the broker keeps refusing (too large, "
+                                     "not authorised) is parked after this many attempts; later rows go on.")
+    outbox_retention_hours: float = Field(default=168.0, ge=0, description="Published rows are deleted after this.")
+    outbox_cleanup_seconds: float = Field(default=300.0, gt=0, description="How often published rows are cleaned up.")
     consumer_batch_size: int = 200
     consumer_max_attempts: int = Field(default=3, ge=1, description="An event that keeps failing (not a "
                                        "passing fault) is dead-lettered after this many attempts.")
