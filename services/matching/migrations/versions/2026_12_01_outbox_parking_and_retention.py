@@ -1,7 +1,7 @@
 """outbox rows that cannot be published are parked after a few attempts; published rows expire
 
 Revision ID: ba62f4967e93
-Revises: fc9ee0175af5
+Revises: 9b1f4c2d7e10
 Create Date: 2026-12-01 12:40:00.000000
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = 'ba62f4967e93'
-down_revision = 'fc9ee0175af5'
+down_revision = '9b1f4c2d7e10'
 branch_labels = None
 depends_on = None
 

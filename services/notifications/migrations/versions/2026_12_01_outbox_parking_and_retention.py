@@ -1,7 +1,7 @@
 """outbox rows that cannot be published are parked after a few attempts; published rows expire
 
 Revision ID: f33fcbaf5206
-Revises: 308068afb5fd
+Revises: 5e1d0c7a9b21
 Create Date: 2026-12-01 12:40:00.000000
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = 'f33fcbaf5206'
-down_revision = '308068afb5fd'
+down_revision = '5e1d0c7a9b21'
 branch_labels = None
 depends_on = None
 

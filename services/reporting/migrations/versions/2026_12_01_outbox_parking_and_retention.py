@@ -1,7 +1,7 @@
 """outbox rows that cannot be published are parked after a few attempts; published rows expire
 
 Revision ID: b5488f01756e
-Revises: 64785f69a6a0
+Revises: 7a1c2e9d4b10
 Create Date: 2026-12-01 12:40:00.000000
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = 'b5488f01756e'
-down_revision = '64785f69a6a0'
+down_revision = '7a1c2e9d4b10'
 branch_labels = None
 depends_on = None
 
