@@ -38,18 +38,33 @@ def buckets(day: date) -> tuple[tuple[str, date], ...]:
     return ("d", day), ("m", day.replace(day=1)), ("h", date(day.year, 1 if day.month <= 6 else 7, 1))
 
 
+def day_sums(deltas: Iterable[Delta]) -> dict[tuple[date, str, str], list]:
+    """Delta rows summed per day and cell."""
+    days: dict[tuple[date, str, str], list] = {}
+    for day, metric, key, n, amount in deltas:
+        found = days.get((day, metric, key))
+        if found is None:
+            days[(day, metric, key)] = [n, amount]
+        else:
+            found[0] += n
+            found[1] += amount
+    return days
+
+
 def grain_rows(deltas: Iterable[Delta]) -> list[DeltaRow]:
     """Delta rows summed per grain, bucket and cell (zero sums left out)."""
-    acc: dict[tuple[str, date, str, str], list] = {}
-    for day, metric, key, n, amount in deltas:
-        for grain, bucket in buckets(day):
-            found = acc.get((grain, bucket, metric, key))
+    wider: dict[tuple[str, date, str, str], list] = {}
+    days = day_sums(deltas)
+    for (day, metric, key), (n, amount) in days.items():
+        for grain, bucket in buckets(day)[1:]:
+            found = wider.get((grain, bucket, metric, key))
             if found is None:
-                acc[(grain, bucket, metric, key)] = [n, amount]
+                wider[(grain, bucket, metric, key)] = [n, amount]
             else:
                 found[0] += n
                 found[1] += amount
-    return [(*k, n, a) for k, (n, a) in acc.items() if n or a]
+    rows = [("d", day, metric, key, n, a) for (day, metric, key), (n, a) in days.items() if n or a]
+    return rows + [(*k, n, a) for k, (n, a) in wider.items() if n or a]
 
 
 def negated(deltas: Iterable[Delta]) -> list[Delta]:

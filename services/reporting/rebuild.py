@@ -23,7 +23,7 @@ from services.reporting.config import ReportingSettings
 from services.reporting.domain.facts import Fact, fact_of
 from services.reporting.domain.projection import all_deltas, with_lead_companies
 from services.reporting.handlers import arrival
-from services.reporting.projections import grain_rows
+from services.reporting.projections import day_sums
 from shared.contracts import EVENT_TYPES
 from shared.db import make_engine, make_sessionmaker, transaction
 from shared.messaging import client_security
@@ -111,7 +111,9 @@ async def store_history(session, facts: list[Fact]) -> int:
     for start in range(0, len(facts), 50_000):
         await repository.copy_facts(session, facts[start:start + 50_000])
     deltas, steps = all_deltas(facts)
-    await repository.copy_deltas(session, grain_rows(deltas))
+    await repository.copy_deltas(session, [("d", day, metric, key, n, a) for (day, metric, key), (n, a)
+                                           in day_sums(deltas).items() if n or a])
+    await repository.roll_up_days(session)
     await repository.copy_steps(session, [(entity, *step) for entity, step in steps])
     return len(facts)
 

@@ -196,6 +196,20 @@ async def copy_deltas(session: AsyncSession, rows: Iterable[DeltaRow]) -> None:
         records=list(rows))
 
 
+ROLL_UP = """
+INSERT INTO reporting.figure_delta (grain, bucket, metric, key, n, amount)
+SELECT $1, {bucket}, metric, key, sum(n), sum(amount) FROM reporting.figure_delta WHERE grain = 'd'
+GROUP BY 2, metric, key HAVING sum(n) <> 0 OR sum(amount) <> 0"""
+
+
+async def roll_up_days(session: AsyncSession) -> None:
+    """The month and half-year rows from the day rows (a rebuild loads only those)."""
+    raw = await _raw(session)
+    await raw.execute(ROLL_UP.format(bucket="date_trunc('month', bucket)::date"), "m")
+    await raw.execute(ROLL_UP.format(bucket="make_date(extract(year FROM bucket)::int, "
+                                            "CASE WHEN extract(month FROM bucket) <= 6 THEN 1 ELSE 7 END, 1)"), "h")
+
+
 async def copy_steps(session: AsyncSession, rows: Iterable[StepRow]) -> None:
     await (await _raw(session)).copy_records_to_table(
         "amount_step", schema_name="reporting", columns=("entity", "metric", "key", "since", "until", "amount"),

@@ -285,8 +285,11 @@ async def test_figures_equal_hand_counts_as_of_each_moment_and_after_rebuild(set
 
     # A full rebuild from the topics (while the service runs) gives the same figures; the reported snapshot
     # is not a projection and stays.
+    moments = [H1_2025, H2_2025, H1_2026, date(2026, 12, 31)]
+    live = await figures_at(app, moments)
     progress = []
     result = await rebuild(settings, progress=lambda done, total: progress.append((done, total)))
+    assert await figures_at(app, moments) == live  # identical, every cell (late events counted alike)
     assert result.records == len(history) + 1 and result.skipped_invalid == 0
     assert progress[-1] == (len(history) + 1, len(history) + 1)
     assert_hand_counts(await figures_at(app, [H1_2025, H2_2025, H1_2026]), late=True)

@@ -27,6 +27,7 @@ from services.reporting.domain.figures import (
 from services.reporting.domain.periods import local_day
 
 UNOPENED = "case:"  # company reference of a case whose case-opened has not been seen
+_NONE = (0, 0.0)
 Delta = tuple[date, str, str, int, float]  # (day, metric, key, n, amount)
 Step = tuple[str, str, date, date | None, float]  # (metric, key, from day, until day (exclusive) or None, amount)
 
@@ -191,17 +192,17 @@ def _deltas(days: Iterable[tuple[date, dict[CellKey, tuple[int, float]]]]) -> tu
     before: dict[CellKey, tuple[int, float]] = {}
     open_steps: dict[CellKey, tuple[date, float]] = {}
     for day, cells in days:
-        for key in before.keys() | cells.keys():
-            n0, a0 = before.get(key, (0, 0.0))
-            n1, a1 = cells.get(key, (0, 0.0))
-            if n0 != n1 or a0 != a1:
-                deltas.append((day, key[0], key[1], n1 - n0, a1 - a0))
-                if key[0] in AMOUNT_METRICS:
-                    if key in open_steps:
-                        since, amount = open_steps.pop(key)
-                        steps.append((key[0], key[1], since, day, amount))
-                    if n1:
-                        open_steps[key] = (day, a1)
+        # Most of an entity's cells stay as they were from one of its days to the next: compare whole items.
+        for key in {key for key, _ in cells.items() ^ before.items()}:
+            n0, a0 = before.get(key, _NONE)
+            n1, a1 = cells.get(key, _NONE)
+            deltas.append((day, key[0], key[1], n1 - n0, a1 - a0))
+            if key[0] in AMOUNT_METRICS:
+                if key in open_steps:
+                    since, amount = open_steps.pop(key)
+                    steps.append((key[0], key[1], since, day, amount))
+                if n1:
+                    open_steps[key] = (day, a1)
         before = cells
     steps += [(metric, key, since, None, amount) for (metric, key), (since, amount) in open_steps.items()]
     return deltas, steps
