@@ -198,7 +198,7 @@ class _Context:
             # Not the submitter as actor: that is another organisation than this lead's.
             await repository.audit(self.session, lead_id=other.id, actor="intake", channel="intake",
                                    action=JOINED_CASE, event_id=self.evt.id, changes=change)
-            earlier = LeadSignalledData.model_validate(other.payload)
+            earlier = LeadSignalledData.from_stored(other.payload)
             await self.outbox.add(self.session, messages.lead_updated(
                 earlier, lead_id=other.id, case_id=cid,
                 verdict=domain.Triage(bool(other.eligible), other.triage_reason), changed=("case_id",),

@@ -26,7 +26,7 @@ async def retriage_portfolio(runtime: Runtime, settings: IntakeSettings, *, orga
         rows = await repository.portfolio_leads(session, organisation=organisation)
     became = 0
     for row in rows:
-        lead = LeadSignalledData.model_validate(row.payload)
+        lead = LeadSignalledData.from_stored(row.payload)
         if not domain.triage(lead, today=date.today(), horizon_years=settings.horizon_years).eligible:
             continue
         async with transaction(runtime.sessions) as session:

@@ -141,7 +141,7 @@ def case_status(row) -> str:
 
 
 def detail(row) -> LeadDetail:
-    return LeadDetail(**summary(row).model_dump(), lead=LeadSignalledData.model_validate(row.payload))
+    return LeadDetail(**summary(row).model_dump(), lead=LeadSignalledData.from_stored(row.payload))
 
 
 _CONTAINERS = ("body", "data", "path", "query")

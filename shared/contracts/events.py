@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from shared.contracts.envelope import Envelope, Frozen
@@ -284,16 +284,23 @@ class LeadSignalledData(Frozen):
     low_value_production: bool = Field(default=False, description="Out of scope: low-value production.")
     negative_externalities: bool = Field(default=False, description="Out of scope: many negative external effects.")
 
+    @classmethod
+    def from_stored(cls, payload: dict[str, Any]) -> LeadSignalledData:
+        """A lead accepted earlier, read back: the municipal division may have changed since (municipalities
+        merge each 1 January), and a lead once accepted must stay readable."""
+        return cls.model_validate(payload, context={"stored": True})
+
     @model_validator(mode="after")
-    def _storable_and_complete(self) -> LeadSignalledData:
+    def _storable_and_complete(self, info: ValidationInfo) -> LeadSignalledData:
         """What PostgreSQL (and JSON) would refuse, and what the fields say only together, with its field:
         every problem at once, so that HTTP answers 422 and Kafka dead-letters on the first attempt."""
         bad = [InitErrorDetails(type="finite_number", loc=loc, input=value) for loc, value in _leaves(self)
                if isinstance(value, float) and not math.isfinite(value)]
         bad += [InitErrorDetails(type=err, loc=loc, input="") for loc, value in _leaves(self)
                 if isinstance(value, str) and (err := unstorable_text_error(value))]
-        bad += [InitErrorDetails(type=e["type"], loc=("location", *e["loc"]), input=e["input"])
-                for e in self.location.location_errors()]
+        if not (info.context or {}).get("stored"):
+            bad += [InitErrorDetails(type=e["type"], loc=("location", *e["loc"]), input=e["input"])
+                    for e in self.location.location_errors()]
         bad += self._sector_errors()
         if bad:
             raise ValidationError.from_exception_data(type(self).__name__, bad)

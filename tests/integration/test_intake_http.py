@@ -272,6 +272,10 @@ async def test_what_postgresql_would_refuse_answers_422_with_the_field_never_500
     nul_elsewhere = body(contact={"role": "C\u0000FO", "email": "cfo@example.nl"})
     r = await client.post("/leads", json=nul_elsewhere, headers=ROM_A)
     assert r.status_code == 422 and r.json()["detail"][0]["field"] == "contact.role"
+    lead_id = (await client.post("/leads", json=body(), headers=ROM_A)).json()["lead"]["lead_id"]
+    r = await client.patch(f"/leads/{lead_id}", json={"demand": {"capital": {
+        "facility": "own", "description": "clean\u0000room", "needed_by": "2027-01-01"}}}, headers=ROM_A)
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "demand.capital.description"
     lone_surrogate = json.dumps(body()).replace("Testbedrijf", "Test\\udc00bedrijf")
     r = await client.post("/leads", content=lone_surrogate, headers=ROM_A | {"Content-Type": "application/json"})
     assert r.status_code == 422 and r.json()["detail"][0]["field"] == "company.name"

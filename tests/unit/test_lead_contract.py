@@ -156,3 +156,14 @@ def test_the_repositorys_own_places_agree_with_the_municipality_table():
     pairs += [(s["municipality_code"], s["province"]) for s in sites]
     assert len(pairs) > 20
     assert [(code, p) for code, p in pairs if province_of_municipality(code) != province_code(p)] == []
+
+
+def test_a_stored_lead_stays_readable_after_its_municipality_merged_away(monkeypatch):
+    """Municipalities merge every 1 January: a lead accepted before is read back, a new one is refused."""
+    from shared.contracts import events
+
+    stored = LeadSignalled.model_validate_json(json.dumps(payload())).data.model_dump(mode="json")
+    monkeypatch.setattr(events, "province_of_municipality", lambda code: None)  # next year's table lacks it
+    assert events.LeadSignalledData.from_stored(stored).location.municipality_code == "GM0153"
+    with pytest.raises(ValidationError, match="municipality_code"):
+        events.LeadSignalledData.model_validate(stored)
