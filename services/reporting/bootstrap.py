@@ -7,6 +7,7 @@ from datetime import timedelta
 from services.reporting import handlers
 from services.reporting.config import ReportingSettings
 from services.reporting.orm import metadata
+from services.reporting.qualitative import handlers as qualitative
 from shared.contracts import EVENT_TYPES
 from shared.runtime import Runtime
 
@@ -14,7 +15,10 @@ from shared.runtime import Runtime
 def bootstrap(settings: ReportingSettings) -> Runtime:
     runtime = Runtime.build("reporting", settings, metadata, topics=list(EVENT_TYPES))
     effect = handlers.record_facts(timedelta(seconds=settings.max_clock_skew_seconds))
+    names = qualitative.remember_company_names(settings.name_hash_key.get_secret_value().encode())
     for topic, model in EVENT_TYPES.items():
         # One group per topic: each projection feed commits its own offsets.
-        runtime.consume_batches(model, group=f"reporting-{topic}", effect=effect)
+        runtime.consume_batches(model, group=f"reporting-{topic}",
+                                effect=qualitative.chain(effect, names) if topic in qualitative.NAMED_TOPICS
+                                else effect)
     return runtime

@@ -1,3 +1,4 @@
+from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -11,3 +12,5 @@ class ReportingSettings(ServiceSettings):
     # An event's `time` may lie at most this far after its arrival in Kafka; a later one is placed at its
     # arrival (a producer's clock ahead must not put figures in the future).
     max_clock_skew_seconds: float = 300.0
+    # Keys the hashes of company names the review of qualitative notes compares with: set a real secret.
+    name_hash_key: SecretStr = SecretStr("development-only-name-key")

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Index,
     String,
     Table,
+    Text,
     Uuid,
     func,
     text,
@@ -83,4 +84,27 @@ reported_snapshot = Table(
     Column("cells", JSONB, nullable=True),  # the raw sums then: the figures as reported, to set beside corrected
     Column("reported_by", String(100), nullable=False),
     Column("reported_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# Qualitative indicators (services/reporting/qualitative/): what the coordinator writes, reviewed for identities
+# before it reaches the ministry. Not projections: a rebuild leaves them alone.
+qualitative_note = Table(
+    "qualitative_note", metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("kind", String(20), nullable=False),  # learning | why_chose | ecosystem
+    Column("period", String(7), nullable=False),  # the half-year it belongs to, e.g. 2026-H2
+    Column("case_id", Uuid, nullable=True),  # a note about one case (never shown to the ministry)
+    Column("text", Text, nullable=False),
+    Column("written_by", String(100), nullable=False),
+    Column("written_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("reviewed_by", String(100), nullable=True),
+    Column("reviewed_at", DateTime(timezone=True), nullable=True),  # None: not (or no longer) reviewed
+    Index("ix_qualitative_note_period", "period"),
+)
+
+# Keyed hashes of the words of company names seen in lead-signalled and consent-granted (never the names): the
+# review refuses a note that contains one.
+known_name = Table(
+    "known_name", metadata,
+    Column("digest", String(64), primary_key=True),
 )

@@ -6,7 +6,7 @@ import asyncio
 from datetime import date
 from pathlib import Path
 
-from services.reporting import chromium, disclosed, repository
+from services.reporting import chromium, disclosed, pages, repository
 from services.reporting.config import ReportingSettings
 from services.reporting.disclosure.views import Published
 from services.reporting.domain.periods import parse_period, report_date
@@ -56,7 +56,9 @@ async def write_report(settings: ReportingSettings, period_name: str, out: Path,
         chromium.binary(settings.chromium)  # and a missing Chromium too
     engine = make_engine(settings.database_url, pool_size=1)
     try:
-        page = await build_report(Projections(make_sessionmaker(engine)), period_name, as_reported=as_reported)
+        projections = Projections(make_sessionmaker(engine))
+        page = await build_report(projections, period_name, as_reported=as_reported,
+                                  extras=pages.extras(projections))
     finally:
         await engine.dispose()
     return await asyncio.to_thread(save_report, page, period_name, out, pdf=pdf, chromium_binary=settings.chromium)

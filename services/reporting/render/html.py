@@ -18,10 +18,15 @@ from services.reporting.render.labels import N_, label
 TRENDED = (*HEADLINE, TOTAL)
 REGIONS = ("noord", "oost", "zuid", "west", "midden")
 # Breakdowns of "one coherent ecosystem" and of credit per ROM, shown when the figures hold them.
-ECOSYSTEM_TABLES = (("realised_by_destination_region", N_("Relocations by destination region")),
+ECOSYSTEM_TABLES = (("signalled", N_("Cases by signalling region")),
+                    ("proposed_flows", N_("Proposed: signalled in one region, a site proposed in another")),
+                    ("realised_by_destination_region", N_("Relocations by destination region")),
                     ("hotspots_received", N_("Hotspots that received companies")),
-                    ("credit_by_origin_rom", N_("Credit per ROM: signalled (origin)")),
-                    ("credit_by_destination_rom", N_("Credit per ROM: received (destination)")))
+                    ("leads_by_origin_rom", N_("Credit per ROM: leads signalled")),
+                    ("realised_by_origin_rom", N_("Credit per ROM: relocations it signalled (origin)")),
+                    ("realised_by_destination_rom", N_("Credit per ROM: relocations it received (destination)")))
+AMOUNT_TABLES = (("investment_by_origin_rom", N_("Investment retained per origin ROM")),
+                 ("investment_by_destination_rom", N_("Investment retained per destination ROM")))
 
 
 def environment(lang: str) -> Environment:
@@ -64,8 +69,14 @@ def ecosystem(figures: Published, fm: Formats) -> dict[str, Any]:
             origin, _, destination = cell.key.partition(" -> ")
             matrix[(origin, destination)] = fm.number(cell.value)
     tables = [(name, fm._(title)) for name, title in ECOSYSTEM_TABLES if name in figures.groups]
+    amounts = [(fm._(title), figures.amount_groups[name]) for name, title in AMOUNT_TABLES
+               if name in figures.amount_groups]
+    eco = figures.ecosystem
+    multi = fm._("Cases in which more than one region took part: %(multi)s of %(cases)s (%(share)s).") % {
+        "multi": fm.number(eco.multi_region), "cases": fm.number(eco.cases), "share": fm.share(eco.multi_region_share)}
     return {"regions": REGIONS, "matrix": matrix, "other": other, "other_members": members,
-            "released_as_of": flows.released_as_of if flows else None, "tables": tables, "multi_region": None}
+            "released_as_of": flows.released_as_of if flows else None, "tables": tables, "amounts": amounts,
+            "multi_region": multi}
 
 
 def dashboard(figures: Published, trend: list[TrendPoint], *, lang: str, csv_link: str,

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from services.reporting.disclosure.releases import OTHER
+from services.reporting.domain.figures import HOTSPOT_NAMES
 
 
 def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "extract, translate later"
@@ -48,10 +49,13 @@ KEYS = {
     "proposal_to_realisation": N_("first proposal to realisation"),
     "signal_to_realisation": N_("signal to realisation"),
     "cases_now": N_("now (latest match)"), "cases_ever": N_("ever since the start"),
+    "nom": "NOM", "oost-nl": "Oost NL", "bom": "BOM", "innovationquarter": "InnovationQuarter",
+    "horizon-flevoland": "Horizon Flevoland",
 }
 OTHERS = {"region": N_("other regions"), "domain": N_("other domains"), "demand_type": N_("other demand types"),
           "stage": N_("other stages"), "flow": N_("other flows"), "outcome": N_("other outcomes"),
-          "constraint": N_("other bottlenecks"), "category": N_("other")}
+          "constraint": N_("other bottlenecks"), "rom": N_("other ROMs"), "hotspot": N_("other hotspots"),
+          "category": N_("other")}
 
 
 def label(key: str, gettext: Callable[[str], str], dimension: str = "category") -> str:
@@ -64,4 +68,6 @@ def label(key: str, gettext: Callable[[str], str], dimension: str = "category") 
             return shown.join(label(part, gettext) for part in key.split(separator, 1))
     if key in INDICATORS:
         return gettext(INDICATORS[key])
+    if key in HOTSPOT_NAMES:
+        return HOTSPOT_NAMES[key]
     return gettext(KEYS[key]) if key in KEYS else key.replace("_", " ")
