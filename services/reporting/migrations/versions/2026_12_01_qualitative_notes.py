@@ -4,14 +4,14 @@ The coordinator's notes (learning effects, why companies chose, one coherent eco
 the keyed hashes the identity check compares them with. Not projections: a rebuild leaves them alone.
 
 Revision ID: 3f6b8d2a9c41
-Revises: 7a1c2e9d4b10
+Revises: b5488f01756e
 Create Date: 2026-12-01 13:00:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '3f6b8d2a9c41'
-down_revision = '7a1c2e9d4b10'
+down_revision = 'b5488f01756e'
 branch_labels = None
 depends_on = None
 
