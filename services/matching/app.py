@@ -19,6 +19,7 @@ from services.matching.views import (
     OutcomeResult,
     SiteDeleted,
     SiteHistoryEntry,
+    SiteId,
     SitePatch,
     SiteRecord,
     SiteRetirement,
@@ -77,17 +78,18 @@ def create_app(settings: MatchingSettings | None = None) -> FastAPI:
                                                           "decisions": decided})
 
     @app.post("/cases/{case_id}/proposals/{site_id}/decision", tags=["coordinator"], response_model=DecisionResult,
-              responses=errors(404, 409, 422, d404="No such case, or the site is not among its proposals.",
+              responses=errors(400, 404, 409, 422, d404="No such case, or the site is not among its proposals.",
                                d409="The case is closed."),
               summary="Accept or decline one proposed site, with a reason (emits proposal-decided)")
-    async def decide(case_id: UUID, site_id: str, body: coordinator.Decision,
+    async def decide(case_id: UUID, site_id: SiteId, body: coordinator.Decision,
                      caller: Caller = Depends(caller_of)) -> DecisionResult:
         require(caller, "coordinator")
         async with transaction(runtime.sessions) as session:
-            return await coordinator.decide(session, case_id, site_id.strip().lower(), body, caller, deps=deps)
+            return await coordinator.decide(session, case_id, site_id, body, caller, deps=deps)
 
     @app.post("/cases/{case_id}/outcome", tags=["coordinator"], response_model=OutcomeResult,
-              responses=errors(404, 409, 422, d404="No such case, or not matched yet.", d409="The case is closed."),
+              responses=errors(400, 404, 409, 422, d404="No such case, or not matched yet.",
+                               d409="The case is closed."),
               summary="Record the company's decision (emits relocation-realised and/or case-closed)")
     async def outcome(case_id: UUID, body: coordinator.Outcome, caller: Caller = Depends(caller_of)) -> OutcomeResult:
         require(caller, "coordinator")
@@ -105,61 +107,58 @@ def create_app(settings: MatchingSettings | None = None) -> FastAPI:
 
     @app.get("/sites/{site_id}", tags=["supply"], summary="One site (also when retired)", response_model=SiteView,
              responses=errors(404, 422, d404="No such site."))
-    async def one_site(site_id: str, caller: Caller = Depends(caller_of)) -> SiteView:
+    async def one_site(site_id: SiteId, caller: Caller = Depends(caller_of)) -> SiteView:
         require(caller, *SUPPLY_ROLES, "rom")
         async with runtime.sessions() as session:
-            found = await repository.site_row(session, site_owners.site_id_of(site_id))
+            found = await repository.site_row(session, site_id)
         if found is None:
             raise HTTPException(404, f"site_id: no site {site_id!r}")
         return site_view(found)
 
-    @app.put("/sites/{site_id}", tags=["supply"], response_model=SiteWrite, responses=errors(403, 422, d403=OWNERS),
+    @app.put("/sites/{site_id}", tags=["supply"], response_model=SiteWrite,
+             responses=errors(400, 403, 422, d403=OWNERS),
              summary="Create or replace a site (emits site-changed; re-matches affected open cases)")
-    async def put_site(site_id: str, body: SiteRecord, caller: Caller = Depends(caller_of)) -> SiteWrite:
+    async def put_site(site_id: SiteId, body: SiteRecord, caller: Caller = Depends(caller_of)) -> SiteWrite:
         require(caller, *SUPPLY_ROLES)
-        key = site_owners.site_id_of(site_id)
         record = body.model_dump(mode="json", exclude={"id"} if body.id is None else set())
         async with transaction(runtime.sessions) as session:
-            return await site_owners.change_site(session, key, record, caller, deps=deps, replace=True)
+            return await site_owners.change_site(session, site_id, record, caller, deps=deps, replace=True)
 
     @app.patch("/sites/{site_id}", tags=["supply"], response_model=SiteWrite,
-               responses=errors(403, 404, 422, d403=OWNERS, d404="No such site: create it with PUT."),
+               responses=errors(400, 403, 404, 422, d403=OWNERS, d404="No such site: create it with PUT."),
                summary="Change some fields of a site (emits site-changed; re-matches affected open cases)")
-    async def patch_site(site_id: str, body: SitePatch, caller: Caller = Depends(caller_of)) -> SiteWrite:
+    async def patch_site(site_id: SiteId, body: SitePatch, caller: Caller = Depends(caller_of)) -> SiteWrite:
         require(caller, *SUPPLY_ROLES)
-        key = site_owners.site_id_of(site_id)
         async with transaction(runtime.sessions) as session:
-            return await site_owners.change_site(session, key, body.model_dump(mode="json", exclude_unset=True),
+            return await site_owners.change_site(session, site_id, body.model_dump(mode="json", exclude_unset=True),
                                                  caller, deps=deps, replace=False)
 
     @app.post("/sites/{site_id}/retire", tags=["supply"], response_model=SiteWrite,
-              responses=errors(403, 404, 422, d403=OWNERS, d404="No such site."),
+              responses=errors(400, 403, 404, 422, d403=OWNERS, d404="No such site."),
               summary="Retire a site: never proposed again, kept with its history (emits site-changed; "
                       "re-matches affected open cases)")
-    async def retire_site(site_id: str, body: SiteRetirement, caller: Caller = Depends(caller_of)) -> SiteWrite:
+    async def retire_site(site_id: SiteId, body: SiteRetirement, caller: Caller = Depends(caller_of)) -> SiteWrite:
         require(caller, *SUPPLY_ROLES)
-        key = site_owners.site_id_of(site_id)
         async with transaction(runtime.sessions) as session:
-            return await site_owners.retire_site(session, key, body.reason, caller, deps=deps)
+            return await site_owners.retire_site(session, site_id, body.reason, caller, deps=deps)
 
     @app.delete("/sites/{site_id}", tags=["supply"], response_model=SiteDeleted,
                 responses=errors(403, 404, 422, d403="Only the coordinator deletes sites.", d404="No such site."),
                 summary="Delete a wrong entry, with a reason (coordinator; its history keeps an audit entry; "
                         "emits site-changed with deleted; re-matches affected open cases)")
-    async def delete_site(site_id: str, reason: str = Query(min_length=1, max_length=500, pattern=r"^[^\x00]*$"),
+    async def delete_site(site_id: SiteId, reason: str = Query(min_length=1, max_length=500, pattern=r"^[^\x00]*$"),
                           caller: Caller = Depends(caller_of)) -> SiteDeleted:
         require(caller, "coordinator")
-        key = site_owners.site_id_of(site_id)
         async with transaction(runtime.sessions) as session:
-            return await site_owners.delete_site(session, key, reason, caller, deps=deps)
+            return await site_owners.delete_site(session, site_id, reason, caller, deps=deps)
 
     @app.get("/sites/{site_id}/history", tags=["supply"], response_model=list[SiteHistoryEntry],
              responses=errors(403, 404, 422, d403="Only the coordinator and the site's own municipality or "
                                                   "province read its history.", d404="No such site, ever."),
              summary="Who changed the site, when, and what (also for retired and deleted sites)")
-    async def site_history(site_id: str, caller: Caller = Depends(caller_of)) -> list[SiteHistoryEntry]:
+    async def site_history(site_id: SiteId, caller: Caller = Depends(caller_of)) -> list[SiteHistoryEntry]:
         require(caller, *SUPPLY_ROLES)
         async with runtime.sessions() as session:
-            return await site_owners.history(session, site_owners.site_id_of(site_id), caller)
+            return await site_owners.history(session, site_id, caller)
 
     return app

@@ -19,14 +19,6 @@ from shared.auth import Caller
 from shared.contracts import SiteChanged, SiteChangedData
 
 
-def site_id_of(raw: str) -> str:
-    """The catalogue's key for a path's site id (lower-cased); 422 stating the rule when it cannot be one."""
-    try:
-        return domain.site_key(raw)
-    except ValueError as err:
-        raise Problem(422, [{"field": "site_id", "reason": str(err)}]) from None
-
-
 async def _stored(session: AsyncSession, site_id: str, *, lock: bool = False) -> domain.Site | None:
     return (await repository.sites_by_id(session, [site_id], lock=lock)).get(site_id)
 

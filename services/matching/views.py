@@ -6,12 +6,18 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, create_model
 
-from services.matching.domain import Site
+from services.matching.domain import Site, site_key
+from services.matching.domain.sites import SITE_ID_RULE
 from shared.contracts.events import CaseOutcome, NearMiss, Proposal
 
 Scalar = str | float | int | bool | None
+# A site id in a path: lower-cased on the way in; the rule is documented (so generated requests can follow it)
+# and an invalid id is a 422 stating it in words.
+SiteId = Annotated[str, AfterValidator(site_key),
+                   WithJsonSchema({"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9-]{1,99}$",
+                                   "description": f"The site's id: {SITE_ID_RULE}."})]
 
 
 class SiteView(Site):
@@ -153,10 +159,11 @@ class Refused(BaseModel):
 
 def errors(*codes: int, **descriptions: str) -> dict[int | str, dict]:
     """`responses=` for a route: each status it can answer with its body (d404="..." describes a 404)."""
-    default = {401: "No bearer token, or an unknown one.", 403: "The token's role may not do this.",
+    default = {400: "The body cannot be read (not JSON, or not UTF-8).", 401: "No bearer token, or an unknown one.",
+               403: "The token's role may not do this.",
                404: "Not found.", 409: "Conflicts with the current state.",
                422: "The field and the reason, for every problem found."}
-    codes = tuple(sorted({401, 403, *codes}))
+    codes = tuple(sorted({401, 403, *codes}))  # 400: a body that is not JSON in UTF-8
     return {code: {"model": Invalid if code == 422 else Refused,
                    "description": descriptions.get(f"d{code}", default[code])} for code in codes}
 
