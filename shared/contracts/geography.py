@@ -3,8 +3,11 @@
 One source of truth for every service (intake derives a lead's province from it; notifications finds a
 municipality's province with it). `data/gemeenten.csv` has the columns of CBS's "Gemeenten alfabetisch"
 table of the municipal division of the year (gemeentelijke indeling op 1 januari; CBS open data, CC BY 4.0):
-GemeentecodeGM, Gemeentenaam, ProvinciecodePV, Provincienaam. Each year, after the municipal
-reorganisations of 1 January, replace it from CBS's file: `python -m shared.contracts.geography FILE.csv`.
+GemeentecodeGM, Gemeentenaam, ProvinciecodePV, Provincienaam. The shipped table holds the 342 municipalities of
+the division in force since 1 January 2023 (the last reorganisation formed Voorne aan Zee); it was written
+without network access and checked, code by code and province by province, against published CBS-derived lists.
+Each year, after the municipal reorganisations of 1 January, replace it from CBS's own file (that also
+confirms it): `python -m shared.contracts.geography FILE.csv`.
 """
 
 from __future__ import annotations

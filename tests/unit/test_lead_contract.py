@@ -167,3 +167,19 @@ def test_a_stored_lead_stays_readable_after_its_municipality_merged_away(monkeyp
     assert events.LeadSignalledData.from_stored(stored).location.municipality_code == "GM0153"
     with pytest.raises(ValidationError, match="municipality_code"):
         events.LeadSignalledData.model_validate(stored)
+
+
+def test_the_table_is_replaced_from_cbss_file_of_the_year(tmp_path, monkeypatch):
+    from shared.contracts import geography
+
+    cbs = tmp_path / "Gemeenten alfabetisch 2027.csv"
+    cbs.write_text("Gemeentecode;GemeentecodeGM;Gemeentenaam;Provinciecode;ProvinciecodePV;Provincienaam\n"
+                   "153;GM0153;Enschede;23;PV23;Overijssel\n772;GM0772;Eindhoven;30;PV30;Noord-Brabant\n",
+                   encoding="utf-8-sig")
+    monkeypatch.setattr(geography, "TABLE", tmp_path / "gemeenten.csv")
+    assert geography.main([str(cbs)]) == 0
+    assert geography._read(geography.TABLE.read_text(encoding="utf-8")) == {
+        "GM0772": ("Eindhoven", "PV30"), "GM0153": ("Enschede", "PV23")}
+    cbs.write_text("GemeentecodeGM;Gemeentenaam;ProvinciecodePV;Provincienaam\nGM01;X;PV99;Nergens\n")
+    with pytest.raises(ValueError, match="not a CBS municipality row"):
+        geography.main([str(cbs)])
