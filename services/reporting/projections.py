@@ -154,17 +154,21 @@ class Projections:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
 
-    async def _read(self, session: AsyncSession, day: date) -> tuple[Sums, dict]:
-        sums = await repository.sums_as_of(session, day)
-        amounts = [cell for cell, (n, _) in sums.items() if cell[0] in AMOUNT_METRICS and n > 0]
-        return sums, await repository.largest_at(session, amounts, day)
+    async def _read(self, session: AsyncSession, days: Sequence[date]) -> dict[date, tuple[Sums, dict]]:
+        sums = await repository.sums_as_of(session, days)
+        amounts = [(day, *cell) for day in days for cell, (n, _) in sums[day].items()
+                   if cell[0] in AMOUNT_METRICS and n > 0]
+        largest = await repository.largest_on(session, amounts)
+        return {day: (sums[day], largest.get(day, {})) for day in days}
 
     async def figures(self, dates: Iterable[date]) -> dict[date, Figures]:
         """Raw figures at the end of each date (unsuppressed: what the coordinator sees)."""
+        days = sorted(set(dates))
         async with self.sessions() as session:
             # One snapshot of the database for every date and query: a batch committing meanwhile is all or nothing.
             await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-            return {d: assemble(d, *await self._read(session, d)) for d in sorted(set(dates))}
+            read = await self._read(session, days)
+        return {day: assemble(day, *read[day]) for day in days}
 
     async def event_counts(self) -> dict[str, int]:
         async with self.sessions() as session:
@@ -192,7 +196,7 @@ class Projections:
     async def freeze(self, period: Period, *, as_of: date, reported_by: str, published: dict[str, Any]) -> bool:
         """Keep a half-year's figures as reported (published and raw); False when it was reported already."""
         async with self.sessions() as session, session.begin():
-            sums, largest = await self._read(session, as_of)
+            sums, largest = (await self._read(session, [as_of]))[as_of]
             return await repository.save_snapshot(session, period=period.name, as_of=as_of.isoformat(),
                                                   figures=published, reported_by=reported_by,
                                                   cells=_cells_json(sums, largest))

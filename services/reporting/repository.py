@@ -124,36 +124,57 @@ async def replace_steps(session: AsyncSession, entities: Sequence[str], steps: S
                           "$6::float8[])", *zip(*steps, strict=True))
 
 
-SUMS_AS_OF = """
+HALF_YEARS = "SELECT bucket, metric, key, n, amount FROM reporting.figure_delta WHERE grain = 'h' ORDER BY bucket"
+WITHIN_HALF_YEAR = """
 SELECT metric, key, sum(n)::bigint, sum(amount) FROM reporting.figure_delta
-WHERE (grain = 'h' AND bucket < $1) OR (grain = 'm' AND bucket >= $1 AND bucket < $2)
-   OR (grain = 'd' AND bucket >= $2 AND bucket <= $3)
+WHERE (grain = 'm' AND bucket >= $1 AND bucket < $2) OR (grain = 'd' AND bucket >= $2 AND bucket <= $3)
 GROUP BY metric, key"""
 
 
-async def sums_as_of(session: AsyncSession, day: date) -> Sums:
-    """Every cell summed over the deltas up to the end of `day`: whole half-years, then months, then days."""
-    half_start = period_of(day).start
-    rows = await (await _raw(session)).fetch(SUMS_AS_OF, half_start, day.replace(day=1), day)
-    return {(r[0], r[1]): (r[2], r[3]) for r in rows}
+def _add(into: dict[CellKey, tuple[int, float]], metric: str, key: str, n: int, amount: float) -> None:
+    n0, a0 = into.get((metric, key), (0, 0.0))
+    into[(metric, key)] = (n0 + n, a0 + amount)
+
+
+async def sums_as_of(session: AsyncSession, days: Sequence[date]) -> dict[date, Sums]:
+    """Every cell summed over the deltas up to the end of each day: whole half-years, then the months and days
+    of its own half-year (none when the day ends its half-year, as the trend's do)."""
+    raw = await _raw(session)
+    halves = await raw.fetch(HALF_YEARS)
+    out: dict[date, Sums] = {}
+    for day in sorted(days):
+        period = period_of(day)
+        whole = day == period.end
+        sums: dict[CellKey, tuple[int, float]] = {}
+        for bucket, metric, key, n, amount in halves:
+            if bucket < period.start or (whole and bucket == period.start):
+                _add(sums, metric, key, n, amount)
+        if not whole:
+            for metric, key, n, amount in await raw.fetch(WITHIN_HALF_YEAR, period.start, day.replace(day=1), day):
+                _add(sums, metric, key, n, amount)
+        out[day] = sums
+    return out
 
 
 LARGEST = """
-SELECT c.metric, c.key, t.amount FROM unnest($1::text[], $2::text[]) AS c(metric, key)
+SELECT c.day, c.metric, c.key, t.amount FROM unnest($1::date[], $2::text[], $3::text[]) AS c(day, metric, key)
 CROSS JOIN LATERAL (SELECT s.amount FROM reporting.amount_step s
-                    WHERE s.metric = c.metric AND s.key = c.key AND s.since <= $3 AND (s.until IS NULL OR s.until > $3)
+                    WHERE s.metric = c.metric AND s.key = c.key AND s.since <= c.day
+                      AND (s.until IS NULL OR s.until > c.day)
                     ORDER BY s.amount DESC LIMIT 2) t"""
 
 
-async def largest_at(session: AsyncSession, cells: Sequence[CellKey], day: date) -> dict[CellKey, tuple[float, ...]]:
-    """The two largest single-case amounts holding on `day` in each of these amount cells."""
+async def largest_on(session: AsyncSession, cells: Sequence[tuple[date, str, str]]
+                     ) -> dict[date, dict[CellKey, tuple[float, ...]]]:
+    """The two largest single-case amounts holding on each (day, metric, key) asked for."""
     if not cells:
         return {}
-    rows = await (await _raw(session)).fetch(LARGEST, [m for m, _ in cells], [k for _, k in cells], day)
-    found: dict[CellKey, list[float]] = {}
-    for metric, key, amount in rows:
-        found.setdefault((metric, key), []).append(amount)
-    return {cell: tuple(sorted(amounts, reverse=True)) for cell, amounts in found.items()}
+    rows = await (await _raw(session)).fetch(LARGEST, *zip(*cells, strict=True))
+    found: dict[date, dict[CellKey, list[float]]] = {}
+    for day, metric, key, amount in rows:
+        found.setdefault(day, {}).setdefault((metric, key), []).append(amount)
+    return {day: {cell: tuple(sorted(a, reverse=True)) for cell, a in cells_.items()}
+            for day, cells_ in found.items()}
 
 
 async def event_counts(session: AsyncSession) -> dict[str, int]:

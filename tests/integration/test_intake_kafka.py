@@ -79,7 +79,7 @@ def lid(p: dict) -> uuid.UUID:
 
 
 async def test_the_same_lead_sent_again_changes_nothing(intake):
-    first = intake_lead_payload()
+    first = intake_lead_payload() | {"time": "2026-05-10T09:00:00+00:00"}  # signalled in May, delivered now
     same_event = dict(first)
     same_reference = json.loads(json.dumps(first)) | {"id": str(uuid.uuid4())}
     await send(intake, first, same_event, same_reference)
@@ -91,6 +91,7 @@ async def test_the_same_lead_sent_again_changes_nothing(intake):
     opened = await events(intake, CaseOpened, until=1, where=lambda e: e.data.lead_id == lid(first))
     assert len(registered) == 1 and len(opened) == 1
     assert registered[0].data.eligible and registered[0].data.case_id == opened[0].data.case_id
+    assert registered[0].time.isoformat() == "2026-05-10T09:00:00+00:00"  # placed by when the ROM signalled it
     assert first["data"]["company"]["kvk_number"] not in (registered[0].to_json() + opened[0].to_json()).decode()
 
 
