@@ -16,7 +16,9 @@ from pydantic import BaseModel, Field, ValidationError
 
 from services.reporting import disclosed, domain, repository
 from services.reporting.disclosure.views import Band, ImpactRow, Published, TrendPoint, csv_rows
-from services.reporting.domain.periods import Period, parse_period, report_date
+from services.reporting.domain.periods import Period, cutoff, parse_period, report_date
+from services.reporting.outlook.repository import outlook_facts
+from services.reporting.outlook.views import OutlookRow, outlook_view
 from services.reporting.projections import Projections
 from shared.auth import Caller, require
 
@@ -132,6 +134,17 @@ def router(app: FastAPI, projections: Projections) -> APIRouter:
         require(caller, *READERS)
         reader = disclosed.reader_of(caller.role, view)
         return (await disclosed.view_with_trend(projections, as_of or date.today(), reader))[1]
+
+    @api.get("/metrics/outlook", summary="The regional outlook: per region, constraint and year, open demand "
+             "against the catalogue's supply, with the gap (the ministry's view follows the disclosure policy)")
+    async def regional_outlook(as_of: date | None = AS_OF, view: Literal["ministry"] | None = VIEW,
+                               caller: Caller = Depends(caller_of)) -> list[OutlookRow]:
+        require(caller, *READERS)
+        when = as_of or date.today()
+        moments = await disclosed.release_moments(projections, when)
+        async with sessions() as session:
+            facts = await outlook_facts(session, cutoff(when))
+        return outlook_view(facts, when, disclosed.reader_of(caller.role, view), moments)
 
     @api.post("/reports/snapshots", status_code=status.HTTP_201_CREATED,
               responses={409: {"description": "The period was already reported"}},

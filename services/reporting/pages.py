@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from typing import Any
 
-from services.reporting.domain.periods import Period, period_of
+from services.reporting import disclosed
+from services.reporting.disclosure.views import Reader
+from services.reporting.domain.periods import Period, cutoff, period_of
 from services.reporting.i18n import Formats
+from services.reporting.outlook.repository import outlook_facts
+from services.reporting.outlook.views import OutlookRow, outlook_view
 from services.reporting.projections import Projections
 from services.reporting.qualitative.api import PublicNote, reviewed_notes
-from services.reporting.render.labels import N_
+from services.reporting.render import svg
+from services.reporting.render.labels import N_, label
 
 SECTIONS = (("learning", N_("Learning effects of the experiment")),
             ("why_chose", N_("Why companies chose as they did")),
@@ -28,13 +34,50 @@ def qualitative_sections(notes: list[PublicNote], fm: Formats) -> list[dict[str,
     return sections
 
 
-def extras(projections: Projections):
-    """`extras(as_of, period, lang)` for the web routes and the reports."""
+def _quantity(value: float, constraint: str, fm: Formats) -> str:
+    unit = "MW" if constraint == "grid_mw" else "m²"
+    return f"{fm.number(value)} {unit}"
 
-    async def build(as_of: date, period: Period | None, lang: str) -> dict[str, Any]:
+
+def _range(band, constraint: str, fm: Formats) -> str:
+    unit = "MW" if constraint == "grid_mw" else "m²"
+    if band.high <= band.low:
+        return f"{fm.number(band.low)} {unit}"
+    return f"{fm.number(band.low)}–{fm.number(band.high)} {unit}"
+
+
+def outlook_section(found: list[OutlookRow], as_of: date, fm: Formats) -> dict[str, Any]:
+    """The outlook's chart (the horizon year) and table, in the reader's words."""
+    shown = []
+    for r in found:
+        if r.demand is not None:
+            demand, gap, short = _quantity(r.demand, r.constraint, fm), _quantity(r.gap, r.constraint, fm), r.gap > 0
+        elif r.demand_band is not None:
+            demand, gap = _range(r.demand_band, r.constraint, fm), _range(r.gap_band, r.constraint, fm)
+            short = r.gap_band.low > 0
+        else:
+            demand, gap, short = fm._("not released yet"), "–", False
+        shown.append({"region": r.region, "constraint": r.constraint, "year": r.year, "demand": demand,
+                      "supply": _quantity(r.supply, r.constraint, fm), "gap": gap, "short": short})
+    tr = partial(label, gettext=fm._)
+    note = fm._("Demand: open cases and leads by their need dates, in the region the company is in; supply: the "
+                "catalogue as its site-changed events describe it, planned space and grid reinforcements from "
+                "their dates. A positive gap is a shortage. For the ministry each demand moves like an amount "
+                "(released at the end of a half-year, from 3 companies, no single one dominating).")
+    return {"chart": svg.outlook(found, as_of.year + 2, fm, tr), "rows": shown, "note": note}
+
+
+def extras(projections: Projections):
+    """`extras(as_of, period, lang, reader)` for the web routes and the reports."""
+
+    async def build(as_of: date, period: Period | None, lang: str, reader: Reader = "ministry") -> dict[str, Any]:
         fm = Formats(lang)
         half = period.name if period else period_of(as_of).name
         notes = await reviewed_notes(projections.sessions, half)
-        return {"qualitative": qualitative_sections(notes, fm)}
+        moments = await disclosed.release_moments(projections, as_of)
+        async with projections.sessions() as session:
+            facts = await outlook_facts(session, cutoff(as_of))
+        found = outlook_view(facts, as_of, reader, moments)
+        return {"qualitative": qualitative_sections(notes, fm), "outlook": outlook_section(found, as_of, fm)}
 
     return build

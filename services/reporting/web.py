@@ -59,8 +59,8 @@ def router(projections: Projections, api_tokens: str, extras=None) -> APIRouter:
                             max_age=8 * 3600)
         return response
 
-    async def more(as_of: date, period, lang: str) -> dict:
-        return await extras(as_of, period, lang) if extras else {}
+    async def more(as_of: date, period, lang: str, reader: str = "ministry") -> dict:
+        return await extras(as_of, period, lang, reader) if extras else {}
 
     @web.get("/dashboard", response_class=HTMLResponse, summary="Progress, trends, regions, outlook and bottlenecks "
              "at a glance (aggregates only)")
@@ -72,9 +72,10 @@ def router(projections: Projections, api_tokens: str, extras=None) -> APIRouter:
             return moved_into_cookie(request, token)
         caller = browser_caller(request)
         when, chosen = as_of or date.today(), choose(lang, accept_language)
-        figures, trend = await disclosed.view_with_trend(projections, when, disclosed.reader_of(caller.role, view))
+        reader = disclosed.reader_of(caller.role, view)
+        figures, trend = await disclosed.view_with_trend(projections, when, reader)
         return HTMLResponse(html.dashboard(figures, trend, lang=chosen, csv_link=f"/metrics/figures.csv?as_of={when}",
-                                           extra=await more(when, None, chosen)))
+                                           extra=await more(when, None, chosen, reader)))
 
     @web.get("/reports/{period}.html", response_class=HTMLResponse,
              summary="The June or December report of a half-year, e.g. /reports/2026-H2.html (the ministry's view)")

@@ -22,6 +22,7 @@ from shared.contracts import (
     MatchProposed,
     ProposalDecided,
     RelocationRealised,
+    SiteChanged,
 )
 
 DEFAULT_MAX_SKEW = timedelta(minutes=5)
@@ -59,6 +60,31 @@ def _in_scope(d) -> bool:
     return d.eligible or d.triage_reason.startswith(_BEYOND_HORIZON)
 
 
+def _demand(demand) -> dict:
+    """The quantities and need dates of a demand (for the regional outlook): no company detail beyond them."""
+    out: dict[str, Any] = {}
+    if demand.floor_space:
+        out |= {"floor_space_m2": demand.floor_space.floor_space_m2,
+                "cleanroom_m2": demand.floor_space.cleanroom_m2 or 0.0,
+                "floor_space_by": demand.floor_space.needed_by.isoformat()}
+    if demand.energy:
+        out |= {"grid_mw": demand.energy.grid_connection_mw, "grid_by": demand.energy.needed_by.isoformat()}
+    return out
+
+
+# The fields of site-changed the outlook reads: supply, never a company (sites are public places).
+SUPPLY_FIELDS = ("region", "available_from", "floor_space_m2", "planned_floor_space_m2", "planned_available_from",
+                 "cleanroom_m2", "grid_mw_available", "grid_reinforcement_date", "grid_mw_after_reinforcement",
+                 "deleted")
+
+
+def _site_changed(d) -> dict:
+    changed = {k: v for k, v in d.changed.items() if k in SUPPLY_FIELDS}
+    if getattr(d, "deleted", False):
+        changed["deleted"] = True
+    return {"site_id": d.site_id, "changed": changed}
+
+
 def _lead_registered(d) -> dict:
     return {"lead_id": str(d.lead_id), "company_ref": d.company_ref, "organisation": d.organisation,
             "stage": d.stage.value, "domains": [t.value for t in d.technology_domains],
@@ -72,14 +98,14 @@ def _lead_updated(d) -> dict:
             "company_ref": getattr(d, "company_ref", None), "organisation": getattr(d, "organisation", None),
             "stage": d.stage.value, "domains": [t.value for t in d.technology_domains],
             "demand_types": d.demand.types(), "eligible": d.eligible, "in_scope": _in_scope(d),
-            "origin_region": d.origin.region.value if d.origin else None}
+            "origin_region": d.origin.region.value if d.origin else None, "demand": _demand(d.demand)}
 
 
 def _case_opened(d) -> dict:
     return {"case_id": str(d.case_id), "lead_id": str(d.lead_id), "company_ref": d.company_ref,
             "organisation": d.organisation, "stage": d.stage.value,
             "domains": [t.value for t in d.technology_domains], "origin_region": d.origin.region.value,
-            "demand_types": d.demand.types(), "signalled_at": d.signalled_at}
+            "demand_types": d.demand.types(), "signalled_at": d.signalled_at, "demand": _demand(d.demand)}
 
 
 def _match_proposed(d) -> dict:
@@ -109,7 +135,7 @@ def _proposal_decided(d) -> dict:
 EXTRACTORS: dict[type[Envelope], Callable[[Any], dict]] = {
     LeadRegistered: _lead_registered, LeadUpdated: _lead_updated, CaseOpened: _case_opened,
     MatchProposed: _match_proposed, RelocationRealised: _relocation_realised, CaseClosed: _case_closed,
-    ProposalDecided: _proposal_decided,
+    ProposalDecided: _proposal_decided, SiteChanged: _site_changed,
 }
 PROJECTED_TOPICS = tuple(model.topic for model in EXTRACTORS)
 LEAD_TOPICS = ("lead-registered", "lead-updated")

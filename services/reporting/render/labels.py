@@ -49,6 +49,7 @@ KEYS = {
     "proposal_to_realisation": N_("first proposal to realisation"),
     "signal_to_realisation": N_("signal to realisation"),
     "cases_now": N_("now (latest match)"), "cases_ever": N_("ever since the start"),
+    "floor_space_m2": N_("floor space (m²)"), "cleanroom_m2": N_("cleanroom (m²)"), "grid_mw": N_("grid capacity (MW)"),
     "nom": "NOM", "oost-nl": "Oost NL", "bom": "BOM", "innovationquarter": "InnovationQuarter",
     "horizon-flevoland": "Horizon Flevoland",
 }

@@ -162,3 +162,44 @@ def bars(items: list[tuple[str, float]], title: str, fm: Formats, *, width: int 
     if not items:
         parts.append(_text(10, 20, fm._("nothing to show yet"), fill=GREY))
     return _svg(width, 16 + max(len(items), 1) * row_h, "".join(parts), title)
+
+
+def outlook(rows: list, year: int, fm: Formats, label, *, width: int = 560) -> str:
+    """Per constraint, per region: open demand needed by the end of `year` (orange; hatched when not released)
+    against the supply there by then (blue)."""
+    panels = [(c, [r for r in rows if r.constraint == c and r.year == year]) for c in ("floor_space_m2",
+                                                                                      "cleanroom_m2", "grid_mw")]
+    panels = [(c, found) for c, found in panels if found]
+    parts, y = [], 6
+    label_w, bar_h = 110, 10
+    for constraint, found in panels:
+        peak = max([max(r.supply, _demand_of(r) or 0) for r in found] + [1])
+        parts.append(_text(6, y + 12, f"{label(constraint)} — {fm._('needed by the end of %(year)s') % {'year': year}}",
+                           weight="bold"))
+        y += 20
+        for r in found:
+            demand = _demand_of(r)
+            scale = (width - label_w - 90) / peak
+            parts.append(_text(label_w - 6, y + 12, label(r.region), anchor="end", size=11))
+            if demand is None:
+                parts.append(f'<rect x="{label_w}" y="{y}" width="40" height="{bar_h}" fill="url(#hatch)"/>')
+            else:
+                parts.append(f'<rect x="{label_w}" y="{y}" width="{max(demand * scale, 1):.1f}" height="{bar_h}" '
+                             f'fill="{ORANGE}"/>')
+            parts.append(f'<rect x="{label_w}" y="{y + bar_h + 1}" width="{max(r.supply * scale, 1):.1f}" '
+                         f'height="{bar_h}" fill="{BLUE}"/>')
+            parts.append(_text(label_w + max(demand or 0, r.supply) * scale + 6, y + 16,
+                               fm.number(r.supply), size=10, fill=GREY))
+            y += 2 * bar_h + 8
+        y += 6
+    parts.append(_text(6, y + 12, fm._("orange: open demand; blue: supply in the catalogue; hatched: not released"),
+                       size=10))
+    return _svg(width, y + 20, "".join(parts), fm._("Regional outlook: demand against supply"))
+
+
+def _demand_of(row) -> float | None:
+    if row.demand is not None:
+        return row.demand
+    if row.demand_band is not None:
+        return (row.demand_band.low + row.demand_band.high) / 2
+    return None
