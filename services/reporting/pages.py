@@ -48,8 +48,12 @@ def _range(band, constraint: str, fm: Formats) -> str:
 
 def outlook_section(found: list[OutlookRow], as_of: date, fm: Formats) -> dict[str, Any]:
     """The outlook's chart (the horizon year) and table, in the reader's words."""
+    latest = max((r.released_as_of for r in found if r.released_as_of), default=None)
     shown = []
     for r in found:
+        if r.released and r.released_as_of in (None, latest) and not r.demand and not (
+                r.demand_band and r.demand_band.high):
+            continue  # no open demand there as of the latest release: only supply (an older zero stays shown)
         if r.demand is not None:
             demand, gap, short = _quantity(r.demand, r.constraint, fm), _quantity(r.gap, r.constraint, fm), r.gap > 0
         elif r.demand_band is not None:
@@ -57,6 +61,8 @@ def outlook_section(found: list[OutlookRow], as_of: date, fm: Formats) -> dict[s
             short = r.gap_band.low > 0
         else:
             demand, gap, short = fm._("not released yet"), "–", False
+        if r.released_as_of and r.released_as_of != latest:
+            demand = f"{demand} ({fm._('released %(date)s') % {'date': fm.date(r.released_as_of)}})"
         shown.append({"region": r.region, "constraint": r.constraint, "year": r.year, "demand": demand,
                       "supply": _quantity(r.supply, r.constraint, fm), "gap": gap, "short": short})
     tr = partial(label, gettext=fm._)

@@ -25,6 +25,7 @@ class OutlookRow(BaseModel):
     gap: float | None
     gap_band: Band | None
     released: bool
+    released_as_of: date | None = None  # the ministry's: the release moment the demand stands for
 
 
 def horizon(as_of: date) -> list[int]:
@@ -72,7 +73,8 @@ def disclosed(by_moment: dict[date, list[Row]], as_of: date) -> list[OutlookRow]
         there = supply[(*key, released.at)]  # the supply beside the demand of the same moment
         out.append(OutlookRow(region=region, constraint=constraint, year=year, supply=there, demand=None,
                               demand_band=Band(low=low, high=high), gap=None,
-                              gap_band=Band(low=low - there, high=high - there), released=True))
+                              gap_band=Band(low=low - there, high=high - there), released=True,
+                              released_as_of=released.at))
     return out
 
 

@@ -64,11 +64,11 @@ def progress(row, label: str, fm: Formats, *, width: int = 560) -> str:
         status = fm._("on track") if value >= due else fm._("behind")
     tick = due * scale + 10
     figure = fm._("{figure} of {due} due").format(figure=shown(row, fm), due=target_text(due, money, fm))
+    # The label above the bar, the figure against what is due below it: a long label never runs into the figure.
     body = (f'<rect x="10" y="26" width="{bar_w}" height="18" fill="#eef1f4"/>{bar}'
             f'<line x1="{tick:.1f}" y1="20" x2="{tick:.1f}" y2="50" stroke="{INK}" stroke-width="2"/>'
             + _text(10, 15, label, weight="bold")
-            + _text(width - 10, 15, f"{figure} ({status})" if status else figure, anchor="end")
-            + _text(10, 64, fm._("due now: {due}").format(due=target_text(due, money, fm)), size=10)
+            + _text(10, 64, f"{figure} ({status})" if status else figure, size=11)
             + _text(width - 10, 64, fm._("2028: {total}").format(total=target_text(total, money, fm)), size=10,
                     anchor="end"))
     return _svg(width, 70, body, fm._("{label}: progress against the pro-rata target").format(label=label))
@@ -174,8 +174,8 @@ def outlook(rows: list, year: int, fm: Formats, label, *, width: int = 560) -> s
     label_w, bar_h = 110, 10
     for constraint, found in panels:
         peak = max([max(r.supply, _demand_of(r) or 0) for r in found] + [1])
-        parts.append(_text(6, y + 12, f"{label(constraint)} — {fm._('needed by the end of %(year)s') % {'year': year}}",
-                           weight="bold"))
+        needed = fm._("needed by the end of %(year)s") % {"year": year}
+        parts.append(_text(6, y + 12, f"{label(constraint)} — {needed}", weight="bold"))
         y += 20
         for r in found:
             demand = _demand_of(r)
