@@ -74,6 +74,10 @@ lead_origin = Table(
     Column("organisation", String(60), nullable=False),
     Column("reference", String(100), nullable=False),
     Column("joined_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # The case's match revision and whether it was closed when this lead joined: its ROM sees only the progress
+    # made since, exactly as if the lead had opened the case then (it must not learn the case existed before).
+    Column("revision_at_join", Integer, nullable=False, server_default="0"),
+    Column("closed_at_join", Boolean, nullable=False, server_default="false"),
 )
 
 # Leads whose company names look alike but whose KvK numbers differ: flagged for a person, never merged.

@@ -30,7 +30,13 @@ from services.intake.orm import case, lead, lead_audit, lead_origin, name_review
 
 NAME_CANDIDATES = 5
 CASE_PROGRESS = (case.c.code_name, case.c.sites_proposed, case.c.no_proposition, case.c.proposed_at, case.c.closed_at,
-                 case.c.outcome)
+                 case.c.outcome, case.c.match_revision, lead_origin.c.revision_at_join, lead_origin.c.closed_at_join)
+
+
+def _with_case_progress(stmt):
+    """The lead's case, and the progress it had when this lead joined it (views.case_status hides that)."""
+    return (stmt.outerjoin(case, case.c.id == lead.c.case_id)
+            .outerjoin(lead_origin, (lead_origin.c.lead_id == lead.c.id) & (lead_origin.c.case_id == lead.c.case_id)))
 
 
 @dataclass(frozen=True)
@@ -138,8 +144,13 @@ async def mark_consent_granted(session: AsyncSession, *, case_id: UUID) -> bool:
 
 async def add_origin(session: AsyncSession, *, case_id: UUID, lead_id: UUID, organisation: str,
                      reference: str) -> None:
-    await session.execute(insert(lead_origin).values(case_id=case_id, lead_id=lead_id, organisation=organisation,
-                                                     reference=reference).on_conflict_do_nothing())
+    """The lead joins the case as one more origin, with the progress the case had by then."""
+    progress = select(literal(case_id, Uuid), literal(lead_id, Uuid), literal(organisation, String),
+                      literal(reference, String), func.coalesce(case.c.match_revision, 0),
+                      case.c.closed_at.is_not(None)).where(case.c.id == case_id)
+    await session.execute(insert(lead_origin).from_select(
+        ["case_id", "lead_id", "organisation", "reference", "revision_at_join", "closed_at_join"], progress)
+        .on_conflict_do_nothing())
 
 
 async def origins(session: AsyncSession, *, case_id: UUID) -> list:
@@ -187,8 +198,7 @@ async def leads_of(session: AsyncSession, *, organisation: str, limit: int, offs
                    in_case: bool | None = None) -> list:
     """An organisation's leads with their case's code name, newest first; `in_case`: only those its ROM sees
     in a case (True) or in the portfolio (False)."""
-    stmt = (select(lead, *CASE_PROGRESS).outerjoin(case, case.c.id == lead.c.case_id)
-            .where(lead.c.organisation == organisation)
+    stmt = (_with_case_progress(select(lead, *CASE_PROGRESS)).where(lead.c.organisation == organisation)
             .order_by(lead.c.created_at.desc(), lead.c.id).limit(limit).offset(offset))
     if in_case is not None:
         stmt = stmt.where(SHOWS_CASE if in_case else not_(SHOWS_CASE))
@@ -196,7 +206,7 @@ async def leads_of(session: AsyncSession, *, organisation: str, limit: int, offs
 
 
 async def lead_with_case(session: AsyncSession, *, lead_id: UUID):
-    stmt = select(lead, *CASE_PROGRESS).outerjoin(case, case.c.id == lead.c.case_id).where(lead.c.id == lead_id)
+    stmt = _with_case_progress(select(lead, *CASE_PROGRESS)).where(lead.c.id == lead_id)
     return (await session.execute(stmt)).first()
 
 

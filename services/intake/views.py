@@ -116,8 +116,10 @@ def _case_as_seen(row) -> dict:
     if not shows_case(status=row.status, eligible=row.eligible, case_id=row.case_id):
         return dict(status="portfolio", case_id=None, code_name=None, case_status="none", sites_proposed=None,
                     case_outcome=None)
-    return dict(status="case-opened", case_id=row.case_id, code_name=row.code_name, case_status=case_status(row),
-                sites_proposed=row.sites_proposed, case_outcome=row.outcome)
+    progress = case_status(row)
+    return dict(status="case-opened", case_id=row.case_id, code_name=row.code_name, case_status=progress,
+                sites_proposed=row.sites_proposed if progress in ("proposed", "no-proposition") else None,
+                case_outcome=row.outcome if progress == "closed" else None)
 
 
 def shows_case(*, status: str, eligible: bool | None, case_id: UUID | None) -> bool:
@@ -131,11 +133,13 @@ def shows_case(*, status: str, eligible: bool | None, case_id: UUID | None) -> b
 
 
 def case_status(row) -> str:
+    """The case's progress since this lead joined it: a lead that joined a case another lead opened sees it
+    as a fresh case (open until matched again), never the progress that tells it the case existed before."""
     if row.case_id is None:
         return "none"
-    if row.closed_at is not None:
+    if row.closed_at is not None and not row.closed_at_join:
         return "closed"
-    if row.proposed_at is None:
+    if row.proposed_at is None or (row.match_revision or 0) <= (row.revision_at_join or 0):
         return "open"
     return "no-proposition" if row.no_proposition else "proposed"
 

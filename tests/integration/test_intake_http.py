@@ -27,7 +27,7 @@ from tests.kafka import collect, eventually, produce
 from tests.lifecycle import running
 
 pytestmark = pytest.mark.integration
-TOKENS = "rom-a:oost-nl:rom,rom-b:bom:rom,coord:taskforce:coordinator,min:ministry:ministry"
+TOKENS = "rom-a:oost-nl:rom,rom-b:bom:rom,rom-c:nom:rom,coord:taskforce:coordinator,min:ministry:ministry"
 ROM_A, ROM_B = {"Authorization": "Bearer rom-a"}, {"Authorization": "Bearer rom-b"}
 
 
@@ -375,3 +375,43 @@ async def test_moving_a_lead_to_another_municipality_derives_its_province_again(
     assert r.status_code == 200, r.text
     assert r.json()["lead"]["lead"]["location"] == {"municipality_code": "GM0772", "province": "Noord-Brabant",
                                                     "region": "zuid"}
+
+
+async def test_a_second_rom_does_not_see_the_progress_the_case_made_before_it_joined(client, app):
+    """A case proposed (or closed) before the second ROM signalled the company: that ROM sees a fresh case,
+    open until the case is matched again, and then that match."""
+    settings, kvk = app.state.runtime.settings, random_kvk()
+    first = (await client.post("/leads", json=body(kvk=kvk), headers=ROM_A)).json()["lead"]
+    case_id = first["case_id"]
+
+    def match(revision: int) -> bytes:
+        site = Proposal(rank=1, site_id="S-1", site_name="Kennispark", region="oost", province="Overijssel",
+                        municipality_code="GM0153", own_region=True, score=0.8, contributions={"floor_space": 0.8})
+        return MatchProposed(source="/test", subject=case_id, data=MatchProposedData(
+            case_id=case_id, code_name=first["code_name"], technology_domains=first["lead"]["technology_domains"],
+            origin_region="oost", proposals=(site,), no_proposition=False, revision=revision)).to_json()
+
+    async def seen(lead_id: str, headers: dict, wanted: str):
+        got = (await client.get(f"/leads/{lead_id}", headers=headers)).json()
+        return got if got["case_status"] == wanted else None
+
+    await produce(settings.kafka_bootstrap_servers, settings.topic(MatchProposed.topic), [match(1)])
+    assert await eventually(lambda: seen(first["lead_id"], ROM_A, "proposed"), timeout=30)
+
+    second = (await client.post("/leads", json=body(kvk=kvk), headers=ROM_B)).json()["lead"]
+    fresh = (await client.post("/leads", json=body(), headers=ROM_B)).json()["lead"]
+    assert second["case_id"] == case_id
+    for field in ("status", "case_status", "sites_proposed", "case_outcome"):
+        assert second[field] == fresh[field], field
+    assert (second["case_status"], second["sites_proposed"]) == ("open", None)
+
+    await produce(settings.kafka_bootstrap_servers, settings.topic(MatchProposed.topic), [match(2)])
+    again = await eventually(lambda: seen(second["lead_id"], ROM_B, "proposed"), timeout=30)
+    assert again and again["sites_proposed"] == 1
+
+    closed = CaseClosed(source="/test", subject=case_id, data=CaseClosedData(
+        case_id=case_id, outcome="stayed", origin_region="oost"))
+    await produce(settings.kafka_bootstrap_servers, settings.topic(CaseClosed.topic), [closed.to_json()])
+    assert await eventually(lambda: seen(second["lead_id"], ROM_B, "closed"), timeout=30)
+    late = (await client.post("/leads", json=body(kvk=kvk), headers={"Authorization": "Bearer rom-c"})).json()
+    assert (late["lead"]["case_status"], late["lead"]["case_outcome"]) == ("open", None)
