@@ -5,15 +5,15 @@ from __future__ import annotations
 import math
 import unicodedata
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import AwareDatetime, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from shared.contracts.envelope import Envelope, Frozen
+from shared.contracts.envelope import Envelope, Frozen, Strict
 from shared.contracts.geography import province_code, province_name, province_of_municipality
 from shared.contracts.text import unstorable_text_error
 
@@ -63,7 +63,7 @@ CbsMunicipalityCode = Field(pattern=r"^GM\d{4}$", description="CBS municipality 
 NAME_MAX = 200
 
 
-class Company(Frozen):
+class Company(Strict):
     kvk_number: str = Field(pattern=r"^\d{8}$", description="Chamber of Commerce number: 8 digits.")
     name: str = Field(min_length=1, max_length=NAME_MAX,
                       description=f"At most {NAME_MAX} characters, also after Unicode compatibility normalisation "
@@ -91,6 +91,8 @@ class Location(Frozen):
 class SignalledLocation(Location):
     """Where a ROM says the company is. The province follows from the municipality code (CBS's municipal
     division of the current year): leave it out, or give one that agrees (by name or PV code)."""
+
+    model_config = Strict.model_config
 
     province: str | None = Field(default=None, min_length=2, max_length=60,
                                  description="Derived from municipality_code when left out; if given it must be "
@@ -212,6 +214,38 @@ class SpaceDemand(Frozen):
         return min(getattr(self, name).needed_by for name in self.types())
 
 
+# The ROM boundary's demand: the same parts, strict about unknown fields (inside the system they are ignored).
+class SignalledFloorSpaceDemand(FloorSpaceDemand):
+    model_config = Strict.model_config
+
+
+class SignalledCapitalDemand(CapitalDemand):
+    model_config = Strict.model_config
+
+
+class SignalledTalentDemand(TalentDemand):
+    model_config = Strict.model_config
+
+
+class SignalledHousingDemand(HousingDemand):
+    model_config = Strict.model_config
+
+
+class SignalledEnergyDemand(EnergyDemand):
+    model_config = Strict.model_config
+
+
+class SignalledSpaceDemand(SpaceDemand):
+    """Space demand as a ROM signals it (strict); other events carry it as SpaceDemand."""
+
+    model_config = Strict.model_config
+    floor_space: SignalledFloorSpaceDemand | None = None
+    capital: SignalledCapitalDemand | None = None
+    talent: SignalledTalentDemand | None = None
+    housing: SignalledHousingDemand | None = None
+    energy: SignalledEnergyDemand | None = None
+
+
 class OrganisationKind(StrEnum):
     ROM = "rom"
     PARTNER = "partner"
@@ -230,7 +264,7 @@ class LeavingLikelihood(StrEnum):
     HIGH = "high"
 
 
-class LeavingRisk(Frozen):
+class LeavingRisk(Strict):
     """Risk that the company grows abroad instead, and where it is looking."""
 
     likelihood: LeavingLikelihood
@@ -246,14 +280,14 @@ class LeavingRisk(Frozen):
         return codes
 
 
-class ContactPerson(Frozen):
+class ContactPerson(Strict):
     """As little personal data as possible: a role and a work email, no name."""
 
     role: str = Field(min_length=1, max_length=80, description="e.g. CFO, founder, facility manager.")
     email: str = Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-class LeadSignalledData(Frozen):
+class LeadSignalledData(Strict):
     """A lead as a ROM signals it: the one contract at the system's boundary, so it is strict. Every string is
     storable text (no NUL character, no unpaired surrogate) and every number finite."""
 
@@ -268,7 +302,7 @@ class LeadSignalledData(Frozen):
                                description="The company's sector in words (e.g. pharmaceuticals, defence, retail): "
                                            "required when technology_domains is empty or holds strategic-autonomy.")
     location: SignalledLocation
-    demand: SpaceDemand
+    demand: SignalledSpaceDemand
     investment_eur: float | None = Field(default=None, ge=0,
                                          description="Expected investment (EUR); leave out when not known yet "
                                                      "(unknown is null, never 0).")
@@ -364,13 +398,29 @@ class CaseOpenedData(Frozen):
     demand: SpaceDemand
     investment_eur: float | None = Field(description="None when the ROM does not know it yet (never 0).")
     investment_status: InvestmentStatus
-    signalled_at: str = Field(description="When the lead was first signalled (ISO 8601).")
+    signalled_at: AwareDatetime = Field(description="When the lead was first signalled, with its time zone "
+                                                    "(version 2; version 1 carried it as ISO 8601 text).")
+
+
+def case_opened_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 carried `signalled_at` as free text, ISO 8601 by convention; version 2 as a timestamp with
+    its zone, so consumers compare instants instead of parsing text. Intake always wrote the offset; text
+    without one was meant as UTC (intake's clock). Text that is no timestamp is left for validation to name."""
+    text = data.get("signalled_at")
+    if isinstance(text, str):
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            return data
+        data["signalled_at"] = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+    return data
 
 
 class CaseOpened(Envelope):
     topic: ClassVar[str] = "case-opened"
     type: Literal["nl.groeiruimte.case-opened"] = "nl.groeiruimte.case-opened"
-    schemaversion: Literal[1] = 1
+    schemaversion: Literal[2] = 2
+    upcasters: ClassVar = {1: case_opened_v1_to_v2}
     data: CaseOpenedData
 
 

@@ -32,8 +32,8 @@ def events_of(lead: LeadSignalledData) -> list:
     out = [messages.lead_registered(lead, lead_id=lid, company_ref=ref, verdict=verdict, case_id=cid, joined=False,
                                     signalled_at=datetime.now(UTC))]
     if cid:
-        out.append(messages.case_opened(lead, lead_id=lid, case_id=cid, code_name="Code", signalled_at="2026-01-01",
-                                        company_ref=ref))
+        out.append(messages.case_opened(lead, lead_id=lid, case_id=cid, code_name="Code",
+                                        signalled_at="2026-01-01T09:00:00+00:00", company_ref=ref))
         out.append(messages.lead_updated(lead, lead_id=lid, case_id=cid, verdict=verdict, changed=("stage",),
                                          company_ref=ref))
     return out

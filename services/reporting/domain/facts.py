@@ -105,7 +105,7 @@ def _case_opened(d) -> dict:
     return {"case_id": str(d.case_id), "lead_id": str(d.lead_id), "company_ref": d.company_ref,
             "organisation": d.organisation, "stage": d.stage.value,
             "domains": [t.value for t in d.technology_domains], "origin_region": d.origin.region.value,
-            "demand_types": d.demand.types(), "signalled_at": d.signalled_at, "demand": _demand(d.demand)}
+            "demand_types": d.demand.types(), "signalled_at": d.signalled_at.isoformat(), "demand": _demand(d.demand)}
 
 
 def _match_proposed(d) -> dict:
