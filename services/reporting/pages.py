@@ -6,8 +6,10 @@ from datetime import date
 from functools import partial
 from typing import Any
 
+from pydantic import ValidationError
+
 from services.reporting import disclosed
-from services.reporting.disclosure.views import Reader
+from services.reporting.disclosure.views import Published, Reader
 from services.reporting.domain.periods import Period, cutoff, period_of
 from services.reporting.i18n import Formats
 from services.reporting.outlook.repository import outlook_facts
@@ -73,6 +75,23 @@ def outlook_section(found: list[OutlookRow], as_of: date, fm: Formats) -> dict[s
     return {"chart": svg.outlook(found, as_of.year + 2, fm, tr), "rows": shown, "note": note}
 
 
+async def corrections(projections: Projections, period: Period, as_of: date, fm: Formats) -> dict | None:
+    """A reported half-year: its figures as reported beside the corrected ones, and how many events arrived late."""
+    frozen = await projections.reported(period)
+    if frozen is None:
+        return None
+    try:
+        reported = Published.model_validate(frozen.published)
+    except ValidationError:
+        return None  # reported in an older format: nothing to set beside
+    current = await disclosed.view(projections, as_of, "ministry")
+    before = {r.indicator: r for r in reported.impact}
+    rows = [{"indicator": r.indicator, "reported": svg.shown(before[r.indicator], fm), "current": svg.shown(r, fm)}
+            for r in current.impact if r.indicator in before
+            and (before[r.indicator].value, before[r.indicator].band) != (r.value, r.band)]
+    return {"rows": rows, "late": frozen.late_events, "reported_at": fm.date(frozen.reported_at.date())}
+
+
 def extras(projections: Projections):
     """`extras(as_of, period, lang, reader)` for the web routes and the reports."""
 
@@ -84,6 +103,7 @@ def extras(projections: Projections):
         async with projections.sessions() as session:
             facts = await outlook_facts(session, cutoff(as_of))
         found = outlook_view(facts, as_of, reader, moments)
-        return {"qualitative": qualitative_sections(notes, fm), "outlook": outlook_section(found, as_of, fm)}
+        return {"qualitative": qualitative_sections(notes, fm), "outlook": outlook_section(found, as_of, fm),
+                "corrections": await corrections(projections, period, as_of, fm) if period else None}
 
     return build

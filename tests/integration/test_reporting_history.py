@@ -411,7 +411,12 @@ async def test_the_june_report_is_written_as_html_and_pdf(settings, loaded, arti
     assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
     (artifacts / "reporting-report-2026-H1.pdf").write_bytes(pdf)
     december = await write_report(settings, "2025-H2", tmp_path, pdf=False)
-    assert b"Jaarverslag en voortgangsrapportage december 2025" in december[0].read_bytes()
+    december_page = december[0].read_text(encoding="utf-8")
+    assert "Jaarverslag en voortgangsrapportage december 2025" in december_page
+    # 2025-H2 was reported before a lead of November 2025 arrived: as reported (6) beside corrected (7).
+    corrected = december_page.split("Zoals gerapporteerd en gecorrigeerd")[1].split("</table>")[0]
+    assert "1 gebeurtenissen ervan kwamen later binnen" in corrected
+    assert "Aantal leads in portefeuille (gehad)</td><td>6</td><td>7</td>" in corrected
     with pytest.raises(ValueError, match="YYYY-H1"):
         await write_report(settings, "2026", tmp_path)
     with pytest.raises(ValueError, match="has not been reported"):
