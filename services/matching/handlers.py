@@ -193,6 +193,6 @@ async def load_catalogue(runtime: Runtime, *, deps: Deps) -> None:
     """Startup: seed the illustrative reference sites (idempotent), then load the catalogue into memory."""
     async with runtime.sessions() as session, session.begin():
         if deps.settings.load_reference_sites:
-            seeded = await seed_reference(session)
+            seeded = await seed_reference(session, outbox=runtime.outbox)
             log.info("reference_sites_seeded", sites=seeded)
         await deps.supply.refresh(session)

@@ -12,6 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.matching import domain, repository
 from services.matching.domain import Catalogue, Site
 from services.matching.history import Author, store_sites
+from shared.contracts import SiteChanged, SiteChangedData
+
+SEED_SOURCE = "/matching/reference"
 
 log = structlog.get_logger()
 # Re-read rows changed shortly before the last one seen: a transaction that started earlier may commit
@@ -70,11 +73,12 @@ class Supply:
         self.watermark = None
 
 
-async def seed_reference(session: AsyncSession) -> int:
+async def seed_reference(session: AsyncSession, outbox=None) -> int:
     """Insert the illustrative sites that are missing, and update those nobody has changed since.
 
     Idempotent at every start; a site changed through the API or an import keeps its change, and one the
-    coordinator deleted stays deleted.
+    coordinator deleted stays deleted. With an `outbox`, each seeded change also goes out as site-changed (as an
+    import's does), so other services (reporting's regional outlook) learn the catalogue from events.
     """
     wanted = [domain.Site.model_validate(row) for row in repository.reference_sites()]
     stored = await repository.sites_by_id(session, [s.id for s in wanted])
@@ -82,5 +86,12 @@ async def seed_reference(session: AsyncSession) -> int:
     deleted = await repository.deleted_site_ids(session, [s.id for s in wanted if s.id not in sources])
     fresh = [s for s in wanted if (s.id not in sources and s.id not in deleted)
              or (s.id in sources and sources[s.id] == repository.REFERENCE and stored.get(s.id) != s)]
-    return await store_sites(session, [(stored.get(s.id), s) for s in fresh],
-                             Author(repository.REFERENCE, source=repository.REFERENCE))
+    changed = await store_sites(session, [(stored.get(s.id), s) for s in fresh],
+                                Author(repository.REFERENCE, source=repository.REFERENCE))
+    if outbox is not None:
+        for site in fresh:
+            diff = domain.changed_fields(stored.get(site.id), site)
+            if diff:
+                await outbox.add(session, SiteChanged(source=SEED_SOURCE, subject=site.id, data=SiteChangedData(
+                    site_id=site.id, changed=diff, changed_by=repository.REFERENCE)))
+    return changed

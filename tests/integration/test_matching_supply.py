@@ -49,3 +49,30 @@ async def test_a_deleted_reference_site_is_not_seeded_again_at_the_next_start(da
             await session.rollback()
     finally:
         await engine.dispose()
+
+
+async def test_seeded_reference_sites_go_out_as_site_changed_so_reporting_learns_the_catalogue(database_url):
+    """A seeded site (new or updated) is announced like an import's: site-changed with every changed field."""
+    from services.matching import repository
+
+    class Box:
+        def __init__(self) -> None:
+            self.events = []
+
+        async def add(self, session, evt) -> None:
+            self.events.append(evt)
+
+    engine = make_engine(database_url, pool_size=1)
+    try:
+        async with make_sessionmaker(engine)() as session, session.begin():
+            await repository.delete_site(session, "oost-kennispark")
+            box = Box()
+            assert await supply_module.seed_reference(session, outbox=box) >= 1
+            (announced,) = [e for e in box.events if e.data.site_id == "oost-kennispark"]
+            assert announced.topic == "site-changed" and announced.data.changed["region"] == "oost"
+            assert "floor_space_m2" in announced.data.changed
+            again = Box()
+            assert await supply_module.seed_reference(session, outbox=again) == 0 and again.events == []
+            await session.rollback()
+    finally:
+        await engine.dispose()
