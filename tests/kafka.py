@@ -1,27 +1,81 @@
-"""Small real-Kafka helpers for tests: produce raw bytes, collect what a topic holds."""
+"""Small real-Kafka helpers for tests: produce raw bytes, collect what a topic holds, and wait for a consumer
+group to have handled given records (its committed offset is past them): the positive signal that lets a test
+assert that something did *not* happen without sleeping first."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 import uuid
+from collections.abc import Iterable
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.structs import RecordMetadata
 
 
-async def produce(bootstrap: str, topic: str, values: list[bytes], *, keys: list[bytes] | None = None) -> None:
+async def produce(bootstrap: str, topic: str, values: list[bytes], *,
+                  keys: list[bytes] | None = None) -> list[RecordMetadata]:
+    """Send and wait for every acknowledgement; returns where each record landed (for `consumed`)."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5)
     await producer.start()
     try:
         futures = [await producer.send(topic, v, key=(keys[i] if keys else None)) for i, v in enumerate(values)]
-        await asyncio.gather(*futures)
+        return list(await asyncio.gather(*futures))
     finally:
         await producer.stop()
 
 
-async def collect(bootstrap: str, topic: str, *, until: int, timeout: float = 60, settle: float = 0.0) -> list:
-    """Read `topic` from the beginning until `until` records arrived (or timeout); then `settle` seconds more
-    to catch anything extra (duplicates)."""
+async def committed_offsets(bootstrap: str, group: str) -> dict[TopicPartition, int]:
+    """The next offset `group` will read, per partition it has committed on."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        offsets = await admin.list_consumer_group_offsets(group)
+    finally:
+        await admin.close()
+    return {tp: meta.offset for tp, meta in offsets.items() if meta.offset >= 0}
+
+
+async def has_consumed(bootstrap: str, group: str, records: Iterable[RecordMetadata]) -> bool:
+    """True once `group` has committed past every one of `records`: it has handled them (and, since offsets
+    are committed after the handler's transaction, whatever they cause is in its database)."""
+    committed = await committed_offsets(bootstrap, group)
+    return all(committed.get(TopicPartition(r.topic, r.partition), -1) > r.offset for r in records)
+
+
+async def consumed(bootstrap: str, group: str, records: Iterable[RecordMetadata], *, timeout: float = 60) -> None:
+    """Wait until `group` has handled `records` (see has_consumed); fail if it does not within `timeout`."""
+    records = list(records)
+    assert await eventually(lambda: has_consumed(bootstrap, group, records), timeout=timeout, interval=0.2), \
+        f"consumer group {group} did not get past {len(records)} records within {timeout:.0f} s"
+
+
+async def end_offsets(bootstrap: str, topic: str) -> dict[TopicPartition, int]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in (consumer.partitions_for_topic(topic)
+                                                         or await _partitions(consumer, topic))]
+        return await consumer.end_offsets(partitions)
+    finally:
+        await consumer.stop()
+
+
+async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
+    await consumer._client.force_metadata_update()  # a fresh client knows no topic until it asks
+    return consumer.partitions_for_topic(topic) or set()
+
+
+async def caught_up(bootstrap: str, group: str, topic: str) -> bool:
+    """True when `group` has handled everything `topic` holds right now."""
+    ends = await end_offsets(bootstrap, topic)
+    committed = await committed_offsets(bootstrap, group)
+    return all(committed.get(tp, 0) >= end for tp, end in ends.items())
+
+
+async def collect(bootstrap: str, topic: str, *, until: int, timeout: float = 60) -> list:
+    """Read `topic` from the beginning until `until` records arrived (or timeout)."""
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"test-{uuid.uuid4().hex}",
                                 auto_offset_reset="earliest", enable_auto_commit=False)
     await consumer.start()
@@ -30,10 +84,6 @@ async def collect(bootstrap: str, topic: str, *, until: int, timeout: float = 60
         deadline = time.monotonic() + timeout
         while len(records) < until and time.monotonic() < deadline:
             batch = await consumer.getmany(timeout_ms=500)
-            records += [r for rs in batch.values() for r in rs]
-        end = time.monotonic() + settle
-        while time.monotonic() < end:
-            batch = await consumer.getmany(timeout_ms=200)
             records += [r for rs in batch.values() for r in rs]
     finally:
         await consumer.stop()
@@ -48,3 +98,23 @@ async def eventually(predicate, *, timeout: float = 60, interval: float = 0.3):
         if value or time.monotonic() > deadline:
             return value
         await asyncio.sleep(interval)
+
+
+async def collect_all(bootstrap: str, topic: str, *, timeout: float = 60) -> list:
+    """Everything `topic` holds now: read from the beginning up to its end offsets (not for a fixed time)."""
+    ends = await end_offsets(bootstrap, topic)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    records: list = []
+    try:
+        wanted = [tp for tp, end in ends.items() if end > 0]
+        consumer.assign(wanted)
+        await consumer.seek_to_beginning(*wanted)
+        deadline = time.monotonic() + timeout
+        while [tp for tp in wanted if await consumer.position(tp) < ends[tp]]:
+            assert time.monotonic() < deadline, f"{topic} was not read to its end within {timeout:.0f} s"
+            batch = await consumer.getmany(*wanted, timeout_ms=500)
+            records += [r for rs in batch.values() for r in rs]
+    finally:
+        await consumer.stop()
+    return records

@@ -10,14 +10,15 @@ import pytest
 
 from shared.contracts import MatchProposed
 from tests.factories import lead_payload
-from tests.kafka import collect, eventually, produce
+from tests.kafka import collect_all, eventually, produce
+from tests.settle import pipeline_settled
 
 pytestmark = pytest.mark.e2e
 LEADS = 150
 
 
 @pytest.mark.parametrize("victim", ["matching", "intake"])
-async def test_sigkill_mid_stream_loses_and_duplicates_nothing(victim, system, smtp, infra, topic_prefix):
+async def test_sigkill_mid_stream_loses_and_duplicates_nothing(victim, system, smtp, infra, topic_prefix, service_env):
     before = system.counts()
     leads = [lead_payload() for _ in range(LEADS)]
     await produce(infra.kafka, f"{topic_prefix}lead-signalled", [json.dumps(lead).encode() for lead in leads],
@@ -36,14 +37,15 @@ async def test_sigkill_mid_stream_loses_and_duplicates_nothing(victim, system, s
     after = await eventually(lambda: asyncio.to_thread(lambda: (c := system.counts())["match-proposed"] >= target
                                                        and c), timeout=120)
     assert after, f"only {system.counts()['match-proposed'] - before['match-proposed']} of {LEADS} leads matched"
-    await asyncio.sleep(3)  # let any duplicate that is still in flight arrive before counting
+    # Done when every stage has handled all its input and published all it emits; a duplicate would be in by then.
+    await pipeline_settled(infra.kafka, service_env["DATABASE_URL"], topic_prefix)
     after = system.counts()
     for event in ("lead-signalled", "case-opened", "match-proposed"):
         assert after[event] - before[event] == LEADS, event
 
     # On the topic an event may appear twice (a crash between publish and marking the outbox) but always
     # under one id; every case got exactly one distinct proposal event.
-    records = await collect(infra.kafka, f"{topic_prefix}match-proposed", until=10**6, timeout=2)
+    records = await collect_all(infra.kafka, f"{topic_prefix}match-proposed")
     events = {e.id: e for e in (MatchProposed.from_json(r.value) for r in records)}
     per_case = Counter(e.data.case_id for e in events.values())
     assert max(per_case.values()) == 1
@@ -62,5 +64,5 @@ async def test_sigkill_mid_stream_loses_and_duplicates_nothing(victim, system, s
                        if m["Subject"].split("case ")[-1] in expected)
 
     await eventually(lambda: asyncio.sleep(0, sum(our_mails().values()) >= wanted_mails), timeout=60)
-    await asyncio.sleep(2)
+    await pipeline_settled(infra.kafka, service_env["DATABASE_URL"], topic_prefix, mails=True)
     assert our_mails() == expected

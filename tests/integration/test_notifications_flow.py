@@ -23,6 +23,7 @@ from pydantic import SecretStr
 from deploy.databases import create_database, drop_database
 from services.notifications import handlers
 from services.notifications.app import create_app
+from services.notifications.bootstrap import CONSUMED
 from services.notifications.config import NotificationsSettings
 from services.notifications.domain import load_directory, templates
 from services.notifications.mailer import Mailer
@@ -35,7 +36,7 @@ from shared.contracts import (
     RelocationRealised,
 )
 from shared.db import transaction
-from tests.kafka import collect, eventually, produce
+from tests.kafka import collect, collect_all, consumed, eventually, produce
 from tests.lifecycle import running
 
 pytestmark = pytest.mark.integration
@@ -209,9 +210,38 @@ def match_proposed(case: dict, *sites: tuple[tuple, float], time: datetime | Non
                 "oost": ["grid: 3 of 3 sites cannot deliver 90 MW by 2027-06-01 (most there 5 MW)"]}}})
 
 
-async def publish(settings: NotificationsSettings, *events) -> None:
+GROUP_BY_TOPIC = {event.topic: group for event, group, _ in CONSUMED}
+
+
+async def publish(settings: NotificationsSettings, *events) -> list:
+    """Publish one at a time, in order; returns where each landed, for `handled`."""
+    landed = []
     for evt in events:
-        await produce(settings.kafka_bootstrap_servers, settings.topic(evt.topic), [evt.to_json()], keys=[evt.key])
+        landed += await produce(settings.kafka_bootstrap_servers, settings.topic(evt.topic), [evt.to_json()],
+                                keys=[evt.key])
+    return landed
+
+
+async def handled(settings: NotificationsSettings, records: list) -> None:
+    """Wait until notifications has handled these records (committed past them): their effects are stored."""
+    for record in records:
+        group = GROUP_BY_TOPIC[record.topic.removeprefix(settings.topic_prefix)]
+        await consumed(settings.kafka_bootstrap_servers, group, [record], timeout=30)
+
+
+async def settled(app, settings: NotificationsSettings, records: list, *cases: dict) -> None:
+    """Handled, and every mail these cases caused is sent or dead: nothing more will arrive for them."""
+    from services.notifications.orm import delivery
+
+    await handled(settings, records)
+
+    async def final() -> bool:
+        async with app.state.runtime.sessions() as session:
+            statuses = (await session.execute(delivery.select().with_only_columns(delivery.c.status).where(
+                delivery.c.case_id.in_([c["case_id"] for c in cases])))).scalars().all()
+        return all(s in ("sent", "dead") for s in statuses)
+
+    assert await eventually(final, timeout=30, interval=0.1), "mails of these cases are still on their way"
 
 
 async def mails(smtp: Smtp, address_part: str, code_name: str, count: int, timeout: float = 20,
@@ -229,8 +259,8 @@ async def mails(smtp: Smtp, address_part: str, code_name: str, count: int, timeo
 
 async def test_proposal_reaches_relevant_municipalities_and_provinces_in_their_language(app, settings, smtp):
     case = new_case()
-    await publish(settings, case_opened(case), match_proposed(case, (ENSCHEDE_SITE, 0.8), (DELFT_SITE, 0.7),
-                                                             (EINDHOVEN_SITE, 0.3)))
+    sent = await publish(settings, case_opened(case), match_proposed(case, (ENSCHEDE_SITE, 0.8), (DELFT_SITE, 0.7),
+                                                                    (EINDHOVEN_SITE, 0.3)))
     (enschede,) = await mails(smtp, "enschede.gemeente", case["code_name"], 1)
     (delft,) = await mails(smtp, "delft.gemeente", case["code_name"], 1)
     (overijssel,) = await mails(smtp, "overijssel.example", case["code_name"], 1)
@@ -251,7 +281,7 @@ async def test_proposal_reaches_relevant_municipalities_and_provinces_in_their_l
     assert "4000" not in text_of(enschede) + html_of(enschede) and "1.5" not in text_of(enschede)
     assert "Site west-delft-tech-park" in text_of(zuid_holland) and "Site oost-kennispark" not in text_of(delft)
     # Below the relevance threshold: Eindhoven and Noord-Brabant hear nothing.
-    await asyncio.sleep(1)
+    await settled(app, settings, sent, case)
     assert not smtp.inbox.to("eindhoven.gemeente", case["code_name"])
     assert not smtp.inbox.to("brabant.example", case["code_name"])
 
@@ -263,8 +293,8 @@ async def test_redelivered_events_send_nothing_twice(app, settings, smtp, client
     await mails(smtp, "enschede.gemeente", case["code_name"], 1)
     await mails(smtp, "overijssel.example", case["code_name"], 1)
     before = len(smtp.inbox.messages)
-    await publish(settings, *events, *events)  # the same events (same ids) twice more
-    await asyncio.sleep(3)
+    again = await publish(settings, *events, *events)  # the same events (same ids) twice more
+    await settled(app, settings, again, case)
     assert len(smtp.inbox.messages) == before
     log = (await client.get("/deliveries", params={"case_id": str(case["case_id"])}, headers=COORDINATOR)).json()
     assert sorted(d["recipient_code"] for d in log) == ["GM0153", "PV23"]
@@ -290,8 +320,7 @@ async def test_identity_appears_only_after_consent_and_never_for_the_ministry(ap
     consent = ConsentGranted.model_validate({"source": SOURCE, "subject": str(secret["case_id"]), "data": {
         "case_id": secret["case_id"], "company_name": name, "kvk_number": kvk}})
     CONSENTED[secret["case_id"]] = (name, kvk, datetime.now(UTC))
-    await publish(settings, consent)
-    await asyncio.sleep(1.5)  # consent-granted travels on its own topic
+    await handled(settings, await publish(settings, consent))  # it travels on its own topic: first let it land
     moved = {"case_id": secret["case_id"], "origin": ENSCHEDE_LOC, "destination": EINDHOVEN_LOC,
              "investment_retained_eur": 5e6, "investment_status": "estimated", "jobs": 40, "new_scale_up": True,
              "evidence_ref": "test"}
@@ -331,8 +360,7 @@ async def test_housing_demand_signals_province_and_ministry_once(app, settings, 
         "technology_domains": ["optical-systems-integrated-photonics"], "demand": case["demand"],
         "investment_eur": 1e7, "investment_status": "estimated", "eligible": True, "triage_reason": "ok",
         "changed": ["investment_eur"]}})
-    await publish(settings, same)
-    await asyncio.sleep(2)
+    await settled(app, settings, await publish(settings, same), case)
     assert len(smtp.inbox.to("mirt@minez", case["code_name"])) == 1
 
 
@@ -376,9 +404,9 @@ async def test_rematch_tells_only_about_new_sites(app, settings, smtp):
     case = new_case()
     await publish(settings, case_opened(case), match_proposed(case, (ENSCHEDE_SITE, 0.9)))
     await mails(smtp, "enschede.gemeente", case["code_name"], 1)
-    await publish(settings, match_proposed(case, (ENSCHEDE_SITE, 0.9), (DELFT_SITE, 0.8), revision=2))
+    rematched = await publish(settings, match_proposed(case, (ENSCHEDE_SITE, 0.9), (DELFT_SITE, 0.8), revision=2))
     await mails(smtp, "delft.gemeente", case["code_name"], 1)
-    await asyncio.sleep(1)
+    await settled(app, settings, rematched, case)
     assert len(smtp.inbox.to("enschede.gemeente", case["code_name"])) == 1
 
 
@@ -456,11 +484,16 @@ async def test_reply_link_and_api_record_an_answer_once_as_an_event(app, setting
     assert (await client.post("/replies", headers=COORDINATOR, json={
         "case_id": str(case["case_id"]), "response": "offer"})).status_code == 403
 
-    records = await collect(settings.kafka_bootstrap_servers, settings.topic(RecipientReplied.topic), until=2,
-                            timeout=15, settle=1)
+    # Every recorded reply is on Kafka once the outbox holds nothing unpublished: then count them all.
+    assert await eventually(lambda: _nothing_unpublished(app), timeout=30, interval=0.1)
+    records = await collect_all(settings.kafka_bootstrap_servers, settings.topic(RecipientReplied.topic))
     ours = [e for e in (RecipientReplied.from_json(r.value) for r in records) if e.data.case_id == case["case_id"]]
     assert sorted((e.data.recipient, e.data.response) for e in ours) == [("GM0153", "offer"), ("PV23", "decline")]
     assert next(e for e in ours if e.data.recipient == "GM0153").data.message == answer["message"]
+
+
+async def _nothing_unpublished(app) -> bool:
+    return await app.state.runtime.outbox.unpublished() == 0
 
 
 async def test_directory_api_validates_and_survives_a_reload(app, settings, client):
@@ -506,8 +539,7 @@ async def test_directory_api_validates_and_survives_a_reload(app, settings, clie
 async def test_events_of_a_case_may_arrive_in_any_order(app, settings, smtp):
     # The proposal overtakes its case-opened: the mail waits for the case's details instead of going without.
     case = new_case()
-    await publish(settings, match_proposed(case, (DELFT_SITE, 0.9)))
-    await asyncio.sleep(1.5)
+    await handled(settings, await publish(settings, match_proposed(case, (DELFT_SITE, 0.9))))
     assert not smtp.inbox.to("delft.gemeente", case["code_name"])
     await publish(settings, case_opened(case))
     (mail,) = await mails(smtp, "delft.gemeente", case["code_name"], 1)
@@ -518,15 +550,16 @@ async def test_events_of_a_case_may_arrive_in_any_order(app, settings, smtp):
     opened_at = datetime.now(UTC) - timedelta(minutes=5)
     newer = other["demand"] | {"housing": {"staff_to_house": 400, "transport_needs": ["port"],
                                            "needed_by": "2028-06-01"}}
-    await publish(settings, LeadUpdated.model_validate({"source": SOURCE, "subject": str(other["case_id"]), "data": {
+    subject = str(other["case_id"])
+    updated = await publish(settings, LeadUpdated.model_validate({"source": SOURCE, "subject": subject, "data": {
         "lead_id": uuid.uuid4(), "case_id": other["case_id"], "stage": "scale-up", "demand": newer,
         "technology_domains": ["optical-systems-integrated-photonics"], "investment_eur": 1e7,
         "investment_status": "estimated", "eligible": True, "triage_reason": "ok", "changed": ["demand"]}}))
-    await asyncio.sleep(1)
-    await publish(settings, case_opened(other, time=opened_at))
+    await handled(settings, updated)
+    opened = await publish(settings, case_opened(other, time=opened_at))
     (signal,) = await mails(smtp, "mirt@minez", other["code_name"], 1)
     assert "250–500 FTE" in text_of(signal) and "haven" in text_of(signal)
-    await asyncio.sleep(1.5)
+    await settled(app, settings, opened, other)
     assert len(smtp.inbox.to("mirt@minez", other["code_name"])) == 1
 
 
