@@ -35,14 +35,15 @@ async def deliveries_final(engine) -> bool:
 
 
 async def pipeline_settled(bootstrap: str, database_url: str, prefix: str, *, mails: bool = False,
-                           timeout: float = 120) -> None:
-    """Wait until intake, matching, reporting (and with `mails`, notifications) are done with their input."""
+                           reported: tuple[str, ...] = REPORTED, timeout: float = 120) -> None:
+    """Wait until intake, matching, reporting on `reported` topics (and with `mails`, notifications) are done
+    with their input."""
     engine = make_engine(database_url, pool_size=1)
     try:
         for group, topic, schema in STAGES:
             await _until(lambda g=group, t=topic: caught_up(bootstrap, g, prefix + t), f"{group} on {topic}", timeout)
             await _until(lambda s=schema: outbox_empty(engine, s), f"{schema}'s outbox", timeout)
-        for topic in REPORTED:
+        for topic in reported:
             await _until(lambda t=topic: caught_up(bootstrap, f"reporting-{t}", prefix + t),
                          f"reporting on {topic}", timeout)
         if mails:

@@ -55,7 +55,7 @@ class System:
 
     def counts(self) -> dict[str, int]:
         r = httpx.get(f"{self.url('reporting')}/metrics/event-counts",
-                      headers={"Authorization": "Bearer dev-ministry"}, timeout=5)
+                      headers={"Authorization": "Bearer dev-ministry"}, timeout=30)  # 2 cores, many processes
         r.raise_for_status()
         return r.json()
 

@@ -19,13 +19,15 @@ from shared.contracts import MatchProposed
 from tests.chaos.mail_crash import run_mail_crash
 from tests.factories import lead_payload
 from tests.kafka import collect, eventually, produce
+from tests.settle import pipeline_settled
 
 pytestmark = pytest.mark.e2e
 LEADS = 60
 CODE_BY_EMAIL = {r.email: code for code, r in load_directory(NotificationsSettings().recipients_file).items()}
 
 
-async def test_sigkill_while_mailing_loses_no_mail_and_repeats_only_the_same_mail(system, smtp, infra, topic_prefix):
+async def test_sigkill_while_mailing_loses_no_mail_and_repeats_only_the_same_mail(system, smtp, infra, topic_prefix,
+                                                                                 service_env):
     before = len(smtp.messages)
     leads = [lead_payload() for _ in range(LEADS)]
     ours = {case_id(lead_id(lead["data"]["organisation"], lead["data"]["reference"])) for lead in leads}
@@ -52,7 +54,8 @@ async def test_sigkill_while_mailing_loses_no_mail_and_repeats_only_the_same_mai
     expected = {(code, m) for code, e in by_code.items() for m in {p.municipality_code for p in e.data.proposals}}
     await eventually(lambda: asyncio.sleep(0, len({_key(m) for m in our_mails(by_code)}) >= len(expected)),
                      timeout=90)
-    await asyncio.sleep(2)  # anything still in flight (a repeat) arrives before counting
+    # Every mail is sent (or dead) and notifications has handled all proposals: a repeat would be in by now.
+    await pipeline_settled(infra.kafka, service_env["DATABASE_URL"], topic_prefix, mails=True)
     mails = our_mails(by_code)
     assert at_kill < len(expected), "the kill came after the last mail"
     assert {_key(m) for m in mails} == expected, "a mail is missing or went to the wrong municipality"
