@@ -118,3 +118,22 @@ async def collect_all(bootstrap: str, topic: str, *, timeout: float = 60) -> lis
     finally:
         await consumer.stop()
     return records
+
+
+async def members_on(bootstrap: str, group: str, topic: str) -> list[list[int]]:
+    """The partitions of `topic` each member of `group` holds now (members without any are left out)."""
+    from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        (response,) = await admin.describe_consumer_groups([group])
+    finally:
+        await admin.close()
+    held = []
+    for member in response.groups[0][5]:
+        assignment = ConsumerProtocolMemberAssignment.decode(member[4]).assignment if member[4] else []
+        partitions = sorted(p for t, ps in assignment if t == topic for p in ps)
+        if partitions:
+            held.append(partitions)
+    return held

@@ -13,6 +13,8 @@ from aiosmtpd.controller import Controller
 from deploy.processes import SERVICES, ServiceProcess, stop_all
 
 pytestmark = pytest.mark.e2e
+# Migrations, topics and consumer group joins of four processes on two busy cores can take minutes.
+START_WITHIN = 180
 
 
 def free_port() -> int:
@@ -70,7 +72,7 @@ def system(service_env, smtp, artifacts):
     procs = {name: ServiceProcess(name, free_port(), env, artifacts / "logs" / f"{name}.log") for name in SERVICES}
     try:
         for p in procs.values():
-            p.start()
+            p.start(wait=START_WITHIN)
         yield System(procs)
     finally:
         stop_all(procs.values(), timeout=20)
