@@ -25,21 +25,22 @@ def test_a_lead_without_any_technology_domain_is_not_eligible():
     # The contract asks for one domain at least; triage must not open a case should that ever be relaxed.
     no_domain = lead(need=TODAY).model_copy(update={"technology_domains": ()})
     assert domain.triage(no_domain, today=TODAY) == domain.Triage(
-        False, "no NTS technology domain and not strategic autonomy")
+        False, "out of scope: no NTS technology domain and not essential to strategic autonomy", in_scope=False)
 
 
 @pytest.mark.parametrize("flag, reason", [("low_value_production", "out of scope: low-value production"),
                                           ("negative_externalities", "out of scope: many negative external effects")])
 def test_out_of_scope_verdicts_are_exactly_false_with_their_reason(flag, reason):
-    assert domain.triage(lead(need=TODAY, **{flag: True}), today=TODAY) == domain.Triage(False, reason)
+    assert domain.triage(lead(need=TODAY, **{flag: True}), today=TODAY) == domain.Triage(False, reason, in_scope=False)
 
 
 def test_a_need_on_the_horizon_day_is_within_it_and_the_day_after_is_not():
     horizon = date(2029, 11, 30)
     on = domain.triage(lead(need=horizon), today=TODAY)
-    assert on == domain.Triage(True, "NTS domain; growth blocked by 2029-11-30, within 3 years")
+    assert on == domain.Triage(True, "NTS domain; growth blocked by 2029-11-30, within 3 years", in_scope=True)
     after = domain.triage(lead(need=horizon + timedelta(days=1)), today=TODAY)
-    assert after == domain.Triage(False, "space first needed by 2029-12-01, beyond the 3-year horizon (2029-11-30)")
+    assert after == domain.Triage(False, "space first needed by 2029-12-01, beyond the 3-year horizon (2029-11-30)",
+                                  in_scope=True)
 
 
 def test_a_need_today_is_blocked_now_and_tomorrow_is_blocked_by_that_date():
@@ -57,6 +58,13 @@ def test_the_horizon_from_a_leap_day_ends_on_28_february_of_its_year():
 def test_the_horizon_follows_the_configured_years():
     assert domain.triage(lead(need=date(2030, 11, 30)), today=TODAY, horizon_years=4).eligible
     assert not domain.triage(lead(need=date(2030, 11, 30)), today=TODAY, horizon_years=3).eligible
+
+
+def test_a_strategic_autonomy_lead_names_its_sector_in_the_reason():
+    verdict = domain.triage(lead(need=TODAY, technology_domains=["strategic-autonomy"], sector="drinkwater"),
+                            today=TODAY)
+    assert verdict == domain.Triage(True, "strategic autonomy (sector: drinkwater); growth blocked now, within 3 years",
+                                    in_scope=True)
 
 
 @pytest.mark.parametrize("domains, kind", [
