@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import unicodedata
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Literal
@@ -328,10 +327,8 @@ class LeadSignalledData(Strict):
     def _storable_and_complete(self, info: ValidationInfo) -> LeadSignalledData:
         """What PostgreSQL (and JSON) would refuse, and what the fields say only together, with its field:
         every problem at once, so that HTTP answers 422 and Kafka dead-letters on the first attempt."""
-        bad = [InitErrorDetails(type="finite_number", loc=loc, input=value) for loc, value in _leaves(self)
-               if isinstance(value, float) and not math.isfinite(value)]
-        bad += [InitErrorDetails(type=err, loc=loc, input="") for loc, value in _leaves(self)
-                if isinstance(value, str) and (err := unstorable_text_error(value))]
+        bad: list[InitErrorDetails] = []
+        _unstorable_values(self, (), bad)
         if not (info.context or {}).get("stored"):
             bad += [InitErrorDetails(type=e["type"], loc=("location", *e["loc"]), input=e["input"])
                     for e in self.location.location_errors()]
@@ -351,19 +348,27 @@ class LeadSignalledData(Strict):
         return [InitErrorDetails(type=PydanticCustomError("sector_required", why), loc=("sector",), input=None)]
 
 
-def _leaves(node: Any, prefix: tuple = ()) -> Iterator[tuple[tuple, Any]]:
-    """Every scalar in a payload with its location: nested models, tuples and dicts included."""
+def _unstorable_values(node: Any, loc: tuple, bad: list[InitErrorDetails]) -> None:
+    """Append an error for every infinite or NaN float and every string PostgreSQL cannot store, at its place:
+    nested models, tuples and dicts included. (Exact-type checks: enum members were checked against their list.)"""
     if isinstance(node, Frozen):
-        for name in type(node).model_fields:
-            yield from _leaves(getattr(node, name), prefix + (name,))
-    elif isinstance(node, tuple | list):
-        for i, item in enumerate(node):
-            yield from _leaves(item, prefix + (i,))
-    elif isinstance(node, dict):
-        for key, value in node.items():
-            yield from _leaves(value, prefix + (key,))
-    elif not isinstance(node, StrEnum):  # enum members were checked against their list already
-        yield prefix, node
+        items = node.__dict__.items()
+    elif node.__class__ is tuple or node.__class__ is list:
+        items = enumerate(node)
+    elif node.__class__ is dict:
+        items = node.items()
+    else:
+        return
+    for key, value in items:
+        kind = value.__class__
+        if kind is str:
+            if err := unstorable_text_error(value):
+                bad.append(InitErrorDetails(type=err, loc=(*loc, key), input=""))
+        elif kind is float:
+            if not math.isfinite(value):
+                bad.append(InitErrorDetails(type="finite_number", loc=(*loc, key), input=value))
+        elif value is not None and kind not in (int, bool):
+            _unstorable_values(value, (*loc, key), bad)
 
 
 class LeadSignalled(Envelope):
