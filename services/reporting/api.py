@@ -37,7 +37,13 @@ def moment(as_of: date | None, period: str | None) -> tuple[date, Period | None]
         except ValueError as err:
             raise HTTPException(422, f"period: {err}") from None
         return report_date(chosen, date.today()), chosen
+    if as_of is not None and not EARLIEST <= as_of <= LATEST:
+        raise HTTPException(422, [{"loc": ["query", "as_of"], "type": "value_error",
+                                   "msg": f"must lie between {EARLIEST} and {LATEST}"}])
     return as_of or date.today(), None
+
+
+EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)  # a figure "as of" outside says nothing (and overflows)
 
 
 AS_OF = Query(None, description="Figures as of the end of this day (Europe/Amsterdam), e.g. 2026-06-30.")
@@ -133,14 +139,15 @@ def router(app: FastAPI, projections: Projections) -> APIRouter:
                     caller: Caller = Depends(caller_of)) -> list[TrendPoint]:
         require(caller, *READERS)
         reader = disclosed.reader_of(caller.role, view)
-        return (await disclosed.view_with_trend(projections, as_of or date.today(), reader))[1]
+        when, _ = moment(as_of, None)
+        return (await disclosed.view_with_trend(projections, when, reader))[1]
 
     @api.get("/metrics/outlook", summary="The regional outlook: per region, constraint and year, open demand "
              "against the catalogue's supply, with the gap (the ministry's view follows the disclosure policy)")
     async def regional_outlook(as_of: date | None = AS_OF, view: Literal["ministry"] | None = VIEW,
                                caller: Caller = Depends(caller_of)) -> list[OutlookRow]:
         require(caller, *READERS)
-        when = as_of or date.today()
+        when, _ = moment(as_of, None)
         moments = await disclosed.release_moments(projections, when)
         async with sessions() as session:
             facts = await outlook_facts(session, cutoff(when))

@@ -71,7 +71,7 @@ def router(projections: Projections, api_tokens: str, extras=None) -> APIRouter:
         if token:
             return moved_into_cookie(request, token)
         caller = browser_caller(request)
-        when, chosen = as_of or date.today(), choose(lang, accept_language)
+        (when, _), chosen = moment(as_of, None), choose(lang, accept_language)
         reader = disclosed.reader_of(caller.role, view)
         figures, trend = await disclosed.view_with_trend(projections, when, reader)
         return HTMLResponse(html.dashboard(figures, trend, lang=chosen, csv_link=f"/metrics/figures.csv?as_of={when}",
