@@ -53,7 +53,8 @@ def _chain(err: BaseException) -> Iterator[BaseException]:
     while err is not None and id(err) not in seen:
         seen.add(id(err))
         yield err
-        err = err.__cause__ or err.__context__
+        # SQLAlchemy keeps the driver's exception as .orig (also raised "from" it, but not when re-wrapped).
+        err = getattr(err, "orig", None) or err.__cause__ or err.__context__
 
 
 def sqlstate(err: BaseException) -> str | None:
