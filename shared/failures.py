@@ -113,6 +113,12 @@ def _describe_database(err: sa.DBAPIError) -> Failure:
     return Failure(type(driver).__name__, reason + (f" on {where}" if where else ""), names["column_name"])
 
 
+def carries_data(err: BaseException) -> bool:
+    """Whether the text of `err` (or of what caused it) may quote the data that was being handled."""
+    return any(isinstance(e, ValidationError | sa.StatementError) or type(e).__module__.startswith("asyncpg")
+               for e in _chain(err))
+
+
 def safe_stack(err: BaseException) -> str:
     """Where an exception was raised, frame by frame, without its message (which may quote the input)."""
     frames = traceback.format_list(traceback.extract_tb(err.__traceback__)[-8:])

@@ -8,6 +8,8 @@ import sys
 import structlog
 from opentelemetry import trace
 
+from shared.failures import carries_data, describe, safe_stack
+
 
 def _add_trace_id(_, __, event_dict: dict) -> dict:
     ctx = trace.get_current_span().get_span_context()
@@ -38,6 +40,26 @@ class _CurrentStderrHandler(logging.StreamHandler):
         pass
 
 
+def _exception_of(exc_info) -> BaseException | None:
+    if exc_info is True:
+        exc_info = sys.exc_info()
+    if isinstance(exc_info, tuple):
+        return exc_info[1]
+    return exc_info if isinstance(exc_info, BaseException) else None
+
+
+def _redact_data_errors(_, __, event_dict: dict) -> dict:
+    """Tracebacks of validation and database errors quote the data (pydantic's input_value, a DBAPI error's
+    statement and DETAIL): log where it happened and what kind of failure it was, never the values."""
+    err = _exception_of(event_dict.get("exc_info"))
+    if err is not None and carries_data(err):
+        event_dict.pop("exc_info")
+        failure = describe(err)
+        event_dict["exception"] = f"{safe_stack(err)}: {failure.reason}"
+        event_dict.setdefault("error_class", failure.error_class)
+    return event_dict
+
+
 def configure_logging(service: str, level: str = "INFO", json: bool = True) -> None:
     """Configure structlog and route stdlib logging (aiokafka, uvicorn) through the same renderer."""
     renderer = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
@@ -46,6 +68,7 @@ def configure_logging(service: str, level: str = "INFO", json: bool = True) -> N
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _add_trace_id,
+        _redact_data_errors,
     ]
     structlog.configure(
         processors=[*shared, structlog.processors.format_exc_info, renderer],
