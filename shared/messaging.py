@@ -87,11 +87,6 @@ async def ensure_topics(settings: ServiceSettings, names: Iterable[str]) -> None
         await admin.close()
 
 
-def reason_of(err: Exception) -> str:
-    """The dead-letter reason of an exception: field and reason, never the value (see shared.failures)."""
-    return describe(err).reason
-
-
 Item = tuple[ConsumerRecord, Envelope]
 DeadLetter = Callable[[ConsumerRecord, Failure, int], Awaitable[None]]
 

@@ -1,6 +1,6 @@
 """Event contracts: CloudEvents 1.0 envelopes around frozen, versioned pydantic v2 payloads."""
 
-from shared.contracts.envelope import Envelope, EventTypeError, parse_event
+from shared.contracts.envelope import Envelope, parse_event
 from shared.contracts.events import (
     EVENT_TYPES,
     CaseClosed,
@@ -37,7 +37,7 @@ __all__ = [
     "CaseClosed", "CaseClosedData", "CaseOutcome", "ConsentGranted", "ConsentGrantedData", "LeadRegistered",
     "LeadRegisteredData", "LeadUpdated", "LeadUpdatedData", "ProposalDecided", "ProposalDecidedData",
     "RecipientReplied", "RecipientRepliedData", "SiteChanged", "SiteChangedData",
-    "EVENT_TYPES", "CaseOpened", "CaseOpenedData", "Company", "Envelope", "EventTypeError", "LeadSignalled",
+    "EVENT_TYPES", "CaseOpened", "CaseOpenedData", "Company", "Envelope", "LeadSignalled",
     "LeadSignalledData", "Location", "MatchProposed", "MatchProposedData",
     "NearMiss", "Proposal", "RelocationRealised",
     "RelocationRealisedData", "SpaceDemand", "parse_event",

@@ -126,10 +126,6 @@ class Envelope(BaseModel):
         return {**raw, "schemaversion": current, "data": data}
 
 
-class EventTypeError(ValueError):
-    """The message is not the event type the topic carries."""
-
-
 def parse_event(model: type[Envelope], raw: bytes) -> Envelope:
     """Validate raw bytes as `model` (any version it has known); raises pydantic.ValidationError with the
     field and reason."""

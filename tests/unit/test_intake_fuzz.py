@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from services.intake import csv_rows
 from services.intake.views import field_errors
 from shared.contracts.events import LeadSignalled, LeadSignalledData
-from shared.messaging import reason_of
+from shared.failures import describe
 from tests.factories import intake_lead_payload, mutated_lead_payloads
 
 REASON = re.compile(r"^.+?: \S", re.S)  # what goes into the dlq-reason header: "<field>: <reason>"
@@ -25,7 +25,7 @@ def test_any_payload_is_accepted_whole_or_rejected_with_field_and_reason(payload
     try:
         evt = LeadSignalled.model_validate_json(raw)
     except ValidationError as err:
-        assert REASON.match(reason_of(err)), reason_of(err)
+        assert REASON.match(describe(err).reason), describe(err).reason
         assert all(e["field"] and e["reason"] for e in field_errors(err))
         return
     # Accepted leads survive the round trip intake does (store the payload as JSON, read it back). Only the
@@ -48,7 +48,7 @@ def test_any_number_is_accepted_whole_or_rejected_never_turned_into_null(path, v
     try:
         evt = LeadSignalled.model_validate_json(json.dumps(payload))
     except ValidationError as err:
-        assert reason_of(err).startswith("data." + ".".join(path) + ": ")
+        assert describe(err).reason.startswith("data." + ".".join(path) + ": ")
         return
     assert LeadSignalled.from_json(evt.to_json()) == evt
 
@@ -59,7 +59,7 @@ def test_arbitrary_bytes_are_rejected_with_a_reason(raw):
     try:
         LeadSignalled.model_validate_json(raw)
     except ValidationError as err:
-        assert REASON.match(reason_of(err)), reason_of(err)
+        assert REASON.match(describe(err).reason), describe(err).reason
 
 
 @settings(max_examples=300, deadline=None)

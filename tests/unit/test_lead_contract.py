@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from shared.contracts.events import LeadSignalled
 from shared.contracts.geography import PROVINCES, TABLE, municipalities, province_code, province_of_municipality
-from shared.messaging import reason_of
+from shared.failures import describe
 from tests.factories import intake_lead_payload
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,7 +64,7 @@ def test_the_poison_name_is_refused_without_quoting_it():
     raw["data"]["company"]["name"] = "Poison\u0000geheim B.V."
     with pytest.raises(ValidationError) as err:
         LeadSignalled.model_validate_json(json.dumps(raw))
-    reason = reason_of(err.value)
+    reason = describe(err.value).reason
     assert reason == "data.company.name: must not contain a NUL character (U+0000)"
     assert "Poison" not in reason and raw["data"]["company"]["kvk_number"] not in reason
 
