@@ -30,12 +30,17 @@ class ServiceProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, *, wait: float = 60) -> ServiceProcess:
+        self.launch()
+        self.wait_healthy(wait)
+        return self
+
+    def launch(self) -> ServiceProcess:
+        """Start the process without waiting for it (several can then start side by side)."""
         env = os.environ | self.env | {f"{self.name.upper()}_HTTP_PORT": str(self.port)}
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen([sys.executable, "-m", f"services.{self.name}", "serve"], cwd=ROOT,
                                          env=env, stdout=log, stderr=subprocess.STDOUT)
-        self.wait_healthy(wait)
         return self
 
     def wait_healthy(self, timeout: float) -> None:

@@ -11,14 +11,14 @@ from collections.abc import Callable
 from datetime import datetime
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
+from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.auth import Caller, require
+from shared.http import Id, Limit, Offset, problems
 from shared.outbox import Outbox
 
-AUTH = {401: {"description": "No bearer token, or an unknown one."},
-        403: {"description": "Only the coordinator (operations) may see or release parked rows."}}
+AUTH = problems(401, 403, d403="Only the coordinator (operations) may see or release parked rows.")
 
 
 class ParkedOutboxRow(BaseModel):
@@ -55,16 +55,15 @@ def operations_router(service: str, outbox: Outbox, caller_of: Callable[..., Cal
 
     @router.get("/outbox/parked", response_model=ParkedOutboxRows,
                 summary="Outbox events the relay gave up on (too large, not authorised, ...), oldest first")
-    async def parked_rows(limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0),
-                          _: Caller = Depends(coordinator)) -> ParkedOutboxRows:
+    async def parked_rows(limit: Limit = 100, offset: Offset = 0, _: Caller = Depends(coordinator)) -> ParkedOutboxRows:
         total, rows = await outbox.parked(limit=limit, offset=offset)
         return ParkedOutboxRows(service=service, total=total,
                                 items=[ParkedOutboxRow.model_validate(r) for r in rows])
 
     @router.post("/outbox/parked/{seq}/release", response_model=Released,
-                 responses={404: {"description": "No parked row with this seq."}},
+                 responses=problems(404, d404="No parked row with this seq."),
                  summary="Give a parked event another round of attempts, once its cause is fixed")
-    async def release_row(seq: int = Path(ge=1), _: Caller = Depends(coordinator)) -> Released:
+    async def release_row(seq: Id, _: Caller = Depends(coordinator)) -> Released:
         if not await outbox.release(seq):
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no parked outbox row {seq}")
         return Released(seq=seq)

@@ -14,17 +14,18 @@ from pathlib import Path
 
 import structlog
 import uvicorn
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from sqlalchemy import MetaData, Table
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from shared.auth import Caller, authenticate, parse_tokens
+from shared.auth import parse_tokens
 from shared.consuming import BatchApplier, BatchEffect, Effect
 from shared.contracts.envelope import Envelope
 from shared.db import make_engine, make_sessionmaker
+from shared.http import bearer_caller, install_conventions
 from shared.idempotency import processed_event_table
 from shared.logging import configure_logging
 from shared.messaging import make_broker, make_producer, subscribe_batches
@@ -169,12 +170,8 @@ def http_app(runtime: Runtime, *, title: str, description: str) -> FastAPI:
     # FastAPIOffline serves the /docs and /redoc assets from the installed package, not from a CDN.
     app = FastAPIOffline(title=title, description=description, lifespan=lifespan, version="0.1.0")
     app.state.runtime = runtime
-    tokens = parse_tokens(runtime.settings.api_tokens.get_secret_value())
-
-    def caller(request: Request) -> Caller:
-        return authenticate(request, tokens)
-
-    app.state.caller = caller
+    app.state.caller = caller = bearer_caller(parse_tokens(runtime.settings.api_tokens.get_secret_value()))
+    install_conventions(app)
     app.include_router(operations_router(runtime.name, runtime.outbox, caller))
 
     @app.get("/asyncapi.json", tags=["documentation"], summary="AsyncAPI document of this service's events")

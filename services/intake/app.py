@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from fastapi import Body, Depends, FastAPI, Path, Query, Request, Response, status
-from fastapi.exceptions import RequestValidationError
+from fastapi import Body, Depends, FastAPI, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from services.intake import submissions as use
@@ -15,7 +14,6 @@ from services.intake.config import IntakeSettings
 from services.intake.views import (
     AuditEntry,
     CaseOrigins,
-    FieldError,
     LeadDetail,
     LeadSubmission,
     LeadSummary,
@@ -23,16 +21,12 @@ from services.intake.views import (
     ReviewDecision,
     RomStatus,
     WriteResult,
-    field_errors,
 )
 from shared.auth import Caller, require
+from shared.http import Id, Limit, Offset, problems
 from shared.runtime import http_app
 
-BIGINT_MAX = 2**63 - 1  # what PostgreSQL's bigint (offsets, review ids) holds: larger is a 422, not a 500
-NOT_FOUND = {404: {"description": "No such lead among the caller's own (other organisations' leads included)."}}
-INVALID = {422: {"description": "The field and the reason, for every problem found.",
-                 "content": {"application/json": {"example": {"detail": [
-                     {"field": "company.kvk_number", "reason": "String should match pattern '^\\d{8}$'"}]}}}}}
+NOT_FOUND = problems(404, d404="No such lead among the caller's own (other organisations' leads included).")
 DESCRIPTION = """Receives ROM leads over HTTP (this API) and Kafka (topic `lead-signalled`), one validation for both.
 
 Authenticate with `Authorization: Bearer <token>`; a token belongs to one organisation. A ROM (or partner)
@@ -51,7 +45,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         return require(caller, "rom")
 
     @app.post("/leads", tags=["leads"], response_model=WriteResult, status_code=201,
-              responses={200: {"model": WriteResult, "description": "Known lead: updated, or unchanged"}} | INVALID,
+              responses={200: {"model": WriteResult, "description": "Known lead: updated, or unchanged"}},
               summary="Submit a lead (a known reference updates it; the same lead again changes nothing)")
     async def submit_lead(body: LeadSubmission, response: Response, caller: Caller = Depends(rom)) -> WriteResult:
         outcome, lead = await use.submit(runtime, settings, use.as_lead(caller.organisation, body))
@@ -59,7 +53,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
             response.status_code = status.HTTP_200_OK
         return WriteResult(outcome=outcome, lead=lead)
 
-    @app.patch("/leads/{lead_id}", tags=["leads"], response_model=WriteResult, responses=NOT_FOUND | INVALID,
+    @app.patch("/leads/{lead_id}", tags=["leads"], response_model=WriteResult, responses=NOT_FOUND,
                summary="Change a lead with a JSON merge patch (RFC 7396): give only what changed")
     async def patch_lead(lead_id: UUID, changes: dict[str, Any] = Body(examples=[{"stage": "scale-up"}]),
                          caller: Caller = Depends(rom)) -> WriteResult:
@@ -68,7 +62,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
 
     @app.get("/leads", tags=["leads"], response_model=list[LeadSummary],
              summary="The caller's own leads with their case status, newest first")
-    async def list_leads(limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=BIGINT_MAX),
+    async def list_leads(limit: Limit = 100, offset: Offset = 0,
                          status: RomStatus | None = Query(None, description="Only leads with this status."),
                          caller: Caller = Depends(rom)) -> list[LeadSummary]:
         return await use.own_leads(runtime, caller.organisation, limit=limit, offset=offset, status=status)
@@ -90,16 +84,16 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         return await use.open_reviews(runtime)
 
     @app.get("/cases/{case_id}/origins", tags=["taskforce"], response_model=CaseOrigins,
-             responses={404: {"description": "No such case"}},
+             responses=problems(404, d404="No such case"),
              summary="Every organisation that signalled the company of a case (coordinator)")
     async def case_origins(case_id: UUID, caller: Caller = Depends(caller_of)) -> CaseOrigins:
         require(caller, "coordinator")
         return await use.case_origins(runtime, case_id)
 
     @app.post("/reviews/{review_id}/decision", tags=["taskforce"], response_model=NameReview,
-              responses={404: {"description": "No open review with this id"}},
+              responses=problems(404, d404="No open review with this id"),
               summary="Record whether two look-alike names are different companies or the same (never merges)")
-    async def decide_review(decision: ReviewDecision, review_id: int = Path(ge=1, le=BIGINT_MAX),
+    async def decide_review(review_id: Id, decision: ReviewDecision,
                             caller: Caller = Depends(caller_of)) -> NameReview:
         require(caller, "coordinator")
         return await use.decide_review(runtime, caller.organisation, review_id, decision)
@@ -108,12 +102,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
 
 
 def _errors(app: FastAPI) -> None:
-    """422 bodies name the field and the reason; another organisation's lead is simply not found."""
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(_: Request, err: RequestValidationError) -> JSONResponse:
-        return JSONResponse({"detail": [FieldError(**e).model_dump() for e in field_errors(list(err.errors()))]},
-                            status_code=422)
+    """A rejected lead names the field and the reason; another organisation's lead is simply not found."""
 
     @app.exception_handler(use.InvalidLead)
     async def invalid_lead(_: Request, err: use.InvalidLead) -> JSONResponse:

@@ -6,7 +6,7 @@ from typing import Literal
 from urllib.parse import parse_qsl
 from uuid import UUID
 
-from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
@@ -15,18 +15,17 @@ from services.notifications import handlers, pages, repository
 from services.notifications.bootstrap import bootstrap
 from services.notifications.config import NotificationsSettings
 from services.notifications.domain import replies
-from services.notifications.domain.directory import Recipient
+from services.notifications.domain.directory import Kind, Recipient
 from services.notifications.views import (
     ApiReplyBody,
     RecipientBody,
     RecipientOut,
     ReplyBody,
     ReplyResult,
-    field_errors,
-    validation_error,
 )
 from shared.auth import Caller, require
 from shared.db import transaction
+from shared.http import Id, Limit, Offset, Text, field_errors, problems
 from shared.runtime import http_app
 
 DESCRIPTION = """Tells municipalities, provinces, the coordinator and the ministry's MIRT contact what they need to
@@ -38,6 +37,7 @@ a municipality or province (token organisation = its CBS code, e.g. `GM0153`, `P
 decline. Reply links in the mails carry a signed token and need no account. A 422 lists every problem as
 `{"field": "email", "reason": "..."}`."""
 Status = Literal["pending", "sending", "sent", "dead"]
+BAD_LINK = "The link is not valid (tampered with, or expired)"
 
 
 def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
@@ -45,7 +45,6 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
     directory_cache = repository.DirectoryCache(ttl=settings.directory_cache_seconds)
     runtime = bootstrap(settings, directory_cache)
     app = http_app(runtime, title="Groeiruimte notifications", description=DESCRIPTION)
-    app.add_exception_handler(RequestValidationError, validation_error)
     caller_of = app.state.caller
 
     def coordinator(caller: Caller = Depends(caller_of)) -> Caller:
@@ -55,9 +54,9 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
         return require(caller, "municipality", "province")
 
     @app.get("/deliveries", tags=["delivery log"], summary="The delivery log, newest first (coordinator)")
-    async def deliveries(case_id: UUID | None = None, status: Status | None = None, recipient: str | None = None,
-                         template: str | None = None, limit: int = Query(100, ge=1, le=1000),
-                         offset: int = Query(0, ge=0), _: Caller = Depends(coordinator)) -> list[dict]:
+    async def deliveries(case_id: UUID | None = None, status: Status | None = None, recipient: Text | None = None,
+                         template: Text | None = None, limit: Limit = 100, offset: Offset = 0,
+                         _: Caller = Depends(coordinator)) -> list[dict]:
         async with runtime.sessions() as session:
             rows = await repository.deliveries(session, case_id=case_id, status=status, recipient_code=recipient,
                                                template=template, limit=limit, offset=offset)
@@ -68,8 +67,9 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
         async with runtime.sessions() as session:
             return await repository.summary(session)
 
-    @app.get("/deliveries/{delivery_id}", tags=["delivery log"], summary="One mail as sent, with both parts")
-    async def delivery(delivery_id: int, _: Caller = Depends(coordinator)) -> dict:
+    @app.get("/deliveries/{delivery_id}", tags=["delivery log"], summary="One mail as sent, with both parts",
+             responses=problems(404, d404="No such delivery"))
+    async def delivery(delivery_id: Id, _: Caller = Depends(coordinator)) -> dict:
         async with runtime.sessions() as session:
             row = await repository.delivery_detail(session, delivery_id)
         if row is None:
@@ -78,13 +78,13 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
 
     @app.get("/recipients", tags=["directory"], response_model=list[RecipientOut],
              summary="The recipient directory (coordinator)")
-    async def list_recipients(kind: str | None = None, _: Caller = Depends(coordinator)) -> list[dict]:
+    async def list_recipients(kind: Kind | None = None, _: Caller = Depends(coordinator)) -> list[dict]:
         async with runtime.sessions() as session:
             return await repository.recipients(session, kind=kind)
 
     @app.get("/recipients/{code}", tags=["directory"], response_model=RecipientOut,
-             summary="One directory entry (coordinator)")
-    async def get_recipient(code: str, _: Caller = Depends(coordinator)) -> dict:
+             responses=problems(404, d404="No such entry"), summary="One directory entry (coordinator)")
+    async def get_recipient(code: Text, _: Caller = Depends(coordinator)) -> dict:
         async with runtime.sessions() as session:
             found = [r for r in await repository.recipients(session) if r["code"] == code]
         if not found:
@@ -93,25 +93,28 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
 
     @app.put("/recipients/{code}", tags=["directory"], response_model=RecipientOut,
              summary="Create or replace a directory entry (coordinator); the file no longer overrides it")
-    async def put_recipient(code: str, body: RecipientBody, caller: Caller = Depends(coordinator)) -> dict:
+    async def put_recipient(code: Text, body: RecipientBody, caller: Caller = Depends(coordinator)) -> dict:
         try:
             entry = Recipient(code=code, **body.model_dump())
         except ValidationError as err:
-            raise RequestValidationError(err.errors()) from err
+            # The entry's own check (does the code fit the kind?) has no field of its own: it is the kind's.
+            raise RequestValidationError([e | {"loc": e["loc"] or ("kind",)} for e in err.errors()]) from err
         async with transaction(runtime.sessions) as session:
             saved = await repository.put_recipient(session, entry, by=caller.organisation)
         directory_cache.invalidate()
         return saved
 
     @app.delete("/recipients/{code}", tags=["directory"], status_code=204,
+                responses=problems(404, d404="No such entry"),
                 summary="Deactivate a directory entry (coordinator); pending mails to it are dead-lettered")
-    async def delete_recipient(code: str, caller: Caller = Depends(coordinator)) -> None:
+    async def delete_recipient(code: Text, caller: Caller = Depends(coordinator)) -> None:
         async with transaction(runtime.sessions) as session:
             if not await repository.deactivate_recipient(session, code, by=caller.organisation):
                 raise HTTPException(404, f"no recipient {code!r}")
         directory_cache.invalidate()
 
     @app.post("/replies", tags=["replies"], response_model=ReplyResult,
+              responses=problems(404, d404="The caller was not notified about this case"),
               summary="Answer a notification with an offer or a decline (municipality or province)")
     async def reply(body: ApiReplyBody, caller: Caller = Depends(recipient_role)) -> ReplyResult:
         async with transaction(runtime.sessions) as session:
@@ -128,16 +131,19 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
         except replies.BadToken as err:
             raise HTTPException(403, str(err)) from err
 
-    @app.get("/replies/{token}", tags=["replies"], response_class=HTMLResponse,
+    @app.get("/replies/{token}", tags=["replies"], response_class=HTMLResponse, responses=problems(403, d403=BAD_LINK),
              summary="The page a reply link opens: a form (a link preview never records anything)")
-    async def reply_form(token: str) -> HTMLResponse:
+    async def reply_form(token: Text) -> HTMLResponse:
         grant = grant_of(token)
         async with runtime.sessions() as session:
             told = (await repository.notified_sites(session, grant.case_id)).get(grant.recipient, set())
         return HTMLResponse(pages.reply_form(grant, sorted(told)))
 
-    @app.post("/replies/{token}", tags=["replies"], summary="Record the answer from a reply link's form or JSON")
-    async def reply_by_link(token: str, request: Request):
+    @app.post("/replies/{token}", tags=["replies"], summary="Record the answer from a reply link's form or JSON",
+              responses={200: {"model": ReplyResult, "description": "JSON when JSON was sent, else a thank-you page",
+                               "content": {"text/html": {"schema": {"type": "string"}}}}}
+              | problems(403, 422, d403=BAD_LINK))
+    async def reply_by_link(token: Text, request: Request):
         grant = grant_of(token)
         body = await _reply_body(request)
         async with transaction(runtime.sessions) as session:
@@ -168,6 +174,6 @@ async def _reply_body(request: Request) -> ReplyBody:
         fields = dict(parse_qsl(raw.decode(errors="strict"), keep_blank_values=True))
         return ReplyBody.model_validate({k: v for k, v in fields.items() if v != "" or k == "message"})
     except (ValidationError, UnicodeDecodeError) as err:
-        detail = field_errors(RequestValidationError(err.errors())) if isinstance(err, ValidationError) else [
+        detail = field_errors(err.errors()) if isinstance(err, ValidationError) else [
             {"field": "(body)", "reason": "not UTF-8"}]
         raise HTTPException(422, detail) from err

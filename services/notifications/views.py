@@ -7,9 +7,6 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from fastapi import Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.notifications.domain.directory import Kind, Language
@@ -30,8 +27,16 @@ class RecipientBody(BaseModel):
     province: str | None = Field(default=None, examples=["PV23"])
 
 
-class RecipientOut(RecipientBody):
+class RecipientOut(BaseModel):
+    """A directory entry as stored. Deliberately without the write rules: a listing shows every row, and an
+    entry stored under older rules must not make the whole directory unreadable (it was a 500 for everyone)."""
+
     code: str
+    kind: str
+    name: str
+    email: str
+    language: str
+    province: str | None
     active: bool
     source: Literal["file", "api"]
     updated_at: datetime
@@ -64,16 +69,3 @@ class ReplyResult(BaseModel):
     recipient: str
     response: Literal["offer", "decline"]
     changed: bool = Field(description="False when the same answer was already recorded (nothing emitted).")
-
-
-def field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
-    """Every problem as {"field": "email", "reason": "..."}, without FastAPI's 'body' prefix."""
-    out = []
-    for err in exc.errors():
-        loc = [str(p) for p in err["loc"] if p not in ("body", "query", "path")]
-        out.append({"field": ".".join(loc) or "(body)", "reason": err["msg"].removeprefix("Value error, ")})
-    return out
-
-
-async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-    return JSONResponse({"detail": field_errors(exc)}, status_code=422)

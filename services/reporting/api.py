@@ -9,33 +9,35 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, FastAPI, HTTPException, Query, Response, status
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, StringConstraints, ValidationError
 
 from services.reporting import disclosed, domain, repository
 from services.reporting.disclosure.views import Band, ImpactRow, Published, TrendPoint, csv_rows
-from services.reporting.domain.periods import Period, cutoff, parse_period, report_date
+from services.reporting.domain.periods import PERIOD_PATTERN, Period, cutoff, parse_period, report_date
 from services.reporting.outlook.repository import outlook_facts
 from services.reporting.outlook.views import OutlookRow, outlook_view
 from services.reporting.projections import Projections
 from shared.auth import Caller, require
+from shared.http import Day, invalid, problems
 
 READERS = ("ministry", "coordinator")
-ERRORS = {401: {"description": "No or unknown bearer token"}, 403: {"description": "The caller's role may not"},
-          422: {"description": "A parameter is invalid (the body names it and says why)"}}
+ERRORS = problems(401, 403, 422)
+# A half-year as the routes take it: the pattern is in the OpenAPI document, so a bad one is a 422 up front.
+PeriodName = Annotated[str, StringConstraints(pattern=PERIOD_PATTERN.pattern)]
 
 
 def moment(as_of: date | None, period: str | None) -> tuple[date, Period | None]:
     """The date figures are computed as of: an explicit date, a half-year's end (today while under way), or today."""
-    if as_of and period:
-        raise HTTPException(422, "give either as_of or period, not both")
-    if period:
+    if as_of is not None and period is not None:
+        raise invalid("period", "give either as_of or period, not both")
+    if period is not None:
         try:
             chosen = parse_period(period)
         except ValueError as err:
-            raise HTTPException(422, f"period: {err}") from None
+            raise invalid("period", str(err)) from None
         return report_date(chosen, date.today()), chosen
     if as_of is not None and not EARLIEST <= as_of <= LATEST:
         raise HTTPException(422, [{"loc": ["query", "as_of"], "type": "value_error",
@@ -108,7 +110,7 @@ def router(app: FastAPI, projections: Projections) -> APIRouter:
 
     @api.get("/metrics/figures", summary="Every figure as of a date: impact table, breakdowns, bottlenecks, "
              "no-proposition signals, lead times (the ministry's view follows the disclosure policy)")
-    async def figures(as_of: date | None = AS_OF, period: str | None = PERIOD,
+    async def figures(as_of: Day | None = AS_OF, period: PeriodName | None = PERIOD,
                       view: Literal["ministry"] | None = VIEW, caller: Caller = Depends(caller_of)) -> Published:
         require(caller, *READERS)
         when, _ = moment(as_of, period)
@@ -116,7 +118,7 @@ def router(app: FastAPI, projections: Projections) -> APIRouter:
 
     @api.get("/metrics/figures.csv", summary="The same figures as CSV: section, group, key, value",
              response_class=Response, responses={200: {"content": {"text/csv": {}}, "description": "CSV rows"}})
-    async def figures_csv(as_of: date | None = AS_OF, period: str | None = PERIOD,
+    async def figures_csv(as_of: Day | None = AS_OF, period: PeriodName | None = PERIOD,
                           view: Literal["ministry"] | None = VIEW, caller: Caller = Depends(caller_of)) -> Response:
         require(caller, *READERS)
         when, _ = moment(as_of, period)
@@ -128,14 +130,14 @@ def router(app: FastAPI, projections: Projections) -> APIRouter:
                         headers={"Content-Disposition": f'attachment; filename="figures-{when}.csv"'})
 
     @api.get("/metrics/impact", summary="The impact table as of a date, beside the pro-rata targets")
-    async def impact(as_of: date | None = AS_OF, period: str | None = PERIOD,
+    async def impact(as_of: Day | None = AS_OF, period: PeriodName | None = PERIOD,
                      view: Literal["ministry"] | None = VIEW, caller: Caller = Depends(caller_of)) -> list[ImpactRow]:
         require(caller, *READERS)
         when, _ = moment(as_of, period)
         return (await published(caller, when, view)).impact
 
     @api.get("/metrics/trend", summary="The impact table at the end of every half-year up to a date")
-    async def trend(as_of: date | None = AS_OF, view: Literal["ministry"] | None = VIEW,
+    async def trend(as_of: Day | None = AS_OF, view: Literal["ministry"] | None = VIEW,
                     caller: Caller = Depends(caller_of)) -> list[TrendPoint]:
         require(caller, *READERS)
         reader = disclosed.reader_of(caller.role, view)
@@ -144,7 +146,7 @@ def router(app: FastAPI, projections: Projections) -> APIRouter:
 
     @api.get("/metrics/outlook", summary="The regional outlook: per region, constraint and year, open demand "
              "against the catalogue's supply, with the gap (the ministry's view follows the disclosure policy)")
-    async def regional_outlook(as_of: date | None = AS_OF, view: Literal["ministry"] | None = VIEW,
+    async def regional_outlook(as_of: Day | None = AS_OF, view: Literal["ministry"] | None = VIEW,
                                caller: Caller = Depends(caller_of)) -> list[OutlookRow]:
         require(caller, *READERS)
         when, _ = moment(as_of, None)
@@ -154,9 +156,9 @@ def router(app: FastAPI, projections: Projections) -> APIRouter:
         return outlook_view(facts, when, disclosed.reader_of(caller.role, view), moments)
 
     @api.post("/reports/snapshots", status_code=status.HTTP_201_CREATED,
-              responses={409: {"description": "The period was already reported"}},
+              responses=problems(409, d409="The period was already reported: its figures stay frozen"),
               summary="Freeze the ministry's figures of a half-year as reported (coordinator); a period once")
-    async def freeze(period: str = Body(..., embed=True, examples=["2026-H1"]),
+    async def freeze(period: PeriodName = Body(..., embed=True, examples=["2026-H1"]),
                      caller: Caller = Depends(caller_of)) -> Frozen:
         require(caller, "coordinator")
         when, chosen = moment(None, period)
@@ -173,10 +175,10 @@ def router(app: FastAPI, projections: Projections) -> APIRouter:
         async with sessions() as session:
             return [SnapshotSummary(**s) for s in await repository.snapshots(session)]
 
-    @api.get("/reports/snapshots/{period}", responses={404: {"description": "The period has not been reported"},
-                                                    409: {"description": "Reported in an older format"}},
+    @api.get("/reports/snapshots/{period}", responses=problems(404, 409, d404="The period has not been reported",
+                                                               d409="Reported in an older format"),
              summary="A period's figures as reported, beside the corrected figures")
-    async def reported_period(period: str, caller: Caller = Depends(caller_of)) -> ReportedPeriod:
+    async def reported_period(period: PeriodName, caller: Caller = Depends(caller_of)) -> ReportedPeriod:
         require(caller, *READERS)
         when, chosen = moment(None, period)
         frozen = await projections.reported(chosen)

@@ -16,17 +16,19 @@ from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from services.reporting import disclosed
-from services.reporting.api import READERS, moment
+from services.reporting.api import READERS, PeriodName, moment
 from services.reporting.i18n import choose
 from services.reporting.projections import Projections
 from services.reporting.render import html
 from shared.auth import Caller, parse_tokens, require
+from shared.http import Day, Text, problems
 
 COOKIE = "groeiruimte_token"
 LANG = Query(None, description="nl (default) or en; without it the browser's Accept-Language decides.")
+# These pages read the token from a cookie (or the header), not through shared.http's bearer dependency,
+# so they document their authentication answers themselves; errors are JSON like everywhere else.
 PAGES = {200: {"content": {"text/html": {}}, "description": "The page"},
-         303: {"description": "The token was moved into a cookie"}, 401: {"description": "Not logged in"},
-         403: {"description": "The caller's role may not"}, 422: {"description": "A parameter is invalid"}}
+         303: {"description": "`?token=` was moved into a cookie: the same page without it"}} | problems(401, 403)
 
 
 def _lookup(tokens: dict[str, Caller], presented: str | None) -> Caller | None:
@@ -62,9 +64,9 @@ def router(projections: Projections, api_tokens: str, extras=None) -> APIRouter:
     async def more(as_of: date, period, lang: str, reader: str = "ministry") -> dict:
         return await extras(as_of, period, lang, reader) if extras else {}
 
-    @web.get("/dashboard", response_class=HTMLResponse, summary="Progress, trends, regions, outlook and bottlenecks "
-             "at a glance (aggregates only)")
-    async def dashboard(request: Request, as_of: date | None = Query(None), token: str | None = Query(None),
+    @web.get("/dashboard", response_class=HTMLResponse,
+             summary="Progress, trends, regions, outlook and bottlenecks at a glance (aggregates only)")
+    async def dashboard(request: Request, as_of: Day | None = Query(None), token: Text | None = Query(None),
                         lang: Literal["nl", "en"] | None = LANG,
                         view: Literal["ministry"] | None = Query(None, description="Coordinator: the ministry's view"),
                         accept_language: str | None = Header(None)):
@@ -79,7 +81,7 @@ def router(projections: Projections, api_tokens: str, extras=None) -> APIRouter:
 
     @web.get("/reports/{period}.html", response_class=HTMLResponse,
              summary="The June or December report of a half-year, e.g. /reports/2026-H2.html (the ministry's view)")
-    async def report(request: Request, period: str, token: str | None = Query(None),
+    async def report(request: Request, period: PeriodName, token: Text | None = Query(None),
                      lang: Literal["nl", "en"] | None = LANG, accept_language: str | None = Header(None)):
         if token:
             return moved_into_cookie(request, token)

@@ -15,9 +15,11 @@ from shared.contracts.geography import province_code
 Kind = Literal["municipality", "province", "coordinator", "mirt"]
 Language = Literal["nl", "en"]
 
+# A municipality's or province's CBS code names that body only: it can never be another kind's id.
+_NOT_A_CBS_CODE = r"(?!GM\d{4}$|PV\d{2}$)"
 CODE_PATTERNS: dict[str, str] = {
     "municipality": r"^GM\d{4}$", "province": r"^PV(2\d|3[01])$",
-    "coordinator": r"^[A-Z][A-Z0-9-]{1,39}$", "mirt": r"^[A-Z][A-Z0-9-]{1,39}$",
+    "coordinator": rf"^{_NOT_A_CBS_CODE}[A-Z][A-Z0-9-]{{1,39}}$", "mirt": rf"^{_NOT_A_CBS_CODE}[A-Z][A-Z0-9-]{{1,39}}$",
 }
 # Deliberately strict: ASCII local part and a dotted domain; what a municipality's mailbox really looks like.
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@(?=.{1,253}$)"
@@ -47,7 +49,10 @@ class Recipient(BaseModel):
     @field_validator("name")
     @classmethod
     def _safe_name(cls, v: str) -> str:
-        return no_header_breaks(v, "name").strip()
+        name = no_header_breaks(v, "name").strip()
+        if len(name) < 2:  # checked again after stripping: what is stored must be a name
+            raise ValueError("name needs at least 2 characters besides spaces")
+        return name
 
     @field_validator("email")
     @classmethod
@@ -71,6 +76,10 @@ class Recipient(BaseModel):
     def _code_fits_kind(self) -> Recipient:
         no_header_breaks(self.code, "code")
         if not re.match(CODE_PATTERNS[self.kind], self.code):
+            fits = [kind for kind in ("municipality", "province") if re.match(CODE_PATTERNS[kind], self.code)]
+            if fits:
+                raise ValueError(f"code {self.code!r} does not fit kind {self.kind!r}: it is a {fits[0]}'s CBS code "
+                                 f"(kind {fits[0]!r})")
             raise ValueError(f"code {self.code!r} does not fit kind {self.kind!r} "
                              f"(pattern {CODE_PATTERNS[self.kind]})")
         return self
