@@ -6,7 +6,6 @@ from typing import Literal
 from uuid import UUID
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from services.matching import coordinator, repository, site_owners
@@ -26,13 +25,12 @@ from services.matching.views import (
     SiteView,
     SiteWrite,
     errors,
-    field_errors,
-    rejections,
     site_view,
 )
 from shared.auth import Caller, require
 from shared.contracts.events import Region
 from shared.db import transaction
+from shared.http import rejections
 from shared.runtime import http_app
 
 SUPPLY_ROLES = ("coordinator", "province", "municipality")
@@ -52,9 +50,6 @@ def create_app(settings: MatchingSettings | None = None) -> FastAPI:
         detail = rejections(exc.detail) if exc.status == 422 else exc.detail
         return JSONResponse(status_code=exc.status, content={"detail": detail})
 
-    @app.exception_handler(RequestValidationError)
-    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse(status_code=422, content={"detail": field_errors(exc.errors())})
 
     @app.get("/cases", tags=["coordinator"], summary="All matched cases, newest match first",
              response_model=list[CaseLine], responses=errors(422))

@@ -11,6 +11,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchem
 from services.matching.domain import Site, site_key
 from services.matching.domain.sites import SITE_ID_RULE
 from shared.contracts.events import CaseOutcome, NearMiss, Proposal
+from shared.http import problems
 
 Scalar = str | float | int | bool | None
 # A site id in a path: lower-cased on the way in; the rule is documented (so generated requests can follow it)
@@ -140,53 +141,6 @@ class OutcomeResult(BaseModel):
     emitted: list[str] = Field(description="The topics of the events emitted.")
 
 
-class FieldError(BaseModel):
-    field: str = Field(examples=["municipality_code"])
-    reason: str
-
-
-class Invalid(BaseModel):
-    """422: every input at fault, with the reason."""
-
-    detail: list[FieldError]
-
-
-class Refused(BaseModel):
-    """Any other 4xx: `field: reason` in one sentence."""
-
-    detail: str = Field(examples=["site_id: site 'zuid-high-tech-campus' lies in GM0772 (Noord-Brabant); ..."])
-
-
 def errors(*codes: int, **descriptions: str) -> dict[int | str, dict]:
-    """`responses=` for a route: each status it can answer with its body (d404="..." describes a 404)."""
-    default = {400: "The body cannot be read (not JSON, or not UTF-8).", 401: "No bearer token, or an unknown one.",
-               403: "The token's role may not do this.",
-               404: "Not found.", 409: "Conflicts with the current state.",
-               422: "The field and the reason, for every problem found."}
-    codes = tuple(sorted({401, 403, *codes}))  # 400: a body that is not JSON in UTF-8
-    return {code: {"model": Invalid if code == 422 else Refused,
-                   "description": descriptions.get(f"d{code}", default[code])} for code in codes}
-
-
-def field_errors(errors_: list[dict]) -> list[dict[str, str]]:
-    """pydantic errors as [{field, reason}], without FastAPI's location prefix."""
-    out = []
-    for err in errors_:
-        loc = [str(p) for p in err.get("loc", ())]
-        if loc and loc[0] in ("body", "query", "path", "header"):
-            loc = loc[1:]
-        out.append({"field": ".".join(loc) or "(body)", "reason": str(err.get("msg", "invalid")).removeprefix(
-            "Value error, ")})
-    return out
-
-
-def rejections(message: str | list[dict[str, str]]) -> list[dict[str, str]]:
-    """A `field: reason; field: reason` message as field errors (already a list: unchanged)."""
-    if isinstance(message, list):
-        return message
-    out = []
-    for part in filter(None, (p.strip() for p in message.split("; "))):
-        field, sep, reason = part.partition(": ")
-        out.append({"field": field, "reason": reason} if sep and " " not in field else
-                   {"field": "(body)", "reason": part})
-    return out
+    """`responses=` for a route: 401 and 403 (every route reads the token) and the given codes (shared.http)."""
+    return problems(401, 403, *codes, **descriptions)
