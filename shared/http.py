@@ -205,14 +205,19 @@ def _operations(doc: dict[str, Any]) -> Iterable[dict[str, Any]]:
 
 
 def _errors_are_json(code: str, response: dict[str, Any]) -> None:
-    """A route that answers HTML (or CSV) still answers its errors as JSON; FastAPI documents them as the route's."""
+    """Every 4xx is answered by the handlers above, as JSON in the shared shape: a route that only described it
+    (no body), or that answers HTML or CSV otherwise, still documents that body."""
+    if not code.startswith("4"):
+        return
     content = response.get("content")
-    if code.startswith("4") and content and "application/json" not in content:
+    if not content:
+        response["content"] = _documented(int(code) if code.isdigit() else 400, None)["content"]
+    elif "application/json" not in content:
         response["content"] = {"application/json": next(iter(content.values()))}
 
 
 def _documented(code: int, description: str | None) -> dict[str, Any]:
     model = ValidationProblem if code == 422 else Problem
-    default = DESCRIPTIONS[code] if code != 422 or description in (None, "Validation Error") else description
+    default = DESCRIPTIONS.get(code, "") if code != 422 or description in (None, "Validation Error") else description
     return {"description": default,
             "content": {"application/json": {"schema": {"$ref": _REF.format(model=model.__name__)}}}}
