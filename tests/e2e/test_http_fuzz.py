@@ -82,7 +82,7 @@ def tokens() -> dict[str, str]:
     return {caller.role: token for token, caller in reversed(parse_tokens(development_tokens()).items())}
 
 
-@pytest.mark.timeout(240)
+@pytest.mark.timeout(600)  # a guard against a hang, far above a run's time (the first test also starts services)
 @pytest.mark.parametrize("service", list(SERVICES))
 def test_every_operation_answers_as_documented(service, fuzzed, tokens, tmp_path, artifacts):
     config = tmp_path / "schemathesis.toml"
@@ -93,7 +93,7 @@ def test_every_operation_answers_as_documented(service, fuzzed, tokens, tmp_path
          f"{fuzzed[service].url}/openapi.json", "--checks", ",".join(CHECKS), "--phases", "examples,coverage,fuzzing",
          "--max-examples", str(EXAMPLES), "--seed", str(SEED), "--request-timeout", "30",
          "--report", "junit", "--report-dir", str(report)],
-        capture_output=True, text=True, timeout=220)
+        capture_output=True, text=True, timeout=480)
     assert run.returncode == 0, f"{service}: schemathesis found answers the OpenAPI document does not promise " \
                                 f"(JUnit report in {report}):\n{run.stdout[-12000:]}{run.stderr[-2000:]}"
     generated = re.search(r"(\d+) generated", run.stdout)
@@ -102,7 +102,9 @@ def test_every_operation_answers_as_documented(service, fuzzed, tokens, tmp_path
 
 def fuzz_config(service: str, tokens: dict[str, str]) -> str:
     """schemathesis.toml: the token of a role that may call each operation (the first matching rule wins)."""
-    lines = [f'headers = {{ Authorization = "Bearer {tokens["coordinator"]}" }}']
+    lines = [f'headers = {{ Authorization = "Bearer {tokens["coordinator"]}" }}', "",
+             # Methods a path does not have answer FastAPI's own 405: a third of the coverage cases, none of ours.
+             "[phases.coverage]", "unexpected-methods = []"]
     for method, path, role in ROLES.get(service, ()):
         lines += ["", "[[operations]]", f'include-path-regex = "{path}"']
         lines += [f'include-method = "{method}"'] if method else []

@@ -138,3 +138,9 @@ async def test_authentication_errors_have_the_documented_shape(call, service, pa
     wrong_role = {"intake": COORDINATOR}.get(service, ROM if service != "matching" else MINISTRY)
     forbidden = await call[service].get(path, headers=wrong_role)
     assert forbidden.status_code == 403 and isinstance(forbidden.json()["detail"], str)
+
+
+async def test_a_nul_character_in_a_note_is_a_422(call):
+    # Found by the fuzz test: PostgreSQL refused the text and the route answered 500.
+    note = {"kind": "learning", "period": "2026-H1", "text": "grid\x00capacity decided it"}
+    assert rejected(await call["reporting"].post("/qualitative/notes", json=note, headers=COORDINATOR), "text")

@@ -19,6 +19,7 @@ from services.reporting.domain.periods import parse_period
 from services.reporting.qualitative import repository
 from services.reporting.qualitative.domain import identity_problems
 from shared.auth import Caller, require
+from shared.http import Text
 
 Kind = Literal["learning", "why_chose", "ecosystem"]
 ERRORS = {401: {"description": "No or unknown bearer token"}, 403: {"description": "The caller's role may not"},
@@ -30,7 +31,7 @@ class NoteIn(BaseModel):
                                    "ecosystem (one coherent deeptech ecosystem of hotspots)")
     period: str = Field(examples=["2026-H2"], description="The half-year the note belongs to.")
     case_id: UUID | None = Field(None, description="A note about one case; never shown to the ministry.")
-    text: str = Field(min_length=1, max_length=4000)
+    text: Text = Field(min_length=1, max_length=4000)
 
     @field_validator("period")
     @classmethod
@@ -98,7 +99,7 @@ def router(app: FastAPI, sessions: async_sessionmaker[AsyncSession], name_key: b
 
     @api.patch("/notes/{note_id}", responses={404: {"description": "No such note"}},
                summary="Change a note's text (coordinator); it must be reviewed again")
-    async def change(note_id: UUID, text: str = Body(..., embed=True, min_length=1, max_length=4000),
+    async def change(note_id: UUID, text: Text = Body(..., embed=True, min_length=1, max_length=4000),
                      caller: Caller = Depends(caller_of)) -> NoteView:
         require(caller, "coordinator")
         async with sessions() as session, session.begin():
