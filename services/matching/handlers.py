@@ -169,9 +169,10 @@ async def apply_site_changed_event(session: AsyncSession, evt: SiteChanged, *, d
     except ValueError as err:
         raise Rejected(f"data.site_id: {err}") from None
     before = (await repository.sites_by_id(session, [site_id], lock=True)).get(site_id)
-    if evt.data.deleted:
-        # Our own API deleted it (and re-matched); the refresh above dropped it from memory. Nothing to do,
-        # unless the entry is back: then the newer row stands.
+    if evt.data.deleted and (evt.source == SOURCE or before is None):
+        # Our own API deleted it (and re-matched); the refresh above dropped it from memory. Nothing to do, also
+        # when the entry was created again since (the newer row stands). Deleting is the coordinator's alone:
+        # another producer's deletion is applied as what its `changed` says (a retirement).
         log.info("site_deleted", site_id=site_id, present=before is not None)
         return
     try:

@@ -240,3 +240,17 @@ async def test_an_invalid_site_id_in_the_path_is_told_its_rule(client):
     assert error == {"field": "site_id", "reason": "site id 'oost_park' is not valid: 2 to 100 characters, only "
                      "lower-case letters a-z, digits 0-9 and '-', starting with a letter or digit, e.g. "
                      "oost-kennispark (upper case is lower-cased)"}
+
+
+async def test_another_producer_s_deletion_retires_the_site_and_never_deletes_it(settings, client):
+    assert (await client.put("/sites/x-elsewhere", json=site("x-elsewhere"), headers=COORD)).status_code == 200
+    evt = SiteChanged(source="/provinces/overijssel", subject="x-elsewhere", data={
+        "site_id": "X-Elsewhere", "changed": {"retired": True}, "changed_by": "PV23", "deleted": True})
+    await produce(settings.kafka_bootstrap_servers, settings.topic("site-changed"), [evt.to_json()], keys=[evt.key])
+
+    async def retired():
+        found = await client.get("/sites/x-elsewhere", headers=COORD)
+        return found.status_code == 200 and found.json()["retired"]
+    assert await eventually(retired, timeout=30)
+    last = (await client.get("/sites/x-elsewhere/history", headers=COORD)).json()[-1]
+    assert (last["action"], last["changed_by"], last["source"]) == ("retired", "PV23", "event:PV23")
