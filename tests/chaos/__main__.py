@@ -149,11 +149,12 @@ async def pipeline_phase(ends: Stack, *, leads: int, kills: int, deadline: float
         chunks = _split(payloads, len(faults) + 1)
         console.print(f"pipeline: {leads} leads in {len(chunks)} chunks, {len(faults)} faults between them")
         restarting: dict[str, asyncio.Task] = {}
+        progress = Progress(ends, inbox)
         for i, chunk in enumerate(chunks):
             await produce(ends.kafka, "lead-signalled", [json.dumps(p).encode() for p in chunk],
                           keys=[p["subject"].encode() for p in chunk])
             if i < len(faults):
-                await asyncio.sleep(2)  # let the chunk get under way, so the fault lands mid-stream
+                await progress.moved(within=20)  # the fault lands mid-stream, not between two idle moments
                 await _inflict(faults[i], procs, ends, restarting)
                 console.print(f"  fault {i + 1}/{len(faults)}: {ends.faults[-1]} "
                               f"({sum(inbox.by_id.values())} mails so far)")
@@ -163,6 +164,30 @@ async def pipeline_phase(ends: Stack, *, leads: int, kills: int, deadline: float
     finally:
         await asyncio.to_thread(stop_all, procs.values())
         smtp.stop()
+
+
+class Progress:
+    """Cases matched plus mails accepted: the pipeline moved since the last look."""
+
+    def __init__(self, ends: Stack, inbox: Inbox) -> None:
+        self.ends, self.inbox, self.seen = ends, inbox, 0
+
+    async def now(self) -> int:
+        try:
+            matched = await pg_count(self.ends.database_url, "SELECT count(*) FROM matching.case_match")
+        except (OSError, asyncpg.PostgresError):
+            matched = 0
+        return matched + sum(self.inbox.by_id.values())
+
+    async def moved(self, *, within: float) -> None:
+        """Wait until something more was matched or mailed, at most `within` seconds (a restart may be slow)."""
+        deadline = time.monotonic() + within
+        while True:
+            current = await self.now()
+            if current > self.seen or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.5)
+        self.seen = current
 
 
 def fault_schedule(kills: int) -> list[str]:
@@ -184,16 +209,28 @@ async def _inflict(fault: str, procs: dict[str, ServiceProcess], ends: Stack,
                    restarting: dict[str, asyncio.Task]) -> None:
     """Broker and PostgreSQL come back before the next fault; a killed service restarts in the background (a
     start takes tens of seconds on a loaded machine), and is up again before it is killed again."""
-    if fault == "broker":
-        await asyncio.to_thread(ends.kill_broker)
-    elif fault == "postgres":
-        await asyncio.to_thread(ends.stop_postgres)
-    else:
-        if fault in restarting:
-            await restarting.pop(fault)
-        procs[fault].kill()
-        ends.faults.append(f"SIGKILL {fault}")
-        restarting[fault] = asyncio.create_task(asyncio.to_thread(procs[fault].start, wait=240))
+    if fault in ("broker", "postgres"):
+        await asyncio.gather(*restarting.values())  # a service that starts while the broker is gone exits
+        restarting.clear()
+        await asyncio.to_thread(ends.kill_broker if fault == "broker" else ends.stop_postgres)
+        return
+    if fault in restarting:
+        await restarting.pop(fault)
+    procs[fault].kill()
+    ends.faults.append(f"SIGKILL {fault}")
+    restarting[fault] = asyncio.create_task(asyncio.to_thread(_restart, procs[fault]))
+
+
+def _restart(proc: ServiceProcess, attempts: int = 3) -> None:
+    """Start it again, as a supervisor would: a start that fails (e.g. the broker is not back yet) is retried."""
+    for attempt in range(1, attempts + 1):
+        try:
+            proc.start(wait=240)
+            return
+        except RuntimeError as err:
+            if attempt == attempts:
+                raise
+            console.print(f"  {proc.name} failed to start ({err}); starting it again")
 
 
 async def _wait_for_pipeline(ends: Stack, procs, leads: int, deadline: float) -> None:
