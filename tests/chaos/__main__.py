@@ -235,7 +235,10 @@ def _restart(proc: ServiceProcess, attempts: int = 3) -> None:
 
 async def _wait_for_pipeline(ends: Stack, procs, leads: int, deadline: float) -> None:
     async def proposed() -> bool:
-        return await pg_count(ends.database_url, "SELECT count(*) FROM matching.case_match") >= leads
+        matched = await pg_count(ends.database_url, "SELECT count(*) FROM matching.case_match")
+        if time.monotonic() > deadline:
+            console.print(f"  out of time with {matched} of {leads} cases matched")
+        return matched >= leads
 
     async def mailed() -> bool:
         return await pg_count(ends.database_url,
