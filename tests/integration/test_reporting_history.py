@@ -332,6 +332,9 @@ async def test_the_ministry_reaches_aggregates_only_and_small_cells_are_suppress
     first, last = ({r["indicator"]: r for r in trend[i]["impact"]} for i in (0, -1))
     assert first["leads_in_portfolio"]["value"] == 4 and first["cases_in_execution"]["value"] == 4
     assert trend[-1]["future"] and last["leads_in_portfolio"]["target_pro_rata"] == 40
+    under_way = f"{date.today().year}-H{1 if date.today().month <= 6 else 2}"
+    current = (await http.get("/metrics/figures", params={"period": under_way}, headers=MINISTRY)).json()
+    assert current["as_of"] == date.today().isoformat()  # a half-year under way: as of today, never its end
     bad = await http.get("/metrics/figures", params={"period": "2026-07"}, headers=MINISTRY)
     assert bad.status_code == 422 and "YYYY-H1" in bad.text
 

@@ -234,8 +234,8 @@ class _Reader:
 
     def cell(self, metric: str, key: str = "") -> Cell:
         n, amount = self.groups.get(metric, {}).get(key, (0, 0.0))
-        if metric in AMOUNT_METRICS:
-            return Cell(amount, n, self.largest.get((metric, key), ()))
+        if metric in AMOUNT_METRICS:  # to the cent: sums of many additions and subtractions carry float dust
+            return Cell(round(amount, 2), n, self.largest.get((metric, key), ()))
         return Cell(n, n)
 
     def group(self, metric: str) -> dict[str, Cell]:
@@ -243,7 +243,7 @@ class _Reader:
 
     def stat(self, span: str) -> Stat:
         found = self.groups.get(f"lead_time:{span}", {})
-        return Stat({int(k): n for k, (n, _) in found.items() if n}, sum(a for _, a in found.values()))
+        return Stat({int(k): n for k, (n, _) in found.items() if n}, round(sum(a for _, a in found.values()), 6))
 
     def counts(self, metric: str) -> dict[str, int]:
         return {key: n for key, (n, _) in sorted(self.groups.get(metric, {}).items())}
