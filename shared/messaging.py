@@ -70,14 +70,21 @@ def make_producer(settings: ServiceSettings, *, service: str) -> AIOKafkaProduce
                             linger_ms=5, **client_security(settings))
 
 
+KEEP_FOREVER = {"retention.ms": "-1", "retention.bytes": "-1"}
+
+
 async def ensure_topics(settings: ServiceSettings, names: Iterable[str]) -> None:
     """Create the topics (and their dead-letter topics) if they are missing; safe to call at every start."""
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers, **client_security(settings))
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        wanted = {settings.topic(n) for name in names for n in (name, name + DLQ_SUFFIX)}
-        missing = [NewTopic(t, settings.topic_partitions, 1) for t in sorted(wanted - existing)]
+        events = {settings.topic(name) for name in names}
+        wanted = events | {settings.topic(name + DLQ_SUFFIX) for name in names}
+        # The event topics are the durable history (reporting's rebuild replays them from the beginning): kept
+        # forever, not for the broker's default week. Dead letters keep the broker's default.
+        missing = [NewTopic(t, settings.topic_partitions, 1, topic_configs=KEEP_FOREVER if t in events else {})
+                   for t in sorted(wanted - existing)]
         if missing:
             try:
                 await admin.create_topics(missing)

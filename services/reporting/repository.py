@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -124,35 +124,33 @@ async def replace_steps(session: AsyncSession, entities: Sequence[str], steps: S
                           "$6::float8[])", *zip(*steps, strict=True))
 
 
-HALF_YEARS = "SELECT bucket, metric, key, n, amount FROM reporting.figure_delta WHERE grain = 'h' ORDER BY bucket"
+HALF_YEARS = """
+SELECT d.day, f.metric, f.key, sum(f.n)::bigint, sum(f.amount)
+FROM unnest($1::date[], $2::date[]) AS d(day, upto)
+JOIN reporting.figure_delta f ON f.grain = 'h' AND f.bucket < d.upto
+GROUP BY d.day, f.metric, f.key"""
 WITHIN_HALF_YEAR = """
 SELECT metric, key, sum(n)::bigint, sum(amount) FROM reporting.figure_delta
 WHERE (grain = 'm' AND bucket >= $1 AND bucket < $2) OR (grain = 'd' AND bucket >= $2 AND bucket <= $3)
 GROUP BY metric, key"""
 
 
-def _add(into: dict[CellKey, tuple[int, float]], metric: str, key: str, n: int, amount: float) -> None:
-    n0, a0 = into.get((metric, key), (0, 0.0))
-    into[(metric, key)] = (n0 + n, a0 + amount)
-
-
 async def sums_as_of(session: AsyncSession, days: Sequence[date]) -> dict[date, Sums]:
     """Every cell summed over the deltas up to the end of each day: whole half-years, then the months and days
     of its own half-year (none when the day ends its half-year, as the trend's do)."""
     raw = await _raw(session)
-    halves = await raw.fetch(HALF_YEARS)
-    out: dict[date, Sums] = {}
-    for day in sorted(days):
-        period = period_of(day)
-        whole = day == period.end
-        sums: dict[CellKey, tuple[int, float]] = {}
-        for bucket, metric, key, n, amount in halves:
-            if bucket < period.start or (whole and bucket == period.start):
-                _add(sums, metric, key, n, amount)
-        if not whole:
-            for metric, key, n, amount in await raw.fetch(WITHIN_HALF_YEAR, period.start, day.replace(day=1), day):
-                _add(sums, metric, key, n, amount)
-        out[day] = sums
+    periods = {day: period_of(day) for day in days}
+    whole = {day for day, period in periods.items() if day == period.end}
+    upto = [p.end + timedelta(days=1) if day in whole else p.start for day, p in periods.items()]
+    out: dict[date, dict[CellKey, tuple[int, float]]] = {day: {} for day in days}
+    for day, metric, key, n, amount in await raw.fetch(HALF_YEARS, list(periods), upto):
+        out[day][(metric, key)] = (n, amount)
+    for day in set(days) - whole:
+        sums = out[day]
+        start = periods[day].start
+        for metric, key, n, amount in await raw.fetch(WITHIN_HALF_YEAR, start, day.replace(day=1), day):
+            n0, a0 = sums.get((metric, key), (0, 0.0))
+            sums[(metric, key)] = (n0 + n, a0 + amount)
     return out
 
 
@@ -229,6 +227,9 @@ async def roll_up_days(session: AsyncSession) -> None:
     await raw.execute(ROLL_UP.format(bucket="date_trunc('month', bucket)::date"), "m")
     await raw.execute(ROLL_UP.format(bucket="make_date(extract(year FROM bucket)::int, "
                                             "CASE WHEN extract(month FROM bucket) <= 6 THEN 1 ELSE 7 END, 1)"), "h")
+    # Statistics now, not whenever autovacuum comes by: the reads' plans depend on them.
+    await raw.execute("ANALYZE reporting.figure_delta")
+    await raw.execute("ANALYZE reporting.amount_step")
 
 
 async def copy_steps(session: AsyncSession, rows: Iterable[StepRow]) -> None:
