@@ -120,7 +120,7 @@ def partition(group) -> list[frozenset[str]]:
 
 histories = st.lists(company, min_size=6, max_size=10)
 as_of_days = st.lists(st.integers(0, 1460), min_size=3, max_size=6)
-SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @SETTINGS
