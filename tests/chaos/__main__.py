@@ -159,7 +159,7 @@ async def pipeline_phase(ends: Stack, *, leads: int, kills: int, deadline: float
                 console.print(f"  fault {i + 1}/{len(faults)}: {ends.faults[-1]} "
                               f"({sum(inbox.by_id.values())} mails so far)")
         await asyncio.gather(*restarting.values())
-        await _wait_for_pipeline(ends, procs, leads, deadline)
+        await _wait_for_pipeline(ends, procs, inbox, leads, deadline)
         return await _count_pipeline(ends, procs, inbox, payloads)
     finally:
         await asyncio.to_thread(stop_all, procs.values())
@@ -233,14 +233,26 @@ def _restart(proc: ServiceProcess, attempts: int = 3) -> None:
             console.print(f"  {proc.name} failed to start ({err}); starting it again")
 
 
-async def _wait_for_pipeline(ends: Stack, procs, leads: int, deadline: float) -> None:
+async def _wait_for_pipeline(ends: Stack, procs, inbox: Inbox, leads: int, deadline: float) -> None:
     async def proposed() -> bool:
         matched = await pg_count(ends.database_url, "SELECT count(*) FROM matching.case_match")
         if time.monotonic() > deadline:
             console.print(f"  out of time with {matched} of {leads} cases matched")
         return matched >= leads
 
+    expected: set[tuple[str, str]] = set()
+
     async def mailed() -> bool:
+        """Every mail the proposals call for arrived, and none is left unsent (not merely: none recorded yet)."""
+        if not expected:  # once every case's proposal is on the topic (the relay may still be publishing)
+            proposals = await read_topic(ends.kafka, "match-proposed")
+            if len({e["data"]["case_id"] for e in proposals}) < leads:
+                return False
+            expected.update(_mails_for(proposals, await _directory_emails(ends)))
+        if not expected <= set(inbox.ids_of):
+            if time.monotonic() > deadline:
+                console.print(f"  out of time with {len(expected & set(inbox.ids_of))} of {len(expected)} mails")
+            return False
         return await pg_count(ends.database_url,
                               "SELECT count(*) FROM notifications.delivery WHERE status <> 'sent'") == 0
 
@@ -285,10 +297,7 @@ async def _count_pipeline(ends: Stack, procs, inbox: Inbox, payloads: list[dict]
         "expected": 3 * leads, "arrived": sum(counted.values()),
         "lost": sum(max(0, leads - c) for c in counted.values()),
         "duplicated": sum(max(0, c - leads) for c in counted.values()), "same id again": "-"}
-    expected_mails = {(e["data"]["code_name"], m) for e in topics["match-proposed"]
-                      for m in {p["municipality_code"] for p in e["data"]["proposals"]}}
-    emails = await _directory_emails(ends)
-    expected_keys = {(code, emails[m]) for code, m in expected_mails if m in emails}
+    expected_keys = _mails_for(topics["match-proposed"], await _directory_emails(ends))
     arrived = {k for k in inbox.ids_of if k in expected_keys}
     crashes = sum(1 for f in ends.faults if f in ("SIGKILL notifications", "stop PostgreSQL -m immediate"))
     out["mails"] = {"expected": len(expected_keys), "arrived": len(arrived), "lost": len(expected_keys - arrived),
@@ -297,6 +306,12 @@ async def _count_pipeline(ends: Stack, procs, inbox: Inbox, payloads: list[dict]
                     "bound": crashes * SEND_CONNECTIONS, "unexpected": len(set(inbox.ids_of) - expected_keys)}
     out["_distinct_events"] = distinct
     return out
+
+
+def _mails_for(proposals: list[dict], emails: dict[str, str]) -> set[tuple[str, str]]:
+    """(code name, address) of every municipality mail the proposals call for (threshold 0, no budget)."""
+    return {(e["data"]["code_name"], emails[m]) for e in proposals
+            for m in {p["municipality_code"] for p in e["data"]["proposals"]} if m in emails}
 
 
 async def _directory_emails(ends: Stack) -> dict[str, str]:
