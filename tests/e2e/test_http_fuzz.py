@@ -29,7 +29,7 @@ from tests.e2e.conftest import free_port
 pytestmark = pytest.mark.e2e
 
 SEED = 20261201
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))
 CHECKS = ["not_a_server_error", "status_code_conformance", "content_type_conformance", "response_schema_conformance"]
 # The development tokens cover no municipality: one is added for the operations only municipalities may call.
 MUNICIPALITY_TOKEN = "dev-fuzz-enschede:GM0153:municipality"
