@@ -7,6 +7,9 @@ from datetime import date
 
 import pytest
 
+from services.notifications.config import NotificationsSettings
+from services.notifications.domain import load_directory, message_id, rules
+from services.notifications.domain.blocking import constraint_name
 from services.notifications.domain.ranges import (
     FTE_EDGES,
     M2_EDGES,
@@ -18,6 +21,7 @@ from services.notifications.domain.ranges import (
     quarter,
 )
 from services.notifications.domain.replies import BadToken, ReplyGrant, sign, verify
+from shared.contracts import RelocationRealisedData
 
 
 @pytest.mark.parametrize("value, expected", [(0, (0, 500)), (499.9, (0, 500)), (500, (500, 1_000)),
@@ -119,3 +123,72 @@ def test_a_signed_payload_that_is_not_a_grant_is_malformed():
     token = ".".join(base64.urlsafe_b64encode(p).rstrip(b"=").decode() for p in (payload, mac))
     with pytest.raises(BadToken, match="malformed"):
         verify(b"k", token, now=0)
+
+
+# ---- who is told what, exactly -------------------------------------------------------------------------
+
+
+DIRECTORY = load_directory(NotificationsSettings().recipients_file)
+
+
+def relocation(origin_province: str = "Overijssel", destination_province: str = "Gelderland"):
+    return RelocationRealisedData.model_validate({
+        "case_id": uuid.uuid4(), "investment_retained_eur": 1, "investment_status": "estimated", "jobs": 3,
+        "new_scale_up": True, "evidence_ref": "x",
+        "origin": {"municipality_code": "GM0153", "province": origin_province, "region": "oost"},
+        "destination": {"municipality_code": "GM0268", "province": destination_province, "region": "oost"}})
+
+
+def test_a_relocation_notice_carries_both_places_the_jobs_and_the_role():
+    notices = rules.for_relocation(relocation(), DIRECTORY).notices
+    origin = {"municipality_code": "GM0153", "province": "Overijssel", "region": "oost"}
+    destination = {"municipality_code": "GM0268", "province": "Gelderland", "region": "oost"}
+    assert [n.recipient for n in notices] == ["GM0153", "GM0268", "PV23", "PV25"]
+    assert all(n.template == "relocation_realised" and not n.budgeted for n in notices)
+    assert notices[0].context == {"origin": origin, "destination": destination, "jobs": 3, "new_scale_up": True,
+                                  "roles": ["origin"]}
+
+
+def test_a_relocation_within_one_province_tells_it_once_with_both_roles():
+    data = relocation(destination_province="Overijssel")
+    data = data.model_copy(update={"destination": data.destination.model_copy(update={"municipality_code": "GM0164"})})
+    roles = {n.recipient: n.context["roles"] for n in rules.for_relocation(data, DIRECTORY).notices}
+    assert roles["PV23"] == ["destination", "origin"]
+
+
+def test_an_unknown_province_spelling_falls_back_to_the_province_of_the_municipality():
+    roles = {n.recipient for n in rules.for_relocation(relocation(origin_province="Overijsel?"), DIRECTORY).notices}
+    assert "PV23" in roles
+
+
+def test_a_housing_signal_carries_the_transport_needs_to_province_and_mirt():
+    out = rules.for_housing({"staff_to_house": 10, "transport_needs": ["rail", "port"]}, "Overijssel", DIRECTORY)
+    assert [(n.recipient, n.template, n.context) for n in out.notices] == [
+        ("PV23", "housing_signal", {"transport_needs": ["rail", "port"]}),
+        ("MIRT-EZ", "housing_signal", {"transport_needs": ["rail", "port"]})]
+    bare = rules.for_housing({"staff_to_house": 10}, "Overijssel", DIRECTORY)
+    assert {n.context["transport_needs"] == [] for n in bare.notices} == {True}
+
+
+def test_only_new_sites_keeps_template_and_budget_and_drops_a_notice_without_proposals():
+    kept = rules.Notice("GM0153", "match_proposed", {"proposals": [{"site_id": "a"}, {"site_id": "b"}]}, True)
+    other = rules.Notice("PV23", "match_proposed", {"proposals": [{"site_id": "a"}]}, True)
+    empty = rules.Notice("GM0268", "no_proposition", {})
+    assert rules.only_new_sites([kept, other, empty], {"GM0153": {"a"}}) == [
+        rules.Notice("GM0153", "match_proposed", {"proposals": [{"site_id": "b"}]}, True),
+        rules.Notice("PV23", "match_proposed", {"proposals": [{"site_id": "a"}]}, True)]
+
+
+def test_the_message_id_is_a_32_hex_digest_of_event_recipient_and_template():
+    event = uuid.UUID(int=7)
+    mid = message_id(event, "GM0153", "match_proposed")
+    assert mid == message_id(event, "GM0153", "match_proposed")
+    assert len({mid, message_id(event, "GM0164", "match_proposed"), message_id(event, "GM0153", "digest"),
+                message_id(uuid.UUID(int=8), "GM0153", "match_proposed")}) == 4
+    local, _, domain_part = mid.strip("<>").partition("@")
+    assert len(local) == 32 and int(local, 16) >= 0 and domain_part == "groeiruimte.example"
+
+
+def test_constraint_names_fall_back_to_dutch_and_then_to_words():
+    assert constraint_name("grid_capacity", "fr") == constraint_name("grid_capacity", "nl")
+    assert constraint_name("some_new_rule", "en") == "some new rule"
