@@ -4,6 +4,7 @@ by the fast unit tests alone; prints the mutation score per package and in total
     python -m tests.mutation                      # every package
     python -m tests.mutation services.intake      # only these (a prefix of the mutant names)
     python -m tests.mutation --report             # scores of the last runs, running nothing
+    python -m tests.mutation services.intake --again   # re-judge only what the last run did not kill
 
 Mutants are named after the module they live in (`services.intake.domain.x_triage__mutmut_3`), so a
 package is a prefix. A mutant no unit test notices (survived, or covered by no test at all) lowers the
@@ -72,9 +73,9 @@ def report(by_name: dict[str, str], packages: list[str]) -> bool:
     return ok
 
 
-def run(package: str, children: int) -> None:
-    print(f"mutating {package} ...", flush=True)
-    done = mutmut("run", "--max-children", str(children), f"{package}.*")
+def run(package: str, children: int, *, only: list[str] | None = None) -> None:
+    print(f"mutating {package}{f' ({len(only)} mutants not killed last time)' if only else ''} ...", flush=True)
+    done = mutmut("run", "--max-children", str(children), *(only or [f"{package}.*"]))
     if done.returncode != 0:
         print(done.stdout[-4000:], done.stderr[-4000:], sep="\n")
         raise SystemExit(f"mutmut failed on {package}")
@@ -90,11 +91,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report", action="store_true", help="print the last results, run nothing")
     parser.add_argument("--survivors", action="store_true", help="also list the mutants no test noticed")
     parser.add_argument("--children", type=int, default=2, help="parallel mutant runs (the machine has 2 cores)")
+    parser.add_argument("--again", action="store_true",
+                        help="re-judge only the mutants the last run did not kill (after adding tests)")
     args = parser.parse_args(argv)
     chosen = [p for p in PACKAGES if not args.packages or any(p.startswith(a) for a in args.packages)]
     if not args.report:
+        last = results() if args.again else {}
         for package in chosen:  # one at a time: each run's clean test pass and stats stay small
-            run(package, args.children)
+            only = survivors(last, [package]) if args.again else None
+            if only != []:
+                run(package, args.children, only=only)
     by_name = results()
     ok = report(by_name, chosen)
     if args.survivors:
