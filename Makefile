@@ -68,9 +68,11 @@ bench-notifications: install
 
 # Faults under load on a PRIVATE Kafka + PostgreSQL (own ports and state dir; the shared stack is never touched):
 # each service SIGKILLed 3 times, the broker killed, PostgreSQL stopped -m immediate; prints lost/duplicated.
+# On a loaded machine use fewer leads, e.g. make chaos CHAOS_ARGS="--leads 200 --mails 200 --max-minutes 18".
+CHAOS_ARGS ?= --leads 2000 --kills 3 --mails 600 --max-minutes 10
 .PHONY: chaos
 chaos: install
-	$(PY) -m tests.chaos --leads 2000 --kills 3 --mails 600 --max-minutes 10
+	$(PY) -m tests.chaos $(CHAOS_ARGS)
 
 # Mutation testing (mutmut, not part of `make test`): shared/contracts and the pure domain packages, one package
 # at a time, judged by the fast unit tests; prints the score per package and in total (target: 80 % each).

@@ -350,7 +350,8 @@ async def mail_phase(ends: Stack, *, mails: int, kills: int, logs) -> bool:
     return print_table({"mails": {"expected": mails, "arrived": result.distinct, "lost": result.lost,
                                   "duplicated": result.different_mails_same_id, "same id again": result.repeats,
                                   "bound": result.bound}},
-                       f"Mail phase: {mails} mails, {', '.join(result.faults)} ({result.seconds:.0f} s)")
+                       f"Mail phase: {mails} mails, {', '.join(result.faults)}; {result.mid_flow} of "
+                       f"{len(result.faults)} faults while mails were unsent ({result.seconds:.0f} s)")
 
 
 async def run(args, ends: Stack, logs) -> int:

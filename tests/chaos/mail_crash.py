@@ -72,6 +72,7 @@ class MailCrashResult:
     distinct: int = 0
     repeated: list[str] = field(default_factory=list)  # Message-IDs received more than once
     different_mails_same_id: int = 0
+    mid_flow: int = 0  # faults that came while published mails were still unsent
     seconds: float = 0.0
 
     @property
@@ -152,14 +153,24 @@ async def run_mail_crash(*, kafka: str, server_url: str, mails: int, logs: Path,
     started = time.monotonic()
     try:
         await asyncio.to_thread(proc.start)
+        # One slice of proposals per fault, published just before it: every fault lands while mails flow,
+        # however fast the machine sends and however slowly a restarted process comes up.
         events = proposals(mails, prefix)
-        await produce(kafka, f"{prefix}match-proposed", [v for _, v in events], keys=[k for k, _ in events])
-        for k, fault in enumerate(faults):
-            target = (k + 1) * mails // (len(faults) + 1)
+        size = -(-mails // (len(faults) + 1))
+        slices = [events[i:i + size] for i in range(0, mails, size)]
+        published = 0
+        for k, part in enumerate(slices):
+            await produce(kafka, f"{prefix}match-proposed", [v for _, v in part], keys=[key for key, _ in part])
+            published += len(part)
+            if k >= len(faults):
+                break
+            target = published - len(part) + max(1, len(part) // 3)
             await wait_for(lambda t=target: asyncio.sleep(0, inbox.distinct >= t), timeout=timeout,
-                           what=f"{target} mails before fault {k + 1}", interval=0.005)
-            log(f"  mail fault {k + 1}/{len(faults)}: {fault} after {inbox.distinct} of {mails} mails")
-            if fault == KILL:
+                           what=f"{target} mails before fault {k + 1}", interval=0.002)
+            result.mid_flow += inbox.distinct < published
+            log(f"  mail fault {k + 1}/{len(faults)}: {faults[k]} after {inbox.distinct} of {mails} mails "
+                f"({published} published)")
+            if faults[k] == KILL:
                 proc.kill()
                 await asyncio.to_thread(proc.start)
             else:

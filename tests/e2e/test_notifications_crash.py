@@ -80,6 +80,7 @@ async def test_repeated_sigkill_while_hundreds_of_mails_flow_repeats_at_most_the
     one mail per connection whose 250 came before its mark, with the same Message-ID; nothing else repeats."""
     result = await run_mail_crash(kafka=infra.kafka, server_url=infra.database_url, mails=200, kills=2,
                                   connections=1, logs=artifacts / "logs")
+    assert result.mid_flow == result.kills, "a kill came when no mail was left to send"
     assert result.lost == 0
     assert result.different_mails_same_id == 0
     assert result.repeats <= result.kills, f"{result.repeats} repeats after {result.kills} kills: {result.repeated}"
