@@ -70,6 +70,8 @@ def report(by_name: dict[str, str], packages: list[str]) -> bool:
     value = score(total)
     print(f"{'total':32} {sum(total.values()):8} {total['killed']:7} {total['survived']:9} {total['no tests']:9} "
           f"{total['timeout']:8} {value or 0:6.1f}%")
+    if total["not checked"]:
+        print(f"({total['not checked']} mutants not checked yet: run without --report/--again to judge them)")
     return ok
 
 
