@@ -1,3 +1,4 @@
+import contextlib
 import uuid
 
 import pytest
@@ -9,11 +10,11 @@ from tests.lifecycle import disposed
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-async def reporting_sessions(infra, run_id):
-    """Sessions on a fresh database with reporting's schema alone: the facts a test stores are all there is."""
-    name = f"groeiruimte_test_{run_id}_reporting_{uuid.uuid4().hex[:6]}"
-    url = await create_database(infra.database_url, name, services=["reporting"])
+@contextlib.asynccontextmanager
+async def fresh_sessions(infra, run_id, service: str):
+    """Sessions on a fresh database with one service's schema alone: the rows a test stores are all there is."""
+    name = f"groeiruimte_test_{run_id}_{service}_{uuid.uuid4().hex[:6]}"
+    url = await create_database(infra.database_url, name, services=[service])
     engine = make_engine(url, pool_size=3)
     try:
         yield make_sessionmaker(engine)
@@ -22,3 +23,15 @@ async def reporting_sessions(infra, run_id):
             await disposed(engine)
         finally:
             await drop_database(infra.database_url, name)
+
+
+@pytest.fixture
+async def reporting_sessions(infra, run_id):
+    async with fresh_sessions(infra, run_id, "reporting") as sessions:
+        yield sessions
+
+
+@pytest.fixture
+async def notifications_sessions(infra, run_id):
+    async with fresh_sessions(infra, run_id, "notifications") as sessions:
+        yield sessions

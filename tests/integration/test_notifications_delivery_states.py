@@ -8,27 +8,16 @@ import uuid
 import pytest
 from sqlalchemy import select, update
 
-from deploy.databases import create_database, drop_database
 from services.notifications import repository
 from services.notifications.orm import delivery
-from shared.db import make_engine, make_sessionmaker, transaction
-from tests.lifecycle import disposed
+from shared.db import transaction
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-async def sessions(infra, run_id):
-    name = f"groeiruimte_test_{run_id}_deliveries_{uuid.uuid4().hex[:6]}"
-    url = await create_database(infra.database_url, name, services=["notifications"])
-    engine = make_engine(url, pool_size=3)
-    try:
-        yield make_sessionmaker(engine)
-    finally:
-        try:
-            await disposed(engine)
-        finally:
-            await drop_database(infra.database_url, name)
+def sessions(notifications_sessions):
+    return notifications_sessions
 
 
 async def record(sessions, n: int) -> None:
