@@ -251,6 +251,6 @@ async def test_another_producer_s_deletion_retires_the_site_and_never_deletes_it
     async def retired():
         found = await client.get("/sites/x-elsewhere", headers=COORD)
         return found.status_code == 200 and found.json()["retired"]
-    assert await eventually(retired, timeout=30)
+    assert await eventually(retired, timeout=90)
     last = (await client.get("/sites/x-elsewhere/history", headers=COORD)).json()[-1]
     assert (last["action"], last["changed_by"], last["source"]) == ("retired", "PV23", "event:PV23")
