@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.matching import domain, repository
 from services.matching.config import MatchingSettings
 from services.matching.history import Author, history_entry, store_sites
-from services.matching.supply import Supply, seed_reference
+from services.matching.supply import SEED_SOURCE, Supply, seed_reference
 from shared.contracts import (
     CaseClosed,
     CaseOpened,
@@ -169,7 +169,19 @@ async def apply_site_changed_event(session: AsyncSession, evt: SiteChanged, *, d
     except ValueError as err:
         raise Rejected(f"data.site_id: {err}") from None
     before = (await repository.sites_by_id(session, [site_id], lock=True)).get(site_id)
-    if evt.data.deleted and (evt.source == SOURCE or before is None):
+    if evt.source == SOURCE:
+        # Our own API stored and re-matched this change in the transaction that emitted it, and the refresh above
+        # brought it into this instance's memory. Applying its `changed` again would undo anything newer: another
+        # producer's change that arrived first (this one came through the outbox), or a later edit.
+        log.info("site_change_seen", site_id=site_id, deleted=evt.data.deleted)
+        return
+    if evt.source.startswith(f"{SOURCE}/") or evt.source == SEED_SOURCE:
+        # Our import or reference seed stored it (with its history) but left re-matching to us: re-match on what
+        # is stored now, which may be newer than this event.
+        rematched = await rematch_open_cases(session, [before], deps=deps) if before else []
+        log.info("site_changed", site_id=site_id, rematched=len(rematched))
+        return
+    if evt.data.deleted and before is None:
         # Our own API deleted it (and re-matched); the refresh above dropped it from memory. Nothing to do, also
         # when the entry was created again since (the newer row stands). Deleting is the coordinator's alone:
         # another producer's deletion is applied as what its `changed` says (a retirement).

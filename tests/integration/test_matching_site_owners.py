@@ -254,3 +254,17 @@ async def test_another_producer_s_deletion_retires_the_site_and_never_deletes_it
     assert await eventually(retired, timeout=90)
     last = (await client.get("/sites/x-elsewhere/history", headers=COORD)).json()[-1]
     assert (last["action"], last["changed_by"], last["source"]) == ("retired", "PV23", "event:PV23")
+
+
+async def test_a_late_echo_of_our_own_change_does_not_undo_a_newer_one(app, settings, client):
+    """Our API's site-changed reaches the topic through the outbox, so another producer's change can be applied
+    before it. The echo must not put back what it carried (here: the site not retired)."""
+    assert (await client.put("/sites/x-echo", json=site("x-echo"), headers=COORD)).status_code == 200
+    newer = SiteChanged(source="/provinces/overijssel", subject="x-echo", data={
+        "site_id": "x-echo", "changed": {"retired": True}, "changed_by": "PV23"})
+    echo = SiteChanged(source="/groeiruimte/matching", subject="x-echo", data={
+        "site_id": "x-echo", "changed": {"retired": False, "floor_space_m2": 10_000}, "changed_by": "coordinator"})
+    await produce(settings.kafka_bootstrap_servers, settings.topic("site-changed"),
+                  [newer.to_json(), echo.to_json()], keys=[newer.key, echo.key])
+    assert await eventually(lambda: _processed(app, echo.id), timeout=90), "echo not handled"
+    assert (await client.get("/sites/x-echo", headers=COORD)).json()["retired"] is True
