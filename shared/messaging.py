@@ -112,7 +112,7 @@ def subscribe_batches(broker: KafkaBroker, settings: ServiceSettings, *, event: 
     async def dead_letter(record: ConsumerRecord, failure: Failure, attempts: int = 1) -> None:
         await _dead_letter(broker, record, group=group, failure=failure, attempts=attempts)
 
-    @broker.subscriber(topic, group_id=group, batch=True, max_records=settings.consumer_batch_size,
+    @broker.subscriber(topic, group_id=settings.group(group), batch=True, max_records=settings.consumer_batch_size,
                        auto_offset_reset="earliest", ack_policy=AckPolicy.NACK_ON_ERROR,
                        session_timeout_ms=settings.kafka_session_timeout_ms,
                        heartbeat_interval_ms=max(1000, settings.kafka_session_timeout_ms // 4),

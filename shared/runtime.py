@@ -117,7 +117,7 @@ class Runtime:
                 broker.publisher(topic, schema=EVENT_TYPES[name], title=f"{topic}:publish",
                                  description=f"{self.name} publishes {EVENT_TYPES[name].__name__} (via its outbox)")
         for topic, group, event in self.subscriptions:
-            broker.subscriber(topic, group_id=group, title=f"{topic}:{group}",
+            broker.subscriber(topic, group_id=self.settings.group(group), title=f"{topic}:{group}",
                               description=f"{group} consumes {event.__name__}")(_document_only)
         doc = json.loads(AsyncAPI(broker, title=f"Groeiruimte {self.name}", version="0.1.0")
                          .to_specification().to_json())

@@ -60,3 +60,8 @@ class ServiceSettings(BaseSettings):
 
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"
+
+    def group(self, name: str) -> str:
+        """The Kafka consumer group id of a logical group: isolated like the topics, so one run's members
+        never join (and stall the rebalances of) another's."""
+        return f"{self.topic_prefix}{name}"

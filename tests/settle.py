@@ -41,13 +41,14 @@ async def pipeline_settled(bootstrap: str, database_url: str, prefix: str, *, ma
     engine = make_engine(database_url, pool_size=1)
     try:
         for group, topic, schema in STAGES:
-            await _until(lambda g=group, t=topic: caught_up(bootstrap, g, prefix + t), f"{group} on {topic}", timeout)
+            await _until(lambda g=group, t=topic: caught_up(bootstrap, prefix + g, prefix + t),
+                         f"{group} on {topic}", timeout)
             await _until(lambda s=schema: outbox_empty(engine, s), f"{schema}'s outbox", timeout)
         for topic in reported:
-            await _until(lambda t=topic: caught_up(bootstrap, f"reporting-{t}", prefix + t),
+            await _until(lambda t=topic: caught_up(bootstrap, f"{prefix}reporting-{t}", prefix + t),
                          f"reporting on {topic}", timeout)
         if mails:
-            await _until(lambda: caught_up(bootstrap, "notifications", prefix + "match-proposed"),
+            await _until(lambda: caught_up(bootstrap, prefix + "notifications", prefix + "match-proposed"),
                          "notifications on match-proposed", timeout)
             await _until(lambda: deliveries_final(engine), "notifications' deliveries", timeout)
     finally:

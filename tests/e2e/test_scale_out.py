@@ -24,8 +24,9 @@ async def test_two_instances_of_intake_and_matching_lose_and_duplicate_nothing(s
     extra = await asyncio.to_thread(start_instances, service_env, 1, artifacts / "logs", label="scale-out")
     try:
         for group, topic in (("intake", "lead-signalled"), ("matching", "case-opened")):
-            shared = await eventually(lambda g=group, t=topic: _two_members(infra.kafka, g, topic_prefix + t),
-                                      timeout=90, interval=0.5)
+            shared = await eventually(
+                lambda g=group, t=topic: _two_members(infra.kafka, topic_prefix + g, topic_prefix + t),
+                timeout=90, interval=0.5)
             assert shared, f"the second {group} instance got no partition of {topic}"
         leads = [lead_payload() for _ in range(LEADS)]
         cases = our_cases(leads)

@@ -226,7 +226,7 @@ async def handled(settings: NotificationsSettings, records: list) -> None:
     """Wait until notifications has handled these records (committed past them): their effects are stored."""
     for record in records:
         group = GROUP_BY_TOPIC[record.topic.removeprefix(settings.topic_prefix)]
-        await consumed(settings.kafka_bootstrap_servers, group, [record], timeout=30)
+        await consumed(settings.kafka_bootstrap_servers, settings.group(group), [record], timeout=30)
 
 
 async def settled(app, settings: NotificationsSettings, records: list, *cases: dict) -> None:
