@@ -39,10 +39,12 @@ OWNERS = ("A municipality or province may change only the sites that lie in it (
 
 
 def create_app(settings: MatchingSettings | None = None) -> FastAPI:
-    runtime, deps = bootstrap(settings or MatchingSettings())
+    deps = bootstrap(settings or MatchingSettings())
+    runtime = deps.runtime
     app = http_app(runtime, title="Groeiruimte matching",
                    description="The supply catalogue, ranked and explained site proposals per case, the "
                                "coordinator's decisions and the cases' outcomes.")
+    app.state.deps = deps
     caller_of = app.state.caller
 
     @app.exception_handler(coordinator.Problem)

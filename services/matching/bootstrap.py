@@ -23,7 +23,8 @@ TOPICS = [CaseOpened.topic, LeadUpdated.topic, SiteChanged.topic, CaseClosed.top
           ProposalDecided.topic, RelocationRealised.topic]
 
 
-def bootstrap(settings: MatchingSettings) -> tuple[Runtime, handlers.Deps]:
+def bootstrap(settings: MatchingSettings) -> handlers.Deps:
+    """Matching's one dependencies object: runtime (database, broker, outbox), settings and the in-memory supply."""
     runtime = Runtime.build("matching", settings, metadata, topics=TOPICS)
     deps = handlers.Deps(runtime=runtime, settings=settings, supply=Supply())
     runtime.startup_hooks.append(partial(handlers.load_catalogue, deps=deps))
@@ -33,4 +34,4 @@ def bootstrap(settings: MatchingSettings) -> tuple[Runtime, handlers.Deps]:
     runtime.consume(SiteChanged, group="matching-site-changed",
                     effect=partial(handlers.apply_site_changed_event, deps=deps))
     runtime.consume(CaseClosed, group="matching-case-closed", effect=partial(handlers.follow_case_closed, deps=deps))
-    return runtime, deps
+    return deps
