@@ -35,9 +35,9 @@ problem as `{"field": "company.kvk_number", "reason": "..."}`."""
 
 
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
-    settings = settings or IntakeSettings()
-    runtime = bootstrap(settings)
-    app = http_app(runtime, title="Groeiruimte intake", description=DESCRIPTION)
+    deps = bootstrap(settings or IntakeSettings())
+    app = http_app(deps.runtime, title="Groeiruimte intake", description=DESCRIPTION)
+    app.state.deps = deps
     _errors(app)
     caller_of = app.state.caller
 
@@ -48,7 +48,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
               responses={200: {"model": WriteResult, "description": "Known lead: updated, or unchanged"}},
               summary="Submit a lead (a known reference updates it; the same lead again changes nothing)")
     async def submit_lead(body: LeadSubmission, response: Response, caller: Caller = Depends(rom)) -> WriteResult:
-        outcome, lead = await use.submit(runtime, settings, use.as_lead(caller.organisation, body))
+        outcome, lead = await use.submit(deps, use.as_lead(caller.organisation, body))
         if outcome != "registered":
             response.status_code = status.HTTP_200_OK
         return WriteResult(outcome=outcome, lead=lead)
@@ -57,7 +57,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
                summary="Change a lead with a JSON merge patch (RFC 7396): give only what changed")
     async def patch_lead(lead_id: UUID, changes: dict[str, Any] = Body(examples=[{"stage": "scale-up"}]),
                          caller: Caller = Depends(rom)) -> WriteResult:
-        outcome, lead = await use.patch(runtime, settings, caller.organisation, lead_id, changes)
+        outcome, lead = await use.patch(deps, caller.organisation, lead_id, changes)
         return WriteResult(outcome=outcome, lead=lead)
 
     @app.get("/leads", tags=["leads"], response_model=list[LeadSummary],
@@ -65,30 +65,30 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     async def list_leads(limit: Limit = 100, offset: Offset = 0,
                          status: RomStatus | None = Query(None, description="Only leads with this status."),
                          caller: Caller = Depends(rom)) -> list[LeadSummary]:
-        return await use.own_leads(runtime, caller.organisation, limit=limit, offset=offset, status=status)
+        return await use.own_leads(deps, caller.organisation, limit=limit, offset=offset, status=status)
 
     @app.get("/leads/{lead_id}", tags=["leads"], response_model=LeadDetail, responses=NOT_FOUND,
              summary="One of the caller's leads, as stored, with its case status")
     async def get_lead(lead_id: UUID, caller: Caller = Depends(rom)) -> LeadDetail:
-        return await use.own_lead(runtime, caller.organisation, lead_id)
+        return await use.own_lead(deps, caller.organisation, lead_id)
 
     @app.get("/leads/{lead_id}/audit", tags=["leads"], response_model=list[AuditEntry], responses=NOT_FOUND,
              summary="Who changed what and when, for one of the caller's leads")
     async def lead_audit(lead_id: UUID, caller: Caller = Depends(rom)) -> list[AuditEntry]:
-        return await use.own_audit(runtime, caller.organisation, lead_id)
+        return await use.own_audit(deps, caller.organisation, lead_id)
 
     @app.get("/reviews", tags=["taskforce"], response_model=list[NameReview],
              summary="Leads with look-alike company names but different KvK numbers (never merged): coordinator")
     async def name_reviews(caller: Caller = Depends(caller_of)) -> list[NameReview]:
         require(caller, "coordinator")
-        return await use.open_reviews(runtime)
+        return await use.open_reviews(deps)
 
     @app.get("/cases/{case_id}/origins", tags=["taskforce"], response_model=CaseOrigins,
              responses=problems(404, d404="No such case"),
              summary="Every organisation that signalled the company of a case (coordinator)")
     async def case_origins(case_id: UUID, caller: Caller = Depends(caller_of)) -> CaseOrigins:
         require(caller, "coordinator")
-        return await use.case_origins(runtime, case_id)
+        return await use.case_origins(deps, case_id)
 
     @app.post("/reviews/{review_id}/decision", tags=["taskforce"], response_model=NameReview,
               responses=problems(404, d404="No open review with this id"),
@@ -96,7 +96,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     async def decide_review(review_id: Id, decision: ReviewDecision,
                             caller: Caller = Depends(caller_of)) -> NameReview:
         require(caller, "coordinator")
-        return await use.decide_review(runtime, caller.organisation, review_id, decision)
+        return await use.decide_review(deps, caller.organisation, review_id, decision)
 
     return app
 

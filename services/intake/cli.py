@@ -20,9 +20,9 @@ from rich.table import Table
 from services.intake import csv_rows, submissions
 from services.intake.bootstrap import PUBLISHED, bootstrap
 from services.intake.config import IntakeSettings
+from services.intake.handlers import Deps
 from shared.logging import configure_logging
 from shared.messaging import ensure_topics, make_producer
-from shared.runtime import Runtime
 
 console = Console(stderr=True, soft_wrap=True)  # long paths and reasons stay on one line
 
@@ -57,18 +57,18 @@ def main(argv: list[str], settings: IntakeSettings | None = None) -> int:
 
 async def run(text: str, args: argparse.Namespace, settings: IntakeSettings) -> int:
     rows = list(csv_rows.read_rows(text, args.organisation))
-    runtime = bootstrap(settings)
+    deps = bootstrap(settings)
     try:
-        counts, errors = await import_rows(runtime, settings, rows, dry_run=args.dry_run)
+        counts, errors = await import_rows(deps, rows, dry_run=args.dry_run)
         if counts and not args.dry_run:
-            await flush_outbox(runtime, settings)
+            await flush_outbox(deps)
     finally:
-        await runtime.engine.dispose()
+        await deps.runtime.engine.dispose()
     report(counts, errors, args)
     return 1 if errors else 0
 
 
-async def import_rows(runtime: Runtime, settings: IntakeSettings, rows: list[csv_rows.Row], *,
+async def import_rows(deps: Deps, rows: list[csv_rows.Row], *,
                       dry_run: bool) -> tuple[Counter, list[csv_rows.RowError]]:
     counts: Counter = Counter()
     errors: list[csv_rows.RowError] = []
@@ -77,7 +77,7 @@ async def import_rows(runtime: Runtime, settings: IntakeSettings, rows: list[csv
     with Progress(*columns, console=console) as progress:
         task = progress.add_task("importing leads", total=len(rows), bad=0)
         for row in rows:
-            outcome = await _import_one(runtime, settings, row, dry_run=dry_run)
+            outcome = await _import_one(deps, row, dry_run=dry_run)
             if isinstance(outcome, str):
                 counts[outcome] += 1
             else:
@@ -86,21 +86,22 @@ async def import_rows(runtime: Runtime, settings: IntakeSettings, rows: list[csv
     return counts, errors
 
 
-async def _import_one(runtime: Runtime, settings: IntakeSettings, row: csv_rows.Row, *,
+async def _import_one(deps: Deps, row: csv_rows.Row, *,
                       dry_run: bool) -> str | list[csv_rows.RowError]:
     if row.lead is None:
         return list(row.errors)
     if dry_run:
         return "valid"
     try:
-        outcome, _ = await submissions.submit(runtime, settings, row.lead, channel="csv")
+        outcome, _ = await submissions.submit(deps, row.lead, channel="csv")
     except submissions.InvalidLead as err:
         return [csv_rows.RowError(row.number, e["field"], e["reason"]) for e in err.errors]
     return outcome
 
 
-async def flush_outbox(runtime: Runtime, settings: IntakeSettings) -> None:
+async def flush_outbox(deps: Deps) -> None:
     """Publish the import's events now; if Kafka is unreachable they wait in the outbox for the service."""
+    settings = deps.settings
     producer = make_producer(settings, service="intake-import")
     try:
         await asyncio.wait_for(ensure_topics(settings, [e.topic for e in PUBLISHED]), timeout=15)
@@ -110,7 +111,7 @@ async def flush_outbox(runtime: Runtime, settings: IntakeSettings) -> None:
                       "the intake service will relay them")
         return
     try:
-        while await runtime.outbox.publish_pending(producer):
+        while await deps.runtime.outbox.publish_pending(producer):
             pass
     finally:
         await producer.stop()

@@ -1,7 +1,11 @@
-"""What intake does with a lead, whichever channel (Kafka, HTTP, CSV) it came through."""
+"""What intake does with a lead, whichever channel (Kafka, HTTP, CSV) it came through.
+
+Use cases take a unit of work (unit_of_work.py) and never commit: the caller that opened it does.
+"""
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
@@ -9,15 +13,33 @@ from uuid import UUID
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.intake import domain, messages, repository
+from services.intake import domain, messages
 from services.intake.config import IntakeSettings
+from services.intake.repository import NewLead
+from services.intake.unit_of_work import IntakeUnitOfWork, SqlIntakeUnitOfWork
 from shared.contracts.events import CaseClosed, ConsentStatus, LeadSignalled, LeadSignalledData, MatchProposed
 from shared.messaging import Rejected
-from shared.outbox import Outbox
 from shared.runtime import Runtime
+from shared.unit_of_work import opened
 
 log = structlog.get_logger()
 JOINED_CASE = "joined-case"  # audit action: an earlier lead became an origin of a case another lead opened
+
+
+@dataclass
+class Deps:
+    """What every intake use case and handler needs, built once in bootstrap."""
+
+    settings: IntakeSettings
+    runtime: Runtime
+
+    def unit_of_work(self, session: AsyncSession) -> SqlIntakeUnitOfWork:
+        """The unit of work over a transaction someone else owns (a consumer's batch)."""
+        return SqlIntakeUnitOfWork(session, self.runtime.outbox)
+
+    def new_unit_of_work(self) -> AbstractAsyncContextManager[SqlIntakeUnitOfWork]:
+        """A unit of work in its own transaction (HTTP, CSV, schedule): commit it, or it rolls back."""
+        return opened(self.runtime.sessions, self.unit_of_work)
 
 
 @dataclass(frozen=True)
@@ -45,46 +67,52 @@ class Placement:
         return "portfolio" if self.case_id is None else "case-opened" if self.opened else "case-joined"
 
 
-async def receive_signalled_lead(session: AsyncSession, evt: LeadSignalled, *, runtime: Runtime,
-                                 settings: IntakeSettings) -> None:
-    """Kafka: a lead-signalled event, handled like any other submission."""
+async def receive_signalled_lead(session: AsyncSession, evt: LeadSignalled, *, deps: Deps) -> None:
+    """Kafka: a lead-signalled event, handled like any other submission (the batch's transaction commits it)."""
     via = Via(actor=f"{evt.data.organisation} ({evt.source})"[:100], channel="kafka")
-    await receive_lead(session, evt, via=via, outbox=runtime.outbox, settings=settings)
+    await receive_lead(deps.unit_of_work(session), evt, via=via, deps=deps)
 
 
-async def record_case_matched(session: AsyncSession, evt: MatchProposed) -> None:
+async def record_case_matched(session: AsyncSession, evt: MatchProposed, *, deps: Deps) -> None:
     """match-proposed: keep the case's latest match so its ROM sees the case's status."""
-    m = evt.data
-    await repository.record_match(session, case_id=m.case_id, revision=m.revision, sites=len(m.proposals),
-                                  no_proposition=m.no_proposition, at=evt.time)
+    await keep_case_matched(deps.unit_of_work(session), evt)
 
 
-async def record_case_closed(session: AsyncSession, evt: CaseClosed) -> None:
+async def record_case_closed(session: AsyncSession, evt: CaseClosed, *, deps: Deps) -> None:
     """case-closed: the case's outcome, for its ROM."""
-    await repository.record_closed(session, case_id=evt.data.case_id, outcome=evt.data.outcome, at=evt.time)
+    await keep_case_closed(deps.unit_of_work(session), evt)
 
 
-async def receive_lead(session: AsyncSession, evt: LeadSignalled, *, via: Via, outbox: Outbox,
-                       settings: IntakeSettings) -> Outcome:
+async def keep_case_matched(uow: IntakeUnitOfWork, evt: MatchProposed) -> None:
+    """The case's latest match (an older revision arriving late never overwrites a newer one)."""
+    m = evt.data
+    await uow.leads.record_match(case_id=m.case_id, revision=m.revision, sites=len(m.proposals),
+                                 no_proposition=m.no_proposition, at=evt.time)
+
+
+async def keep_case_closed(uow: IntakeUnitOfWork, evt: CaseClosed) -> None:
+    await uow.leads.record_closed(case_id=evt.data.case_id, outcome=evt.data.outcome, at=evt.time)
+
+
+async def receive_lead(uow: IntakeUnitOfWork, evt: LeadSignalled, *, via: Via, deps: Deps) -> Outcome:
     """Register a new lead, or apply a changed one; the same lead sent again changes nothing."""
     lead = evt.data
     lid = domain.lead_id(lead.organisation, lead.reference)
-    ctx = _Context(session, outbox, settings, via, evt)
+    ctx = _Context(uow, deps.settings, via, evt)
     # Insert first: a new lead (the common case) costs one statement, which also reads what registering it needs;
     # a known one is then locked and compared.
-    new = await repository.insert_new_lead(session, **ctx.new_lead_row(lid), audit_as=dict(
+    new = await uow.leads.insert_new_lead(**ctx.new_lead_row(lid), audit_as=dict(
         actor=via.actor, channel=via.channel, event_id=evt.id, changes={"new": ctx.payload}))
     if new is not None:
         return await ctx.register(lid, new)
-    return await ctx.update(await repository.lock_lead(session, lead_id=lid))
+    return await ctx.update(await uow.leads.lock_lead(lead_id=lid))
 
 
 class _Context:
     """One submission being applied inside one transaction."""
 
-    def __init__(self, session: AsyncSession, outbox: Outbox, settings: IntakeSettings, via: Via,
-                 evt: LeadSignalled) -> None:
-        self.session, self.outbox, self.settings, self.via, self.evt = session, outbox, settings, via, evt
+    def __init__(self, uow: IntakeUnitOfWork, settings: IntakeSettings, via: Via, evt: LeadSignalled) -> None:
+        self.uow, self.leads, self.settings, self.via, self.evt = uow, uow.leads, settings, via, evt
         self.lead: LeadSignalledData = evt.data
         self.ref = domain.company_ref(self.lead.company.kvk_number, settings.kvk_hash_key.get_secret_value().encode())
         self.verdict = domain.triage(self.lead, today=date.today(), horizon_years=settings.horizon_years)
@@ -103,14 +131,14 @@ class _Context:
     def expected_placement(self, lid: UUID) -> Placement:
         return Placement(domain.case_id(lid), opened=True) if self.verdict.eligible else Placement(None)
 
-    async def register(self, lid: UUID, new: repository.NewLead) -> Outcome:
+    async def register(self, lid: UUID, new: NewLead) -> Outcome:
         placed = await self.place_in_case(lid, signalled_at=self.evt.time.isoformat(),
                                           has_unplaced_siblings=new.has_unplaced_siblings)
         if placed != self.expected_placement(lid):
-            await repository.set_case(self.session, lead_id=lid, case_id=placed.case_id, status=placed.status)
+            await self.leads.set_case(lead_id=lid, case_id=placed.case_id, status=placed.status)
         # Its "registered" audit row was written with it (repository.insert_new_lead).
         await self.flag_look_alikes(lid, candidates=new.look_alikes)
-        await self.outbox.add(self.session, messages.lead_registered(
+        await self.uow.outbox.add(messages.lead_registered(
             self.lead, lead_id=lid, company_ref=self.ref, verdict=self.verdict, case_id=placed.case_id,
             joined=placed.case_id is not None and not placed.opened, signalled_at=self.evt.time))
         await self.share_identity_if_consented(placed.case_id)
@@ -140,20 +168,20 @@ class _Context:
         if placed.case_id is None:  # triaged again: it may open (or join) a case now
             placed = await self.place_in_case(existing.id, signalled_at=existing.signalled_at.isoformat())
         status = existing.status if existing.case_id else placed.status
-        await repository.update_lead(
-            self.session, lead_id=existing.id, payload=self.payload, status=status, case_id=placed.case_id,
+        await self.leads.update_lead(
+            lead_id=existing.id, payload=self.payload, status=status, case_id=placed.case_id,
             triage_reason=self.verdict.reason, eligible=self.verdict.eligible, changed_at=self.evt.time,
             source_event_id=self.evt.id, name_key=domain.name_key(self.lead.company.name))
         triage_change = {"eligible": {"old": existing.eligible, "new": self.verdict.eligible}} \
             if existing.eligible != self.verdict.eligible else {}
         case_change = {"case_id": {"old": None, "new": str(placed.case_id)}} if placed.case_id != existing.case_id \
             else {}
-        await repository.audit(self.session, lead_id=existing.id, actor=self.via.actor, channel=self.via.channel,
+        await self.leads.audit(lead_id=existing.id, actor=self.via.actor, channel=self.via.channel,
                                action="updated", event_id=self.evt.id, changes=changes | triage_change | case_change)
         if "company" in changes:
             await self.flag_look_alikes(existing.id)
         changed = tuple(changes) + tuple(triage_change) + tuple(case_change)
-        await self.outbox.add(self.session, messages.lead_updated(
+        await self.uow.outbox.add(messages.lead_updated(
             self.lead, lead_id=existing.id, case_id=placed.case_id, verdict=self.verdict, changed=changed,
             company_ref=self.ref))
         await self.share_identity_if_consented(placed.case_id)
@@ -165,7 +193,7 @@ class _Context:
         if self.verdict.eligible and await self._open_case(lid, signalled_at=signalled_at,
                                                            has_unplaced_siblings=has_unplaced_siblings):
             return Placement(domain.case_id(lid), opened=True)
-        found = await repository.case_for_company(self.session, company_ref=self.ref)
+        found = await self.leads.case_for_company(company_ref=self.ref)
         if found is None:
             return Placement(None)
         await self._add_origin(found.id, lid)
@@ -176,11 +204,11 @@ class _Context:
         """Open the company's case named after this lead; False when the company already has one."""
         cid = domain.case_id(lid)
         code = domain.code_name(cid)
-        if not await repository.open_case(self.session, case_id=cid, company_ref=self.ref, code_name=code,
+        if not await self.leads.open_case(case_id=cid, company_ref=self.ref, code_name=code,
                                           opened_by=lid, organisation=self.lead.organisation,
                                           reference=self.lead.reference):
             return False
-        await self.outbox.add(self.session, messages.case_opened(
+        await self.uow.outbox.add(messages.case_opened(
             self.lead, lead_id=lid, case_id=cid, code_name=code, company_ref=self.ref, signalled_at=signalled_at))
         log.info("case_opened", lead_id=str(lid), case_id=str(cid))
         if has_unplaced_siblings:
@@ -189,24 +217,24 @@ class _Context:
 
     async def _bring_company_leads_into(self, cid: UUID, opened_by: UUID) -> None:
         """Earlier leads for the same company (kept in the portfolio) join the case that just opened."""
-        for other in await repository.unplaced_leads_of_company(self.session, company_ref=self.ref,
+        for other in await self.leads.unplaced_leads_of_company(company_ref=self.ref,
                                                                  other_than=opened_by):
-            await repository.set_case(self.session, lead_id=other.id, case_id=cid, status="case-joined")
-            await repository.add_origin(self.session, case_id=cid, lead_id=other.id,
+            await self.leads.set_case(lead_id=other.id, case_id=cid, status="case-joined")
+            await self.leads.add_origin(case_id=cid, lead_id=other.id,
                                         organisation=other.organisation, reference=other.reference)
             change = {"case_id": {"old": None, "new": str(cid)}}
             # Not the submitter as actor: that is another organisation than this lead's.
-            await repository.audit(self.session, lead_id=other.id, actor="intake", channel="intake",
+            await self.leads.audit(lead_id=other.id, actor="intake", channel="intake",
                                    action=JOINED_CASE, event_id=self.evt.id, changes=change)
             earlier = LeadSignalledData.from_stored(other.payload)
-            await self.outbox.add(self.session, messages.lead_updated(
+            await self.uow.outbox.add(messages.lead_updated(
                 earlier, lead_id=other.id, case_id=cid,
                 verdict=domain.Triage(bool(other.eligible), other.triage_reason), changed=("case_id",),
                 company_ref=self.ref))
             await self._share_identity(earlier, cid)
 
     async def _add_origin(self, cid: UUID, lid: UUID) -> None:
-        await repository.add_origin(self.session, case_id=cid, lead_id=lid, organisation=self.lead.organisation,
+        await self.leads.add_origin(case_id=cid, lead_id=lid, organisation=self.lead.organisation,
                                     reference=self.lead.reference)
 
     async def flag_look_alikes(self, lid: UUID, *, candidates: list[tuple[UUID, str]] | None = None) -> None:
@@ -217,11 +245,11 @@ class _Context:
         key = domain.name_key(self.lead.company.name)
         if candidates is None:
             candidates = [(r.id, r.name_key) for r in
-                          await repository.names_like(self.session, name_key=key, other_than=self.ref)]
+                          await self.leads.names_like(name_key=key, other_than=self.ref)]
         for other_id, other_key in candidates:
             score = domain.name_similarity(key, other_key)
             if other_id != lid and score >= domain.NAME_MATCH_THRESHOLD:
-                await repository.flag_name_review(self.session, lead_id=lid, similar_lead_id=other_id,
+                await self.leads.flag_name_review(lead_id=lid, similar_lead_id=other_id,
                                                   similarity=round(score, 3))
                 log.info("name_review_flagged", lead_id=str(lid), similar_lead_id=str(other_id))
 
@@ -233,6 +261,6 @@ class _Context:
     async def _share_identity(self, lead: LeadSignalledData, cid: UUID) -> None:
         if lead.consent is not ConsentStatus.CONSENTED:
             return
-        if await repository.mark_consent_granted(self.session, case_id=cid):
-            await self.outbox.add(self.session, messages.consent_granted(lead, case_id=cid))
+        if await self.leads.mark_consent_granted(case_id=cid):
+            await self.uow.outbox.add(messages.consent_granted(lead, case_id=cid))
             log.info("consent_granted", case_id=str(cid))

@@ -9,12 +9,10 @@ from uuid import UUID
 from pydantic import ValidationError
 
 from services.intake import domain, repository, views
-from services.intake.config import IntakeSettings
-from services.intake.handlers import JOINED_CASE, Via, receive_lead
+from services.intake.handlers import JOINED_CASE, Deps, Via, receive_lead
 from shared.contracts.events import LeadSignalled, LeadSignalledData
 from shared.db import transaction
 from shared.messaging import Rejected
-from shared.runtime import Runtime
 
 
 class LeadNotFound(LookupError):
@@ -39,17 +37,16 @@ def _event(data: LeadSignalledData, *, channel: str) -> LeadSignalled:
     return LeadSignalled(source=f"/{channel}/{data.organisation}", subject=data.reference, data=data)
 
 
-async def submit(runtime: Runtime, settings: IntakeSettings, data: LeadSignalledData, *,
-                 channel: str = "http") -> tuple[str, views.LeadDetail]:
+async def submit(deps: Deps, data: LeadSignalledData, *, channel: str = "http") -> tuple[str, views.LeadDetail]:
     """Register or update a lead; returns the outcome and the lead as stored."""
     evt = _event(data, channel=channel)
-    async with transaction(runtime.sessions) as session:
+    async with deps.new_unit_of_work() as uow:
         try:
-            outcome = await receive_lead(session, evt, via=Via(f"{data.organisation} ({channel})", channel),
-                                         outbox=runtime.outbox, settings=settings)
+            outcome = await receive_lead(uow, evt, via=Via(f"{data.organisation} ({channel})", channel), deps=deps)
         except Rejected as err:
             raise InvalidLead(views.rejection_error(str(err))) from err
-        return outcome.result, await _detail(session, outcome.lead_id)
+        await uow.commit()
+        return outcome.result, await _detail(uow.session, outcome.lead_id)
 
 
 def as_lead(organisation: str, body: views.LeadSubmission) -> LeadSignalledData:
@@ -59,10 +56,9 @@ def as_lead(organisation: str, body: views.LeadSubmission) -> LeadSignalledData:
     return LeadSignalledData.model_validate(body.model_dump(mode="json") | {"organisation": organisation})
 
 
-async def patch(runtime: Runtime, settings: IntakeSettings, organisation: str, lead_id: UUID,
-                changes: dict[str, Any]) -> tuple[str, views.LeadDetail]:
+async def patch(deps: Deps, organisation: str, lead_id: UUID, changes: dict[str, Any]) -> tuple[str, views.LeadDetail]:
     """Apply a JSON merge patch to one of the caller's leads."""
-    async with runtime.sessions() as session:
+    async with deps.runtime.sessions() as session:
         row = await _own(session, organisation, lead_id)
     for fixed in ("organisation", "reference"):
         if fixed in changes and changes[fixed] != row.payload[fixed]:
@@ -71,26 +67,26 @@ async def patch(runtime: Runtime, settings: IntakeSettings, organisation: str, l
         data = LeadSignalledData.model_validate(domain.patched_lead(row.payload, changes))
     except ValidationError as err:
         raise InvalidLead(views.field_errors(err)) from err
-    return await submit(runtime, settings, data)
+    return await submit(deps, data)
 
 
-async def own_leads(runtime: Runtime, organisation: str, *, limit: int, offset: int,
+async def own_leads(deps: Deps, organisation: str, *, limit: int, offset: int,
                     status: views.RomStatus | None = None) -> list[views.LeadSummary]:
     in_case = None if status is None else status == "case-opened"
-    async with runtime.sessions() as session:
+    async with deps.runtime.sessions() as session:
         rows = await repository.leads_of(session, organisation=organisation, limit=limit, offset=offset,
                                          in_case=in_case)
     return [views.summary(r) for r in rows]
 
 
-async def own_lead(runtime: Runtime, organisation: str, lead_id: UUID) -> views.LeadDetail:
-    async with runtime.sessions() as session:
+async def own_lead(deps: Deps, organisation: str, lead_id: UUID) -> views.LeadDetail:
+    async with deps.runtime.sessions() as session:
         await _own(session, organisation, lead_id)
         return await _detail(session, lead_id)
 
 
-async def own_audit(runtime: Runtime, organisation: str, lead_id: UUID) -> list[views.AuditEntry]:
-    async with runtime.sessions() as session:
+async def own_audit(deps: Deps, organisation: str, lead_id: UUID) -> list[views.AuditEntry]:
+    async with deps.runtime.sessions() as session:
         await _own(session, organisation, lead_id)
         rows = await repository.audit_trail(session, lead_id=lead_id)
     # "joined-case" is the taskforce's record that another lead opened the company's case: not the ROM's to see.
@@ -98,14 +94,14 @@ async def own_audit(runtime: Runtime, organisation: str, lead_id: UUID) -> list[
             for r in rows if r.action != JOINED_CASE]
 
 
-async def open_reviews(runtime: Runtime) -> list[views.NameReview]:
-    async with runtime.sessions() as session:
+async def open_reviews(deps: Deps) -> list[views.NameReview]:
+    async with deps.runtime.sessions() as session:
         rows = await repository.open_reviews(session)
     return [views.review(r) for r in rows]
 
 
-async def case_origins(runtime: Runtime, case_id: UUID) -> views.CaseOrigins:
-    async with runtime.sessions() as session:
+async def case_origins(deps: Deps, case_id: UUID) -> views.CaseOrigins:
+    async with deps.runtime.sessions() as session:
         found = await repository.get_case(session, case_id=case_id)
         if found is None:
             raise CaseNotFound(case_id)
@@ -115,13 +111,13 @@ async def case_origins(runtime: Runtime, case_id: UUID) -> views.CaseOrigins:
                                                    lead_id=r.lead_id, joined_at=r.joined_at) for r in rows])
 
 
-async def decide_review(runtime: Runtime, decided_by: str, review_id: int,
+async def decide_review(deps: Deps, decided_by: str, review_id: int,
                         decision: views.ReviewDecision) -> views.NameReview:
     """Close an open name review with a person's finding (who and when are kept on the review).
 
     Not in the leads' audit trails: their ROMs read those, and must not learn of each other's leads.
     """
-    async with transaction(runtime.sessions) as session:
+    async with transaction(deps.runtime.sessions) as session:
         row = await repository.decide_review(session, review_id=review_id, status=decision.decision,
                                              decided_by=decided_by, note=decision.note)
     if row is None:

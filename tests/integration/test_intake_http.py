@@ -250,13 +250,12 @@ async def test_the_coordinator_sees_both_origins_of_a_case_roms_do_not(client):
 async def test_a_reference_that_collides_with_another_organisations_lead_id_is_refused(client, app):
     """lead ids hash "organisation/reference": ROM "bom" + "x/R" must not reach "bom/x" + "R"."""
     from services.intake.handlers import Via, receive_lead
-    from shared.db import transaction
 
-    runtime, ref = app.state.runtime, f"R-{uuid.uuid4().hex[:6]}"
+    deps, ref = app.state.deps, f"R-{uuid.uuid4().hex[:6]}"
     other = intake_lead_payload(organisation="bom/x", reference=ref)
-    async with transaction(runtime.sessions) as session:
-        await receive_lead(session, LeadSignalled.model_validate(other), via=Via("test", "kafka"),
-                           outbox=runtime.outbox, settings=runtime.settings)
+    async with deps.new_unit_of_work() as uow:
+        await receive_lead(uow, LeadSignalled.model_validate(other), via=Via("test", "kafka"), deps=deps)
+        await uow.commit()
     r = await client.post("/leads", json=body(reference=f"x/{ref}"), headers=ROM_B)
     assert r.status_code == 422 and r.json()["detail"][0]["field"] == "reference"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -30,15 +31,20 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-async def intake(service_env, topic_prefix):
+async def intake_deps(service_env, topic_prefix):
     """Intake in this process, on its own topics (the e2e services use the run's plain prefix)."""
     settings = IntakeSettings(kafka_bootstrap_servers=service_env["KAFKA_BOOTSTRAP_SERVERS"],
                               database_url=service_env["DATABASE_URL"],
                               topic_prefix=f"{topic_prefix}intake-kafka-{uuid.uuid4().hex[:6]}.",
                               kafka_session_timeout_ms=6000, outbox_poll_seconds=0.5)
-    runtime = bootstrap(settings)
-    async with running(runtime):
-        yield runtime
+    deps = bootstrap(settings)
+    async with running(deps.runtime):
+        yield deps
+
+
+@pytest.fixture(scope="module")
+def intake(intake_deps):
+    return intake_deps.runtime
 
 
 async def send(intake, *payloads: dict) -> None:
@@ -244,26 +250,26 @@ async def _empty(pending) -> bool:
     return not await pending
 
 
-async def test_a_portfolio_lead_opens_its_case_when_its_need_date_comes_within_the_horizon(intake):
+async def test_a_portfolio_lead_opens_its_case_when_its_need_date_comes_within_the_horizon(intake, intake_deps):
     organisation = f"rom-{uuid.uuid4().hex[:6]}"
     far = intake_lead_payload(organisation=organisation, needed_in_days=365 * 5)
     await send(intake, far)
     assert await eventually(lambda: processed(intake, far), timeout=30)
-    assert await retriage_portfolio(intake, intake.settings, organisation=organisation) == 0
+    assert await retriage_portfolio(intake_deps, organisation=organisation) == 0
 
     # Two years on, the same need date lies within the horizon: here, a longer horizon stands in for time.
     two_years_on = intake.settings.model_copy(update={"horizon_years": 6})
-    assert await retriage_portfolio(intake, two_years_on, organisation=organisation) == 1
+    assert await retriage_portfolio(replace(intake_deps, settings=two_years_on), organisation=organisation) == 1
     (row,) = await rows(intake, select(lead).where(lead.c.id == lid(far)))
     assert row.status == "case-opened" and row.eligible
     audit = await rows(intake, select(lead_audit).where(lead_audit.c.lead_id == lid(far)).order_by(lead_audit.c.id))
     assert (audit[-1].actor, audit[-1].channel) == ("intake (scheduled triage)", "schedule")
     (updated,) = await events(intake, LeadUpdated, until=1, where=lambda e: e.data.lead_id == lid(far))
     assert set(updated.data.changed) == {"eligible", "case_id"}
-    assert await retriage_portfolio(intake, two_years_on, organisation=organisation) == 0
+    assert await retriage_portfolio(replace(intake_deps, settings=two_years_on), organisation=organisation) == 0
 
 
-async def test_a_portfolio_lead_in_another_roms_case_is_triaged_again_and_then_shows_the_case(intake):
+async def test_a_portfolio_lead_in_another_roms_case_is_triaged_again_and_then_shows_the_case(intake, intake_deps):
     """As its ROM would see it alone: in the portfolio until its own need date comes within the horizon."""
     from services.intake import views
     from services.intake.repository import lead_with_case
@@ -282,6 +288,6 @@ async def test_a_portfolio_lead_in_another_roms_case_is_triaged_again_and_then_s
 
     assert ((await seen()).status, (await seen()).case_id) == ("portfolio", None)
     two_years_on = intake.settings.model_copy(update={"horizon_years": 6})
-    assert await retriage_portfolio(intake, two_years_on, organisation=organisation) == 1
+    assert await retriage_portfolio(replace(intake_deps, settings=two_years_on), organisation=organisation) == 1
     now = await seen()
     assert now.status == "case-opened" and now.eligible and now.case_id is not None

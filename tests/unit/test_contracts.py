@@ -72,7 +72,7 @@ def test_asyncapi_document_describes_consumed_and_produced_events():
     from services.intake.bootstrap import bootstrap
     from services.intake.config import IntakeSettings
 
-    doc = bootstrap(IntakeSettings()).asyncapi()
+    doc = bootstrap(IntakeSettings()).runtime.asyncapi()
     assert doc["asyncapi"].startswith("3.")
     messages = doc["components"]["messages"]
     consumed = messages["lead-signalled:intake:SubscribeMessage"]["payload"]["$ref"].rsplit("/", 1)[-1]

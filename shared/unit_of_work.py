@@ -1,0 +1,68 @@
+"""The seam between use cases and storage: a unit of work (cosmicpython) with the repositories a use case needs,
+the outbox its events go to, and commit/rollback.
+
+Use cases take a unit of work and never commit: whoever opened it does (an HTTP route, or the consumer's batch
+transaction in shared.consuming), so one Kafka batch stays one transaction. Production passes a `SqlUnitOfWork`
+over a session; unit tests pass an in-memory fake of the same protocol, and run the same use-case functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Protocol, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.contracts.envelope import Envelope
+from shared.outbox import Outbox
+
+
+class EventOutbox(Protocol):
+    """Where a use case stages the events of its unit of work; they leave only if it commits."""
+
+    async def add(self, evt: Envelope) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction: what a use case reads and changes, and the events it emits, commit together or not at all."""
+
+    outbox: EventOutbox
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...
+
+
+class SessionOutbox:
+    """The service's transactional outbox, bound to one session (its rows commit with the state change)."""
+
+    def __init__(self, outbox: Outbox, session: AsyncSession) -> None:
+        self._outbox, self._session = outbox, session
+
+    async def add(self, evt: Envelope) -> None:
+        await self._outbox.add(self._session, evt)
+
+
+class SqlUnitOfWork:
+    """A unit of work over one SQLAlchemy session; services add their repositories in a subclass."""
+
+    def __init__(self, session: AsyncSession, outbox: Outbox) -> None:
+        self.session = session
+        self.outbox = SessionOutbox(outbox, session)
+
+    async def commit(self) -> None:
+        await self.session.commit()
+
+    async def rollback(self) -> None:
+        await self.session.rollback()
+
+
+U = TypeVar("U", bound=SqlUnitOfWork)
+
+
+@asynccontextmanager
+async def opened(sessions: async_sessionmaker[AsyncSession], build: Callable[[AsyncSession], U]) -> AsyncIterator[U]:
+    """A unit of work in a session of its own: anything not committed when the block ends is rolled back."""
+    async with sessions() as session:
+        yield build(session)  # closing the session rolls back what was not committed
