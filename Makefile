@@ -4,6 +4,9 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 KAFKA_LIB := deploy/kafka/lib/.resolved
+# Every target here is a developer's (up, test, bench, chaos): development mode accepts the public development
+# tokens and secrets. Outside it a service refuses to start with them (shared/settings.py).
+export GROEIRUIMTE_ENV ?= development
 
 
 .PHONY: install system-deps up down status test lint bench schemas clean

@@ -15,6 +15,9 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = {"intake": 8001, "matching": 8002, "notifications": 8003, "reporting": 8004}
+# The local stack is for developers: its services accept the public development secrets unless the caller's
+# environment says otherwise (GROEIRUIMTE_ENV, see shared.settings).
+DEVELOPMENT = {"GROEIRUIMTE_ENV": "development"}
 
 
 @dataclass
@@ -36,7 +39,7 @@ class ServiceProcess:
 
     def launch(self) -> ServiceProcess:
         """Start the process without waiting for it (several can then start side by side)."""
-        env = os.environ | self.env | {f"{self.name.upper()}_HTTP_PORT": str(self.port)}
+        env = DEVELOPMENT | os.environ | self.env | {f"{self.name.upper()}_HTTP_PORT": str(self.port)}
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen([sys.executable, "-m", f"services.{self.name}", "serve"], cwd=ROOT,
@@ -86,5 +89,5 @@ def stop_all(procs: Iterable[ServiceProcess], *, timeout: float = 20) -> None:
 def migrate_all(env: dict[str, str]) -> None:
     """Apply every service's migrations (each in its own schema), in one process per service."""
     for name in SERVICES:
-        subprocess.run([sys.executable, "-m", f"services.{name}", "migrate"], cwd=ROOT, env=os.environ | env,
-                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([sys.executable, "-m", f"services.{name}", "migrate"], cwd=ROOT,
+                       env=DEVELOPMENT | os.environ | env, check=True, stdout=subprocess.DEVNULL)

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -32,7 +33,7 @@ from shared.messaging import make_broker, make_producer, subscribe_batches
 from shared.migrations import upgrade
 from shared.operations import operations_router
 from shared.outbox import Outbox, outbox_table
-from shared.settings import ServiceSettings
+from shared.settings import ServiceSettings, UnsafeSettings
 from shared.telemetry import configure_tracing
 
 log = structlog.get_logger()
@@ -63,6 +64,7 @@ class Runtime:
 
     @classmethod
     def build(cls, name: str, settings: ServiceSettings, metadata: MetaData, *, topics: Iterable[str]) -> Runtime:
+        settings.refuse_unsafe()  # fail closed: no service runs outside development with a public or missing secret
         engine = make_engine(settings.database_url)
         sessions = make_sessionmaker(engine)
         out = Outbox(metadata.tables[f"{metadata.schema}.outbox"], sessions, topic_prefix=settings.topic_prefix,
@@ -187,7 +189,12 @@ def http_app(runtime: Runtime, *, title: str, description: str) -> FastAPI:
 
 def main(name: str, settings: ServiceSettings, migrations: Path, create_app: Callable[[ServiceSettings], FastAPI],
          argv: list[str]) -> int:
-    """`python -m services.<name> [serve|migrate]`."""
+    """`python -m services.<name> [serve|migrate]`; exits 2 naming the setting when a secret is unsafe."""
+    try:
+        settings.refuse_unsafe()
+    except UnsafeSettings as refused:
+        print(f"{name}: {refused}", file=sys.stderr)
+        return 2
     configure_logging(name, settings.log_level, settings.log_json)
     configure_tracing(name)
     cmd = argv[0] if argv else "serve"

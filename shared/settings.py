@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import os
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_ENV = "GROEIRUIMTE_ENV"
+"""`GROEIRUIMTE_ENV=development` (set by `make up`, the local stack's service starts, CI and the tests) allows
+the public development secrets; anywhere else a service with one of them, or with a missing secret, refuses to
+start."""
 
 # One development token per role and organisation (README, "Development tokens"): every ROM of the programme,
 # the coordinator, the ministry, and each municipality and province of the reference sites. A municipality's or
@@ -18,6 +24,20 @@ DEV_API_TOKENS = ",".join(
     + [f"dev-{short}:{organisation}:rom" for short, organisation in DEV_ROMS.items()]
     + [f"dev-{code.lower()}:{code}:municipality" for code in DEV_MUNICIPALITIES]
     + [f"dev-{code.lower()}:{code}:province" for code in DEV_PROVINCES])
+
+
+class UnsafeSettings(RuntimeError):
+    """A development or missing secret outside development mode: the service must not start."""
+
+
+def development_mode() -> bool:
+    return os.environ.get(DEVELOPMENT_ENV, "").strip().lower() == "development"
+
+
+def development_secret(default: str, **kw) -> Any:
+    """A secret field whose default is public (for local use only): outside development mode it must be set."""
+    extra = kw.pop("json_schema_extra", {}) | {"development_secret": True}
+    return Field(default=SecretStr(default), json_schema_extra=extra, **kw)
 
 
 def _shared(name: str, default, **kw):
@@ -43,7 +63,8 @@ class ServiceSettings(BaseSettings):
     log_level: str = _shared("LOG_LEVEL", "INFO")
     log_json: bool = _shared("LOG_JSON", True)
     # `token:organisation:role,...`; the defaults are for local development only.
-    api_tokens: SecretStr = _shared("API_TOKENS", SecretStr(DEV_API_TOKENS))
+    api_tokens: SecretStr = _shared("API_TOKENS", SecretStr(DEV_API_TOKENS),
+                                    json_schema_extra={"development_secret": True})
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     outbox_poll_seconds: float = Field(default=2.0, description="Fallback poll; the relay is woken on commit.")
@@ -57,6 +78,53 @@ class ServiceSettings(BaseSettings):
     consumer_retry_seconds: float = Field(default=60.0, description="How long a transient failure is retried "
                                           "in place before the batch is redelivered (and retried again).")
     consumer_retry_max_seconds: float = Field(default=10.0, description="Cap of the exponential backoff.")
+
+    def refuse_unsafe(self) -> None:
+        """Raise UnsafeSettings naming the first setting that keeps this service from starting outside development."""
+        if development_mode():
+            return
+        problem = next(iter(self.unsafe_settings()), None)
+        if problem:
+            raise UnsafeSettings(f"refusing to start outside development mode: {problem} "
+                                 f"(or set {DEVELOPMENT_ENV}=development on a developer's machine)")
+
+    def unsafe_settings(self) -> list[str]:
+        """Every development or missing secret, as `VARIABLE: why`."""
+        found = []
+        for name, info in type(self).model_fields.items():
+            if (info.json_schema_extra or {}).get("development_secret"):
+                value = getattr(self, name)
+                secret = value.get_secret_value() if isinstance(value, SecretStr) else str(value or "")
+                if not secret.strip():
+                    found.append(f"{self.variable(name)}: is empty")
+                elif secret == info.get_default().get_secret_value():
+                    found.append(f"{self.variable(name)}: is the public development value")
+        found += self._development_tokens() + self._missing_credentials()
+        return found
+
+    def _development_tokens(self) -> list[str]:
+        development = {entry.split(":", 1)[0] for entry in DEV_API_TOKENS.split(",")}
+        given = {entry.split(":", 1)[0].strip() for entry in self.api_tokens.get_secret_value().split(",")}
+        used = sorted(development & given)
+        if used and self.api_tokens.get_secret_value() != DEV_API_TOKENS:
+            return [f"API_TOKENS: holds the development token {used[0]!r}"]
+        return []
+
+    def _missing_credentials(self) -> list[str]:
+        """A secret that a chosen option needs but nobody gave."""
+        if self.kafka_security_protocol.startswith("SASL") and not (
+                self.kafka_sasl_username and self.kafka_sasl_password and self.kafka_sasl_password.get_secret_value()):
+            return [f"KAFKA_SASL_USERNAME/KAFKA_SASL_PASSWORD: missing while KAFKA_SECURITY_PROTOCOL="
+                    f"{self.kafka_security_protocol}"]
+        return []
+
+    @classmethod
+    def variable(cls, field: str) -> str:
+        """The environment variable a field is read from (`INTAKE_KVK_HASH_KEY`, `API_TOKENS`)."""
+        alias = cls.model_fields[field].validation_alias
+        if isinstance(alias, AliasChoices):
+            return str(alias.choices[0])
+        return f"{cls.model_config.get('env_prefix', '')}{field}".upper()
 
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"

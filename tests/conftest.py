@@ -17,6 +17,8 @@ from tests.infra import real_stack
 from tests.lifecycle import print_task_stacks
 
 SERVICES = ("intake", "matching", "notifications", "reporting")
+# The tests run with the public development tokens and secrets (a test that checks the refusal clears it).
+os.environ.setdefault("GROEIRUIMTE_ENV", "development")
 
 
 @pytest.fixture(scope="session")

@@ -1,15 +1,16 @@
 from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import ServiceSettings
+from shared.settings import ServiceSettings, development_secret
 
 
 class IntakeSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="INTAKE_", extra="ignore", populate_by_name=True)
 
     http_port: int = 8001
-    # The KvK number leaves intake only as an HMAC with this key; set a real secret outside development.
-    kvk_hash_key: SecretStr = SecretStr("development-only-kvk-key")
+    # The KvK number leaves intake only as an HMAC with this key: with a known key every pseudonym is reversed by
+    # brute force in minutes, so outside development the service refuses to start with the default.
+    kvk_hash_key: SecretStr = development_secret("development-only-kvk-key")
     horizon_years: int = 3
     # Portfolio leads are triaged again this often (a far-off need date comes within the horizon).
     retriage_seconds: float = 3600.0

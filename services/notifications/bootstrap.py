@@ -7,7 +7,7 @@ from functools import partial
 import structlog
 
 from services.notifications import domain, handlers, repository
-from services.notifications.config import DEV_REPLY_SECRET, NotificationsSettings
+from services.notifications.config import NotificationsSettings
 from services.notifications.mailer import Mailer
 from services.notifications.orm import metadata
 from shared.contracts import (
@@ -32,8 +32,6 @@ CONSUMED = ((MatchProposed, "notifications", handlers.notify_about_proposal),
 def bootstrap(settings: NotificationsSettings, cache: repository.DirectoryCache | None = None) -> Runtime:
     """The runtime with its consumers and senders; `cache` is shared with the API, which invalidates it on edits."""
     cache = cache or repository.DirectoryCache(ttl=settings.directory_cache_seconds)
-    if settings.reply_secret.get_secret_value() == DEV_REPLY_SECRET:
-        log.warning("reply_secret_is_the_development_default", hint="set NOTIFICATIONS_REPLY_SECRET")
     topics = [event.topic for event, _, _ in CONSUMED] + [RecipientReplied.topic]
     runtime = Runtime.build("notifications", settings, metadata, topics=topics)
     mailer = Mailer(settings, runtime.sessions, domain.templates(settings.templates_dir))

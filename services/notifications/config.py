@@ -6,7 +6,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from services.notifications.domain.directory import no_header_breaks
-from shared.settings import ServiceSettings
+from shared.settings import ServiceSettings, development_secret
 
 HERE = Path(__file__).parent
 DEV_REPLY_SECRET = "dev-only-reply-secret-change-me"
@@ -48,8 +48,15 @@ class NotificationsSettings(ServiceSettings):
                                                                "arrive (for the demand ranges) before going anyway.")
     # Replies
     public_base_url: str = "http://127.0.0.1:8003"
-    reply_secret: SecretStr = SecretStr(DEV_REPLY_SECRET)
+    # Signs reply links: with the public default anybody could forge a municipality's reply.
+    reply_secret: SecretStr = development_secret(DEV_REPLY_SECRET)
     reply_valid_days: int = 90
+
+    def _missing_credentials(self) -> list[str]:
+        missing = super()._missing_credentials()
+        if self.smtp_username and not (self.smtp_password and self.smtp_password.get_secret_value()):
+            missing.append("NOTIFICATIONS_SMTP_PASSWORD: missing while NOTIFICATIONS_SMTP_USERNAME is set")
+        return missing
 
     @field_validator("mail_from", "public_base_url")
     @classmethod
