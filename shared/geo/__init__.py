@@ -1,0 +1,1 @@
+"""Maps of the Netherlands drawn offline from shipped boundaries (CBS, Kadaster, CC BY 4.0)."""
