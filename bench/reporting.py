@@ -3,9 +3,9 @@
 For each size N: N synthetic events are produced to fresh topics (each record's Kafka timestamp is its event
 time, as if it had arrived live), then timed:
 - rebuild: `rebuild` end to end (read the topics, parse, project, load facts and projections with COPY);
-- cold: a fresh app (new engine, no connection yet) answering its first GET /metrics/impact (as of today);
+- cold: a fresh app (new engine, no connection yet) answering its first GET /kpi/impact (as of today);
 - after a live event: one event dated now stored and projected as a consumer batch would (`project_batch`),
-  then GET /metrics/impact as of today; the write and the read are timed apart;
+  then GET /kpi/impact as of today; the write and the read are timed apart;
 - after a late event: the same with an event dated in 2026-H1.
 Beside each figure the last release's (the fold over all facts with checkpoints, docs/benchmarks.md).
 
@@ -92,7 +92,7 @@ def summary(samples: list[float]) -> dict:
 
 async def timed_get(http: httpx.AsyncClient) -> float:
     start = time.perf_counter()
-    response = await http.get("/metrics/impact", headers=MINISTRY)  # as of today
+    response = await http.get("/kpi/impact", headers=MINISTRY)  # as of today
     elapsed = (time.perf_counter() - start) * 1000
     response.raise_for_status()
     return elapsed
@@ -112,7 +112,7 @@ async def cold(settings: ReportingSettings) -> float:
     start = time.perf_counter()
     app = create_app(settings)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://bench") as http:
-        response = await http.get("/metrics/impact", headers=MINISTRY)
+        response = await http.get("/kpi/impact", headers=MINISTRY)
     elapsed = (time.perf_counter() - start) * 1000
     response.raise_for_status()
     await app.state.runtime.engine.dispose()
@@ -178,11 +178,11 @@ def show(result: dict) -> None:
         table.add_row(f"rebuild from Kafka, {rb['events']:,} events",
                       f"{rb['seconds']:.1f} s, {rb['cpu_seconds']:.1f} s CPU ({rb['events_per_s']:,.0f} events/s)",
                       "")
-        table.add_row(f"cold process, first GET /metrics/impact, {n:,} events", _ms(r["cold"]),
+        table.add_row(f"cold process, first GET /kpi/impact, {n:,} events", _ms(r["cold"]),
                       f"{LAST_RELEASE['cold_ms']:,} ms" if big else "")
         for label in ("live_event", "late_event"):
             table.add_row(f"store + project one {label.replace('_', ' ')}, {n:,} events", _ms(r[f"store_{label}"]), "")
-            table.add_row(f"GET /metrics/impact after one {label.replace('_', ' ')}, {n:,} events",
+            table.add_row(f"GET /kpi/impact after one {label.replace('_', ' ')}, {n:,} events",
                           _ms(r[f"after_{label}"]), f"{LAST_RELEASE[f'after_{label}_ms']:,} ms" if big else "")
     console.print(table)
 

@@ -17,7 +17,7 @@ from deploy import stack
 from deploy.processes import ROOT, SERVICES, ServiceProcess, migrate_all
 from deploy.publish_lead import EXAMPLE as EXAMPLE_LEAD
 
-MINISTRY_COUNTS = f"http://127.0.0.1:{SERVICES['reporting']}/metrics/event-counts"
+MINISTRY_COUNTS = f"http://127.0.0.1:{SERVICES['reporting']}/kpi/event-counts"
 
 
 def make_console(file: TextIO | None = None) -> Console:

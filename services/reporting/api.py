@@ -1,4 +1,5 @@
-"""The ministry's metrics API: aggregates only (JSON and CSV), and the frozen figures as reported.
+"""The ministry's KPI API under `/kpi/...` (`/metrics` is the Prometheus scrape): aggregates only (JSON and CSV),
+and the frozen figures as reported.
 
 The ministry's view follows the disclosure policy (docs/disclosure.md); the coordinator sees every figure as it
 is, or the ministry's view with `?view=ministry`.
@@ -103,12 +104,12 @@ def router(app: FastAPI, projections: Projections) -> APIRouter:
     async def published(caller: Caller, when: date, asked: str | None) -> Published:
         return await disclosed.view(projections, when, disclosed.reader_of(caller.role, asked))
 
-    @api.get("/metrics/event-counts", tags=["reporting"], summary="How many of each event have been seen")
+    @api.get("/kpi/event-counts", tags=["reporting"], summary="How many of each event have been seen")
     async def event_counts(caller: Caller = Depends(caller_of)) -> dict[str, int]:
         require(caller, *READERS)
         return domain.empty_counts() | await projections.event_counts()
 
-    @api.get("/metrics/figures", summary="Every figure as of a date: impact table, breakdowns, bottlenecks, "
+    @api.get("/kpi/figures", summary="Every figure as of a date: impact table, breakdowns, bottlenecks, "
              "no-proposition signals, lead times (the ministry's view follows the disclosure policy)")
     async def figures(as_of: Day | None = AS_OF, period: PeriodName | None = PERIOD,
                       view: Literal["ministry"] | None = VIEW, caller: Caller = Depends(caller_of)) -> Published:
@@ -116,7 +117,7 @@ def router(app: FastAPI, projections: Projections) -> APIRouter:
         when, _ = moment(as_of, period)
         return await published(caller, when, view)
 
-    @api.get("/metrics/figures.csv", summary="The same figures as CSV: section, group, key, value",
+    @api.get("/kpi/figures.csv", summary="The same figures as CSV: section, group, key, value",
              response_class=Response, responses={200: {"content": {"text/csv": {}}, "description": "CSV rows"}})
     async def figures_csv(as_of: Day | None = AS_OF, period: PeriodName | None = PERIOD,
                           view: Literal["ministry"] | None = VIEW, caller: Caller = Depends(caller_of)) -> Response:
@@ -129,14 +130,14 @@ def router(app: FastAPI, projections: Projections) -> APIRouter:
         return Response(out.getvalue(), media_type="text/csv",
                         headers={"Content-Disposition": f'attachment; filename="figures-{when}.csv"'})
 
-    @api.get("/metrics/impact", summary="The impact table as of a date, beside the pro-rata targets")
+    @api.get("/kpi/impact", summary="The impact table as of a date, beside the pro-rata targets")
     async def impact(as_of: Day | None = AS_OF, period: PeriodName | None = PERIOD,
                      view: Literal["ministry"] | None = VIEW, caller: Caller = Depends(caller_of)) -> list[ImpactRow]:
         require(caller, *READERS)
         when, _ = moment(as_of, period)
         return (await published(caller, when, view)).impact
 
-    @api.get("/metrics/trend", summary="The impact table at the end of every half-year up to a date")
+    @api.get("/kpi/trend", summary="The impact table at the end of every half-year up to a date")
     async def trend(as_of: Day | None = AS_OF, view: Literal["ministry"] | None = VIEW,
                     caller: Caller = Depends(caller_of)) -> list[TrendPoint]:
         require(caller, *READERS)
@@ -144,7 +145,7 @@ def router(app: FastAPI, projections: Projections) -> APIRouter:
         when, _ = moment(as_of, None)
         return (await disclosed.view_with_trend(projections, when, reader))[1]
 
-    @api.get("/metrics/outlook", summary="The regional outlook: per region, constraint and year, open demand "
+    @api.get("/kpi/outlook", summary="The regional outlook: per region, constraint and year, open demand "
              "against the catalogue's supply, with the gap (the ministry's view follows the disclosure policy)")
     async def regional_outlook(as_of: Day | None = AS_OF, view: Literal["ministry"] | None = VIEW,
                                caller: Caller = Depends(caller_of)) -> list[OutlookRow]:

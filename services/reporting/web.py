@@ -76,7 +76,7 @@ def router(projections: Projections, api_tokens: str, extras=None) -> APIRouter:
         (when, _), chosen = moment(as_of, None), choose(lang, accept_language)
         reader = disclosed.reader_of(caller.role, view)
         figures, trend = await disclosed.view_with_trend(projections, when, reader)
-        return HTMLResponse(html.dashboard(figures, trend, lang=chosen, csv_link=f"/metrics/figures.csv?as_of={when}",
+        return HTMLResponse(html.dashboard(figures, trend, lang=chosen, csv_link=f"/kpi/figures.csv?as_of={when}",
                                            extra=await more(when, None, chosen, reader)))
 
     @web.get("/reports/{period}.html", response_class=HTMLResponse,

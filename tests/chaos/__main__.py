@@ -269,7 +269,7 @@ async def _wait_for_pipeline(ends: Stack, procs, inbox: Inbox, leads: int, deadl
 async def _reporting_counts(procs) -> dict[str, int]:
     try:
         async with httpx.AsyncClient(timeout=5) as client:
-            r = await client.get(f"{procs['reporting'].url}/metrics/event-counts",
+            r = await client.get(f"{procs['reporting'].url}/kpi/event-counts",
                                  headers={"Authorization": "Bearer dev-ministry"})
         return r.json() if r.status_code == 200 else {}
     except httpx.HTTPError:

@@ -56,7 +56,7 @@ class System:
         return self.procs[name].url
 
     def counts(self) -> dict[str, int]:
-        r = httpx.get(f"{self.url('reporting')}/metrics/event-counts",
+        r = httpx.get(f"{self.url('reporting')}/kpi/event-counts",
                       headers={"Authorization": "Bearer dev-ministry"}, timeout=30)  # 2 cores, many processes
         r.raise_for_status()
         return r.json()

@@ -90,12 +90,12 @@ async def test_a_snapshot_of_no_period_is_a_422(call, period):
 
 @pytest.mark.parametrize("as_of", ["9999-12-31", "0001-01-01"])
 async def test_figures_as_of_a_date_past_any_plan_are_a_422(call, as_of):
-    for path in ("/metrics/figures", "/metrics/impact", "/metrics/trend", "/metrics/figures.csv"):
+    for path in ("/kpi/figures", "/kpi/impact", "/kpi/trend", "/kpi/figures.csv"):
         assert rejected(await call["reporting"].get(path, params={"as_of": as_of}, headers=MINISTRY), "as_of")
 
 
 async def test_as_of_and_period_together_name_the_field(call):
-    response = await call["reporting"].get("/metrics/figures", params={"as_of": "2026-06-30", "period": "2026-H1"},
+    response = await call["reporting"].get("/kpi/figures", params={"as_of": "2026-06-30", "period": "2026-H1"},
                                            headers=MINISTRY)
     assert "either" in rejected(response, "period")
 
@@ -128,7 +128,7 @@ async def test_one_bad_row_does_not_break_the_directory_listing(apps, call):
 
 
 @pytest.mark.parametrize(("service", "path"), [
-    ("intake", "/leads"), ("matching", "/sites"), ("notifications", "/recipients"), ("reporting", "/metrics/figures")])
+    ("intake", "/leads"), ("matching", "/sites"), ("notifications", "/recipients"), ("reporting", "/kpi/figures")])
 async def test_authentication_errors_have_the_documented_shape(call, service, path):
     missing = await call[service].get(path)
     assert missing.status_code == 401 and missing.headers["www-authenticate"] == "Bearer"

@@ -144,7 +144,7 @@ async def test_the_december_report_is_dutch_complete_and_discloses_by_the_policy
         await publish(settings, events)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://reporting") as http:
             async def all_counted():
-                counts = (await http.get("/metrics/event-counts", headers=MINISTRY)).json()
+                counts = (await http.get("/kpi/event-counts", headers=MINISTRY)).json()
                 return sum(counts.values()) >= len(events)
             assert await eventually(all_counted, timeout=90)
             for kind, words in (("learning", "Vroeg overleg met de netbeheerder maakte het verschil: twee casussen "
@@ -158,7 +158,7 @@ async def test_the_december_report_is_dutch_complete_and_discloses_by_the_policy
                 review = await http.post(f"/qualitative/notes/{note.json()['id']}/review", headers=COORDINATOR,
                                          json={"reviewed": True})
                 assert review.status_code == 200, review.text
-            impact = {r["indicator"]: r for r in (await http.get("/metrics/impact", headers=MINISTRY,
+            impact = {r["indicator"]: r for r in (await http.get("/kpi/impact", headers=MINISTRY,
                                                                   params={"as_of": "2026-12-01"})).json()}
     assert impact["leads_in_portfolio"]["value"] == 8 and impact["cases_in_execution"]["value"] == 6
     assert impact["realised_other_region"]["value"] == 4 and impact["new_scale_ups"]["value"] == 2

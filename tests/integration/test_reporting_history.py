@@ -228,7 +228,7 @@ async def loaded(settings):
         await publish(settings, script())
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://reporting") as http:
             async def all_counted():
-                counts = (await http.get("/metrics/event-counts", headers=MINISTRY)).json()
+                counts = (await http.get("/kpi/event-counts", headers=MINISTRY)).json()
                 return sum(counts.values()) >= len(script()) and counts
             app.state.first_counts = await eventually(all_counted, timeout=60)
             app.state.http = http
@@ -244,7 +244,7 @@ async def test_figures_equal_hand_counts_as_of_each_moment_and_after_rebuild(set
 
     # The ministry's view: headline counts as they are, the amount as a band once 4 companies stand behind it;
     # its parts (2 estimated, 2 verified) are not shown. Targets pro rata.
-    published = (await http.get("/metrics/figures", params={"period": "2026-H1"}, headers=MINISTRY)).json()
+    published = (await http.get("/kpi/figures", params={"period": "2026-H1"}, headers=MINISTRY)).json()
     rows = {r["indicator"]: r for r in published["impact"]}
     assert rows["leads_in_portfolio"]["value"] == 9
     assert rows["leads_in_portfolio"]["target_pro_rata"] == pytest.approx(40 * 546 / 1461, abs=0.01)
@@ -254,7 +254,7 @@ async def test_figures_equal_hand_counts_as_of_each_moment_and_after_rebuild(set
     assert total["released_as_of"] == "2026-06-30"
     for small in ("investment_retained_estimated_eur", "investment_retained_verified_eur"):
         assert rows[small]["suppressed"] and rows[small]["value"] is None and rows[small]["band"] is None
-    coordinator = (await http.get("/metrics/impact", params={"period": "2026-H1"}, headers=COORDINATOR)).json()
+    coordinator = (await http.get("/kpi/impact", params={"period": "2026-H1"}, headers=COORDINATOR)).json()
     assert {r["indicator"]: r["value"] for r in coordinator}["investment_retained_estimated_eur"] == 130e6
 
     # Reported as of 2025-H2, then a late lead from November 2025 arrives: the report stays frozen.
@@ -264,7 +264,7 @@ async def test_figures_equal_hand_counts_as_of_each_moment_and_after_rebuild(set
     await publish(settings, [LATE])
 
     async def late_counted():
-        counts = (await http.get("/metrics/event-counts", headers=MINISTRY)).json()
+        counts = (await http.get("/kpi/event-counts", headers=MINISTRY)).json()
         return counts["lead-registered"] == 11
     assert await eventually(late_counted, timeout=30)
     again = await http.post("/reports/snapshots", json={"period": "2025-H2"}, headers=COORDINATOR)
@@ -304,7 +304,7 @@ async def test_the_ministry_reaches_aggregates_only_and_small_cells_are_suppress
                    SECRET.data.company.kvk_number]
     reached = 0
     for path, operations in spec["paths"].items():
-        if "get" not in operations or "{" in path or not path.startswith(("/metrics", "/reports", "/dashboard")):
+        if "get" not in operations or "{" in path or not path.startswith(("/kpi", "/reports", "/dashboard")):
             continue
         assert (await http.get(path)).status_code == 401, path
         response = await http.get(path, headers=MINISTRY, params={"as_of": "2026-06-30"} if "metrics" in path
@@ -315,7 +315,7 @@ async def test_the_ministry_reaches_aggregates_only_and_small_cells_are_suppress
     assert reached >= 5
     assert (await http.post("/reports/snapshots", json={"period": "2026-H1"}, headers=MINISTRY)).status_code == 403
 
-    published = (await http.get("/metrics/figures", params={"as_of": "2025-06-30"}, headers=MINISTRY)).json()
+    published = (await http.get("/kpi/figures", params={"as_of": "2025-06-30"}, headers=MINISTRY)).json()
     # 2 cases without a proposition: a national count, shown. Bottlenecks: a case may be blocked in several
     # regions, so the small ones (1-2 cases each) cannot be shown to stand for 3 companies apart from
     # "west: grid capacity"; all are merged into one cell, which counts blocked (case, constraint) pairs.
@@ -324,18 +324,18 @@ async def test_the_ministry_reaches_aggregates_only_and_small_cells_are_suppress
     assert cells["__other__"]["value"] == 10 and "zuid: grid_capacity" in cells["__other__"]["members"]
     for group in published["groups"].values():
         assert all(cell["value"] == 0 or cell["value"] >= 3 for cell in group["cells"])
-    csv = (await http.get("/metrics/figures.csv", params={"as_of": "2025-06-30"}, headers=MINISTRY)).text
+    csv = (await http.get("/kpi/figures.csv", params={"as_of": "2025-06-30"}, headers=MINISTRY)).text
     assert "no_proposition,cases,cases_now,2" in csv
     assert "breakdown,bottlenecks,__other__,10" in csv
-    trend = (await http.get("/metrics/trend", params={"as_of": "2026-06-30"}, headers=MINISTRY)).json()
+    trend = (await http.get("/kpi/trend", params={"as_of": "2026-06-30"}, headers=MINISTRY)).json()
     assert [t["period"] for t in trend] == [f"{y}-H{h}" for y in range(2025, 2029) for h in (1, 2)]
     first, last = ({r["indicator"]: r for r in trend[i]["impact"]} for i in (0, -1))
     assert first["leads_in_portfolio"]["value"] == 4 and first["cases_in_execution"]["value"] == 4
     assert trend[-1]["future"] and last["leads_in_portfolio"]["target_pro_rata"] == 40
     under_way = f"{date.today().year}-H{1 if date.today().month <= 6 else 2}"
-    current = (await http.get("/metrics/figures", params={"period": under_way}, headers=MINISTRY)).json()
+    current = (await http.get("/kpi/figures", params={"period": under_way}, headers=MINISTRY)).json()
     assert current["as_of"] == date.today().isoformat()  # a half-year under way: as of today, never its end
-    bad = await http.get("/metrics/figures", params={"period": "2026-07"}, headers=MINISTRY)
+    bad = await http.get("/kpi/figures", params={"period": "2026-07"}, headers=MINISTRY)
     assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "period"
 
 

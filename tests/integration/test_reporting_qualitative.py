@@ -42,7 +42,7 @@ async def test_notes_are_reviewed_for_identities_before_the_ministry_and_the_rep
                       keys=[signalled.key])
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://reporting") as http:
             async def counted():
-                counts = (await http.get("/metrics/event-counts", headers=MINISTRY)).json()
+                counts = (await http.get("/kpi/event-counts", headers=MINISTRY)).json()
                 return counts["lead-signalled"] == 1
             assert await eventually(counted, timeout=60)
 

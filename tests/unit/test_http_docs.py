@@ -24,6 +24,6 @@ async def test_a_date_outside_any_programme_is_a_422_naming_as_of_not_a_500():
     app = create_app(ReportingSettings())
     headers = {"Authorization": "Bearer dev-ministry"}
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
-        for path in ("/metrics/figures", "/metrics/trend", "/metrics/outlook", "/dashboard"):
+        for path in ("/kpi/figures", "/kpi/trend", "/kpi/outlook", "/dashboard"):
             answer = await client.get(path, params={"as_of": "9999-12-31"}, headers=headers)
             assert answer.status_code == 422 and "as_of" in answer.text, path

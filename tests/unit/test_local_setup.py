@@ -41,7 +41,7 @@ def test_the_banner_is_not_cut_or_wrapped_when_not_on_a_terminal():
     assert "…" not in text
     for whole in ("http://127.0.0.1:8003/docs", ".local/logs/notifications-service-log.log",
                   "postgresql+asyncpg://postgres@127.0.0.1:54320/groeiruimte-local-development",
-                  "curl -H 'Authorization: Bearer dev-ministry' http://127.0.0.1:8004/metrics/event-counts"):
+                  "curl -H 'Authorization: Bearer dev-ministry' http://127.0.0.1:8004/kpi/event-counts"):
         assert any(whole in line for line in lines), whole
 
 

@@ -43,7 +43,7 @@ def visible_text(page: str) -> str:
 
 def test_the_dashboard_is_dutch_loads_nothing_from_outside_and_draws_every_chart():
     figures, trend = computed(date(2026, 6, 30), 400)
-    page = html.dashboard(figures, trend, lang="nl", csv_link="/metrics/figures.csv?as_of=2026-06-30")
+    page = html.dashboard(figures, trend, lang="nl", csv_link="/kpi/figures.csv?as_of=2026-06-30")
     assert not external_references(page)
     assert page.count("<svg") >= 5 + 5 + 2  # progress bars, trends, map and bottlenecks
     assert "Waar leads vandaan komen en waar ze landen" in page and "30 juni 2026" in page
