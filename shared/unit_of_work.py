@@ -8,8 +8,9 @@ over a session; unit tests pass an in-memory fake of the same protocol, and run 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from types import ModuleType
 from typing import Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -44,6 +45,27 @@ class SessionOutbox:
         await self._outbox.add(self._session, evt)
 
 
+class SessionBound:
+    """A repository protocol over one session: its method `name(...)` is `module.name(session, ...)`.
+
+    Services keep their persistence as plain functions taking a session (repository.py); this binds the ones a
+    protocol names, so the seam adds no second copy of them.
+    """
+
+    def __init__(self, module: ModuleType, protocol: type, session: AsyncSession) -> None:
+        self._module, self._session = module, session
+        self._names = frozenset(name for name in vars(protocol) if not name.startswith("_"))
+
+    def __getattr__(self, name: str):
+        if name.startswith("_") or name not in self._names:  # anything else is not part of the seam
+            raise AttributeError(name)
+        function = getattr(self._module, name)
+
+        async def bound(*args, **kwargs):
+            return await function(self._session, *args, **kwargs)
+        return bound
+
+
 class SqlUnitOfWork:
     """A unit of work over one SQLAlchemy session; services add their repositories in a subclass."""
 
@@ -66,3 +88,15 @@ async def opened(sessions: async_sessionmaker[AsyncSession], build: Callable[[As
     """A unit of work in a session of its own: anything not committed when the block ends is rolled back."""
     async with sessions() as session:
         yield build(session)  # closing the session rolls back what was not committed
+
+
+def as_effect(use_case: Callable[..., Awaitable[object]], unit_of_work: Callable[[AsyncSession], U],
+              **named: object) -> Callable[[AsyncSession, Envelope], Awaitable[None]]:
+    """A consumer effect `(session, event)` (shared.runtime.Runtime.consume) that runs `use_case(uow, event,
+    **named)` on a unit of work over the batch's session; the batch's transaction commits it."""
+
+    async def effect(session: AsyncSession, evt: Envelope) -> None:
+        await use_case(unit_of_work(session), evt, **named)
+
+    effect.__name__ = effect.__qualname__ = use_case.__name__
+    return effect

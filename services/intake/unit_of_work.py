@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.intake import repository
 from services.intake.repository import NewLead
 from shared.outbox import Outbox
-from shared.unit_of_work import SqlUnitOfWork, UnitOfWork
+from shared.unit_of_work import SessionBound, SqlUnitOfWork, UnitOfWork
 
 
 class Leads(Protocol):
@@ -40,27 +40,7 @@ class IntakeUnitOfWork(UnitOfWork, Protocol):
     leads: Leads
 
 
-class SqlLeads:
-    """`Leads` over one session: each method is the repository function of the same name."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    def __getattr__(self, name: str):
-        # Only the protocol's methods: anything else in repository.py is not part of the seam.
-        if name not in _LEADS_METHODS:
-            raise AttributeError(name)
-        function = getattr(repository, name)
-
-        async def bound(**kwargs):
-            return await function(self.session, **kwargs)
-        return bound
-
-
-_LEADS_METHODS = frozenset(name for name in vars(Leads) if not name.startswith("_"))
-
-
 class SqlIntakeUnitOfWork(SqlUnitOfWork):
     def __init__(self, session: AsyncSession, outbox: Outbox) -> None:
         super().__init__(session, outbox)
-        self.leads = SqlLeads(session)
+        self.leads = SessionBound(repository, Leads, session)

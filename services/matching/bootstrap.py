@@ -18,6 +18,7 @@ from shared.contracts import (
     SiteChanged,
 )
 from shared.runtime import Runtime
+from shared.unit_of_work import as_effect
 
 TOPICS = [CaseOpened.topic, LeadUpdated.topic, SiteChanged.topic, CaseClosed.topic, MatchProposed.topic,
           ProposalDecided.topic, RelocationRealised.topic]
@@ -28,10 +29,13 @@ def bootstrap(settings: MatchingSettings) -> handlers.Deps:
     runtime = Runtime.build("matching", settings, metadata, topics=TOPICS)
     deps = handlers.Deps(runtime=runtime, settings=settings, supply=Supply())
     runtime.startup_hooks.append(partial(handlers.load_catalogue, deps=deps))
-    runtime.consume(CaseOpened, group="matching", effect=partial(handlers.propose_sites_for_case, deps=deps))
+    # Each use case runs on a unit of work over the consumer's batch transaction.
+    runtime.consume(CaseOpened, group="matching",
+                    effect=as_effect(handlers.propose_sites_for_case, deps.unit_of_work, deps=deps))
     runtime.consume(LeadUpdated, group="matching-lead-updated",
-                    effect=partial(handlers.rematch_for_changed_demand, deps=deps))
+                    effect=as_effect(handlers.rematch_for_changed_demand, deps.unit_of_work, deps=deps))
     runtime.consume(SiteChanged, group="matching-site-changed",
                     effect=partial(handlers.apply_site_changed_event, deps=deps))
-    runtime.consume(CaseClosed, group="matching-case-closed", effect=partial(handlers.follow_case_closed, deps=deps))
+    runtime.consume(CaseClosed, group="matching-case-closed",
+                    effect=as_effect(handlers.follow_case_closed, deps.unit_of_work, deps=deps))
     return deps

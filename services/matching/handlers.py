@@ -1,4 +1,8 @@
-"""What matching does on each event: match new cases, re-match on demand or supply changes, follow closures."""
+"""What matching does on each event: match new cases, re-match on demand or supply changes, follow closures.
+
+The case use cases take a unit of work (unit_of_work.py) and never commit: the consumer's batch transaction or
+the HTTP route that opened it does.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from services.matching import domain, repository
 from services.matching.config import MatchingSettings
 from services.matching.history import Author, history_entry, store_sites
 from services.matching.supply import SEED_SOURCE, Supply, seed_reference
+from services.matching.unit_of_work import MatchingUnitOfWork, SqlMatchingUnitOfWork
 from shared.contracts import (
     CaseClosed,
     CaseOpened,
@@ -37,6 +42,10 @@ class Deps:
     settings: MatchingSettings
     supply: Supply
 
+    def unit_of_work(self, session: AsyncSession) -> SqlMatchingUnitOfWork:
+        """The unit of work over a transaction someone else owns (a consumer's batch, an HTTP route's)."""
+        return SqlMatchingUnitOfWork(session, self.runtime.outbox)
+
     @property
     def weights(self) -> domain.Weights:
         s = self.settings
@@ -56,7 +65,8 @@ def _same(previous, doc: dict) -> bool:
     return all(previous[key] == doc[key] for key in ("proposals", "near_misses", "blocking", "blocking_details"))
 
 
-async def match_case(session: AsyncSession, case: CaseOpenedData, *, deps: Deps, trigger: str, previous=None) -> bool:
+async def match_case(uow: MatchingUnitOfWork, case: CaseOpenedData, *, deps: Deps, trigger: str,
+                     previous=None) -> bool:
     """Score the case, store the match and emit match-proposed, unless nothing changed since the last one."""
     result = domain.match(domain.case_of(case), deps.supply.catalogue, deps.weights, top_n=deps.settings.top_n,
                           near_n=deps.settings.near_misses)
@@ -64,66 +74,66 @@ async def match_case(session: AsyncSession, case: CaseOpenedData, *, deps: Deps,
     if previous is not None and _same(previous, doc):
         return False
     revision = previous["revision"] + 1 if previous is not None else 1
-    await repository.save_match(session, case_id=case.case_id, code_name=case.code_name,
+    await uow.matches.save_match(case_id=case.case_id, code_name=case.code_name,
                                 case_payload=case.model_dump(mode="json"), result=doc, revision=revision)
     data = MatchProposedData(
         case_id=case.case_id, code_name=case.code_name, technology_domains=case.technology_domains,
         origin_region=case.origin.region, proposals=tuple(result.proposals), no_proposition=result.no_proposition,
         blocking=result.blocking, blocking_details=result.blocking_details, near_misses=tuple(result.near_misses),
         revision=revision, trigger=trigger)
-    await deps.runtime.outbox.add(session, MatchProposed(source=SOURCE, subject=str(case.case_id), data=data))
+    await uow.outbox.add(MatchProposed(source=SOURCE, subject=str(case.case_id), data=data))
     log.info("match_proposed", case_id=str(case.case_id), proposals=len(result.proposals), revision=revision,
              trigger=trigger, no_proposition=result.no_proposition)
     return True
 
 
-async def propose_sites_for_case(session: AsyncSession, evt: CaseOpened, *, deps: Deps) -> None:
+async def propose_sites_for_case(uow: MatchingUnitOfWork, evt: CaseOpened, *, deps: Deps) -> None:
     """A new case: match it (a case-opened seen again under a new id re-matches, emitting only on change)."""
-    await deps.supply.refresh(session)
+    await uow.refresh_supply(deps.supply)
     # One round trip: the match (locked) and, unless the case is closed, the demand change kept for it.
-    previous, pending = await repository.match_and_pending(session, evt.data.case_id)
+    previous, pending = await uow.matches.match_and_pending(evt.data.case_id)
     if previous is not None and previous["status"] != "open":
         log.info("case_already_closed", case_id=str(evt.data.case_id))
         return
     case = evt.data
     if pending:
         case = CaseOpenedData.model_validate(case.model_dump(mode="json") | pending)
-    await match_case(session, case, deps=deps, trigger="case-opened", previous=previous)
+    await match_case(uow, case, deps=deps, trigger="case-opened", previous=previous)
 
 
-async def rematch_for_changed_demand(session: AsyncSession, evt: LeadUpdated, *, deps: Deps) -> None:
+async def rematch_for_changed_demand(uow: MatchingUnitOfWork, evt: LeadUpdated, *, deps: Deps) -> None:
     """Intake changed a lead's demand, stage or domains: re-match its open case with the new demand."""
     data = evt.data
     if data.case_id is None:
         return
     changes = data.model_dump(mode="json", include=set(DEMAND_FIELDS))
-    previous = await repository.get_match(session, data.case_id, lock=True)
+    previous = await uow.matches.get_match(data.case_id, lock=True)
     if previous is None:
         # Its case-opened has not arrived yet (another topic): keep the change for when it does.
-        await repository.keep_pending_update(session, data.case_id, changes)
+        await uow.matches.keep_pending_update(data.case_id, changes)
         log.info("lead_update_kept_for_unmatched_case", case_id=str(data.case_id))
         return
     if previous["status"] != "open":
         log.info("lead_update_for_closed_case", case_id=str(data.case_id))
         return
-    await deps.supply.refresh(session)
+    await uow.refresh_supply(deps.supply)
     payload = previous["case_payload"] | changes
-    await match_case(session, CaseOpenedData.model_validate(payload), deps=deps, trigger="lead-updated",
+    await match_case(uow, CaseOpenedData.model_validate(payload), deps=deps, trigger="lead-updated",
                      previous=previous)
 
 
-async def rematch_open_cases(session: AsyncSession, changed: list[domain.Site], *, deps: Deps) -> list[str]:
+async def rematch_open_cases(uow: MatchingUnitOfWork, changed: list[domain.Site], *, deps: Deps) -> list[str]:
     """Re-match the open cases a supply change could affect; returns the cases that got a new match."""
     mini = domain.Catalogue.of(changed)
     rematched = []
-    for row in await repository.open_matches(session):
+    for row in await uow.matches.open_matches():
         case = CaseOpenedData.model_validate(row["case_payload"])
         shown = {p["site_id"] for p in row["proposals"]} | {n["site_id"] for n in row["near_misses"]}
         cutoffs = domain.Cutoffs(**row["cutoffs"]) if row["cutoffs"] else None
         if not domain.could_change(domain.case_of(case), mini, shown, cutoffs, weights=deps.weights,
                                    top_n=deps.settings.top_n, near_n=deps.settings.near_misses):
             continue
-        if await match_case(session, case, deps=deps, trigger="site-changed", previous=row):
+        if await match_case(uow, case, deps=deps, trigger="site-changed", previous=row):
             rematched.append(str(case.case_id))
     return rematched
 
@@ -135,7 +145,8 @@ async def apply_site_change(session: AsyncSession, before: domain.Site | None, a
     if before != after:
         await store_sites(session, [(before, after)], by)
     deps.supply.patch(after, session)
-    return await rematch_open_cases(session, [s for s in (before, after) if s is not None], deps=deps)
+    return await rematch_open_cases(deps.unit_of_work(session), [s for s in (before, after) if s is not None],
+                                    deps=deps)
 
 
 async def remove_site(session: AsyncSession, before: domain.Site, *, deps: Deps, by: Author) -> list[str]:
@@ -143,7 +154,7 @@ async def remove_site(session: AsyncSession, before: domain.Site, *, deps: Deps,
     await repository.delete_site(session, before.id)
     await repository.record_site_changes(session, [history_entry(before, None, by)])
     deps.supply.remove(before.id, session)
-    return await rematch_open_cases(session, [before], deps=deps)
+    return await rematch_open_cases(deps.unit_of_work(session), [before], deps=deps)
 
 
 def merged_site(before: domain.Site | None, site_id: str, changed: dict) -> domain.Site:
@@ -178,7 +189,7 @@ async def apply_site_changed_event(session: AsyncSession, evt: SiteChanged, *, d
     if evt.source.startswith(f"{SOURCE}/") or evt.source == SEED_SOURCE:
         # Our import or reference seed stored it (with its history) but left re-matching to us: re-match on what
         # is stored now, which may be newer than this event.
-        rematched = await rematch_open_cases(session, [before], deps=deps) if before else []
+        rematched = await rematch_open_cases(deps.unit_of_work(session), [before], deps=deps) if before else []
         log.info("site_changed", site_id=site_id, rematched=len(rematched))
         return
     if evt.data.deleted and before is None:
@@ -196,9 +207,9 @@ async def apply_site_changed_event(session: AsyncSession, evt: SiteChanged, *, d
     log.info("site_changed", site_id=after.id, rematched=len(rematched))
 
 
-async def follow_case_closed(session: AsyncSession, evt: CaseClosed, *, deps: Deps) -> None:
+async def follow_case_closed(uow: MatchingUnitOfWork, evt: CaseClosed, *, deps: Deps) -> None:
     """A case closed (here or elsewhere): stop re-matching it."""
-    if await repository.close_case(session, evt.data.case_id, evt.data.outcome.value):
+    if await uow.matches.close_case(evt.data.case_id, evt.data.outcome.value):
         log.info("case_closed", case_id=str(evt.data.case_id), outcome=evt.data.outcome.value)
 
 
