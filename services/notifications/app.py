@@ -18,6 +18,9 @@ from services.notifications.domain import replies
 from services.notifications.domain.directory import Kind, Recipient
 from services.notifications.views import (
     ApiReplyBody,
+    DeliveryCount,
+    DeliveryDetail,
+    DeliveryLine,
     RecipientBody,
     RecipientOut,
     ReplyBody,
@@ -41,10 +44,10 @@ BAD_LINK = "The link is not valid (tampered with, or expired)"
 
 
 def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
-    settings = settings or NotificationsSettings()
-    directory_cache = repository.DirectoryCache(ttl=settings.directory_cache_seconds)
-    runtime = bootstrap(settings, directory_cache)
+    deps = bootstrap(settings or NotificationsSettings())
+    settings, runtime, directory_cache = deps.settings, deps.runtime, deps.directory
     app = http_app(runtime, title="Groeiruimte notifications", description=DESCRIPTION)
+    app.state.deps = deps
     caller_of = app.state.caller
 
     def coordinator(caller: Caller = Depends(caller_of)) -> Caller:
@@ -53,28 +56,30 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
     def recipient_role(caller: Caller = Depends(caller_of)) -> Caller:
         return require(caller, "municipality", "province")
 
-    @app.get("/deliveries", tags=["delivery log"], summary="The delivery log, newest first (coordinator)")
+    @app.get("/deliveries", tags=["delivery log"], response_model=list[DeliveryLine],
+             summary="The delivery log, newest first (coordinator)")
     async def deliveries(case_id: UUID | None = None, status: Status | None = None, recipient: Text | None = None,
                          template: Text | None = None, limit: Limit = 100, offset: Offset = 0,
-                         _: Caller = Depends(coordinator)) -> list[dict]:
+                         _: Caller = Depends(coordinator)) -> list[DeliveryLine]:
         async with runtime.sessions() as session:
             rows = await repository.deliveries(session, case_id=case_id, status=status, recipient_code=recipient,
                                                template=template, limit=limit, offset=offset)
-        return [dict(r) for r in rows]
+        return [DeliveryLine.model_validate(r) for r in rows]
 
-    @app.get("/deliveries/summary", tags=["delivery log"], summary="Mails per template and status (coordinator)")
-    async def delivery_summary(_: Caller = Depends(coordinator)) -> list[dict]:
+    @app.get("/deliveries/summary", tags=["delivery log"], response_model=list[DeliveryCount],
+             summary="Mails per template and status (coordinator)")
+    async def delivery_summary(_: Caller = Depends(coordinator)) -> list[DeliveryCount]:
         async with runtime.sessions() as session:
-            return await repository.summary(session)
+            return [DeliveryCount.model_validate(r) for r in await repository.summary(session)]
 
-    @app.get("/deliveries/{delivery_id}", tags=["delivery log"], summary="One mail as sent, with both parts",
-             responses=problems(404, d404="No such delivery"))
-    async def delivery(delivery_id: Id, _: Caller = Depends(coordinator)) -> dict:
+    @app.get("/deliveries/{delivery_id}", tags=["delivery log"], response_model=DeliveryDetail,
+             summary="One mail as sent, with both parts", responses=problems(404, d404="No such delivery"))
+    async def delivery(delivery_id: Id, _: Caller = Depends(coordinator)) -> DeliveryDetail:
         async with runtime.sessions() as session:
             row = await repository.delivery_detail(session, delivery_id)
         if row is None:
             raise HTTPException(404, f"no delivery {delivery_id}")
-        return row
+        return DeliveryDetail.model_validate(row)
 
     @app.get("/recipients", tags=["directory"], response_model=list[RecipientOut],
              summary="The recipient directory (coordinator)")
@@ -120,7 +125,7 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
         async with transaction(runtime.sessions) as session:
             if not await repository.notified_about(session, body.case_id, caller.organisation):
                 raise HTTPException(404, f"{caller.organisation} was not notified about case {body.case_id}")
-            changed = await _answer(session, runtime, case_id=body.case_id, recipient=caller.organisation,
+            changed = await _answer(session, deps, case_id=body.case_id, recipient=caller.organisation,
                                     via="api", **body.model_dump(exclude={"case_id"}))
         return ReplyResult(case_id=body.case_id, recipient=caller.organisation, response=body.response,
                            changed=changed)
@@ -147,7 +152,7 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
         grant = grant_of(token)
         body = await _reply_body(request)
         async with transaction(runtime.sessions) as session:
-            changed = await _answer(session, runtime, case_id=grant.case_id, recipient=grant.recipient,
+            changed = await _answer(session, deps, case_id=grant.case_id, recipient=grant.recipient,
                                     via="link", **body.model_dump())
         result = ReplyResult(case_id=grant.case_id, recipient=grant.recipient, response=body.response,
                              changed=changed)
@@ -158,9 +163,9 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
     return app
 
 
-async def _answer(session, runtime, **answer) -> bool:
+async def _answer(session, deps: handlers.Deps, **answer) -> bool:
     try:
-        return await handlers.record_answer(session, runtime.outbox, **answer)
+        return await handlers.record_answer(session, deps=deps, **answer)
     except handlers.UnknownSite as err:
         raise HTTPException(422, [{"field": "site_id", "reason": str(err)}]) from err
 

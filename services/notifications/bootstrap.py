@@ -29,18 +29,19 @@ CONSUMED = ((MatchProposed, "notifications", handlers.notify_about_proposal),
             (ConsentGranted, "notifications-consents", handlers.release_identity))
 
 
-def bootstrap(settings: NotificationsSettings, cache: repository.DirectoryCache | None = None) -> Runtime:
-    """The runtime with its consumers and senders; `cache` is shared with the API, which invalidates it on edits."""
-    cache = cache or repository.DirectoryCache(ttl=settings.directory_cache_seconds)
+def bootstrap(settings: NotificationsSettings) -> handlers.Deps:
+    """Notifications' one dependencies object: runtime, settings, the mailer's senders and the directory cache."""
     topics = [event.topic for event, _, _ in CONSUMED] + [RecipientReplied.topic]
     runtime = Runtime.build("notifications", settings, metadata, topics=topics)
-    mailer = Mailer(settings, runtime.sessions, domain.templates(settings.templates_dir))
+    deps = handlers.Deps(settings=settings, runtime=runtime,
+                         mailer=Mailer(settings, runtime.sessions, domain.templates(settings.templates_dir)),
+                         directory=repository.DirectoryCache(ttl=settings.directory_cache_seconds))
     # Each sender claims its own batch (SKIP LOCKED): SMTP is round-trip bound, so connections side by side help.
-    runtime.workers.extend([mailer.run] * settings.send_connections)
+    runtime.workers.extend([deps.mailer.run] * settings.send_connections)
     runtime.startup_hooks.append(partial(load_directory_file, settings=settings))
     for event, group, effect in CONSUMED:
-        runtime.consume(event, group=group, effect=partial(effect, settings=settings, mailer=mailer, cache=cache))
-    return runtime
+        runtime.consume(event, group=group, effect=partial(effect, deps=deps))
+    return deps
 
 
 async def load_directory_file(runtime: Runtime, *, settings: NotificationsSettings) -> None:

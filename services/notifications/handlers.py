@@ -7,6 +7,7 @@ for a transaction that rolled back.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -29,38 +30,44 @@ from shared.contracts import (
 )
 from shared.contracts.envelope import Envelope
 from shared.messaging import Rejected
+from shared.runtime import Runtime
 
 log = structlog.get_logger()
 SOURCE = "/services/notifications"
 
 
-async def notify_about_proposal(session: AsyncSession, evt: MatchProposed, *, settings: NotificationsSettings,
-                                mailer: Mailer, cache: repository.DirectoryCache | None = None) -> None:
+@dataclass
+class Deps:
+    """What every notifications handler needs, built once in bootstrap."""
+
+    settings: NotificationsSettings
+    runtime: Runtime
+    mailer: Mailer
+    # Shared with the directory API, which invalidates it on edits.
+    directory: repository.DirectoryCache
+
+
+async def notify_about_proposal(session: AsyncSession, evt: MatchProposed, *, deps: Deps) -> None:
     """Municipalities/provinces of relevant proposed sites (budgeted), or the coordinator if none anywhere."""
     _refuse_header_breaks(evt.data.code_name, "data.code_name")
-    directory = await _directory(session, cache)
-    outcome = rules.for_proposal(evt.data, directory, threshold=settings.relevance_threshold,
-                                 provinces=settings.proposal_notifies_province)
+    directory = await deps.directory.get(session)
+    outcome = rules.for_proposal(evt.data, directory, threshold=deps.settings.relevance_threshold,
+                                 provinces=deps.settings.proposal_notifies_province)
     if evt.data.revision > 1:
         # A re-match tells a recipient only about sites it has not heard of for this case yet.
         outcome.notices = rules.only_new_sites(outcome.notices,
                                                await repository.notified_sites(session, evt.data.case_id))
-    await _record(session, evt, outcome, directory, settings=settings, mailer=mailer,
+    await _record(session, evt, outcome, directory, deps=deps,
                   base={"code_name": evt.data.code_name})
 
 
-async def notify_about_relocation(session: AsyncSession, evt: RelocationRealised, *,
-                                  settings: NotificationsSettings, mailer: Mailer,
-                                  cache: repository.DirectoryCache | None = None) -> None:
+async def notify_about_relocation(session: AsyncSession, evt: RelocationRealised, *, deps: Deps) -> None:
     """Origin and destination municipalities and provinces."""
-    directory = await _directory(session, cache)
-    await _record(session, evt, rules.for_relocation(evt.data, directory), directory, settings=settings,
-                  mailer=mailer, base={})
+    directory = await deps.directory.get(session)
+    await _record(session, evt, rules.for_relocation(evt.data, directory), directory, deps=deps, base={})
 
 
-async def keep_case_and_signal_housing(session: AsyncSession, evt: CaseOpened, *,
-                                       settings: NotificationsSettings, mailer: Mailer,
-                                       cache: repository.DirectoryCache | None = None) -> None:
+async def keep_case_and_signal_housing(session: AsyncSession, evt: CaseOpened, *, deps: Deps) -> None:
     """Remember the case (for the ranges in later mails); signal housing/accessibility demand."""
     data = evt.data
     _refuse_header_breaks(data.code_name, "data.code_name")
@@ -68,30 +75,25 @@ async def keep_case_and_signal_housing(session: AsyncSession, evt: CaseOpened, *
     values: dict[str, Any] = {"code_name": data.code_name, "origin": data.origin.model_dump(mode="json"),
                               "technology_domains": [d.value for d in data.technology_domains]}
     values |= _newer_demand(profile, evt, data.demand.model_dump(mode="json"))
-    await _signal_housing(session, evt, profile | values, settings=settings, mailer=mailer, cache=cache)
+    await _signal_housing(session, evt, profile | values, deps=deps)
 
 
-async def follow_lead_update(session: AsyncSession, evt: LeadUpdated, *, settings: NotificationsSettings,
-                             mailer: Mailer, cache: repository.DirectoryCache | None = None) -> None:
+async def follow_lead_update(session: AsyncSession, evt: LeadUpdated, *, deps: Deps) -> None:
     """A changed demand updates the case's ranges and may raise (or change) its housing signal."""
     if evt.data.case_id is None:
         return
     profile = await repository.lock_case(session, evt.data.case_id)
     values: dict[str, Any] = {"technology_domains": [d.value for d in evt.data.technology_domains]}
     values |= _newer_demand(profile, evt, evt.data.demand.model_dump(mode="json"))
-    await _signal_housing(session, evt, profile | values, settings=settings, mailer=mailer, cache=cache)
+    await _signal_housing(session, evt, profile | values, deps=deps)
 
 
-async def release_identity(session: AsyncSession, evt: ConsentGranted, **_) -> None:
+async def release_identity(session: AsyncSession, evt: ConsentGranted, *, deps: Deps) -> None:
     """The company consented: from now on its name and KvK number may appear in mails about its case."""
     await repository.lock_case(session, evt.data.case_id)
     await repository.save_case(session, evt.data.case_id, company_name=evt.data.company_name,
                                kvk_number=evt.data.kvk_number, consent_at=evt.time)
     log.info("identity_released", case_id=str(evt.data.case_id))
-
-
-async def _directory(session: AsyncSession, cache: repository.DirectoryCache | None) -> dict[str, domain.Recipient]:
-    return await (cache.get(session) if cache else repository.active_directory(session))
 
 
 def _refuse_header_breaks(value: str, field: str) -> None:
@@ -109,8 +111,7 @@ def _newer_demand(profile: dict, evt: Envelope, demand: dict) -> dict[str, Any]:
     return {"demand": demand, "demand_as_of": evt.time}
 
 
-async def _signal_housing(session: AsyncSession, evt: Envelope, profile: dict, *, settings: NotificationsSettings,
-                          mailer: Mailer, cache: repository.DirectoryCache | None) -> None:
+async def _signal_housing(session: AsyncSession, evt: Envelope, profile: dict, *, deps: Deps) -> None:
     """Signal housing demand once per distinct demand, and only once the case's origin is known."""
     housing = (profile.get("demand") or {}).get("housing")
     signal = housing and profile.get("origin") and housing != profile.get("housing_signalled")
@@ -118,18 +119,18 @@ async def _signal_housing(session: AsyncSession, evt: Envelope, profile: dict, *
                if profile.get(k) is not None}
     if signal:
         changes["housing_signalled"] = housing
-        directory = await _directory(session, cache)
+        directory = await deps.directory.get(session)
         outcome = rules.for_housing(housing, profile["origin"]["province"], directory)
-        await _record(session, evt, outcome, directory, settings=settings, mailer=mailer,
+        await _record(session, evt, outcome, directory, deps=deps,
                       base={"code_name": profile.get("code_name")}, case_id=profile["case_id"])
     await repository.save_case(session, profile["case_id"], **changes)
 
 
 async def _record(session: AsyncSession, evt: Envelope, outcome: rules.Outcome,
-                  directory: dict[str, domain.Recipient], *, settings: NotificationsSettings, mailer: Mailer,
-                  base: dict[str, Any], case_id=None) -> None:
+                  directory: dict[str, domain.Recipient], *, deps: Deps, base: dict[str, Any],
+                  case_id=None) -> None:
     """Record each notice as a mail, or as a digest item once the recipient's budget for the period is used."""
-    case_id = case_id or evt.data.case_id
+    case_id, settings, mailer = case_id or evt.data.case_id, deps.settings, deps.mailer
     start, end = domain.budget_period(evt.time, settings.budget_period_seconds)
     counts = {"mails": 0, "digested": 0}
     for notice in outcome.notices:
@@ -163,7 +164,7 @@ class UnknownSite(ValueError):
     """A reply names a site the recipient was not told about for that case."""
 
 
-async def record_answer(session: AsyncSession, outbox, *, case_id, recipient: str, response: str,
+async def record_answer(session: AsyncSession, *, deps: Deps, case_id, recipient: str, response: str,
                         site_id: str | None, message: str, via: str) -> bool:
     """Record a recipient's offer or decline; a changed answer is emitted as recipient-replied (outbox)."""
     if site_id is not None:
@@ -174,8 +175,9 @@ async def record_answer(session: AsyncSession, outbox, *, case_id, recipient: st
     changed = await repository.record_reply(session, case_id=case_id, recipient_code=recipient, site_id=site_id,
                                             response=response, message=message, via=via)
     if changed:
-        await outbox.add(session, RecipientReplied(source=SOURCE, subject=str(case_id), data=RecipientRepliedData(
-            case_id=case_id, recipient=recipient, site_id=site_id, response=response, message=message)))
+        replied = RecipientRepliedData(case_id=case_id, recipient=recipient, site_id=site_id, response=response,
+                                       message=message)
+        await deps.runtime.outbox.add(session, RecipientReplied(source=SOURCE, subject=str(case_id), data=replied))
     log.info("recipient_replied", case_id=str(case_id), recipient=recipient, response=response, changed=changed,
              via=via)
     return changed

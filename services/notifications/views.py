@@ -69,3 +69,36 @@ class ReplyResult(BaseModel):
     recipient: str
     response: Literal["offer", "decline"]
     changed: bool = Field(description="False when the same answer was already recorded (nothing emitted).")
+
+
+class DeliveryLine(BaseModel):
+    """One mail in the delivery log (its parts: GET /deliveries/{id})."""
+
+    id: int
+    event_id: UUID
+    case_id: UUID | None = Field(description="None for a digest, which covers several cases.")
+    recipient_code: str | None
+    recipient: str = Field(description="The e-mail address.")
+    template: str
+    subject: str
+    status: Literal["pending", "sending", "sent", "dead"]
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+    message_id: str = Field(description="The Message-ID header: the same on every attempt of this mail.")
+
+
+class DeliveryDetail(DeliveryLine):
+    """One mail as sent, with both parts and the values it was rendered from."""
+
+    context: dict
+    body_text: str
+    body_html: str
+
+
+class DeliveryCount(BaseModel):
+    template: str
+    status: Literal["pending", "sending", "sent", "dead"]
+    count: int

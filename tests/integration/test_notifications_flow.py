@@ -25,8 +25,7 @@ from services.notifications import handlers
 from services.notifications.app import create_app
 from services.notifications.bootstrap import CONSUMED
 from services.notifications.config import NotificationsSettings
-from services.notifications.domain import load_directory, templates
-from services.notifications.mailer import Mailer
+from services.notifications.domain import load_directory
 from shared.contracts import (
     CaseOpened,
     ConsentGranted,
@@ -302,8 +301,7 @@ async def test_redelivered_events_send_nothing_twice(app, settings, smtp, client
     # Second guard: even past the processed-event key, (event, recipient, template) is recorded only once.
     runtime = app.state.runtime
     async with transaction(runtime.sessions) as session:
-        await handlers.notify_about_proposal(session, events[1], settings=settings, mailer=Mailer(
-            settings, runtime.sessions, templates(settings.templates_dir)))
+        await handlers.notify_about_proposal(session, events[1], deps=app.state.deps)
     again = (await client.get("/deliveries", params={"case_id": str(case["case_id"])}, headers=COORDINATOR)).json()
     assert [d["id"] for d in again] == [d["id"] for d in log]
 
