@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, FastAPI, HTTPException, Query, Response, status
-from pydantic import BaseModel, Field, StringConstraints, ValidationError
+from pydantic import StringConstraints, ValidationError
 
 from services.reporting import disclosed, domain, repository
-from services.reporting.disclosure.views import Band, ImpactRow, Published, TrendPoint, csv_rows
+from services.reporting.disclosure.views import ImpactRow, Published, TrendPoint, csv_rows
 from services.reporting.domain.periods import PERIOD_PATTERN, Period, cutoff, parse_period, report_date
 from services.reporting.outlook.repository import outlook_facts
 from services.reporting.outlook.views import OutlookRow, outlook_view
 from services.reporting.projections import Projections
+from services.reporting.views import Correction, EventCounts, Frozen, ReportedPeriod, SnapshotSummary
 from shared.auth import Caller, require
 from shared.http import Day, invalid, problems
 
@@ -54,39 +55,6 @@ PERIOD = Query(None, description="Or a half-year, e.g. 2026-H1: figures as of it
 VIEW = Query(None, description="The coordinator may ask for the ministry's view (what the ministry sees).")
 
 
-class Correction(BaseModel):
-    indicator: str
-    reported_value: float | None
-    reported_band: Band | None
-    current_value: float | None
-    current_band: Band | None
-
-
-class SnapshotSummary(BaseModel):
-    period: str
-    as_of: str
-    reported_by: str
-    reported_at: datetime
-
-
-class Frozen(BaseModel):
-    period: str
-    as_of: date
-    figures: Published
-
-
-class ReportedPeriod(BaseModel):
-    period: str
-    as_of: str
-    reported_at: datetime
-    reported_by: str
-    as_reported: Published
-    current: Published
-    corrections: list[Correction]
-    late_events_since_report: int = Field(description="Events of the half-year that arrived after it was reported")
-    late_events_by_topic: dict[str, int]
-
-
 def corrections(reported: Published, current: Published) -> list[Correction]:
     """Impact figures that changed since they were reported (late or corrected events)."""
     before = {row.indicator: row for row in reported.impact}
@@ -105,9 +73,9 @@ def router(app: FastAPI, projections: Projections) -> APIRouter:
         return await disclosed.view(projections, when, disclosed.reader_of(caller.role, asked))
 
     @api.get("/kpi/event-counts", tags=["reporting"], summary="How many of each event have been seen")
-    async def event_counts(caller: Caller = Depends(caller_of)) -> dict[str, int]:
+    async def event_counts(caller: Caller = Depends(caller_of)) -> EventCounts:
         require(caller, *READERS)
-        return domain.empty_counts() | await projections.event_counts()
+        return EventCounts(domain.empty_counts() | await projections.event_counts())
 
     @api.get("/kpi/figures", summary="Every figure as of a date: impact table, breakdowns, bottlenecks, "
              "no-proposition signals, lead times (the ministry's view follows the disclosure policy)")

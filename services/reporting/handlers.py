@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.reporting.config import ReportingSettings
 from services.reporting.domain.facts import Fact, fact_of
-from services.reporting.projections import project_batch
+from services.reporting.projections import Projections, project_batch
 from shared.messaging import Item
+from shared.runtime import Runtime
 
 log = structlog.get_logger()
+
+
+@dataclass
+class Deps:
+    """What reporting's consumers and routes need, built once in bootstrap."""
+
+    settings: ReportingSettings
+    runtime: Runtime
+    projections: Projections
+
+    @property
+    def name_key(self) -> bytes:
+        """Keys the hashes of company names that the review of qualitative notes compares with."""
+        return self.settings.name_hash_key.get_secret_value().encode()
 
 
 def arrival(record) -> datetime | None:
