@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
+from typing import Literal
 
 import structlog
 import uvicorn
@@ -19,6 +20,7 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from pydantic import BaseModel
 from sqlalchemy import MetaData, Table
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -157,6 +159,13 @@ class Runtime:
             log.info("service_stopped", service=self.name)
 
 
+class Health(BaseModel):
+    """The process is alive and serves HTTP (readiness: /readyz)."""
+
+    status: Literal["ok"]
+    service: str
+
+
 async def _document_only(message: KafkaMessage) -> None:
     """Stand-in handler: only used to describe a subscription in the AsyncAPI document."""
 
@@ -181,8 +190,8 @@ def http_app(runtime: Runtime, *, title: str, description: str) -> FastAPI:
         return runtime.asyncapi()
 
     @app.get("/healthz", tags=["health"], summary="Liveness: the process serves HTTP")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok", "service": runtime.name}
+    async def healthz() -> Health:
+        return Health(status="ok", service=runtime.name)
 
     return app
 
