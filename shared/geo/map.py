@@ -162,16 +162,18 @@ def region_labels(canvas: Canvas, regions: Iterable[str] = REGION_NAMES, *, size
                    for r in regions)
 
 
-def document(canvas: Canvas, body: str, *, title: str, description: str, attribution: str | None = None) -> str:
-    """The SVG element: role="img", labelled by its <title> and described by its <desc>."""
-    n = next(_ids)
+def document(canvas: Canvas, body: str, *, title: str, description: str, attribution: str | None = None,
+             below: int = 0) -> str:
+    """The SVG element: role="img", labelled by its <title> and described by its <desc>; `below` adds room under
+    the map (for a legend drawn at y > canvas.height)."""
+    n, height = next(_ids), canvas.height + below
     credit = text(canvas.width - 6, canvas.height - 6, attribution, size=9, anchor="end", fill="#52606d") \
         if attribution else ""
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {canvas.width} {canvas.height}" '
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {canvas.width} {height}" '
             f'style="width:100%;max-width:{canvas.width}px;height:auto" role="img" '
             f'aria-labelledby="map-title-{n}" aria-describedby="map-desc-{n}">'
             f'<title id="map-title-{n}">{escape(title)}</title><desc id="map-desc-{n}">{escape(description)}</desc>'
-            f'<rect width="{canvas.width}" height="{canvas.height}" fill="{SEA}"/>{body}{credit}</svg>')
+            f'<rect width="{canvas.width}" height="{height}" fill="{SEA}"/>{body}{credit}</svg>')
 
 
 def place(marker: Marker) -> PlacedMarker | None:

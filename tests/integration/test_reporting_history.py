@@ -392,9 +392,9 @@ async def test_the_dashboard_renders_real_figures_in_headless_chromium(served, a
     shot = artifacts / "reporting-dashboard.png"
     shot.unlink(missing_ok=True)
     await asyncio.to_thread(chromium.run, "chromium", "--accept-lang=nl-NL,nl", f"--screenshot={shot}",
-                            "--window-size=1400,1000", url)
+                            "--window-size=1400,2400", url)  # tall enough to show the map of the regions
     width, height, colours = png_summary(shot.read_bytes(), rows=60)
-    assert (width, height) == (1400, 1000)
+    assert (width, height) == (1400, 2400)
     assert bytes.fromhex("1f5f99") in colours and len(colours) > 20  # the header band, with its text
     assert shot.stat().st_size > 30_000  # a blank page of this size compresses to a few kB
 
@@ -402,6 +402,7 @@ async def test_the_dashboard_renders_real_figures_in_headless_chromium(served, a
     assert "voortgang per 30 juni 2026" in dom  # Dutch by default
     assert "€ 550–560 mln" in dom  # investment retained as counted by hand, above, in its band
     assert "overige" in dom and "Knelpunten" in dom and "<svg" in dom
+    assert dom.count('data-code="PV') >= 12 and "Grenzen: CBS, Kadaster (CC BY 4.0)" in dom  # the real map
     assert not [c for c in C if c and c in dom]
     assert "http://" not in dom.replace(served, "").replace("http://www.w3.org", "")  # nothing from outside
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import partial
+from xml.etree import ElementTree as ET
 
 import pytest
 from babel.messages.pofile import read_po
@@ -13,9 +15,12 @@ from services.reporting.disclosure.views import Disclosure, TrendPoint, full_vie
 from services.reporting.domain.facts import fact_of
 from services.reporting.domain.periods import parse_period, programme_periods
 from services.reporting.domain.projection import figures_from_facts
-from services.reporting.i18n import catalogue_path, choose, translations
-from services.reporting.render import html
+from services.reporting.i18n import Formats, catalogue_path, choose, translations
+from services.reporting.render import html, svg
+from services.reporting.render.labels import label
 from services.reporting.synthetic import history
+from shared.geo.boundaries import REGION_PROVINCES, province_at
+from shared.geo.map import country
 
 
 def computed(as_of: date, events: int, reader: str = "ministry"):
@@ -98,3 +103,45 @@ def test_the_coordinator_sees_exact_amounts():
     figures, trend = computed(date(2027, 12, 31), 300, reader="coordinator")
     page = html.dashboard(figures, trend, lang="nl", csv_link="x")
     assert "Weergave voor de coördinator" in page and "–" not in page.split("Impacttabel")[0][:0]
+
+
+def _region_map(reader: str, lang: str = "nl"):
+    figures, _ = computed(date(2026, 6, 30), 400, reader)
+    fm = Formats(lang)
+    groups = figures.groups
+    return groups, ET.fromstring(svg.regions(groups["leads_by_origin_region"], groups["realised_flows"], fm,
+                                             partial(label, gettext=fm._)))
+
+
+SVG_NS = "{http://www.w3.org/2000/svg}"
+
+
+def test_the_region_map_is_drawn_on_the_real_provinces_with_a_circle_inside_each_region():
+    _, root = _region_map("ministry")
+    assert root.get("role") == "img" and root.find(f"{SVG_NS}desc").text.startswith("Kaart van Nederland")
+    provinces = {p.get("data-code") for p in root.iter(f"{SVG_NS}path") if p.get("data-code")}
+    assert provinces == {f"PV{n}" for n in range(20, 32)}
+    canvas = country(520)
+    circles = [c for c in root.iter(f"{SVG_NS}circle") if float(c.get("r")) >= 16]
+    assert len(circles) == 5
+    for circle, (region, pvs) in zip(circles, REGION_PROVINCES.items(), strict=True):
+        x, y = float(circle.get("cx")), float(circle.get("cy"))
+        rd = (canvas.x0 + (x - canvas.margin) / canvas.scale, canvas.y1 - (y - canvas.margin) / canvas.scale)
+        assert province_at(rd) in pvs, region
+    assert "Grenzen: CBS, Kadaster (CC BY 4.0)" in {t.text for t in root.iter(f"{SVG_NS}text")}
+
+
+def test_the_region_map_hatches_merged_regions_and_ends_each_arrow_at_the_edge_of_its_circle():
+    _, ministry = _region_map("ministry")
+    assert [c.get("fill") for c in ministry.iter(f"{SVG_NS}circle") if c.get("fill") == "url(#hatch)"]
+    groups, root = _region_map("coordinator", "en")
+    circles = {(float(c.get("cx")), float(c.get("cy"))): float(c.get("r")) for c in root.iter(f"{SVG_NS}circle")
+               if float(c.get("r")) >= 16}
+    arrows = [p for p in root.iter(f"{SVG_NS}path") if p.get("marker-end")]
+    between = [c for c in groups["realised_flows"].cells if c.key.split(" -> ")[0] != c.key.split(" -> ")[1]]
+    assert len(arrows) == len(between) > 0
+    for arrow in arrows:
+        end = tuple(float(v) for v in arrow.get("d").split()[-1].split(","))
+        (cx, cy), r = min(circles.items(), key=lambda kv: (kv[0][0] - end[0]) ** 2 + (kv[0][1] - end[1]) ** 2)
+        assert ((end[0] - cx) ** 2 + (end[1] - cy) ** 2) ** 0.5 >= r  # the arrowhead is not hidden under it
+    assert "Boundaries: CBS, Kadaster (CC BY 4.0)" in {t.text for t in root.iter(f"{SVG_NS}text")}

@@ -9,6 +9,9 @@ from html import escape
 from typing import Any
 
 from services.reporting.i18n import Formats
+from shared.geo.boundaries import REGION_PROVINCES, region_anchor
+from shared.geo.map import MapWords, country, document, region_fills
+from shared.geo.map import text as geo_text
 
 BLUE, ORANGE, GREY, INK = "#1f5f99", "#e07b00", "#9aa5b1", "#1b2733"
 HATCH = ('<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
@@ -104,47 +107,71 @@ def trend(indicator: str, label: str, points: list, fm: Formats, *, width: int =
                 fm._("{label} by half-year against the pro-rata target").format(label=label))
 
 
-# Schematic positions of the five regions (not to scale): north at the top.
-REGION_XY = {"noord": (330, 80), "west": (120, 270), "midden": (255, 215), "oost": (400, 250), "zuid": (270, 430)}
-OUTLINE = "M250,20 L420,30 L450,140 L470,300 L420,360 L360,470 L300,520 L160,470 L150,400 L60,360 L90,200 L180,60 Z"
-
-
-def regions(origins, flows, fm: Formats, label, *, width: int = 520, height: int = 560) -> str:
-    """Where leads come from (circles per origin region) and where they land (arrows: relocations).
+def regions(origins, flows, fm: Formats, label, *, width: int = 520) -> str:
+    """Where leads come from (circles per origin region) and where they land (arrows: relocations), on the real
+    provinces (CBS, Kadaster boundaries, shared.geo) with the five programme regions tinted.
 
     Regions or flows merged into 'other' by the disclosure policy are drawn hatched, without a number."""
+    canvas = country(width)
     by_region = {c.key: c.value for c in origins.cells}
     merged_regions = next((set(c.members) for c in origins.cells if c.members), set())
-    parts = [f'<path d="{OUTLINE}" fill="#f4f7fa" stroke="{GREY}" stroke-width="1.5"/>',
+    spots = {region: canvas.point(region_anchor(region)) for region in REGION_PROVINCES}
+    parts = [HATCH, canvas.provinces(region_fills()),
              '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
              f'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="{ORANGE}"/></marker></defs>']
-    for cell in flows.cells:
-        origin, _, destination = cell.key.partition(" -> ")
-        if origin not in REGION_XY or destination not in REGION_XY:
-            continue
-        (x1, y1), (x2, y2) = REGION_XY[origin], REGION_XY[destination]
-        if origin == destination:
-            parts.append(f'<circle cx="{x1 + 34}" cy="{y1 - 34}" r="14" fill="none" stroke="{ORANGE}" '
-                         f'stroke-width="2"/>' + _text(x1 + 54, y1 - 44, fm.number(cell.value), size=11, fill=ORANGE))
-            continue
-        parts.append(f'<path d="M{x1},{y1} Q{(x1 + x2) / 2 + 40},{(y1 + y2) / 2 - 40} {x2},{y2}" fill="none" '
-                     f'stroke="{ORANGE}" stroke-width="{2 + min(cell.value, 10)}" marker-end="url(#arrow)" '
-                     f'opacity="0.8"/>' + _text((x1 + x2) / 2 + 24, (y1 + y2) / 2 - 18, fm.number(cell.value),
-                                                size=12, fill=ORANGE, weight="bold"))
-    for region, (x, y) in REGION_XY.items():
-        hidden = region in merged_regions
-        value = by_region.get(region, 0)
-        radius = 16 if hidden or not value else 16 + 4 * min(value, 12) ** 0.8
-        fill = "url(#hatch)" if hidden else BLUE
-        parts.append(f'<circle cx="{x}" cy="{y}" r="{radius:.1f}" fill="{fill}" opacity="0.85"/>'
-                     + _text(x, y + 4, "·" if hidden else fm.number(value), anchor="middle", weight="bold",
-                             fill=INK if hidden else "white")
-                     + _text(x, y + radius + 15, label(region), anchor="middle", weight="bold"))
-    parts.append(_text(10, height - 26, fm._("circles: leads by origin region; arrows: relocations origin → "
-                                             "destination"), size=10))
-    parts.append(_text(10, height - 10, fm._("hatched: merged into 'other regions' (fewer than 3 companies)"),
+    hidden = {region: region in merged_regions for region in spots}
+    values = {region: by_region.get(region, 0) for region in spots}
+    radii = {region: _radius(hidden[region], values[region]) for region in spots}
+    parts += [_flow(spots, radii, cell, fm) for cell in flows.cells]
+    parts += [_origin(spots[r], radii[r], label(r), hidden[r], values[r], fm) for r in spots]
+    legend_y = canvas.height + 14
+    parts.append(_text(10, legend_y, fm._("circles: leads by origin region; arrows: relocations origin → "
+                                          "destination"), size=10))
+    parts.append(_text(10, legend_y + 16, fm._("hatched: merged into 'other regions' (fewer than 3 companies)"),
                        size=10))
-    return _svg(width, height, "".join(parts), fm._("Where leads come from and where they land"))
+    words = MapWords() if fm.lang == "nl" else MapWords.english()
+    return document(canvas, "".join(parts), title=fm._("Where leads come from and where they land"),
+                    description=fm._("Map of the Netherlands with its provinces; the five programme regions are "
+                                     "tinted. The tables beside the map give the same figures."),
+                    attribution=words.attribution, below=34)
+
+
+def _radius(hidden: bool, value: float) -> float:
+    return 16 if hidden or not value else 16 + 4 * min(value, 12) ** 0.8
+
+
+def _flow(spots, radii, cell, fm: Formats) -> str:
+    origin, _, destination = cell.key.partition(" -> ")
+    if origin not in spots or destination not in spots:
+        return ""
+    (x1, y1), (x2, y2) = spots[origin], spots[destination]
+    if origin == destination:  # relocated within the own region: a loop beside its circle
+        return (f'<circle cx="{x1 + 34:.1f}" cy="{y1 - 34:.1f}" r="14" fill="none" stroke="{ORANGE}" '
+                f'stroke-width="2"/>' + geo_text(x1 + 54, y1 - 44, fm.number(cell.value), size=11, fill=ORANGE,
+                                                 anchor="start"))
+    bend = ((x1 + x2) / 2 + 40, (y1 + y2) / 2 - 40)
+    # The curve runs from the edge of one circle to the edge of the other, so the arrowhead stays visible.
+    (sx, sy), (ex, ey) = _towards((x1, y1), bend, radii[origin]), _towards((x2, y2), bend, radii[destination] + 3)
+    return (f'<path d="M{sx:.1f},{sy:.1f} Q{bend[0]:.1f},{bend[1]:.1f} {ex:.1f},{ey:.1f}" fill="none" '
+            f'stroke="{ORANGE}" stroke-width="{2 + min(cell.value, 10)}" marker-end="url(#arrow)" opacity="0.9"/>'
+            + geo_text((x1 + x2) / 2 + 24, (y1 + y2) / 2 - 18, fm.number(cell.value), size=12, fill=ORANGE,
+                       weight="bold"))
+
+
+def _towards(point, target, distance: float):
+    """The point `distance` pixels from `point` in the direction of `target`."""
+    dx, dy = target[0] - point[0], target[1] - point[1]
+    length = max((dx * dx + dy * dy) ** 0.5, 1e-9)
+    return point[0] + dx / length * distance, point[1] + dy / length * distance
+
+
+def _origin(spot, radius: float, name: str, hidden: bool, value: float, fm: Formats) -> str:
+    x, y = spot
+    fill = "url(#hatch)" if hidden else BLUE
+    return (f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius:.1f}" fill="{fill}" opacity="0.85" stroke="#fff"/>'
+            + geo_text(x, y + 4, "·" if hidden else fm.number(value), weight="bold", fill=INK if hidden else "white",
+                       halo=False)
+            + geo_text(x, y + radius + 15, name, weight="bold"))
 
 
 def bars(items: list[tuple[str, float]], title: str, fm: Formats, *, width: int = 560) -> str:
