@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from html import escape
 from itertools import count
 from math import cos, sin
@@ -100,7 +100,7 @@ class Canvas:
 
     def __init__(self, width: int = 520, *, bbox: tuple[float, float, float, float] | None = None,
                  margin: int = 10) -> None:
-        x0, y0, x1, y1 = bbox or country_bbox()
+        x0, y0, x1, y1 = self.bbox = bbox or country_bbox()
         self.x0, self.y1, self.margin = x0, y1, margin
         self.scale = (width - 2 * margin) / (x1 - x0)
         self.width, self.height = width, round((y1 - y0) * self.scale + 2 * margin)
@@ -135,10 +135,40 @@ def country(width: int = 520) -> Canvas:
     return Canvas(width)
 
 
+@lru_cache(maxsize=64)
+def zoomed(focus: str, width: int = 520) -> Canvas:
+    """A canvas on one province (PVxx), municipality (GMxxxx) or programme region ('zuid'), with some room around."""
+    return Canvas(width, bbox=focus_bbox(focus))
+
+
+def focus_bbox(focus: str, *, pad: float = 0.08, least_m: float = 20_000) -> tuple[float, float, float, float]:
+    """The RD box of an area to zoom to; ValueError for a code or region that does not exist."""
+    boxes = [area.bbox for area in _focus_areas(focus)]
+    x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    x1, y1 = max(b[2] for b in boxes), max(b[3] for b in boxes)
+    dx, dy = max(x1 - x0, least_m) * pad + max(0, least_m - (x1 - x0)) / 2, \
+        max(y1 - y0, least_m) * pad + max(0, least_m - (y1 - y0)) / 2
+    return x0 - dx, y0 - dy, x1 + dx, y1 + dy
+
+
+def _focus_areas(focus: str) -> list[Area]:
+    if focus.lower() in REGION_PROVINCES:
+        return [provinces()[pv] for pv in REGION_PROVINCES[focus.lower()]]
+    found = provinces().get(focus.upper()) or municipalities().get(focus.upper())
+    if found is None:
+        raise ValueError(f"no province, municipality or region {focus!r} to zoom to")
+    return [found]
+
+
+def _overlaps(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    return a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]
+
+
 def _layer(canvas: Canvas, areas: Iterable[Area], fills: Mapping[str, str], stroke: str, width: float, name: str,
            *, fill: str = LAND) -> str:
+    # Areas outside the frame are left out: a zoomed map carries only what it shows.
     paths = "".join(f'<path d="{canvas.path(a)}" fill="{fills.get(a.code, fill)}" data-code="{a.code}">'
-                    f'<title>{escape(a.name)}</title></path>' for a in areas)
+                    f'<title>{escape(a.name)}</title></path>' for a in areas if _overlaps(a.bbox, canvas.bbox))
     return (f'<g class="{name}" stroke="{stroke}" stroke-width="{width}" stroke-linejoin="round" '
             f'fill-rule="evenodd">{paths}</g>')
 
@@ -157,9 +187,11 @@ def region_fills(regions: Iterable[str] = REGION_NAMES) -> dict[str, str]:
 
 
 def region_labels(canvas: Canvas, regions: Iterable[str] = REGION_NAMES, *, size: int = 13) -> str:
-    """Each region's name at a point inside it."""
+    """Each region's name at a point inside it (the regions whose point is in the frame)."""
+    x0, y0, x1, y1 = canvas.bbox
+    shown = [r for r in regions if x0 <= region_anchor(r)[0] <= x1 and y0 <= region_anchor(r)[1] <= y1]
     return "".join(text(*canvas.point(region_anchor(r)), REGION_NAMES[r], size=size, weight="bold", fill="#3e4c59")
-                   for r in regions)
+                   for r in shown)
 
 
 def document(canvas: Canvas, body: str, *, title: str, description: str, attribution: str | None = None,
@@ -233,15 +265,18 @@ def _dodged(points: Sequence[Point], gap: float = 17) -> list[Point]:
 
 def _markers(canvas: Canvas, placed: Sequence[PlacedMarker], words: MapWords) -> str:
     # The current location first (underneath), the sites on top: a proposal is what the reader looks for.
-    ordered = sorted(placed, key=lambda p: p.marker.kind != "current")
+    x0, y0, x1, y1 = canvas.bbox
+    inside = [p for p in placed if x0 <= p.rd[0] <= x1 and y0 <= p.rd[1] <= y1]  # the others: in the table only
+    ordered = sorted(inside, key=lambda p: p.marker.kind != "current")
     spots = _dodged([canvas.point(p.rd) for p in ordered])
     return "".join(_marker_svg(x, y, p.marker, words, east=x > canvas.width * 0.6)
                    for (x, y), p in zip(spots, ordered, strict=True))
 
 
 def legend(words: MapWords, *, x: float = 12, y: float = 18) -> str:
-    """What the two marker shapes mean, in words."""
-    return (_shape(x + 8, y, "site") + text(x + 22, y + 4, words.site_legend, size=11, anchor="start")
+    """What the two marker shapes mean, in words (on a white ground: a zoomed map may have land there)."""
+    ground = f'<rect x="{x - 4}" y="{y - 12}" width="250" height="50" fill="#fff" opacity="0.85" rx="3"/>'
+    return (ground + _shape(x + 8, y, "site") + text(x + 22, y + 4, words.site_legend, size=11, anchor="start")
             + _shape(x + 8, y + 24, "current") + text(x + 22, y + 28, words.current, size=11, anchor="start"))
 
 
@@ -265,11 +300,12 @@ def _row(p: PlacedMarker, words: MapWords) -> str:
 
 def site_map(markers: Iterable[Marker], *, title: str, description: str, words: MapWords = MapWords(),
              width: int = 520, shade_regions: Iterable[str] = REGION_NAMES, show_municipalities: bool = False,
-             highlight: Iterable[str] = ()) -> MapView:
+             highlight: Iterable[str] = (), focus: str | None = None) -> MapView:
     """Sites and a company's current location on the map of the Netherlands, with the same content as a table.
 
-    `highlight`: municipality codes to fill (e.g. the municipalities a list is filtered to)."""
-    canvas = country(width)
+    `highlight`: municipality codes to fill (e.g. the municipalities a list is filtered to); `focus`: a province,
+    municipality or region to zoom to (markers outside it stay in the table)."""
+    canvas = zoomed(focus, width) if focus else country(width)
     placed = [p for p in (place(m) for m in markers) if p is not None]
     body = canvas.provinces(region_fills(shade_regions))
     if show_municipalities:

@@ -186,3 +186,19 @@ def test_build_joins_municipalities_a_reorganisation_merged(tmp_path):
     shapes = build.read_municipalities(source)
     assert set(shapes) == set(geography.municipalities())
     assert shapes["GM1992"].area == pytest.approx(3 * 10_000 ** 2)
+
+
+def test_a_map_zoomed_to_a_province_carries_only_what_it_shows_and_keeps_the_rest_in_the_table():
+    markers = [Marker(label="Zernike Campus", number=1, latitude=ZERNIKE[0], longitude=ZERNIKE[1]),
+               Marker(label="High Tech Campus", number=2, latitude=HIGH_TECH_CAMPUS[0], longitude=HIGH_TECH_CAMPUS[1])]
+    view = site_map(markers, title="t", description="d", focus="PV30", show_municipalities=True)
+    root = _svg(view)
+    drawn = {p.get("data-code") for g in root.iter(f"{SVG}g") if g.get("class") == "provincies"
+             for p in g.iter(f"{SVG}path")}
+    assert "PV30" in drawn and "PV20" not in drawn  # Groningen is far outside the frame
+    assert len(_circles(root)) == 1 and len(view.placed) == 2
+    assert len(ET.fromstring(view.table).findall("./tbody/tr")) == 2
+    width, height = (float(v) for v in root.get("viewBox").split()[2:])
+    assert width == 520 and height < country().height
+    with pytest.raises(ValueError, match="GM9999"):
+        site_map(markers, title="t", description="d", focus="GM9999")
