@@ -118,7 +118,9 @@ def subscribe_batches(broker: KafkaBroker, settings: ServiceSettings, *, event: 
                        heartbeat_interval_ms=max(1000, settings.kafka_session_timeout_ms // 4),
                        title=f"{topic}:{group}", description=f"{group} consumes {event.__name__}")
     async def on_batch(message: KafkaMessage) -> None:
-        records = message.raw_message if isinstance(message.raw_message, tuple) else (message.raw_message,)
+        # A batch: a tuple of records from aiokafka, a list from FastStream's TestKafkaBroker.
+        raw = message.raw_message
+        records = tuple(raw) if isinstance(raw, (tuple, list)) else (raw,)
         try:
             items = [item for record in records if (item := await _parsed(record, event, dead_letter))]
             if items:
