@@ -12,7 +12,9 @@ from shapely.geometry import Polygon as ShapelyPolygon
 from deploy import boundaries as build
 from shared.contracts import geography
 from shared.geo import boundaries as geo
-from shared.geo.map import Canvas, MapWords, Marker, country, site_map
+from shared.geo.canvas import Canvas, MapWords, country
+from shared.geo.counts import count_map
+from shared.geo.map import Marker, site_map
 
 SVG = "{http://www.w3.org/2000/svg}"
 ZERNIKE = (53.24, 6.53)  # Zernike Campus, Groningen
@@ -202,3 +204,31 @@ def test_a_map_zoomed_to_a_province_carries_only_what_it_shows_and_keeps_the_res
     assert width == 520 and height < country().height
     with pytest.raises(ValueError, match="GM9999"):
         site_map(markers, title="t", description="d", focus="GM9999")
+
+
+def _counts(root: ET.Element) -> dict[str, str]:
+    return {g.get("data-code"): g.find(f"{SVG}text").text for g in root.iter(f"{SVG}g") if g.get("class") == "count"}
+
+
+def test_the_catalogue_counted_per_municipality_shows_each_count_in_a_circle_and_in_the_table():
+    view = count_map({"GM0772": 12, "gm0014": 3, "GM0153": 0, "GM9999": 4}, title="Locaties", description="d")
+    root = _svg(view)
+    assert _counts(root) == {"GM0772": "12", "GM0014": "3"}  # zero and unknown codes are left out
+    filled = [p.get("data-code") for g in root.iter(f"{SVG}g") if g.get("class") == "gemeenten-met-locaties"
+              for p in g.iter(f"{SVG}path")]
+    assert sorted(filled) == ["GM0014", "GM0772"]
+    assert "aantal locaties in de gemeente" in {t.text for t in root.iter(f"{SVG}text")}
+    rows = [[td.text for td in row] for row in ET.fromstring(view.table).findall("./tbody/tr")]
+    assert rows == [["Eindhoven", "Noord-Brabant", "Zuid", "12"], ["Groningen", "Groningen", "Noord", "3"]]
+
+
+def test_a_crowded_country_map_counts_per_province_and_the_table_keeps_the_municipalities():
+    brabant = [code for code, area in geo.municipalities().items() if area.province == "PV30"]
+    counts = {code: 2 for code in brabant}  # 50-odd municipalities: too many circles for the whole country
+    view = count_map(counts, title="t", description="d", words=MapWords.english())
+    root = _svg(view)
+    assert _counts(root) == {"PV30": str(2 * len(brabant))}
+    assert "number of sites in the province" in {t.text for t in root.iter(f"{SVG}text")}
+    assert len(ET.fromstring(view.table).findall("./tbody/tr")) == len(brabant)
+    zoomed_in = _svg(count_map(counts, title="t", description="d", focus="PV30"))
+    assert len(_counts(zoomed_in)) == len(brabant)  # zoomed to the province, every municipality has its circle

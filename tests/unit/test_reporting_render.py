@@ -20,7 +20,7 @@ from services.reporting.render import html, svg
 from services.reporting.render.labels import label
 from services.reporting.synthetic import history
 from shared.geo.boundaries import REGION_PROVINCES, province_at
-from shared.geo.map import country
+from shared.geo.canvas import country
 
 
 def computed(as_of: date, events: int, reader: str = "ministry"):

@@ -10,8 +10,8 @@ from typing import Any
 
 from services.reporting.i18n import Formats
 from shared.geo.boundaries import REGION_PROVINCES, region_anchor
-from shared.geo.map import MapWords, country, document, region_fills
-from shared.geo.map import text as geo_text
+from shared.geo.canvas import MapWords, country, document, region_fills
+from shared.geo.canvas import text as geo_text
 
 BLUE, ORANGE, GREY, INK = "#1f5f99", "#e07b00", "#9aa5b1", "#1b2733"
 HATCH = ('<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
