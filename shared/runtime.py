@@ -160,7 +160,7 @@ class Runtime:
 
 
 class Health(BaseModel):
-    """The process is alive and serves HTTP (readiness: /readyz)."""
+    """The process is alive and serves HTTP."""
 
     status: Literal["ok"]
     service: str
