@@ -38,9 +38,8 @@ def buckets(day: date) -> tuple[tuple[str, date], ...]:
     return ("d", day), ("m", day.replace(day=1)), ("h", date(day.year, 1 if day.month <= 6 else 7, 1))
 
 
-def day_sums(deltas: Iterable[Delta]) -> dict[tuple[date, str, str], list]:
-    """Delta rows summed per day and cell."""
-    days: dict[tuple[date, str, str], list] = {}
+def add_day_sums(days: dict[tuple[date, str, str], list], deltas: Iterable[Delta]) -> None:
+    """Add delta rows to the sums per day and cell in `days`."""
     for day, metric, key, n, amount in deltas:
         found = days.get((day, metric, key))
         if found is None:
@@ -48,6 +47,12 @@ def day_sums(deltas: Iterable[Delta]) -> dict[tuple[date, str, str], list]:
         else:
             found[0] += n
             found[1] += amount
+
+
+def day_sums(deltas: Iterable[Delta]) -> dict[tuple[date, str, str], list]:
+    """Delta rows summed per day and cell."""
+    days: dict[tuple[date, str, str], list] = {}
+    add_day_sums(days, deltas)
     return days
 
 

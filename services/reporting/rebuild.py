@@ -21,9 +21,9 @@ from pydantic import ValidationError
 from services.reporting import repository
 from services.reporting.config import ReportingSettings
 from services.reporting.domain.facts import Fact, fact_of
-from services.reporting.domain.projection import all_deltas, with_lead_companies
+from services.reporting.domain.projection import entity_contributions, with_lead_companies
 from services.reporting.handlers import arrival
-from services.reporting.projections import day_sums
+from services.reporting.projections import add_day_sums
 from shared.contracts import EVENT_TYPES
 from shared.db import make_engine, make_sessionmaker, transaction
 from shared.messaging import client_security
@@ -42,12 +42,15 @@ class RebuildResult:
 class Replay:
     """Reads each topic's partitions from the beginning up to the end offsets seen when it starts."""
 
-    def __init__(self, settings: ReportingSettings, *, batch: int = 5000) -> None:
+    def __init__(self, settings: ReportingSettings, *, batch: int = 50_000) -> None:
         self.settings = settings
         self.max_skew = timedelta(seconds=settings.max_clock_skew_seconds)
         self.batch = batch
+        # Large fetches: a replay reads whole logs, so fewer, bigger round trips to the broker (the defaults
+        # suit a live consumer: 1 MB per partition per fetch).
         self.consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, group_id=None,
-                                         enable_auto_commit=False, **client_security(settings))
+                                         enable_auto_commit=False, max_partition_fetch_bytes=16 * 2**20,
+                                         fetch_max_bytes=64 * 2**20, **client_security(settings))
         self.models = {settings.topic(name): model for name, model in EVENT_TYPES.items()}
         self.begin: dict[TopicPartition, int] = {}
         self.end: dict[TopicPartition, int] = {}
@@ -108,11 +111,15 @@ class Replay:
 async def store_history(session, facts: list[Fact]) -> int:
     """Load a whole history into empty projections (the caller's transaction); returns the facts kept."""
     facts = with_lead_companies(list({f.event_id: f for f in facts}.values()))  # an event replayed twice once
-    for start in range(0, len(facts), 50_000):
-        await repository.copy_facts(session, facts[start:start + 50_000])
-    deltas, steps = all_deltas(facts)
+    async with repository.fact_indexes_built_after(session):
+        for start in range(0, len(facts), 50_000):
+            await repository.copy_facts(session, facts[start:start + 50_000])
+    days, steps = {}, []
+    for deltas, entity_steps in entity_contributions(facts):  # each entity's rows summed, then let go
+        add_day_sums(days, deltas)
+        steps += entity_steps
     await repository.copy_deltas(session, [("d", day, metric, key, n, a) for (day, metric, key), (n, a)
-                                           in day_sums(deltas).items() if n or a])
+                                           in days.items() if n or a])
     await repository.roll_up_days(session)
     await repository.copy_steps(session, [(entity, *step) for entity, step in steps])
     return len(facts)

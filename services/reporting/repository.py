@@ -8,18 +8,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+import orjson
 from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.schema import CreateIndex, DropIndex
 
 from services.reporting.domain.facts import Fact
 from services.reporting.domain.figures import CellKey, Sums
 from services.reporting.domain.periods import period_of
-from services.reporting.orm import reported_snapshot
+from services.reporting.orm import fact, reported_snapshot
 
 # Every write to the projections takes this one transaction-scoped lock: a batch reads the stored facts of its
 # entities and writes the difference its facts make, which is only right if no other batch changes the same
@@ -43,9 +46,17 @@ def _lead_id(f: Fact) -> str | None:
     return f.body.get("lead_id") if f.topic in ("lead-registered", "lead-updated") else None
 
 
+def _json(body: dict) -> str:
+    """A fact's body as JSON text: orjson (a tenth of the standard library's cost: this runs once per event)."""
+    try:
+        return orjson.dumps(body).decode()
+    except TypeError:  # an integer beyond 64 bits (a site-changed value may be any JSON number)
+        return json.dumps(body)
+
+
 def _fact_record(f: Fact) -> tuple:
-    return (f.event_id, f.topic, f.occurred_at, f.subject, json.dumps(f.body), f.arrived_at, f.clamped, f.case_id,
-            f.company_ref, _lead_id(f))
+    return (f.event_id, f.topic, f.occurred_at, f.subject, _json(f.body), f.arrived_at, f.clamped,
+            f.case_id, f.company_ref, _lead_id(f))
 
 
 FACT_COLUMNS = ("event_id", "topic", "occurred_at", "subject", "body", "arrived_at", "clamped", "case_id",
@@ -89,7 +100,7 @@ async def attach_updates_to_companies(session: AsyncSession, companies: dict[str
 
 def _fact(row) -> Fact:
     body = row[4]
-    return Fact(row[0], row[1], row[2], row[3], json.loads(body) if isinstance(body, str) else body,
+    return Fact(row[0], row[1], row[2], row[3], orjson.loads(body) if isinstance(body, str) else body,
                 arrived_at=row[5], clamped=row[6])
 
 
@@ -200,6 +211,21 @@ async def forget_projections(session: AsyncSession) -> None:
     raw = await _raw(session)
     for table in ("fact", "figure_delta", "amount_step"):
         await raw.execute(f"DELETE FROM reporting.{table}")
+
+
+@asynccontextmanager
+async def fact_indexes_built_after(session: AsyncSession):
+    """Load facts without the fact table's secondary indexes and build them once afterwards.
+
+    Building an index over a million rows once costs a fraction of maintaining it row by row during the COPY
+    (PostgreSQL's manual, "Populating a Database"). Dropping them locks the fact table until the rebuild
+    commits; the figures' readers read the delta rows and amount steps, which stay readable throughout.
+    """
+    for index in fact.indexes:
+        await session.execute(DropIndex(index))
+    yield
+    for index in fact.indexes:
+        await session.execute(CreateIndex(index))
 
 
 async def copy_facts(session: AsyncSession, facts: Sequence[Fact]) -> None:

@@ -259,17 +259,28 @@ def with_lead_companies(facts: list[Fact]) -> list[Fact]:
             if f.topic == "lead-updated" and not f.company_ref and f.body["lead_id"] in known else f for f in facts]
 
 
-def all_deltas(facts: list[Fact]) -> tuple[list[Delta], list[tuple[str, Step]]]:
-    """Every delta row and amount step of a whole history (a rebuild, or the reference in tests)."""
+def entity_contributions(facts: list[Fact]) -> Iterator[tuple[list[Delta], list[tuple[str, Step]]]]:
+    """The delta rows and amount steps of a whole history, one entity at a time (the single facts' first).
+
+    A generator, so that a rebuild can sum each entity's rows into the day sums and let them go: a history of a
+    million facts never holds its ten million delta rows at once.
+    """
     facts = with_lead_companies(facts)
     cases, companies = group_by_entity(facts)
-    deltas, steps = fact_deltas(facts), []
+    yield fact_deltas(facts), []
     for case_id, mine in cases.items():
-        d, s = case_deltas(case_id, mine)
-        deltas += d
-        steps += [(f"case:{case_id}", step) for step in s]
+        deltas, steps = case_deltas(case_id, mine)
+        yield deltas, [(f"case:{case_id}", step) for step in steps]
     for mine in companies.values():
-        deltas += company_deltas(mine)[0]
+        yield company_deltas(mine)[0], []
+
+
+def all_deltas(facts: list[Fact]) -> tuple[list[Delta], list[tuple[str, Step]]]:
+    """Every delta row and amount step of a whole history (the reference in tests)."""
+    deltas, steps = [], []
+    for d, s in entity_contributions(facts):
+        deltas += d
+        steps += s
     return deltas, steps
 
 
