@@ -21,8 +21,9 @@ from collections import Counter
 
 from deploy.processes import ROOT
 
-PACKAGES = ("shared.contracts", "services.intake.domain", "services.matching.domain",
-            "services.notifications.domain", "services.reporting.domain")
+PACKAGES = ("shared.contracts", "shared.failures", "services.intake.domain", "services.matching.domain",
+            "services.notifications.domain", "services.reporting.domain", "services.reporting.disclosure",
+            "services.reporting.outlook", "services.reporting.qualitative.domain")
 DETECTED = ("killed", "timeout", "caught by type check", "segfault")
 MISSED = ("survived", "no tests", "suspicious")
 THRESHOLD = 80.0
@@ -92,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("packages", nargs="*", help=f"prefixes of {', '.join(PACKAGES)}")
     parser.add_argument("--report", action="store_true", help="print the last results, run nothing")
     parser.add_argument("--survivors", action="store_true", help="also list the mutants no test noticed")
-    parser.add_argument("--children", type=int, default=2, help="parallel mutant runs (the machine has 2 cores)")
+    parser.add_argument("--children", type=int, default=1,
+                        help="parallel mutant runs (1: the machine is shared; each run stays one process)")
     parser.add_argument("--again", action="store_true",
                         help="re-judge only the mutants the last run did not kill (after adding tests)")
     args = parser.parse_args(argv)

@@ -32,7 +32,8 @@ import time
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from email import message_from_bytes, policy
+from email import policy
+from email.parser import BytesHeaderParser
 
 import asyncpg
 import httpx
@@ -44,7 +45,7 @@ from deploy.processes import ROOT, SERVICES, ServiceProcess, migrate_all, stop_a
 from deploy.run import make_console
 from tests.chaos.mail_crash import KILL, POSTGRES, free_port, run_mail_crash
 from tests.factories import lead_payload
-from tests.kafka import collect, produce
+from tests.kafka import collect_all, produce
 
 console = make_console()
 SEND_CONNECTIONS = 4
@@ -77,7 +78,8 @@ class Inbox:
         self.ids_of: dict[tuple[str, str], set[str]] = defaultdict(set)
 
     async def handle_DATA(self, server, session, envelope):
-        msg = message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
+        # Headers only: the bodies are not counted, and parsing thousands of them slows the run's own process.
+        msg = BytesHeaderParser(policy=policy.default).parsebytes(envelope.original_content or envelope.content)
         self.by_id[msg["Message-ID"]] += 1
         key = (str(msg["Subject"]).split("case ")[-1], msg["To"].addresses[0].addr_spec)
         self.ids_of[key].add(msg["Message-ID"])
@@ -124,8 +126,39 @@ async def wait_until(predicate, *, deadline: float, what: str, interval: float =
 
 
 async def read_topic(kafka: str, topic: str) -> list[dict]:
-    records = await collect(kafka, topic, until=10**9, timeout=8)
+    """Everything the topic holds now, read to its end offsets (not "whatever arrived within a few seconds")."""
+    records = await collect_all(kafka, topic, timeout=120)
     return [json.loads(r.value) for r in records]
+
+
+STAGES = {"registered": "SELECT count(*) FROM intake.lead", "cases": 'SELECT count(*) FROM intake."case"',
+          "matched": "SELECT count(*) FROM matching.case_match",
+          "mails recorded": "SELECT count(*) FROM notifications.delivery",
+          "mails sent": "SELECT count(*) FROM notifications.delivery WHERE status = 'sent'"}
+
+
+async def stage_counts(database_url: str) -> dict[str, int | str]:
+    """How far each stage got: the one that lags behind the one before it is what limits the run."""
+    out: dict[str, int | str] = {}
+    for stage, sql in STAGES.items():
+        try:
+            out[stage] = await pg_count(database_url, sql)
+        except (OSError, asyncpg.PostgresError):
+            out[stage] = "?"  # PostgreSQL is down (a fault) or the table is not there yet
+    return out
+
+
+async def watch(ends: Stack, inbox: Inbox, procs, *, every: float = 30) -> None:
+    """A progress line every `every` seconds: stage by stage, the mails at the SMTP server, the load."""
+    started = time.monotonic()
+    while True:
+        await asyncio.sleep(every)
+        counts = await stage_counts(ends.database_url)
+        reported = await _reporting_counts(procs)
+        stages = ", ".join(f"{k} {v}" for k, v in counts.items())
+        console.print(f"  [{time.monotonic() - started:4.0f} s] {stages}, at SMTP {sum(inbox.by_id.values())}, "
+                      f"reporting counted {sum(reported.values()) if reported else '?'}; "
+                      f"load {os.getloadavg()[0]:.1f}")
 
 
 async def pipeline_phase(ends: Stack, *, leads: int, kills: int, deadline: float, logs) -> dict:
@@ -141,9 +174,12 @@ async def pipeline_phase(ends: Stack, *, leads: int, kills: int, deadline: float
            "NOTIFICATIONS_SEND_CONNECTIONS": str(SEND_CONNECTIONS)}
     await asyncio.to_thread(migrate_all, env)
     procs = {name: ServiceProcess(name, free_port(), env, logs / f"chaos-{name}.log") for name in SERVICES}
+    watcher = asyncio.create_task(watch(ends, inbox, procs))
     try:
+        for p in procs.values():  # side by side: each start is mostly waiting for imports and the broker
+            p.launch()
         for p in procs.values():
-            await asyncio.to_thread(p.start, wait=120)
+            await asyncio.to_thread(p.wait_healthy, 180)
         payloads = [lead_payload() for _ in range(leads)]
         faults = fault_schedule(kills)
         chunks = _split(payloads, len(faults) + 1)
@@ -162,6 +198,7 @@ async def pipeline_phase(ends: Stack, *, leads: int, kills: int, deadline: float
         await _wait_for_pipeline(ends, procs, inbox, leads, deadline)
         return await _count_pipeline(ends, procs, inbox, payloads)
     finally:
+        watcher.cancel()
         await asyncio.to_thread(stop_all, procs.values())
         smtp.stop()
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import copy
 import json
+from typing import ClassVar, Literal
 
 import pytest
 from pydantic import ValidationError
 
-from shared.contracts import EVENT_TYPES, CaseOpened, LeadSignalled
+from shared.contracts import EVENT_TYPES, CaseOpened, LeadSignalled, parse_event
 from shared.contracts.compatibility import breaking_changes
+from shared.contracts.envelope import Envelope
 from shared.contracts.export import SCHEMA_DIR, committed_versions, incompatible_changes, schema_documents
 from tests.factories import case_opened_event, demand, lead_payload
 
@@ -148,3 +150,42 @@ def test_the_rom_boundary_stays_strict(where):
 
 def test_snapshots_exist_for_every_current_version():
     assert set(schema_documents()) <= {p.name for p in SCHEMA_DIR.glob("*.json")}
+
+
+def test_a_version_1_timestamp_keeps_the_zone_it_was_written_with():
+    raw = case_opened_v1(signalled_at="2026-11-30T09:00:00+02:00")
+    assert CaseOpened.model_validate_json(json.dumps(raw)).data.signalled_at.isoformat() == "2026-11-30T09:00:00+02:00"
+
+
+class Thrice(Envelope):
+    """An event at version 3 that forgot the upcaster from version 1 (2 -> 3 is there)."""
+
+    topic: ClassVar[str] = "thrice"
+    type: str = "nl.groeiruimte.thrice"
+    schemaversion: Literal[3] = 3
+    upcasters: ClassVar = {2: lambda data: data | {"step": "2->3"}}
+    data: dict
+
+
+def thrice(version, **data) -> bytes:
+    return json.dumps({"source": "test", "subject": "s", "schemaversion": version, "data": data}).encode()
+
+
+def test_a_version_without_its_upcaster_is_refused_on_the_version_with_the_reason():
+    with pytest.raises(ValidationError) as err:
+        parse_event(Thrice, thrice(1))
+    (error,) = err.value.errors()
+    assert error["loc"] == ("schemaversion",) and error["type"] == "unreadable_version" and error["input"] == 1
+    assert error["msg"] == "version 1 of thrice can no longer be read (no upcaster)"
+
+
+def test_a_known_older_version_is_upcast_step_by_step_and_the_current_one_is_left_alone():
+    evt = parse_event(Thrice, thrice(2, a=1))
+    assert evt.schemaversion == 3 and evt.data == {"a": 1, "step": "2->3"}
+    assert parse_event(Thrice, thrice(3, a=1)).data == {"a": 1}
+
+
+@pytest.mark.parametrize("version", [0, 4, True, "2", None])
+def test_a_version_that_is_not_an_older_known_one_is_not_upcast(version):
+    raw = {"subject": "s", "schemaversion": version, "data": {"a": 1}}
+    assert Thrice.upcast(raw) is raw
