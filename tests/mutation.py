@@ -4,7 +4,7 @@ by the fast unit tests alone; prints the mutation score per package and in total
     python -m tests.mutation                      # every package
     python -m tests.mutation services.intake      # only these (a prefix of the mutant names)
     python -m tests.mutation --report             # scores of the last runs, running nothing
-    python -m tests.mutation services.intake --again   # re-judge only what the last run did not kill
+    python -m tests.mutation services.intake --again   # re-judge only what the last run did not kill or reach
 
 Mutants are named after the module they live in (`services.intake.domain.x_triage__mutmut_3`), so a
 package is a prefix. A mutant no unit test notices (survived, or covered by no test at all) lowers the
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 from collections import Counter
@@ -29,10 +30,19 @@ MISSED = ("survived", "no tests", "suspicious")
 THRESHOLD = 80.0
 
 
-def mutmut(*args: str) -> subprocess.CompletedProcess:
+def mutmut(*args: str, minutes: float | None = None) -> subprocess.CompletedProcess | None:
+    """Run mutmut; past `minutes` its whole process group is killed and None returned (judged mutants are kept,
+    the rest stay "not checked" for `--again`)."""
     # The `mutmut` script, not `python -m mutmut`: the latter imports the original modules first.
-    return subprocess.run([os.path.join(os.path.dirname(sys.executable), "mutmut"), *args], cwd=ROOT,
-                          capture_output=True, text=True)
+    proc = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "mutmut"), *args], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=minutes * 60 if minutes else None)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # its forked test runs too, not only mutmut itself
+        proc.communicate()
+        return None
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
 def results() -> dict[str, str]:
@@ -59,33 +69,41 @@ def report(by_name: dict[str, str], packages: list[str]) -> bool:
     """Print the table; True when every package reached the threshold."""
     total: Counter = Counter()
     ok = True
-    print(f"\n{'package':32} {'mutants':>8} {'killed':>7} {'survived':>9} {'no tests':>9} {'timeout':>8} {'score':>7}")
+    print(f"\n{'package':38} {'mutants':>8} {'killed':>7} {'survived':>9} {'no tests':>9} {'timeout':>8} "
+          f"{'unjudged':>9} {'score':>7}")
     for package in packages:
         statuses = Counter(s for n, s in by_name.items() if package_of(n) == package)
         total += statuses
         value = score(statuses)
-        ok &= value is not None and value >= THRESHOLD
+        ok &= value is not None and value >= THRESHOLD and not statuses["not checked"]
         shown = f"{value:6.1f}%" if value is not None else "   n/a"
-        print(f"{package:32} {sum(statuses.values()):8} {statuses['killed']:7} {statuses['survived']:9} "
-              f"{statuses['no tests']:9} {statuses['timeout']:8} {shown:>7}")
+        print(f"{package:38} {sum(statuses.values()):8} {statuses['killed']:7} {statuses['survived']:9} "
+              f"{statuses['no tests']:9} {statuses['timeout']:8} {statuses['not checked']:9} {shown:>7}")
     value = score(total)
-    print(f"{'total':32} {sum(total.values()):8} {total['killed']:7} {total['survived']:9} {total['no tests']:9} "
-          f"{total['timeout']:8} {value or 0:6.1f}%")
+    print(f"{'total':38} {sum(total.values()):8} {total['killed']:7} {total['survived']:9} {total['no tests']:9} "
+          f"{total['timeout']:8} {total['not checked']:9} {value or 0:6.1f}%")
     if total["not checked"]:
-        print(f"({total['not checked']} mutants not checked yet: run without --report/--again to judge them)")
+        print(f"({total['not checked']} mutants not checked yet: `--again` judges them; their packages' scores "
+              "are of the judged ones)")
     return ok
 
 
-def run(package: str, children: int, *, only: list[str] | None = None) -> None:
-    print(f"mutating {package}{f' ({len(only)} mutants not killed last time)' if only else ''} ...", flush=True)
-    done = mutmut("run", "--max-children", str(children), *(only or [f"{package}.*"]))
+def run(package: str, children: int, *, only: list[str] | None = None, minutes: float | None = None) -> None:
+    print(f"mutating {package}{f' ({len(only)} mutants not killed or not reached last time)' if only else ''} ...",
+          flush=True)
+    done = mutmut("run", "--max-children", str(children), *(only or [f"{package}.*"]), minutes=minutes)
+    if done is None:
+        print(f"  stopped after {minutes:g} minutes; `--again` judges the rest", flush=True)
+        return
     if done.returncode != 0:
         print(done.stdout[-4000:], done.stderr[-4000:], sep="\n")
         raise SystemExit(f"mutmut failed on {package}")
 
 
-def survivors(by_name: dict[str, str], packages: list[str]) -> list[str]:
-    return sorted(n for n, s in by_name.items() if s in MISSED and package_of(n) in packages)
+def survivors(by_name: dict[str, str], packages: list[str], *, unjudged: bool = False) -> list[str]:
+    """The mutants no test noticed (and with `unjudged`, those no run reached yet, e.g. after a cut-off run)."""
+    wanted = MISSED + (("not checked",) if unjudged else ())
+    return sorted(n for n, s in by_name.items() if s in wanted and package_of(n) in packages)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -95,16 +113,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--survivors", action="store_true", help="also list the mutants no test noticed")
     parser.add_argument("--children", type=int, default=1,
                         help="parallel mutant runs (1: the machine is shared; each run stays one process)")
+    parser.add_argument("--max-minutes", type=float, default=None,
+                        help="bound each package's run; what it did not reach stays 'not checked' for --again")
     parser.add_argument("--again", action="store_true",
-                        help="re-judge only the mutants the last run did not kill (after adding tests)")
+                        help="re-judge only the mutants the last run did not kill or did not reach (after adding "
+                             "tests, or to finish a run that was cut off)")
     args = parser.parse_args(argv)
     chosen = [p for p in PACKAGES if not args.packages or any(p.startswith(a) for a in args.packages)]
     if not args.report:
         last = results() if args.again else {}
         for package in chosen:  # one at a time: each run's clean test pass and stats stay small
-            only = survivors(last, [package]) if args.again else None
+            only = survivors(last, [package], unjudged=True) if args.again else None
             if only != []:
-                run(package, args.children, only=only)
+                run(package, args.children, only=only, minutes=args.max_minutes)
     by_name = results()
     ok = report(by_name, chosen)
     if args.survivors:
