@@ -104,7 +104,8 @@ def _pid_alive(pidfile: Path) -> int | None:
         return None
 
 
-def kafka_up() -> str:
+def kafka_up(*, timeout: float = 90) -> str:
+    """Start the broker (unless it runs) and wait up to `timeout` s for it to answer."""
     home = STATE / "kafka"
     pidfile = home / "kafka.pid"
     bootstrap = f"127.0.0.1:{KAFKA_PORT}"
@@ -125,7 +126,7 @@ def kafka_up() -> str:
         proc = subprocess.Popen(_java(lib, "kafka.Kafka", str(props), logs=home), stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True)
     pidfile.write_text(str(proc.pid))
-    wait_for(lambda: port_open(KAFKA_PORT) or proc.poll() is not None, "Kafka", 90)
+    wait_for(lambda: port_open(KAFKA_PORT) or proc.poll() is not None, "Kafka", timeout)
     if proc.poll() is not None:
         raise RuntimeError(f"Kafka exited with {proc.returncode}; see {home / 'server.log'}")
     _wait_kafka_answers(bootstrap)

@@ -100,7 +100,9 @@ class Stack:
         os.killpg(int(pidfile.read_text()), signal.SIGKILL)
         self.stack.wait_for(lambda: not self.stack.port_open(self.stack.KAFKA_PORT), "Kafka to die", 30)
         self.faults.append("SIGKILL broker")
-        self.stack.kafka_up()
+        # After a SIGKILL the broker recovers its logs before it listens: on a loaded machine that took more than
+        # the 90 s a cold start gets (the first 2,000-lead run failed on it), so a restart gets longer.
+        self.stack.kafka_up(timeout=300)
 
     def stop_postgres(self) -> None:
         pgdata = self.stack.STATE / "postgres" / "data"
