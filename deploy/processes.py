@@ -1,4 +1,4 @@
-"""Start the four services as their own processes and wait until each answers on /healthz."""
+"""Start the four services (and the workbench) as their own processes and wait until each answers on /healthz."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ SERVICES = {"intake": 8001, "matching": 8002, "notifications": 8003, "reporting"
 # The local stack is for developers: its services accept the public development secrets unless the caller's
 # environment says otherwise (GROEIRUIMTE_ENV, see shared.settings).
 DEVELOPMENT = {"GROEIRUIMTE_ENV": "development"}
+# The pages for people: started after the four, pointed at them (WORKBENCH_<SERVICE>_URL).
+WORKBENCH_PORT = 8005
 
 
 @dataclass
@@ -88,6 +90,11 @@ def stop_all(procs: Iterable[ServiceProcess], *, timeout: float = 20) -> None:
 
 def migrate_all(env: dict[str, str]) -> None:
     """Apply every service's migrations (each in its own schema), in one process per service."""
-    for name in SERVICES:
+    for name in [*SERVICES, "workbench"]:
         subprocess.run([sys.executable, "-m", f"services.{name}", "migrate"], cwd=ROOT,
                        env=DEVELOPMENT | os.environ | env, check=True, stdout=subprocess.DEVNULL)
+
+
+def workbench_env(procs: Iterable[ServiceProcess]) -> dict[str, str]:
+    """Where the workbench finds each service."""
+    return {f"WORKBENCH_{p.name.upper()}_URL": p.url for p in procs}

@@ -1,4 +1,4 @@
-"""`make up`: the whole system on one machine — Kafka, PostgreSQL, an SMTP catcher and the four services."""
+"""`make up`: the whole system on one machine — Kafka, PostgreSQL, an SMTP catcher, four services, the workbench."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from deploy import stack
-from deploy.processes import ROOT, SERVICES, ServiceProcess, migrate_all
+from deploy.processes import ROOT, SERVICES, WORKBENCH_PORT, ServiceProcess, migrate_all, workbench_env
 from deploy.publish_lead import EXAMPLE as EXAMPLE_LEAD
 
 MINISTRY_COUNTS = f"http://127.0.0.1:{SERVICES['reporting']}/kpi/event-counts"
@@ -55,7 +55,8 @@ def print_banner(out: Console, procs, *, kafka: str, database_url: str, smtp_por
     for col in ("service", "HTTP", "API docs", "log"):
         table.add_column(col, overflow="fold")
     for p in procs:
-        table.add_row(p.name, p.url, f"{p.url}/docs", os.path.relpath(p.log_path, ROOT))
+        docs = "–" if p.name == "workbench" else f"{p.url}/docs"  # pages for people, no API
+        table.add_row(p.name, p.url, docs, os.path.relpath(p.log_path, ROOT))
     out.print(table)
     out.print(f"Kafka [bold]{kafka}[/]   PostgreSQL [bold]{database_url}[/]")
     if smtp_port:
@@ -66,6 +67,9 @@ def print_banner(out: Console, procs, *, kafka: str, database_url: str, smtp_por
     out.print("Counts:           [bold]curl -H 'Authorization: Bearer dev-ministry' "
               f"{MINISTRY_COUNTS}[/]", highlight=False)
     out.print("Development tokens (role, organisation): see the README, section 'Development tokens'.")
+    out.print(f"Workbench:        [bold]http://127.0.0.1:{WORKBENCH_PORT}/[/]  (pages for people; first create an "
+              "account: [bold].venv/bin/python -m services.workbench create-account NAME --role coordinator "
+              "--organisation taskforce[/])", highlight=False)
     out.print("Stop with Ctrl-C (then `make down` stops Kafka and PostgreSQL).")
 
 
@@ -84,6 +88,9 @@ def main() -> int:
         for name, port in SERVICES.items():
             status.update(f"starting {name}...")
             procs.append(ServiceProcess(name, port, env, stack.STATE / "logs" / f"{name}.log").start())
+        status.update("starting the workbench...")
+        procs.append(ServiceProcess("workbench", WORKBENCH_PORT, env | workbench_env(procs),
+                                    stack.STATE / "logs" / "workbench.log").start())
     print_banner(console, procs, kafka=ends.kafka, database_url=ends.database_url,
                  smtp_port=catcher.port if catcher else None)
     stop = threading.Event()

@@ -24,7 +24,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field, StringConstraints, WithJsonSchema
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from shared.auth import Caller, authenticate
+from shared.auth import Caller, PersonTokens, authenticate
 
 # --- input types -------------------------------------------------------------------------------------------
 
@@ -144,14 +144,16 @@ async def _http_problem(_: Request, exc: StarletteHTTPException) -> JSONResponse
 
 # auto_error=False: a missing token answers our 401 (with WWW-Authenticate), not FastAPI's 403.
 bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <token>`; a token is one organisation "
-                                                  "with one role (rom, coordinator, municipality, province, ministry).")
+                                                  "with one role (rom, coordinator, municipality, province, ministry)"
+                                                  ", or a person's 60-second token signed by the workbench.")
 
 
-def bearer_caller(tokens: dict[str, Caller]) -> Callable[..., Caller]:
-    """The dependency routes use to learn who calls (declared as HTTP bearer auth in the OpenAPI document)."""
+def bearer_caller(tokens: dict[str, Caller], persons: PersonTokens | None = None) -> Callable[..., Caller]:
+    """The dependency routes use to learn who calls (declared as HTTP bearer auth in the OpenAPI document):
+    a system client by its static token, or a person by the short-lived token the workbench signs for them."""
 
     def caller(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Caller:
-        return authenticate(credentials.credentials if credentials else None, tokens)
+        return authenticate(credentials.credentials if credentials else None, tokens, persons)
 
     return caller
 

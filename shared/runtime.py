@@ -24,7 +24,7 @@ from pydantic import BaseModel
 from sqlalchemy import MetaData, Table
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from shared.auth import parse_tokens
+from shared.auth import PersonTokens, parse_tokens
 from shared.consuming import BatchApplier, BatchEffect, Effect
 from shared.contracts.envelope import Envelope
 from shared.db import make_engine, make_sessionmaker
@@ -181,7 +181,8 @@ def http_app(runtime: Runtime, *, title: str, description: str) -> FastAPI:
     # FastAPIOffline serves the /docs and /redoc assets from the installed package, not from a CDN.
     app = FastAPIOffline(title=title, description=description, lifespan=lifespan, version="0.1.0")
     app.state.runtime = runtime
-    app.state.caller = caller = bearer_caller(parse_tokens(runtime.settings.api_tokens.get_secret_value()))
+    persons = PersonTokens(runtime.settings.person_token_secret.get_secret_value(), audience=runtime.name)
+    app.state.caller = caller = bearer_caller(parse_tokens(runtime.settings.api_tokens.get_secret_value()), persons)
     install_conventions(app)
     app.include_router(operations_router(runtime.name, runtime.outbox, caller))
 

@@ -25,6 +25,8 @@ DEV_API_TOKENS = ",".join(
     + [f"dev-{code.lower()}:{code}:municipality" for code in DEV_MUNICIPALITIES]
     + [f"dev-{code.lower()}:{code}:province" for code in DEV_PROVINCES])
 
+DEV_PERSON_TOKEN_SECRET = "development-only-person-token-secret-0123456789"
+
 
 class UnsafeSettings(RuntimeError):
     """A development or missing secret outside development mode: the service must not start."""
@@ -65,6 +67,10 @@ class ServiceSettings(BaseSettings):
     # `token:organisation:role,...`; the defaults are for local development only.
     api_tokens: SecretStr = _shared("API_TOKENS", SecretStr(DEV_API_TOKENS),
                                     json_schema_extra={"development_secret": True})
+    # Signs and verifies the 60-second tokens the workbench issues for the person signed in (shared/auth.py):
+    # one secret per deployment, known to the workbench and the services only.
+    person_token_secret: SecretStr = _shared("PERSON_TOKEN_SECRET", SecretStr(DEV_PERSON_TOKEN_SECRET),
+                                             json_schema_extra={"development_secret": True})
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     outbox_poll_seconds: float = Field(default=2.0, description="Fallback poll; the relay is woken on commit.")

@@ -16,7 +16,7 @@ from deploy.processes import ROOT
 from tests.infra import real_stack
 from tests.lifecycle import print_task_stacks
 
-SERVICES = ("intake", "matching", "notifications", "reporting")
+SERVICES = ("intake", "matching", "notifications", "reporting", "workbench")
 # The tests run with the public development tokens and secrets (a test that checks the refusal clears it).
 os.environ.setdefault("GROEIRUIMTE_ENV", "development")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from fastapi import Body, Depends, FastAPI, Query, Request, Response, status
@@ -13,6 +13,7 @@ from services.intake.bootstrap import bootstrap
 from services.intake.config import IntakeSettings
 from services.intake.views import (
     AuditEntry,
+    CaseDossier,
     CaseOrigins,
     LeadDetail,
     LeadSubmission,
@@ -20,6 +21,7 @@ from services.intake.views import (
     NameReview,
     ReviewDecision,
     RomStatus,
+    TaskforceCase,
     WriteResult,
 )
 from shared.auth import Caller, require
@@ -89,6 +91,21 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     async def case_origins(case_id: UUID, caller: Caller = Depends(caller_of)) -> CaseOrigins:
         require(caller, "coordinator")
         return await use.case_origins(deps, case_id)
+
+    @app.get("/cases", tags=["taskforce"], response_model=list[TaskforceCase],
+             summary="Cases with stage, region and status, newest first (coordinator: the taskforce's board)")
+    async def taskforce_cases(status: Literal["open", "closed"] | None = Query(None, description="All when left out."),
+                              limit: Limit = 500, offset: Offset = 0,
+                              caller: Caller = Depends(caller_of)) -> list[TaskforceCase]:
+        require(caller, "coordinator")
+        return await use.taskforce_cases(deps, status=status, limit=limit, offset=offset)
+
+    @app.get("/cases/{case_id}", tags=["taskforce"], response_model=CaseDossier,
+             responses=problems(404, d404="No such case"),
+             summary="A case with the company's identity, its demand and every origin (coordinator, under the NDA)")
+    async def case_dossier(case_id: UUID, caller: Caller = Depends(caller_of)) -> CaseDossier:
+        require(caller, "coordinator")
+        return await use.case_dossier(deps, case_id)
 
     @app.post("/reviews/{review_id}/decision", tags=["taskforce"], response_model=NameReview,
               responses=problems(404, d404="No open review with this id"),

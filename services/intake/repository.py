@@ -260,3 +260,23 @@ async def portfolio_leads(session: AsyncSession, *, organisation: str | None = N
     if organisation is not None:
         stmt = stmt.where(lead.c.organisation == organisation)
     return list((await session.execute(stmt)).all())
+
+
+async def cases_with_opening_lead(session: AsyncSession, *, status: str | None, limit: int, offset: int) -> list:
+    """Cases (open, closed or all) with the lead that opened them and how many organisations signalled them."""
+    origins = (select(lead_origin.c.case_id, func.count().label("origins")).group_by(lead_origin.c.case_id)
+               .subquery())
+    stmt = (select(case, lead.c.payload, func.coalesce(origins.c.origins, 0).label("origins"))
+            .join(lead, lead.c.id == case.c.opened_by_lead_id)
+            .outerjoin(origins, origins.c.case_id == case.c.id)
+            .order_by(case.c.opened_at.desc(), case.c.id).limit(limit).offset(offset))
+    if status == "open":
+        stmt = stmt.where(case.c.closed_at.is_(None))
+    elif status == "closed":
+        stmt = stmt.where(case.c.closed_at.is_not(None))
+    return list((await session.execute(stmt)).all())
+
+
+async def case_with_opening_lead(session: AsyncSession, *, case_id: UUID):
+    stmt = select(case, lead.c.payload).join(lead, lead.c.id == case.c.opened_by_lead_id).where(case.c.id == case_id)
+    return (await session.execute(stmt)).first()

@@ -111,6 +111,28 @@ async def case_origins(deps: Deps, case_id: UUID) -> views.CaseOrigins:
                                                    lead_id=r.lead_id, joined_at=r.joined_at) for r in rows])
 
 
+async def taskforce_cases(deps: Deps, *, status: str | None, limit: int,
+                          offset: int) -> list[views.TaskforceCase]:
+    async with deps.runtime.sessions() as session:
+        rows = await repository.cases_with_opening_lead(session, status=status, limit=limit, offset=offset)
+    return [views.taskforce_case(r) for r in rows]
+
+
+async def case_dossier(deps: Deps, case_id: UUID) -> views.CaseDossier:
+    async with deps.runtime.sessions() as session:
+        found = await repository.case_with_opening_lead(session, case_id=case_id)
+        if found is None:
+            raise CaseNotFound(case_id)
+        origins = await repository.origins(session, case_id=case_id)
+    lead = LeadSignalledData.from_stored(found.payload)
+    return views.CaseDossier(
+        case_id=found.id, code_name=found.code_name, opened_at=found.opened_at,
+        consent_granted_at=found.consent_granted_at, case_status=views.taskforce_status(found), outcome=found.outcome,
+        company=views.CaseCompany(name=lead.company.name, kvk_number=lead.company.kvk_number), lead=lead,
+        origins=[views.Origin(organisation=r.organisation, reference=r.reference, lead_id=r.lead_id,
+                              joined_at=r.joined_at) for r in origins])
+
+
 async def decide_review(deps: Deps, decided_by: str, review_id: int,
                         decision: views.ReviewDecision) -> views.NameReview:
     """Close an open name review with a person's finding (who and when are kept on the review).

@@ -169,3 +169,54 @@ def rejection_error(message: str) -> list[dict]:
     if not sep:
         return [{"field": "(body)", "reason": message}]
     return [{"field": field.removeprefix("data."), "reason": reason}]
+
+
+class TaskforceCase(BaseModel):
+    """One case as the taskforce's board lists it (coordinator only: it is under the NDA)."""
+
+    case_id: UUID
+    code_name: str
+    opened_at: datetime
+    stage: str
+    region: str
+    municipality_code: str
+    technology_domains: list[str]
+    origins: int = Field(description="How many organisations signalled the company.")
+    case_status: Literal["open", "proposed", "no-proposition", "closed"]
+    outcome: str | None
+
+
+class CaseCompany(BaseModel):
+    name: str
+    kvk_number: str
+
+
+class CaseDossier(BaseModel):
+    """A case with the company's identity and the lead that opened it, for the coordinator (under the NDA)."""
+
+    case_id: UUID
+    code_name: str
+    opened_at: datetime
+    consent_granted_at: datetime | None
+    case_status: Literal["open", "proposed", "no-proposition", "closed"]
+    outcome: str | None
+    company: CaseCompany
+    lead: LeadSignalledData = Field(description="The opening lead as stored now (demand, location, stage...).")
+    origins: list[Origin]
+
+
+def taskforce_status(row) -> str:
+    if row.closed_at is not None:
+        return "closed"
+    if row.no_proposition:
+        return "no-proposition"
+    return "proposed" if row.proposed_at is not None else "open"
+
+
+def taskforce_case(row) -> TaskforceCase:
+    payload = row.payload
+    return TaskforceCase(case_id=row.id, code_name=row.code_name, opened_at=row.opened_at, stage=payload["stage"],
+                         region=payload["location"]["region"],
+                         municipality_code=payload["location"]["municipality_code"],
+                         technology_domains=list(payload.get("technology_domains") or ()), origins=row.origins,
+                         case_status=taskforce_status(row), outcome=row.outcome)

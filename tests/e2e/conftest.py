@@ -76,3 +76,33 @@ def system(service_env, smtp, artifacts):
         yield System(procs)
     finally:
         stop_all(procs.values(), timeout=20)
+
+
+class Workbench:
+    """The workbench as a process in front of the four services, with accounts of each kind of person."""
+
+    PASSWORD = "correct horse battery staple"
+    ACCOUNTS = {"coordinator": ("coordinator", "taskforce"), "anna": ("rom", "oost-nl"), "bram": ("rom", "bom")}
+
+    def __init__(self, proc: ServiceProcess) -> None:
+        self.proc = proc
+        self.url = proc.url
+
+
+@pytest.fixture(scope="session")
+def workbench(system, service_env, artifacts, tmp_path_factory):
+    from services.workbench import accounts
+
+    accounts_file = tmp_path_factory.mktemp("workbench") / "accounts.json"
+    for username, (role, organisation) in Workbench.ACCOUNTS.items():
+        accounts.create(accounts_file, username=username, name=username.title(), role=role,
+                        organisation=organisation, password=Workbench.PASSWORD)
+    port = free_port()
+    env = service_env | {"WORKBENCH_ACCOUNTS_FILE": str(accounts_file)}
+    env |= {f"WORKBENCH_{name.upper()}_URL": system.url(name) for name in SERVICES}
+    proc = ServiceProcess("workbench", port, env, artifacts / "logs" / "workbench.log")
+    try:
+        proc.start(wait=START_WITHIN)
+        yield Workbench(proc)
+    finally:
+        stop_all([proc], timeout=20)

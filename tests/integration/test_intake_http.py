@@ -247,6 +247,52 @@ async def test_the_coordinator_sees_both_origins_of_a_case_roms_do_not(client):
             ).status_code == 404
 
 
+async def test_the_coordinator_reads_a_case_with_the_companys_identity_and_the_board_lists_it(client):
+    """The workbench's case page and board: GET /cases/{id} and GET /cases, the coordinator's only (NDA)."""
+    kvk, coordinator = random_kvk(), {"Authorization": "Bearer coord"}
+    a = (await client.post("/leads", json=body(kvk=kvk, name="Dossier Fotonica B.V."), headers=ROM_A)).json()["lead"]
+    await client.post("/leads", json=body(kvk=kvk), headers=ROM_B)
+    path = f"/cases/{a['case_id']}"
+    assert (await client.get(path, headers=ROM_A)).status_code == 403
+    dossier = (await client.get(path, headers=coordinator)).json()
+    assert dossier["company"] == {"name": "Dossier Fotonica B.V.", "kvk_number": kvk}
+    assert dossier["code_name"] == a["code_name"] and dossier["case_status"] == "open"
+    assert dossier["lead"]["demand"]["floor_space"]["floor_space_m2"] == 2500
+    assert [o["organisation"] for o in dossier["origins"]] == ["oost-nl", "bom"]
+    assert (await client.get(f"/cases/{uuid.uuid4()}", headers=coordinator)).status_code == 404
+
+    assert (await client.get("/cases", headers=ROM_A)).status_code == 403
+    board = {c["case_id"]: c for c in (await client.get("/cases?status=open", headers=coordinator)).json()}
+    line = board[a["case_id"]]
+    assert (line["region"], line["stage"], line["origins"], line["case_status"]) == ("oost", "scale-up", 2, "open")
+    assert "Dossier Fotonica" not in json.dumps(line) and kvk not in json.dumps(line)
+    closed = (await client.get("/cases?status=closed", headers=coordinator)).json()
+    assert a["case_id"] not in {c["case_id"] for c in closed}
+
+
+async def test_intake_authorises_the_person_a_workbench_token_names(client, app):
+    """A person's token is verified by intake itself: its role and organisation decide, a forged one is 401."""
+    from shared.auth import issue_person_token
+
+    secret = app.state.runtime.settings.person_token_secret.get_secret_value()
+
+    def person(organisation: str, role: str, *, key: str = secret, audience: str = "intake") -> dict:
+        token = issue_person_token(key, person="someone", organisation=organisation, role=role, audience=audience)
+        return {"Authorization": f"Bearer {token}"}
+
+    lead = (await client.post("/leads", json=body(), headers=person("oost-nl", "rom"))).json()["lead"]
+    assert lead["organisation"] == "oost-nl"
+    assert (await client.get(f"/leads/{lead['lead_id']}", headers=person("oost-nl", "rom"))).status_code == 200
+    assert (await client.get(f"/leads/{lead['lead_id']}", headers=person("bom", "rom"))).status_code == 404
+    assert (await client.get(f"/cases/{lead['case_id']}", headers=person("oost-nl", "rom"))).status_code == 403
+    assert (await client.get(f"/cases/{lead['case_id']}", headers=person("taskforce", "coordinator"))
+            ).status_code == 200
+    forged = person("taskforce", "coordinator", key="not-the-deployments-secret-0123456789abcdef")
+    assert (await client.get(f"/cases/{lead['case_id']}", headers=forged)).status_code == 401
+    elsewhere = person("taskforce", "coordinator", audience="matching")
+    assert (await client.get(f"/cases/{lead['case_id']}", headers=elsewhere)).status_code == 401
+
+
 async def test_a_reference_that_collides_with_another_organisations_lead_id_is_refused(client, app):
     """lead ids hash "organisation/reference": ROM "bom" + "x/R" must not reach "bom/x" + "R"."""
     from services.intake.handlers import Via, receive_lead

@@ -45,6 +45,12 @@ def test_the_banner_is_not_cut_or_wrapped_when_not_on_a_terminal():
         assert any(whole in line for line in lines), whole
 
 
+def test_the_banner_prints_the_workbench_url_and_how_to_create_the_first_account():
+    (line,) = [line for line in banner().splitlines() if line.startswith("Workbench:")]
+    assert "http://127.0.0.1:8005/" in line
+    assert "-m services.workbench create-account NAME --role coordinator --organisation taskforce" in line
+
+
 def test_the_banners_kcat_example_names_a_file_that_exists():
     (kcat,) = [line for line in banner().splitlines() if "kcat" in line]
     command = kcat[kcat.index("kcat"):].split()

@@ -1,0 +1,1 @@
+"""The taskforce workbench: web pages for people, composed from the other services' HTTP APIs."""

@@ -1,0 +1,104 @@
+"""The coordinator's pages: the case board, a case, and the forms to decide proposals and record outcomes.
+
+Everything comes from the other services' HTTP APIs, called as the coordinator (a person token per request).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from services.workbench import views
+from services.workbench.bootstrap import Deps
+from services.workbench.forms import REGIONS, STAGES
+from services.workbench.pages import person_with_role
+from services.workbench.security import Person
+
+OUTCOMES = ("relocated", "stayed", "left-country", "withdrew")
+CASE_STATUSES = ("open", "proposed", "no-proposition")
+
+
+def router(deps: Deps) -> APIRouter:
+    web = APIRouter(include_in_schema=False)
+    coordinator = person_with_role(deps, "coordinator")
+    read = deps.upstream.read
+
+    @web.get("/board")
+    async def board(request: Request, q: str = "", region: str = "", stage: str = "", status: str = "",
+                    person: Person = Depends(coordinator)) -> Response:
+        filters = views.BoardFilters(q=q.strip()[:100], region=region, stage=stage, status=status)
+        cases, matches = await asyncio.gather(read(person, "intake", "/cases", params={"status": "open"}),
+                                              read(person, "matching", "/cases", params={"status": "open"}))
+        rows = views.board(cases, matches, filters)
+        template = "_board_rows.html.j2" if request.headers.get("hx-request") else "board.html.j2"
+        return deps.pages.render(request, template, person=person, rows=rows, filters=filters, regions=REGIONS,
+                                 stages=STAGES, statuses=CASE_STATUSES, total=len(cases))
+
+    async def case_page(person: Person, case_id: UUID) -> views.CasePage:
+        dossier, proposals, deliveries = await asyncio.gather(
+            read(person, "intake", f"/cases/{case_id}"),
+            read(person, "matching", f"/cases/{case_id}/proposals", missing_ok=True),
+            read(person, "notifications", "/deliveries", params={"case_id": str(case_id)}))
+        return views.case_page(dossier, proposals, deliveries)
+
+    async def show_case(request: Request, person: Person, case_id: UUID, *, status: int = 200,
+                        errors: dict | None = None, form: dict | None = None, notice: str = "") -> Response:
+        page = await case_page(person, case_id)
+        return deps.pages.render(request, "case.html.j2", person=person, status=status, case=page,
+                                 outcomes=OUTCOMES, errors=errors or {}, form=form or {}, notice=notice)
+
+    @web.get("/cases/{case_id}")
+    async def case(request: Request, case_id: UUID, notice: str = "",
+                   person: Person = Depends(coordinator)) -> Response:
+        response = await show_case(request, person, case_id, notice=notice)
+        # Reading a company's identity under the NDA is an action of its own.
+        await deps.audit(person, "case-viewed", target=str(case_id))
+        return response
+
+    @web.post("/cases/{case_id}/proposals/{site_id}/decision")
+    async def decide(request: Request, case_id: UUID, site_id: str, decision: str = Form(""),
+                     reason: str = Form(""), person: Person = Depends(coordinator)) -> Response:
+        body = {"decision": decision, "reason": reason.strip()}
+        code, answer = await deps.upstream.write(person, "POST", "matching",
+                                                 f"/cases/{case_id}/proposals/{site_id}/decision", body)
+        await deps.audit(person, "proposal-decided", target=f"{case_id}/{site_id}",
+                         outcome="done" if code < 400 else "refused", decision=decision)
+        if code == 422:
+            errors = {f"decision-{site_id}-{e['field']}": e["reason"] for e in answer}
+            return await show_case(request, person, case_id, status=422, errors=errors,
+                                   form={f"reason-{site_id}": reason})
+        return RedirectResponse(f"/cases/{case_id}?notice=decided#proposal-{site_id}", status_code=303)
+
+    @web.post("/cases/{case_id}/outcome")
+    async def outcome(request: Request, case_id: UUID, person: Person = Depends(coordinator)) -> Response:
+        form = {k: str(v).strip() for k, v in (await request.form()).items() if k != "csrf_token"}
+        body = outcome_body(form)
+        code, answer = await deps.upstream.write(person, "POST", "matching", f"/cases/{case_id}/outcome", body)
+        await deps.audit(person, "outcome-recorded", target=str(case_id),
+                         outcome="done" if code < 400 else "refused", case_outcome=form.get("outcome", ""))
+        if code == 422:
+            errors = {f"outcome-{e['field']}": e["reason"] for e in answer}
+            return await show_case(request, person, case_id, status=422, errors=errors, form=form)
+        return RedirectResponse(f"/cases/{case_id}?notice=outcome#outcome", status_code=303)
+
+    return web
+
+
+def outcome_body(form: dict[str, str]) -> dict:
+    """The outcome form as matching's JSON: only what was filled in, numbers as numbers."""
+    body: dict = {"outcome": form.get("outcome", ""), "reason": form.get("reason", "")}
+    for name in ("destination_site_id", "evidence_ref", "investment_status", "destination_country"):
+        if form.get(name):
+            body[name] = form[name]
+    for name, kind in (("investment_retained_eur", float), ("jobs", int)):
+        if form.get(name):
+            try:
+                body[name] = kind(form[name].replace(",", ".") if kind is float else form[name])
+            except ValueError:
+                body[name] = form[name]
+    if form.get("new_scale_up") in ("yes", "no"):
+        body["new_scale_up"] = form["new_scale_up"] == "yes"
+    return body

@@ -1,0 +1,61 @@
+"""Readable names of the values the pages show (English message ids; the catalogue translates them)."""
+
+from __future__ import annotations
+
+
+def N_(message: str) -> str:  # noqa: N802 - gettext's conventional name for "mark for translation only"
+    return message
+
+
+LABELS = {
+    # case status
+    "open": N_("Open, not matched yet"), "proposed": N_("Sites proposed"),
+    "no-proposition": N_("No proposition anywhere"), "closed": N_("Closed"),
+    # lead status (ROM)
+    "portfolio": N_("In portfolio (no case)"), "case-opened": N_("Case opened"), "none": N_("No case"),
+    # stage
+    "startup": N_("Startup"), "scale-up": N_("Scale-up"), "grown-up": N_("Grown-up"),
+    # region
+    "noord": N_("North"), "oost": N_("East"), "zuid": N_("South"), "west": N_("West"), "midden": N_("Middle"),
+    # demand types
+    "floor_space": N_("Space"), "capital": N_("Capital"), "talent": N_("Talent"),
+    "housing": N_("Housing and accessibility"), "energy": N_("Energy"),
+    # outcomes
+    "relocated": N_("Relocated"), "stayed": N_("Stayed"), "left-country": N_("Left the country"),
+    "withdrew": N_("Withdrew"),
+    # decisions
+    "accepted": N_("Accepted"), "declined": N_("Declined"),
+    # timeline
+    "case-opened-event": N_("Case opened"), "signalled": N_("Signalled by"),
+    "proposal-accepted": N_("Proposal accepted"), "proposal-declined": N_("Proposal declined"),
+    "mail-sent": N_("Mail sent"), "mail-pending": N_("Mail waiting"), "mail-sending": N_("Mail being sent"),
+    "mail-dead": N_("Mail failed"),
+    # lead write results
+    "registered": N_("The lead is registered."), "updated": N_("The lead is updated."),
+    "unchanged": N_("Nothing changed: the lead was already like this."),
+    "stale": N_("A newer version of this lead exists; nothing changed."),
+    "decided": N_("The decision is recorded."), "outcome": N_("The outcome is recorded."),
+    # demand fields
+    "floor_space_m2": N_("Floor space (m²)"), "cleanroom_iso_class": N_("Cleanroom ISO class"),
+    "cleanroom_m2": N_("Cleanroom (m²)"), "vibration_free": N_("Vibration-free floor"),
+    "environmental_category": N_("Environmental category"), "needed_by": N_("Needed by"),
+    "facility": N_("Facility"), "description": N_("Description"), "fte_mbo": N_("Staff, vocational (mbo, FTE)"),
+    "fte_hbo": N_("Staff, applied university (hbo, FTE)"), "fte_wo": N_("Staff, research university (wo, FTE)"),
+    "staff_to_house": N_("Staff to house"), "transport_needs": N_("Transport needs"),
+    "grid_connection_mw": N_("Grid connection (MW)"), "shared": N_("Shared"), "own": N_("Own"),
+    # matching's criteria
+    "space": N_("Space"), "cluster": N_("Clustering with similar companies"),
+    "knowledge": N_("Knowledge institutions"), "own_region": N_("Own region"),
+    # technology domains
+    "optical-systems-integrated-photonics": N_("Optical systems and integrated photonics"),
+    "quantum-technologies": N_("Quantum technologies"), "process-technology": N_("Process technology"),
+    "biomolecular-cell-technologies": N_("Biomolecular and cell technologies"),
+    "imaging-technologies": N_("Imaging technologies"),
+    "mechatronics-optomechatronics": N_("Mechatronics and optomechatronics"),
+    "artificial-intelligence-data-science": N_("Artificial intelligence and data science"),
+    "energy-materials": N_("Energy materials"), "semiconductor-technologies": N_("Semiconductor technologies"),
+    "cybersecurity-technologies": N_("Cybersecurity technologies"),
+    "strategic-pharmaceuticals": N_("Pharmaceuticals (strategic autonomy)"),
+    "strategic-defence": N_("Defence industry (strategic autonomy)"),
+    "strategic-autonomy": N_("Other sector essential to strategic autonomy"),
+}

@@ -1,0 +1,52 @@
+"""Sign-in and sign-out with the local accounts file (argon2); every attempt is audited."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from services.workbench import accounts
+from services.workbench.bootstrap import Deps
+from services.workbench.pages import current_person
+from services.workbench.security import Person
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path of this site: never an open redirect to another host."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+def router(deps: Deps) -> APIRouter:
+    web = APIRouter(include_in_schema=False)
+
+    @web.get("/sign-in")
+    async def sign_in_page(request: Request, next: str | None = None) -> Response:
+        return deps.pages.render(request, "sign_in.html.j2", person=None, next=_safe_next(next), username="",
+                                 failed=False)
+
+    @web.post("/sign-in")
+    async def sign_in(request: Request, username: str = Form(""), password: str = Form(""),
+                      next: str = Form("/")) -> Response:
+        name = username.strip().lower()[:64]
+        account = accounts.verify(deps.accounts(), name, password)
+        if account is None:
+            await deps.audit(name or "(empty)", "sign-in", outcome="refused")
+            return deps.pages.render(request, "sign_in.html.j2", person=None, status=401, next=_safe_next(next),
+                                     username=name, failed=True)
+        secret = await deps.sessions.start(account)
+        await deps.audit(Person(account.username, account.name, account.role, account.organisation), "sign-in")
+        response = RedirectResponse(_safe_next(next), status_code=303)
+        deps.sessions.set_cookie(response, secret)
+        return response
+
+    @web.post("/sign-out")
+    async def sign_out(request: Request, person: Person = Depends(current_person(deps))) -> Response:
+        await deps.sessions.end(request)
+        await deps.audit(person, "sign-out")
+        response = RedirectResponse("/sign-in", status_code=303)
+        deps.sessions.clear_cookie(response)
+        return response
+
+    return web

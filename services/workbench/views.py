@@ -1,0 +1,100 @@
+"""What the coordinator's pages show, composed from the other services' answers (pure: no I/O here)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class BoardFilters:
+    q: str = ""
+    region: str = ""
+    stage: str = ""
+    status: str = ""
+
+    def keeps(self, row: BoardRow) -> bool:
+        return ((not self.q or self.q.casefold() in row.code_name.casefold())
+                and (not self.region or row.region == self.region)
+                and (not self.stage or row.stage == self.stage)
+                and (not self.status or row.status == self.status))
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    case_id: str
+    code_name: str
+    status: str
+    region: str
+    stage: str
+    opened_at: datetime
+    age_days: int
+    origins: int
+    proposals: int | None
+
+
+def board(cases: Iterable[Mapping[str, Any]], matches: Iterable[Mapping[str, Any]], filters: BoardFilters,
+          now: datetime | None = None) -> list[BoardRow]:
+    """Open cases (intake) with their proposals (matching), oldest first: the longest waiting come first."""
+    now = now or datetime.now(UTC)
+    proposals = {m["case_id"]: m["proposals"] for m in matches}
+    rows = []
+    for case in cases:
+        opened = datetime.fromisoformat(case["opened_at"])
+        rows.append(BoardRow(case_id=case["case_id"], code_name=case["code_name"], status=case["case_status"],
+                             region=case["region"], stage=case["stage"], opened_at=opened,
+                             age_days=max(0, (now - opened).days), origins=case["origins"],
+                             proposals=proposals.get(case["case_id"])))
+    return sorted((r for r in rows if filters.keeps(r)), key=lambda r: r.opened_at)
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    kind: str
+    text: str
+    detail: str = ""
+
+
+@dataclass
+class CasePage:
+    dossier: Mapping[str, Any]
+    proposals: Mapping[str, Any] | None
+    decisions: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+    timeline: list[TimelineEntry] = field(default_factory=list)
+
+    @property
+    def closed(self) -> bool:
+        return self.dossier["case_status"] == "closed" or (self.proposals or {}).get("status") == "closed"
+
+    @property
+    def demand(self) -> dict[str, Mapping[str, Any]]:
+        return {part: values for part, values in (self.dossier["lead"].get("demand") or {}).items() if values}
+
+
+def case_page(dossier: Mapping[str, Any], proposals: Mapping[str, Any] | None,
+              deliveries: Iterable[Mapping[str, Any]]) -> CasePage:
+    decisions = {d["site_id"]: d for d in (proposals or {}).get("decisions", [])}
+    return CasePage(dossier, proposals, decisions, timeline(dossier, proposals, deliveries))
+
+
+def timeline(dossier: Mapping[str, Any], proposals: Mapping[str, Any] | None,
+             deliveries: Iterable[Mapping[str, Any]]) -> list[TimelineEntry]:
+    """The case's events from every service that knows of them, oldest first."""
+    entries = [TimelineEntry(_when(dossier["opened_at"]), "case-opened", dossier["code_name"])]
+    for origin in dossier["origins"]:
+        entries.append(TimelineEntry(_when(origin["joined_at"]), "signalled", origin["organisation"],
+                                     origin["reference"]))
+    for decision in (proposals or {}).get("decisions", []):
+        entries.append(TimelineEntry(_when(decision["decided_at"]), f"proposal-{decision['decision']}",
+                                     decision["site_id"], decision["reason"]))
+    for mail in deliveries:
+        entries.append(TimelineEntry(_when(mail["sent_at"] or mail["created_at"]), f"mail-{mail['status']}",
+                                     mail["recipient_code"], mail["template"]))
+    return sorted(entries, key=lambda e: e.at)
+
+
+def _when(value: str) -> datetime:
+    return datetime.fromisoformat(value)

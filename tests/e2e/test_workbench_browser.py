@@ -1,0 +1,194 @@
+"""The workbench in a real browser (Debian's chromium, headless) on the real stack: each role through its work.
+
+One browser for the module, a fresh context (cookies) per person. Every page is checked with axe-core (no
+serious or critical violation) and photographed into artifacts/workbench/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import uuid
+
+import httpx
+import pytest
+from axe_playwright_python.async_playwright import Axe
+from playwright.async_api import Page, async_playwright, expect
+
+from shared.contracts import ProposalDecided
+from tests.e2e.conftest import Workbench
+from tests.factories import intake_lead_payload, random_kvk
+from tests.kafka import collect_all, eventually
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
+SERIOUS = ("serious", "critical")
+
+
+@pytest.fixture(scope="module")
+async def browser():
+    executable = shutil.which("chromium")
+    assert executable, "Debian's chromium is needed (deploy/system-deps.sh installs it)"
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=executable, headless=True,
+                                                    args=["--no-sandbox", "--disable-gpu"])
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+@pytest.fixture
+def shots(artifacts):
+    folder = artifacts / "workbench"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+async def signed_in(browser, workbench: Workbench, username: str) -> Page:
+    context = await browser.new_context(locale="nl-NL")
+    page = await context.new_page()
+    await page.goto(f"{workbench.url}/sign-in")
+    await page.get_by_label("Gebruikersnaam").fill(username)
+    await page.get_by_label("Wachtwoord").fill(Workbench.PASSWORD)
+    await page.get_by_role("button", name="Inloggen").click()
+    await page.wait_for_load_state()
+    return page
+
+
+async def accessible(page: Page, shots, name: str) -> None:
+    """No serious or critical axe-core violation on the page as shown; and a screenshot of it."""
+    await page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+    results = await Axe().run(page)
+    serious = [v for v in results.response["violations"] if v["impact"] in SERIOUS]
+    assert not serious, f"{name}: " + json.dumps([(v["id"], v["impact"], [n["target"] for n in v["nodes"]])
+                                                 for v in serious])
+
+
+async def matched_case(system) -> tuple[str, list[dict]]:
+    """A lead submitted by a ROM over the API, opened as a case and matched with at least two proposals."""
+    payload = intake_lead_payload(organisation="oost-nl")
+    async with httpx.AsyncClient(timeout=30) as client:
+        sent = await client.post(f"{system.url('intake')}/leads", json=payload["data"],
+                                 headers={"Authorization": "Bearer dev-oost"})
+        assert sent.status_code == 201, sent.text
+
+        async def case_with_proposals():
+            lead = (await client.get(f"{system.url('intake')}/leads/{sent.json()['lead']['lead_id']}",
+                                     headers={"Authorization": "Bearer dev-oost"})).json()
+            if not lead.get("case_id"):
+                return None
+            found = await client.get(f"{system.url('matching')}/cases/{lead['case_id']}/proposals",
+                                     headers={"Authorization": "Bearer dev-coordinator"})
+            return found.json() if found.status_code == 200 else None
+
+        proposals = await eventually(case_with_proposals, timeout=90)
+    assert proposals and len(proposals["proposals"]) >= 2, proposals
+    return str(proposals["case_id"]), proposals["proposals"]
+
+
+async def test_coordinator_declines_one_proposal_and_accepts_another(browser, workbench, system, infra,
+                                                                     topic_prefix, shots):
+    case_id, proposals = await matched_case(system)
+    page = await signed_in(browser, workbench, "coordinator")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Casusoverzicht")
+    await accessible(page, shots, "board")
+
+    await page.get_by_role("link", name=await _code_name(system, case_id), exact=True).click()
+    await expect(page.get_by_role("heading", name="Bedrijf")).to_be_visible()
+    await accessible(page, shots, "case")
+
+    declined, accepted = proposals[0], proposals[1]
+    reason = page.get_by_label(f"Reden van het besluit over {declined['site_name']}")
+    await reason.fill("Te ver van de huidige kennispartners")
+    await page.locator(f"#proposal-{declined['site_id']}").get_by_role("button", name="Afwijzen").click()
+    await expect(page.get_by_role("status")).to_have_text("Het besluit is vastgelegd.")
+    await page.get_by_label(f"Reden van het besluit over {accepted['site_name']}").fill("Netcapaciteit en cleanroom")
+    await page.locator(f"#proposal-{accepted['site_id']}").get_by_role("button", name="Aanvaarden").click()
+    await expect(page.locator(f"#proposal-{accepted['site_id']} .decision-accepted")).to_be_visible()
+    await accessible(page, shots, "case-decided")
+
+    async def both_decisions():
+        records = await collect_all(infra.kafka, f"{topic_prefix}{ProposalDecided.topic}")
+        events = [ProposalDecided.model_validate_json(r.value) for r in records]
+        return {e.data.site_id: e.data for e in events if str(e.data.case_id) == case_id}
+
+    decided = await eventually(lambda: _at_least(both_decisions, 2), timeout=60)
+    assert decided[declined["site_id"]].decision == "declined"
+    assert decided[declined["site_id"]].reason == "Te ver van de huidige kennispartners"
+    assert decided[accepted["site_id"]].decision == "accepted"
+    await page.context.close()
+
+
+async def test_rom_sees_the_error_beside_the_field_and_corrects_it(browser, workbench, shots):
+    page = await signed_in(browser, workbench, "anna")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Mijn leads")
+    await accessible(page, shots, "leads")
+    await page.get_by_role("link", name="Lead indienen").first.click()
+    reference = f"OOST-WB-{uuid.uuid4().hex[:8]}"
+    await page.get_by_label("Uw kenmerk").fill(reference)
+    await page.get_by_label("Bedrijfsnaam").fill("Werkbank Fotonica B.V.")
+    await page.get_by_label("KvK-nummer").fill("1234AB")  # not 8 digits
+    await page.get_by_label("Fase").select_option("scale-up")
+    await page.get_by_label("Optische systemen en geïntegreerde fotonica").check()
+    await page.get_by_label("Gemeente (CBS-code)").fill("GM0153")
+    await page.get_by_label("Regio").select_option("oost")
+    await page.get_by_label("Vloeroppervlak (m²)").fill("3000")
+    await page.get_by_label("Ruimte nodig per").fill("2027-09-01")
+    await page.get_by_role("button", name="Lead indienen").click()
+
+    kvk = page.get_by_label("KvK-nummer")
+    await expect(kvk).to_have_attribute("aria-invalid", "true")
+    error = page.locator("#company-kvk_number-error")
+    await expect(error).to_be_visible()
+    assert "company-kvk_number-error" in (await kvk.get_attribute("aria-describedby"))
+    await expect(page.get_by_label("Bedrijfsnaam")).to_have_value("Werkbank Fotonica B.V.")  # nothing typed is lost
+    await accessible(page, shots, "lead-form-error")
+
+    await kvk.fill(random_kvk())
+    await page.get_by_role("button", name="Lead indienen").click()
+    await expect(page.get_by_role("status")).to_have_text("De lead is geregistreerd.")
+    await expect(page.get_by_role("heading", level=1)).to_have_text(f"Lead {reference}")
+    await accessible(page, shots, "lead")
+    await page.context.close()
+
+
+async def test_a_rom_cannot_reach_another_roms_lead_or_the_coordinators_pages(browser, workbench, system):
+    payload = intake_lead_payload(organisation="oost-nl")
+    async with httpx.AsyncClient(timeout=30) as client:
+        sent = await client.post(f"{system.url('intake')}/leads", json=payload["data"],
+                                 headers={"Authorization": "Bearer dev-oost"})
+    lead_id = sent.json()["lead"]["lead_id"]
+    page = await signed_in(browser, workbench, "bram")  # BOM, not Oost-NL
+    answer = await page.goto(f"{workbench.url}/leads/{lead_id}")
+    assert answer.status == 404
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Pagina niet gevonden")
+    answer = await page.goto(f"{workbench.url}/board")
+    assert answer.status == 403
+    await page.context.close()
+
+
+async def test_a_form_posted_without_its_csrf_token_is_refused(browser, workbench, shots):
+    page = await signed_in(browser, workbench, "anna")
+    await page.goto(f"{workbench.url}/leads/new")
+    await page.locator("input[name=csrf_token]").evaluate("input => input.remove()")
+    await page.get_by_label("Uw kenmerk").fill("OOST-CSRF-1")
+    await page.get_by_role("button", name="Lead indienen").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Het formulier is verlopen")
+    await accessible(page, shots, "csrf-refused")
+    forged = await page.request.post(f"{workbench.url}/sign-out", form={"csrf_token": "forged"})
+    assert forged.status == 403
+    await page.context.close()
+
+
+async def _code_name(system, case_id: str) -> str:
+    async with httpx.AsyncClient(timeout=30) as client:
+        found = await client.get(f"{system.url('intake')}/cases/{case_id}",
+                                 headers={"Authorization": "Bearer dev-coordinator"})
+    return found.json()["code_name"]
+
+
+async def _at_least(fetch, n: int):
+    found = await fetch()
+    await asyncio.sleep(0)
+    return found if len(found) >= n else None
