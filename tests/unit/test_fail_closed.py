@@ -19,7 +19,8 @@ from shared.settings import DEVELOPMENT_ENV, UnsafeSettings
 PROPER = {"API_TOKENS": "s3cr3t-ministry-token-0123456789:ministry:ministry",
           "INTAKE_KVK_HASH_KEY": "a-real-kvk-hash-key-from-the-vault",
           "NOTIFICATIONS_REPLY_SECRET": "a-real-reply-secret-from-the-vault",
-          "REPORTING_NAME_HASH_KEY": "a-real-name-hash-key-from-the-vault"}
+          "REPORTING_NAME_HASH_KEY": "a-real-name-hash-key-from-the-vault",
+          "PERSON_TOKEN_SECRET": "a-real-person-token-secret-from-the-vault"}
 
 
 @pytest.fixture
@@ -33,6 +34,7 @@ def production(monkeypatch):
 
 @pytest.mark.parametrize(("variable", "settings"), [
     ("API_TOKENS", MatchingSettings),
+    ("PERSON_TOKEN_SECRET", MatchingSettings),
     ("INTAKE_KVK_HASH_KEY", IntakeSettings),
     ("NOTIFICATIONS_REPLY_SECRET", NotificationsSettings),
     ("REPORTING_NAME_HASH_KEY", ReportingSettings),
