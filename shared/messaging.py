@@ -6,8 +6,8 @@ import json
 import logging
 import re
 import ssl
-from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from aiokafka import AIOKafkaProducer, ConsumerRecord
@@ -23,6 +23,9 @@ from shared.contracts.envelope import Envelope, parse_event
 from shared.failures import Backoff, Failure, Rejected, describe, is_transient
 from shared.settings import ServiceSettings
 from shared.telemetry import context_from_headers
+
+if TYPE_CHECKING:
+    from shared.observability import Assignment, ServiceMetrics
 
 log = structlog.get_logger()
 DLQ_SUFFIX = ".dlq"
@@ -55,10 +58,14 @@ def _faststream_security(settings: ServiceSettings):
         use_ssl=protocol == "SASL_SSL")
 
 
-def make_broker(settings: ServiceSettings, *, service: str) -> KafkaBroker:
-    """A FastStream broker whose producer waits for all in-sync replicas and never duplicates on retry."""
+def make_broker(settings: ServiceSettings, *, service: str, middlewares: Sequence[Any] = ()) -> KafkaBroker:
+    """A FastStream broker whose producer waits for all in-sync replicas and never duplicates on retry.
+
+    `middlewares`: FastStream's broker middlewares (Prometheus, OpenTelemetry), outermost first.
+    """
     return KafkaBroker(settings.kafka_bootstrap_servers, client_id=f"groeiruimte-{service}", acks="all",
                        enable_idempotence=True, security=_faststream_security(settings),
+                       middlewares=tuple(middlewares),
                        description=f"Groeiruimte {service} service",
                        # Per-message "Received/Processed" lines only at DEBUG; our handlers log the facts.
                        log_level=logging.DEBUG)
@@ -99,24 +106,34 @@ DeadLetter = Callable[[ConsumerRecord, Failure, int], Awaitable[None]]
 
 
 def subscribe_batches(broker: KafkaBroker, settings: ServiceSettings, *, event: type[Envelope], group: str,
-                      handle_batch: Callable[[list[Item], DeadLetter], Awaitable[None]]) -> None:
+                      handle_batch: Callable[[list[Item], DeadLetter], Awaitable[None]],
+                      metrics: ServiceMetrics | None = None) -> Assignment | None:
     """Consume `event` at least once, a batch at a time: offsets are committed only after the batch is handled.
 
     Invalid messages go to `<topic>.dlq` with the reason in headers and the pipeline carries on; the
     handler may dead-letter more (those it rejects). A failure the handler lets through (it retried a
     transient one for a while) rewinds the batch after a backoff: idempotent handlers skip what they did.
+    With `metrics`, dead letters are counted and the subscription's assignment is tracked (lag, /readyz).
     """
     topic = settings.topic(event.topic)
     pause = Backoff(settings.consumer_retry_max_seconds)
+    assignment = metrics.track(topic, group) if metrics else None
 
     async def dead_letter(record: ConsumerRecord, failure: Failure, attempts: int = 1) -> None:
         await _dead_letter(broker, record, group=group, failure=failure, attempts=attempts)
+        if metrics:
+            metrics.dead_lettered.labels(record.topic, group, failure.error_class).inc()
 
-    @broker.subscriber(topic, group_id=settings.group(group), batch=True, max_records=settings.consumer_batch_size,
-                       auto_offset_reset="earliest", ack_policy=AckPolicy.NACK_ON_ERROR,
-                       session_timeout_ms=settings.kafka_session_timeout_ms,
-                       heartbeat_interval_ms=max(1000, settings.kafka_session_timeout_ms // 4),
-                       title=f"{topic}:{group}", description=f"{group} consumes {event.__name__}")
+    subscriber = broker.subscriber(
+        topic, group_id=settings.group(group), batch=True, max_records=settings.consumer_batch_size,
+        auto_offset_reset="earliest", ack_policy=AckPolicy.NACK_ON_ERROR, listener=assignment,
+        session_timeout_ms=settings.kafka_session_timeout_ms,
+        heartbeat_interval_ms=max(1000, settings.kafka_session_timeout_ms // 4),
+        title=f"{topic}:{group}", description=f"{group} consumes {event.__name__}")
+    if assignment:
+        assignment.subscriber = subscriber
+
+    @subscriber
     async def on_batch(message: KafkaMessage) -> None:
         # A batch: a tuple of records from aiokafka, a list from FastStream's TestKafkaBroker.
         raw = message.raw_message
@@ -132,6 +149,8 @@ def subscribe_batches(broker: KafkaBroker, settings: ServiceSettings, *, event: 
             await pause.wait()
             raise
         pause.reset()
+
+    return assignment
 
 
 async def _parsed(record: ConsumerRecord, event: type[Envelope], dead_letter: DeadLetter) -> Item | None:

@@ -308,6 +308,15 @@ class Outbox:
         async with self.sessions() as session:
             return await session.scalar(select(func.count()).select_from(self.table).where(self._pending))
 
+    async def counts(self) -> tuple[int, int]:
+        """(rows still to publish, parked rows) in one statement, for the metrics scrape."""
+        t = self.table
+        async with self.sessions() as session:
+            row = (await session.execute(select(func.count().filter(self._pending),
+                                                func.count().filter(t.c.parked_at.is_not(None)))
+                                         .select_from(t))).one()
+        return row[0], row[1]
+
 
 async def _send(producer: AIOKafkaProducer, row) -> asyncio.Future:
     return await producer.send(row.topic, row.payload, key=row.key.encode(),

@@ -16,11 +16,14 @@ from typing import Literal
 
 import structlog
 import uvicorn
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 from fastapi_offline import FastAPIOffline
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
-from pydantic import BaseModel
+from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_fastapi_instrumentator import Instrumentator
+from pydantic import BaseModel, Field
 from sqlalchemy import MetaData, Table
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -33,6 +36,7 @@ from shared.idempotency import processed_event_table
 from shared.logging import configure_logging
 from shared.messaging import make_broker, make_producer, subscribe_batches
 from shared.migrations import upgrade
+from shared.observability import ServiceMetrics, readiness
 from shared.operations import operations_router
 from shared.outbox import Outbox, outbox_table
 from shared.settings import ServiceSettings, UnsafeSettings
@@ -60,6 +64,7 @@ class Runtime:
     outbox: Outbox
     processed: Table
     topics: tuple[str, ...]
+    metrics: ServiceMetrics
     workers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     startup_hooks: list[Callable[[Runtime], Awaitable[None]]] = field(default_factory=list)
     subscriptions: list[tuple[str, str, type[Envelope]]] = field(default_factory=list)
@@ -74,8 +79,13 @@ class Runtime:
                      retention=timedelta(hours=settings.outbox_retention_hours),
                      cleanup_every=settings.outbox_cleanup_seconds,
                      retry_max_seconds=settings.consumer_retry_max_seconds)
+        metrics = ServiceMetrics(name)
+        # FastStream's middlewares: a consumer span continuing the producer's trace (and the DLQ publishes'), and
+        # processed/failed counts per topic and group.
+        broker = make_broker(settings, service=name,
+                             middlewares=[KafkaTelemetryMiddleware(), metrics.broker_middleware()])
         return cls(name=name, settings=settings, metadata=metadata, engine=engine, sessions=sessions,
-                   broker=make_broker(settings, service=name), outbox=out,
+                   broker=broker, outbox=out, metrics=metrics,
                    processed=metadata.tables[f"{metadata.schema}.processed_event"], topics=tuple(topics))
 
     def consume(self, event: type[Envelope], *, group: str, effect: Effect) -> None:
@@ -91,7 +101,7 @@ class Runtime:
         applier = BatchApplier(self.sessions, self.processed, group=group, topic=event.topic, effect=effect,
                                max_attempts=s.consumer_max_attempts, retry_window_seconds=s.consumer_retry_seconds,
                                retry_max_seconds=s.consumer_retry_max_seconds)
-        subscribe_batches(self.broker, s, event=event, group=group, handle_batch=applier)
+        subscribe_batches(self.broker, s, event=event, group=group, handle_batch=applier, metrics=self.metrics)
         self.subscriptions.append((s.topic(event.topic), group, event))
 
     def consume_batches(self, event: type[Envelope], *, group: str, effect: BatchEffect) -> None:
@@ -104,7 +114,7 @@ class Runtime:
         applier = BatchApplier(self.sessions, self.processed, group=group, topic=event.topic, batch_effect=effect,
                                max_attempts=s.consumer_max_attempts, retry_window_seconds=s.consumer_retry_seconds,
                                retry_max_seconds=s.consumer_retry_max_seconds)
-        subscribe_batches(self.broker, s, event=event, group=group, handle_batch=applier)
+        subscribe_batches(self.broker, s, event=event, group=group, handle_batch=applier, metrics=self.metrics)
         self.subscriptions.append((s.topic(event.topic), group, event))
 
     def asyncapi(self) -> dict:
@@ -194,7 +204,39 @@ def http_app(runtime: Runtime, *, title: str, description: str) -> FastAPI:
     async def healthz() -> Health:
         return Health(status="ok", service=runtime.name)
 
+    _observability(app, runtime)
     return app
+
+
+class ReadinessView(BaseModel):
+    status: str = Field(description="`ready`, or `not ready` (then 503) with the reasons.", examples=["ready"])
+    service: str
+    reasons: list[str] = Field(description="What is missing: `database unreachable`, `broker unreachable`, "
+                                           "`consumers not assigned: <topic>:<group>, ...`.")
+
+
+def _observability(app: FastAPI, runtime: Runtime) -> None:
+    """`/readyz` (database, broker, consumer assignment) and `/metrics` (Prometheus text format)."""
+    metrics = runtime.metrics
+    Instrumentator(registry=metrics.registry, excluded_handlers=["/metrics"]).instrument(
+        app, metric_namespace="groeiruimte")
+
+    @app.get("/readyz", tags=["health"], response_model=ReadinessView,
+             responses={503: {"model": ReadinessView, "description": "Not ready; the reasons say why."}},
+             summary="Readiness: the database and the broker answer and every consumer has joined its group")
+    async def readyz(response: Response) -> ReadinessView:
+        found = await readiness(engine=runtime.engine, broker=runtime.broker, assignments=metrics.assignments)
+        if not found.ready:
+            response.status_code = 503
+        return ReadinessView(status="ready" if found.ready else "not ready", service=runtime.name,
+                             reasons=list(found.reasons))
+
+    # For the Prometheus scrape, not for people: no token (the metrics carry no identities; the cluster's network
+    # policy limits who reaches it), and not in the OpenAPI document.
+    @app.get("/metrics", include_in_schema=False)
+    async def prometheus_metrics() -> Response:
+        await metrics.refresh(runtime.outbox.counts)
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
 def main(name: str, settings: ServiceSettings, migrations: Path, create_app: Callable[[ServiceSettings], FastAPI],

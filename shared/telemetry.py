@@ -12,11 +12,33 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExport
 
 
 def configure_tracing(service: str) -> None:
-    """Install a tracer provider; spans are exported to the console only when OTEL_TRACES_EXPORTER=console."""
-    provider = TracerProvider(resource=Resource.create({"service.name": f"groeiruimte-{service}"}))
-    if os.environ.get("OTEL_TRACES_EXPORTER") == "console":
-        provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
+    """Install a tracer provider exporting as the standard OTEL_* variables say.
+
+    `OTEL_TRACES_EXPORTER`: `otlp` (the OTLP/HTTP exporter, which reads `OTEL_EXPORTER_OTLP_ENDPOINT`,
+    `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, `OTEL_EXPORTER_OTLP_HEADERS`, ... itself), `console`, or `none` (the
+    default: spans are made, for the trace ids in the logs, but not exported). `OTEL_SERVICE_NAME` and
+    `OTEL_RESOURCE_ATTRIBUTES` are read by the SDK's resource; the service name defaults to groeiruimte-<service>.
+    """
+    attributes = {} if os.environ.get("OTEL_SERVICE_NAME") else {"service.name": f"groeiruimte-{service}"}
+    provider = TracerProvider(resource=Resource.create(attributes))
+    for exporter in span_exporters(os.environ.get("OTEL_TRACES_EXPORTER", "none")):
+        provider.add_span_processor(BatchSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
+
+
+def span_exporters(names: str) -> list:
+    """The exporters OTEL_TRACES_EXPORTER names (comma-separated, as the specification allows)."""
+    exporters = []
+    for name in filter(None, (n.strip().lower() for n in names.split(","))):
+        if name == "otlp":
+            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+            exporters.append(OTLPSpanExporter())
+        elif name == "console":
+            exporters.append(ConsoleSpanExporter())
+        elif name != "none":
+            raise ValueError(f"OTEL_TRACES_EXPORTER: unknown exporter {name!r} (otlp, console or none)")
+    return exporters
 
 
 def current_trace_headers() -> dict[str, str]:

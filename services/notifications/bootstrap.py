@@ -8,7 +8,7 @@ import structlog
 
 from services.notifications import domain, handlers, repository
 from services.notifications.config import NotificationsSettings
-from services.notifications.mailer import Mailer
+from services.notifications.mailer import MailCounters, Mailer
 from services.notifications.orm import metadata
 from shared.contracts import (
     CaseOpened,
@@ -34,7 +34,8 @@ def bootstrap(settings: NotificationsSettings) -> handlers.Deps:
     topics = [event.topic for event, _, _ in CONSUMED] + [RecipientReplied.topic]
     runtime = Runtime.build("notifications", settings, metadata, topics=topics)
     deps = handlers.Deps(settings=settings, runtime=runtime,
-                         mailer=Mailer(settings, runtime.sessions, domain.templates(settings.templates_dir)),
+                         mailer=Mailer(settings, runtime.sessions, domain.templates(settings.templates_dir),
+                                       MailCounters(runtime.metrics.registry)),
                          directory=repository.DirectoryCache(ttl=settings.directory_cache_seconds))
     # Each sender claims its own batch (SKIP LOCKED): SMTP is round-trip bound, so connections side by side help.
     runtime.workers.extend([deps.mailer.run] * settings.send_connections)

@@ -29,6 +29,7 @@ from email.utils import formataddr
 import aiosmtplib
 import structlog
 from jinja2 import Environment, TemplateError
+from prometheus_client import CollectorRegistry, Counter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.notifications import domain, repository
@@ -41,6 +42,18 @@ from shared.db import transaction
 log = structlog.get_logger()
 REPLY_KINDS = frozenset({"municipality", "province"})
 WAIT = "wait"  # a mail that waits for its case's details
+
+
+class MailCounters:
+    """`groeiruimte_mail_sent_total` and `groeiruimte_mail_failed_total{outcome}` on the service's registry."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        registry = registry or CollectorRegistry()
+        self.sent = Counter("groeiruimte_mail_sent", "Mails the SMTP server accepted", registry=registry)
+        self.failed = Counter("groeiruimte_mail_failed", "Mails not accepted: deferred (4xx, retried), dead (5xx or "
+                              "out of attempts), unreachable (connection failed, held)", ["outcome"], registry=registry)
+        for outcome in ("deferred", "dead", "unreachable"):
+            self.failed.labels(outcome)
 
 
 class Undeliverable(Exception):
@@ -76,8 +89,9 @@ def _prerendered(row) -> domain.Mail:
 
 class Mailer:
     def __init__(self, settings: NotificationsSettings, sessions: async_sessionmaker[AsyncSession],
-                 env: Environment) -> None:
+                 env: Environment, counters: MailCounters | None = None) -> None:
         self.settings = settings
+        self.counters = counters or MailCounters()
         self.sessions = sessions
         self.env = env
         self._wake = asyncio.Event()
@@ -237,6 +251,7 @@ class Mailer:
                         await self._refused(session, row, err)
                     continue
                 previous, sent = row["id"], sent + 1
+                self.counters.sent.inc()
             if previous is not None:
                 async with session.begin():
                     await repository.hand_over(session, sent=previous, sending=None, claim=claim, lease=lease)
@@ -279,6 +294,7 @@ class Mailer:
         if 500 <= code < 600 or row["attempts"] + 1 >= s.max_attempts:
             await self._dead(session, row, f"{code} {err}")
             return
+        self.counters.failed.labels("deferred").inc()
         await repository.mark_failed(session, row["id"], error=f"{code} {err}", retry_in=domain.backoff(
             row["attempts"] + 1, s.retry_base_seconds, s.retry_max_seconds))
         log.warning("mail_deferred", delivery_id=row["id"], code=code)
@@ -289,10 +305,12 @@ class Mailer:
                                           error=f"{CONNECTION_ERROR}{str(err) or type(err).__name__}",
                                           base=s.retry_base_seconds,
                                           cap=min(s.retry_max_seconds, s.outage_retry_max_seconds))
+        self.counters.failed.labels("unreachable").inc(len(rows))
         log.warning("mails_delayed_smtp_unreachable", count=len(rows), error=str(err) or type(err).__name__)
 
     async def _dead(self, session: AsyncSession, row, error: str) -> None:
         await repository.mark_failed(session, row["id"], error=error, retry_in=None)
+        self.counters.failed.labels("dead").inc()
         # The dead letter: the coordinator sees it in GET /deliveries?status=dead, operators in the log.
         log.error("mail_dead_lettered", delivery_id=row["id"], recipient=row["recipient_code"],
                   template=row["template"], case_id=str(row["case_id"]), error=error)
