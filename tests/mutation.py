@@ -14,10 +14,13 @@ score; a truly equivalent one is marked in the source with `# pragma: no mutate`
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tomllib
 from collections import Counter
 
 from deploy.processes import ROOT
@@ -88,6 +91,26 @@ def report(by_name: dict[str, str], packages: list[str]) -> bool:
     return ok
 
 
+def refresh_copies() -> int:
+    """Bring mutants/'s copies of the files mutmut does not mutate up to date; returns how many were stale.
+
+    mutmut copies every file of its source paths into mutants/ once and never again, so after a pull the tests
+    would import an old copy beside new code (mutated files it regenerates itself when they change)."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"]
+    stale = 0
+    for source in config["source_paths"]:
+        for path in (ROOT / source).rglob("*"):
+            relative = path.relative_to(ROOT).as_posix()
+            copy = ROOT / "mutants" / relative
+            if (not path.is_file() or "__pycache__" in relative or not copy.exists()
+                    or any(fnmatch.fnmatch(relative, p) for p in config["only_mutate"])):
+                continue
+            if copy.read_bytes() != path.read_bytes():
+                shutil.copy2(path, copy)
+                stale += 1
+    return stale
+
+
 def run(package: str, children: int, *, only: list[str] | None = None, minutes: float | None = None) -> None:
     print(f"mutating {package}{f' ({len(only)} mutants not killed or not reached last time)' if only else ''} ...",
           flush=True)
@@ -121,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     chosen = [p for p in PACKAGES if not args.packages or any(p.startswith(a) for a in args.packages)]
     if not args.report:
+        if stale := refresh_copies():
+            print(f"refreshed {stale} stale copies in mutants/", flush=True)
         last = results() if args.again else {}
         for package in chosen:  # one at a time: each run's clean test pass and stats stay small
             only = survivors(last, [package], unjudged=True) if args.again else None
