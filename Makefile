@@ -53,6 +53,16 @@ bench-intake: install  # intake HTTP req/s and p99, Kafka leads/s (bounded count
 schemas: install
 	$(PY) -m shared.contracts.export
 
+# The container image's locked run-time dependencies (deploy/requirements.lock), from this virtual environment.
+.PHONY: lock helm
+lock: install
+	$(PY) -m deploy.lock
+
+# The Helm chart (deploy/helm/groeiruimte): helm is built once from its Go module at a pinned version (needs Go).
+helm: install
+	$(PY) -m deploy.helm_tool lint
+	$(PY) -m deploy.helm_tool template > /dev/null
+
 clean:
 	rm -rf .local artifacts
 

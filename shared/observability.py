@@ -116,12 +116,36 @@ async def readiness(*, engine: AsyncEngine, broker, assignments: Iterable[Assign
     reasons = []
     if not await _database_answers(engine, timeout):
         reasons.append("database unreachable")
-    if not await broker.ping(timeout=timeout):
+    if broker is not None and not await broker.ping(timeout=timeout):
         reasons.append("broker unreachable")
     waiting = sorted(f"{a.topic}:{a.group}" for a in assignments if not a.joined)
     if waiting:
         reasons.append(f"consumers not assigned: {', '.join(waiting)}")
     return Readiness(not reasons, tuple(reasons))
+
+
+def serve_http_probes(app, *, service: str, engine: AsyncEngine) -> ServiceMetrics:
+    """`/readyz` (the database answers) and `/metrics` (HTTP latency) for a service without Kafka consumers."""
+    from fastapi import Response
+    from fastapi.responses import JSONResponse
+    from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+    from prometheus_fastapi_instrumentator import Instrumentator
+
+    metrics = ServiceMetrics(service)
+    Instrumentator(registry=metrics.registry, excluded_handlers=["/metrics"]).instrument(
+        app, metric_namespace="groeiruimte")
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        found = await readiness(engine=engine, broker=None, assignments=())
+        return JSONResponse({"status": "ready" if found.ready else "not ready", "service": service,
+                             "reasons": list(found.reasons)}, status_code=200 if found.ready else 503)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def prometheus_metrics() -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return metrics
 
 
 async def _database_answers(engine: AsyncEngine, timeout: float) -> bool:

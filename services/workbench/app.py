@@ -17,6 +17,7 @@ from services.workbench.config import HERE, WorkbenchSettings
 from services.workbench.pages import SignInRequired, current_person
 from services.workbench.security import Person
 from services.workbench.upstream import UpstreamError
+from shared.observability import serve_http_probes
 
 SECURITY_HEADERS = {
     # Everything is served from here: no script, style, font or image from anywhere else, no framing.
@@ -50,6 +51,8 @@ def create_app(settings: WorkbenchSettings | None = None) -> FastAPI:
     app.include_router(signin.router(deps), dependencies=csrf)
     app.include_router(coordinator.router(deps), dependencies=csrf)
     app.include_router(rom.router(deps), dependencies=csrf)
+
+    serve_http_probes(app, service="workbench", engine=deps.engine)  # /readyz and /metrics, as every service
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -57,3 +57,17 @@ def test_traces_export_as_otel_traces_exporter_says(monkeypatch):
     assert [type(e) for e in span_exporters("otlp, console")] == [OTLPSpanExporter, ConsoleSpanExporter]
     with pytest.raises(ValueError, match="OTEL_TRACES_EXPORTER"):
         span_exporters("zipkin")
+
+
+async def test_the_workbench_serves_metrics_and_is_not_ready_without_its_database():
+    from services.workbench.app import create_app as workbench_app
+    from services.workbench.config import WorkbenchSettings
+
+    app = workbench_app(WorkbenchSettings(database_url=NOWHERE))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://svc") as client:
+        ready = await client.get("/readyz")
+        await client.get("/healthz")
+        scraped = await client.get("/metrics")
+    assert ready.status_code == 503 and ready.json()["reasons"] == ["database unreachable"], ready.text
+    families = {f.name for f in text_string_to_metric_families(scraped.text)}
+    assert "groeiruimte_http_request_duration_seconds" in families
