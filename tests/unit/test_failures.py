@@ -14,7 +14,7 @@ from aiokafka.errors import (
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import exc as sa
 
-from shared.failures import Backoff, Rejected, describe, is_transient, safe_stack
+from shared.failures import Backoff, Failure, Rejected, carries_data, describe, is_transient, safe_stack, sqlstate
 
 
 def database_error(driver_error: Exception, kind=sa.DBAPIError, **kw) -> sa.DBAPIError:
@@ -125,3 +125,118 @@ def test_backoff_grows_to_its_cap_and_starts_again_after_a_reset():
     assert delays[0] < 1.5 and max(delays) <= 2.0 and delays[-1] >= 1.0
     backoff.reset()
     assert backoff.next_delay() < 1.5
+
+
+def test_only_a_known_field_is_logged_beside_the_error_class():
+    assert describe(ValueError("x")).log_fields() == {"error_class": "ValueError"}
+    assert describe(Rejected("data.reference: collides")).log_fields() == {"error_class": "Rejected",
+                                                                           "field": "data.reference"}
+
+
+def test_the_reason_of_a_rejection_is_kept_and_an_empty_one_says_rejected():
+    assert describe(Rejected("data.reference: collides")).reason == "data.reference: collides"
+    assert describe(Rejected("")).reason == "rejected"
+
+
+@pytest.mark.parametrize("reason", ["a b: x", ": x", "no colon here", "data.x:y"])
+def test_a_reason_that_does_not_start_with_a_field_names_none(reason):
+    assert Rejected(reason).field is None
+
+
+def test_a_broker_error_is_described_by_its_class_and_the_brokers_words_cut_short():
+    failure = describe(TopicAuthorizationFailedError())
+    assert failure.error_class == "TopicAuthorizationFailedError" and failure.field is None
+    assert failure.reason.startswith("broker refused it: ")
+    long = KafkaConnectionError("x" * 1000)
+    assert describe(long).reason == "broker refused it: " + str(long)[:300]
+
+
+def test_any_other_error_is_described_by_its_class_alone():
+    assert describe(KeyError("Geheim B.V.")) == Failure("KeyError", "KeyError while handling it", None)
+
+
+def test_a_validation_error_counts_its_other_errors_and_a_message_level_one_names_no_field():
+    class Pair(BaseModel):
+        a: int
+        b: int
+        c: int
+
+    with pytest.raises(ValidationError) as err:
+        Pair(a="x", b="y", c="z")
+    failure = describe(err.value)
+    assert failure.field == "a" and failure.reason.startswith("a: ") and failure.reason.endswith(" (+2 more)")
+    with pytest.raises(ValidationError) as err:
+        Pair.model_validate_json("[")
+    failure = describe(err.value)
+    assert failure.field is None and failure.reason.startswith("(message): ") and "more" not in failure.reason
+
+
+def test_a_database_error_without_a_sqlstate_or_names_says_only_its_class():
+    failure = describe(database_error(Exception("boom")))
+    assert failure == Failure("Exception", "database refused it: Exception", None)
+
+
+def test_the_driver_error_names_the_column_and_the_code_comes_from_pgcode_too():
+    driver = pg(asyncpg.exceptions.StringDataRightTruncationError, column_name="name_key", table_name="lead")
+    err = database_error(driver)
+    failure = describe(err)
+    assert failure.reason == ("database refused it: StringDataRightTruncationError (SQLSTATE 22001) on table lead, "
+                              "column name_key")
+    assert failure.field == "name_key" and failure.error_class == "StringDataRightTruncationError"
+    psycopg_like = Exception("x")
+    psycopg_like.pgcode = "40001"
+    assert sqlstate(sa.DBAPIError("SELECT 1", {}, psycopg_like)) == "40001"
+
+
+def test_a_cause_chain_that_loops_ends_and_a_code_that_is_no_text_is_ignored():
+    first, second = Exception("a"), Exception("b")
+    first.__context__, second.__context__ = second, first
+    second.sqlstate = 42
+    assert sqlstate(first) is None
+    assert not is_transient(sa.DBAPIError("SELECT 1", {}, first))
+
+
+def test_without_a_sqlstate_only_operational_and_interface_errors_are_transient():
+    assert is_transient(database_error(Exception("gone"), kind=sa.OperationalError))
+    assert not is_transient(database_error(Exception("odd")))
+    assert is_transient(sa.DisconnectionError("lost"))
+
+
+def test_what_may_quote_the_data_is_recognised_through_the_cause_chain():
+    class Named(BaseModel):
+        n: int
+
+    with pytest.raises(ValidationError) as err:
+        Named(n="Geheim")
+    assert carries_data(err.value)
+    assert carries_data(database_error(pg(asyncpg.exceptions.UniqueViolationError), kind=sa.IntegrityError))
+    assert carries_data(sa.StatementError("failed", "INSERT", {}, None))
+    assert not carries_data(ValueError("x")) and not carries_data(KafkaConnectionError())
+
+
+def test_the_safe_stack_keeps_the_last_eight_frames():
+    def down(n):
+        if n == 0:
+            raise ValueError("deep")
+        down(n - 1)
+
+    try:
+        down(20)
+    except ValueError as err:
+        stack = safe_stack(err)
+    # Only the innermost frames: the test's own frame, 21 calls up, is gone; the raise is there.
+    assert "test_the_safe_stack_keeps_the_last_eight_frames" not in stack and 'raise ValueError("deep")' in stack
+    assert stack.endswith("ValueError") and "deep" not in stack.splitlines()[-1]
+
+
+async def test_waiting_sleeps_the_next_delay(monkeypatch):
+    slept = []
+
+    async def sleep(seconds):
+        slept.append(seconds)
+
+    monkeypatch.setattr("shared.failures.asyncio.sleep", sleep)
+    backoff = Backoff(cap=5.0, first=0.5)
+    await backoff.wait()
+    await backoff.wait()
+    assert backoff.failures == 2 and len(slept) == 2 and 0 <= slept[0] <= 5.0 and slept[1] <= 5.0
