@@ -20,8 +20,10 @@ from services.workbench.upstream import UpstreamError
 from shared.observability import serve_http_probes
 
 SECURITY_HEADERS = {
-    # Everything is served from here: no script, style, font or image from anywhere else, no framing.
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    # Everything is served from here: no script, style, font or image from anywhere else, no framing. Style
+    # attributes are allowed for the inline SVG maps (shared.geo sizes them so); autoescaping keeps out others'.
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                               "style-src-attr 'unsafe-inline'; script-src 'self'; "
                                "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",

@@ -14,7 +14,9 @@ from fastapi.responses import RedirectResponse, Response
 from services.workbench import views
 from services.workbench.bootstrap import Deps
 from services.workbench.forms import REGIONS, STAGES
+from services.workbench.i18n import translations
 from services.workbench.pages import person_with_role
+from services.workbench.render import language
 from services.workbench.security import Person
 
 OUTCOMES = ("relocated", "stayed", "left-country", "withdrew")
@@ -47,7 +49,12 @@ def router(deps: Deps) -> APIRouter:
     async def show_case(request: Request, person: Person, case_id: UUID, *, status: int = 200,
                         errors: dict | None = None, form: dict | None = None, notice: str = "") -> Response:
         page = await case_page(person, case_id)
-        return deps.pages.render(request, "case.html.j2", person=person, status=status, case=page,
+        lang = language(request)
+        _ = translations(lang).gettext
+        drawn = views.case_map(page, english=lang == "en", title=_("Proposed sites and the current location"),
+                               description=_("Numbered circles are the proposed sites by rank; the diamond is "
+                                             "where the company is now. The table below the map says the same."))
+        return deps.pages.render(request, "case.html.j2", person=person, status=status, case=page, map=drawn,
                                  outcomes=OUTCOMES, errors=errors or {}, form=form or {}, notice=notice)
 
     @web.get("/cases/{case_id}")

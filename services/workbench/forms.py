@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from services.workbench.labels import FIELD_HELP
 from shared.contracts.events import Region, Stage, TechnologyDomain
 
 DEMAND_PARTS: dict[str, tuple[str, ...]] = {
@@ -71,15 +72,17 @@ class LeadForm:
         given = {n: self.values.get(f"demand.{part}.{n}", "") for n in DEMAND_PARTS[part]}
         return {n: _typed(f"demand.{part}.{n}", v) for n, v in given.items() if v}
 
-    def take_errors(self, problems: list[Mapping[str, str]] | str) -> None:
-        """The API's field errors, each beside its input (or on the form as a whole)."""
+    def take_errors(self, problems: list[Mapping[str, str]] | str, gettext=lambda m: m) -> None:
+        """The API's field errors, each beside its input (or on the form as a whole), in plain words where the
+        form knows what to ask for; otherwise the API's own reason."""
         if isinstance(problems, str):
             self.errors["(body)"] = problems
             return
         for problem in problems:
             name = problem.get("field", "(body)")
             target = name if name in TEXT_FIELDS or name == "technology_domains" else _nearest(name)
-            self.errors.setdefault(target, problem.get("reason", ""))
+            help_text = FIELD_HELP.get(name) if name == target else None
+            self.errors.setdefault(target, gettext(help_text) if help_text else problem.get("reason", ""))
 
 
 def _nearest(name: str) -> str:

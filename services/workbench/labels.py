@@ -59,3 +59,40 @@ LABELS = {
     "strategic-defence": N_("Defence industry (strategic autonomy)"),
     "strategic-autonomy": N_("Other sector essential to strategic autonomy"),
 }
+
+# The lead form's inputs by the API's field path: the error summary names them as the form does.
+FIELD_LABELS = {
+    "reference": N_("Your reference"), "company.name": N_("Company name"), "company.kvk_number": N_("KvK number"),
+    "stage": N_("Stage"), "technology_domains": N_("Technology domains"), "sector": N_("Sector"),
+    "investment_eur": N_("Expected investment (EUR)"), "location": N_("Current location"),
+    "location.municipality_code": N_("Municipality (CBS code)"), "location.region": N_("Region"),
+    "company": N_("Company"), "demand": N_("Demand"),
+    "demand.floor_space.floor_space_m2": N_("Floor space (m²)"),
+    "demand.floor_space.cleanroom_m2": N_("Cleanroom (m²)"),
+    "demand.floor_space.needed_by": N_("Space needed by"),
+    "demand.energy.grid_connection_mw": N_("Grid connection (MW)"),
+    "demand.energy.needed_by": N_("Grid connection needed by"),
+    "demand.talent.fte_mbo": N_("Staff, vocational (mbo, FTE)"),
+    "demand.talent.fte_hbo": N_("Staff, applied university (hbo, FTE)"),
+    "demand.talent.fte_wo": N_("Staff, research university (wo, FTE)"),
+    "demand.talent.needed_by": N_("Staff needed by"),
+}
+
+# What to do about a refused input, in plain words (intake's own reason is technical English).
+_NUMBER = N_("Give a number of at least 0, e.g. 2500.")
+_DATE = N_("Give a date, e.g. 2027-09-01.")
+FIELD_HELP = {
+    "reference": N_("Give your own reference for this lead (at most 100 characters)."),
+    "company.name": N_("Give the company's name (at most 200 characters)."),
+    "company.kvk_number": N_("A KvK number has 8 digits, e.g. 12345678."),
+    "stage": N_("Choose the company's stage."),
+    "location.municipality_code": N_("Give the CBS code of a municipality, e.g. GM0153 (Enschede)."),
+    "location.region": N_("Choose the region."),
+    "demand": N_("Give at least one type of demand: space, energy or talent, each with its date."),
+    "investment_eur": _NUMBER,
+    "demand.floor_space.floor_space_m2": N_("Give the floor space in m², more than 0, e.g. 2500."),
+    "demand.floor_space.cleanroom_m2": _NUMBER, "demand.energy.grid_connection_mw": N_("Give the MW needed, "
+                                                                                     "more than 0, e.g. 1.5."),
+    "demand.talent.fte_mbo": _NUMBER, "demand.talent.fte_hbo": _NUMBER, "demand.talent.fte_wo": _NUMBER,
+    "demand.floor_space.needed_by": _DATE, "demand.energy.needed_by": _DATE, "demand.talent.needed_by": _DATE,
+}

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from services.workbench import i18n
-from services.workbench.labels import LABELS
+from services.workbench.labels import FIELD_LABELS, LABELS
 from services.workbench.security import CSRF_FIELD, CSRF_HEADER, Csrf, Person
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -38,6 +38,7 @@ class Pages:
             _=gettext, lang=lang, person=person, csrf_field=CSRF_FIELD, csrf_header=CSRF_HEADER,
             csrf_token=self.csrf.token(binding), path=request.url.path, moment=lambda v: i18n.moment(v, lang),
             label=lambda value: gettext(LABELS[value]) if value in LABELS else value,
+            field_label=lambda name: gettext(FIELD_LABELS[name]) if name in FIELD_LABELS else name,
             assets=self.asset_version, **context)
         response = HTMLResponse(html, status_code=status)
         if new:

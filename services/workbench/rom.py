@@ -13,7 +13,9 @@ from fastapi.responses import RedirectResponse, Response
 
 from services.workbench.bootstrap import Deps
 from services.workbench.forms import DOMAINS, REGIONS, STAGES, LeadForm
+from services.workbench.i18n import translations
 from services.workbench.pages import person_with_role
+from services.workbench.render import language
 from services.workbench.security import Person
 
 
@@ -42,7 +44,7 @@ def router(deps: Deps) -> APIRouter:
         form = LeadForm.from_form(submitted, [str(d) for d in submitted.getlist("technology_domains")])
         code, answer = await deps.upstream.write(person, "POST", "intake", "/leads", form.submission())
         if code == 422:
-            form.take_errors(answer)
+            form.take_errors(answer, translations(language(request)).gettext)
             await deps.audit(person, "lead-submitted", outcome="refused", fields=sorted(form.errors))
             return form_page(request, person, form, status=422)
         lead_id = answer["lead"]["lead_id"]
@@ -68,7 +70,7 @@ def router(deps: Deps) -> APIRouter:
         code, answer = await deps.upstream.write(person, "PATCH", "intake", f"/leads/{lead_id}",
                                                  form.merge_patch(current["lead"]))
         if code == 422:
-            form.take_errors(answer)
+            form.take_errors(answer, translations(language(request)).gettext)
             await deps.audit(person, "lead-corrected", target=str(lead_id), outcome="refused",
                              fields=sorted(form.errors))
             return form_page(request, person, form, lead_id=lead_id, status=422)

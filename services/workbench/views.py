@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from shared.geo.map import MapView, MapWords, Marker, site_map
+
 
 @dataclass(frozen=True)
 class BoardFilters:
@@ -98,3 +100,13 @@ def timeline(dossier: Mapping[str, Any], proposals: Mapping[str, Any] | None,
 
 def _when(value: str) -> datetime:
     return datetime.fromisoformat(value)
+
+
+def case_map(page: CasePage, *, english: bool, title: str, description: str) -> MapView:
+    """The proposed sites (numbered by rank) and the company's current location, on the real boundaries."""
+    words = MapWords.english() if english else MapWords()
+    location = page.dossier["lead"]["location"]
+    markers = [Marker(label=words.current, kind="current", municipality_code=location["municipality_code"])]
+    markers += [Marker(label=p["site_name"], number=p["rank"], municipality_code=p["municipality_code"])
+                for p in (page.proposals or {}).get("proposals", [])]
+    return site_map(markers, title=title, description=description, words=words)

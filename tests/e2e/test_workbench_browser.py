@@ -16,7 +16,7 @@ import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Page, async_playwright, expect
 
-from shared.contracts import ProposalDecided
+from shared.contracts import ProposalDecided, RelocationRealised
 from tests.e2e.conftest import Workbench
 from tests.factories import intake_lead_payload, random_kvk
 from tests.kafka import collect_all, eventually
@@ -117,6 +117,41 @@ async def test_coordinator_declines_one_proposal_and_accepts_another(browser, wo
     assert decided[declined["site_id"]].decision == "declined"
     assert decided[declined["site_id"]].reason == "Te ver van de huidige kennispartners"
     assert decided[accepted["site_id"]].decision == "accepted"
+    await page.context.close()
+
+
+async def test_coordinator_sees_the_map_and_records_a_relocation_in_english_too(browser, workbench, system, infra,
+                                                                               topic_prefix, shots):
+    case_id, proposals = await matched_case(system)
+    page = await signed_in(browser, workbench, "coordinator")
+    await page.goto(f"{workbench.url}/cases/{case_id}")
+    await expect(page.locator("#map svg[role=img]")).to_be_visible()
+    await expect(page.locator("#map .map-table")).to_contain_text(proposals[0]["site_name"])
+    await page.get_by_label("Verplaatst").check()
+    await page.get_by_label("Bestemmingslocatie (id)").fill(proposals[0]["site_id"])
+    await page.get_by_label("Behouden investering (EUR)").fill("20000000")
+    await page.get_by_label("Banen").fill("40")
+    await page.get_by_label("Bewijs (kenmerk)").fill("Huurovereenkomst 2026-12")
+    await page.get_by_label("Status investering").select_option("verified")
+    await page.get_by_label("Werd een scale-up").select_option("yes")
+    await page.get_by_role("button", name="Uitkomst vastleggen").click()
+    await expect(page.get_by_role("status")).to_have_text("De uitkomst is vastgelegd.")
+
+    async def relocation():
+        records = await collect_all(infra.kafka, f"{topic_prefix}{RelocationRealised.topic}")
+        found = [RelocationRealised.model_validate_json(r.value) for r in records]
+        return [e for e in found if str(e.data.case_id) == case_id]
+
+    (realised,) = await eventually(relocation, timeout=60)
+    assert realised.data.jobs == 40 and realised.data.evidence_ref == "Huurovereenkomst 2026-12"
+
+    await page.goto(f"{workbench.url}/cases/{case_id}?lang=en")
+    await expect(page.get_by_role("heading", name="Company")).to_be_visible()
+    await expect(page.locator("html")).to_have_attribute("lang", "en")
+    await accessible(page, shots, "case-closed-en")
+    await page.goto(f"{workbench.url}/board")  # the choice is remembered
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Case board")
+    await accessible(page, shots, "board-en")
     await page.context.close()
 
 

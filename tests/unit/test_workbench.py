@@ -13,7 +13,7 @@ from starlette.requests import Request
 from services.workbench import accounts, views
 from services.workbench.config import WorkbenchSettings
 from services.workbench.forms import LeadForm
-from services.workbench.i18n import catalogue_path
+from services.workbench.i18n import catalogue_path, translations
 from services.workbench.security import CSRF_COOKIE, Csrf
 from shared.settings import UnsafeSettings
 
@@ -101,8 +101,12 @@ def test_the_apis_field_errors_land_beside_their_inputs_or_their_group():
                       {"field": "demand", "reason": "give at least one"},
                       {"field": "location.province", "reason": "not GM0153's"},
                       {"field": "whatever", "reason": "odd"}])
-    assert form.errors == {"company.kvk_number": "8 digits", "demand": "give at least one",
-                           "location": "not GM0153's", "(body)": "odd"}
+    assert form.errors == {"company.kvk_number": "A KvK number has 8 digits, e.g. 12345678.",
+                           "demand": "Give at least one type of demand: space, energy or talent, each with its date.",
+                           "location": "not GM0153's", "(body)": "odd"}  # no plain words known: the API's own
+    form = LeadForm()
+    form.take_errors([{"field": "company.kvk_number", "reason": "8 digits"}], gettext=translations("nl").gettext)
+    assert form.errors == {"company.kvk_number": "Een KvK-nummer heeft 8 cijfers, bijv. 12345678."}
 
 
 def test_a_correction_removes_a_demand_type_the_form_emptied():
@@ -134,9 +138,22 @@ def test_the_board_keeps_open_cases_by_filter_oldest_first():
 def test_every_text_of_the_pages_has_a_dutch_translation():
     with catalogue_path("nl").open("rb") as po:
         catalogue = read_po(po, locale="nl")
-    method_map = [("labels.py", "python"), ("templates/**.j2", "jinja2")]
+    method_map = [("*.py", "python"), ("templates/**.j2", "jinja2")]
     found = {message for _, _, message, _, _ in extract_from_dir(str(HERE), method_map,
                                                                  keywords={"_": None, "N_": None})}
     assert len(found) > 150
     untranslated = sorted(m for m in found if not (catalogue.get(m) and catalogue.get(m).string))
     assert not untranslated, untranslated
+
+
+def test_the_case_map_marks_the_current_location_and_each_proposed_site_with_a_text_alternative():
+    dossier = {"lead": {"location": {"municipality_code": "GM0153"}}, "case_status": "proposed"}
+    proposals = {"proposals": [{"rank": 1, "site_name": "Kennispark Twente", "municipality_code": "GM0153"},
+                               {"rank": 2, "site_name": "Technologiepark Delft", "municipality_code": "GM0503"}]}
+    drawn = views.case_map(views.CasePage(dossier, proposals), english=False, title="Kaart", description="Uitleg")
+    assert 'role="img"' in drawn.svg and "<title" in drawn.svg
+    assert [(p.marker.kind, p.marker.number, p.municipality) for p in drawn.placed] == [
+        ("current", None, "Enschede"), ("site", 1, "Enschede"), ("site", 2, "Delft")]
+    assert "Technologiepark Delft" in drawn.table and "huidige locatie" in drawn.table
+    english = views.case_map(views.CasePage(dossier, proposals), english=True, title="Map", description="What")
+    assert "current location" in english.table
