@@ -227,3 +227,34 @@ async def _at_least(fetch, n: int):
     found = await fetch()
     await asyncio.sleep(0)
     return found if len(found) >= n else None
+
+
+async def test_signing_in_and_reaching_the_lead_form_work_with_the_keyboard_alone(browser, workbench):
+    context = await browser.new_context(locale="nl-NL")
+    page = await context.new_page()
+    await page.goto(f"{workbench.url}/sign-in")
+    await page.keyboard.press("Tab")
+    assert await _focused(page) == "Direct naar de inhoud"  # the skip link comes first
+    await _tab_to(page, "input#username")
+    await page.keyboard.type("anna")
+    await page.keyboard.press("Tab")
+    await page.keyboard.type(Workbench.PASSWORD)
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Mijn leads")
+    await _tab_to(page, "main a.button")
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Lead indienen")
+    await context.close()
+
+
+async def _focused(page: Page) -> str:
+    return (await page.evaluate("document.activeElement.textContent")).strip()
+
+
+async def _tab_to(page: Page, selector: str, *, most: int = 15) -> None:
+    """Press Tab until the element is focused (a page reachable by keyboard gets there in a few presses)."""
+    for _ in range(most):
+        if await page.evaluate("s => document.activeElement.matches(s)", selector):
+            return
+        await page.keyboard.press("Tab")
+    raise AssertionError(f"{selector} not reached with {most} presses of Tab")
