@@ -26,6 +26,7 @@ from deploy.databases import create_database, drop_database
 from deploy.processes import ROOT, ServiceProcess
 from services.intake.orm import lead
 from shared.db import make_engine, make_sessionmaker
+from shared.messaging import security_from_env
 from tests.factories import intake_lead_payload
 
 console = Console()
@@ -81,7 +82,8 @@ async def kafka_rate(bootstrap: str, topic: str, database_url: str, n: int) -> d
     leads = [intake_lead_payload(organisation="bench-kafka") for _ in range(n)]
     engine = make_engine(database_url, pool_size=1)
     sessions = make_sessionmaker(engine)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **security_from_env(),
+                                acks="all", enable_idempotence=True, linger_ms=5)
     await producer.start()
     start = time.perf_counter()
     for lp in leads:

@@ -24,6 +24,7 @@ from deploy.databases import create_database, drop_database
 from deploy.processes import ROOT, ServiceProcess
 from services.intake.domain import case_id, lead_id
 from shared.contracts import MatchProposed
+from shared.messaging import security_from_env
 from tests.factories import lead_payload
 
 console = Console()
@@ -33,15 +34,17 @@ async def raw_rate(bootstrap: str, n: int, size: int) -> float:
     """Messages/s from the first produce to the last consume, acks=all idempotent producer, 3 partitions."""
     topic = f"bench-raw-{uuid.uuid4().hex[:8]}"
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **security_from_env())
     await admin.start()
     await admin.create_topics([NewTopic(topic, 3, 1)])
     await admin.close()
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"bench-{uuid.uuid4().hex}",
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, **security_from_env(),
+                                group_id=f"bench-{uuid.uuid4().hex}",
                                 auto_offset_reset="earliest")
     await consumer.start()
     await asyncio.sleep(1)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **security_from_env(),
+                                acks="all", enable_idempotence=True, linger_ms=5)
     await producer.start()
     payload = b"x" * size
     start = time.perf_counter()
@@ -65,10 +68,11 @@ async def raw_rate(bootstrap: str, n: int, size: int) -> float:
 async def pipeline(bootstrap: str, prefix: str, n: int) -> dict:
     leads = [lead_payload() for _ in range(n)]
     case_of = {case_id(lead_id(lp["data"]["organisation"], lp["data"]["reference"])): lp for lp in leads}
-    consumer = AIOKafkaConsumer(f"{prefix}match-proposed", bootstrap_servers=bootstrap,
+    consumer = AIOKafkaConsumer(f"{prefix}match-proposed", bootstrap_servers=bootstrap, **security_from_env(),
                                 group_id=f"bench-{uuid.uuid4().hex}", auto_offset_reset="earliest")
     await consumer.start()
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **security_from_env(),
+                                acks="all", enable_idempotence=True, linger_ms=5)
     await producer.start()
     sent_at: dict = {}
     start = time.perf_counter()
@@ -101,11 +105,11 @@ async def pipeline(bootstrap: str, prefix: str, n: int) -> dict:
 
 async def one_at_a_time(bootstrap: str, prefix: str, n: int) -> dict:
     """Latency of a single lead on an otherwise idle pipeline: publish one, wait for its proposal, repeat."""
-    consumer = AIOKafkaConsumer(f"{prefix}match-proposed", bootstrap_servers=bootstrap,
+    consumer = AIOKafkaConsumer(f"{prefix}match-proposed", bootstrap_servers=bootstrap, **security_from_env(),
                                 group_id=f"bench-{uuid.uuid4().hex}", auto_offset_reset="latest")
     await consumer.start()
     await consumer.getmany(timeout_ms=1000)  # join and take the current end before publishing
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **security_from_env(), acks="all", enable_idempotence=True)
     await producer.start()
     latencies = []
     for _ in range(n):

@@ -32,6 +32,7 @@ from deploy.processes import ROOT, ServiceProcess, stop_all
 from services.intake.domain import case_id, lead_id
 from shared.contracts import CaseOpened, MatchProposed
 from shared.db import make_engine
+from shared.messaging import security_from_env
 from tests.factories import lead_payload
 from tests.kafka import collect_all, produce
 from tests.settle import pipeline_settled
@@ -95,7 +96,7 @@ async def send(bootstrap: str, prefix: str, leads: list[dict]) -> None:
 
 async def wait_proposed(bootstrap: str, prefix: str, cases: set[uuid.UUID], *, timeout: float) -> None:
     """Read match-proposed until every case has its proposal."""
-    consumer = AIOKafkaConsumer(f"{prefix}match-proposed", bootstrap_servers=bootstrap,
+    consumer = AIOKafkaConsumer(f"{prefix}match-proposed", bootstrap_servers=bootstrap, **security_from_env(),
                                 group_id=f"bench-scale-{uuid.uuid4().hex}", auto_offset_reset="earliest",
                                 enable_auto_commit=False)
     await consumer.start()

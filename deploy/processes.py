@@ -13,6 +13,8 @@ from pathlib import Path
 
 import httpx
 
+from deploy import kafka_security
+
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = {"intake": 8001, "matching": 8002, "notifications": 8003, "reporting": 8004}
 # The local stack is for developers: its services accept the public development secrets unless the caller's
@@ -42,6 +44,7 @@ class ServiceProcess:
     def launch(self) -> ServiceProcess:
         """Start the process without waiting for it (several can then start side by side)."""
         env = DEVELOPMENT | os.environ | self.env | {f"{self.name.upper()}_HTTP_PORT": str(self.port)}
+        env |= kafka_security.as_own_principal(self.name, env)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen([sys.executable, "-m", f"services.{self.name}", "serve"], cwd=ROOT,

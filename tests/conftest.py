@@ -25,7 +25,18 @@ os.environ.setdefault("GROEIRUIMTE_ENV", "development")
 def infra():
     """Real Kafka and PostgreSQL for the whole run (fails loudly when they cannot be had)."""
     with real_stack() as ends:
-        yield ends
+        # In-process services and the test helpers connect as the stack's admin; service processes started by
+        # tests connect as their own principals (deploy.processes), with the ACLs of their topic prefix.
+        saved = {k: os.environ.get(k) for k in ends.kafka_security}
+        os.environ.update(ends.kafka_security)
+        try:
+            yield ends
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
 
 
 @pytest.fixture(scope="session")
@@ -51,7 +62,7 @@ def topic_prefix(run_id) -> str:
 @pytest.fixture(scope="session")
 def service_env(infra, database_url, topic_prefix) -> dict[str, str]:
     """Environment that points a service at this run's Kafka, database and topics."""
-    return {"KAFKA_BOOTSTRAP_SERVERS": infra.kafka, "DATABASE_URL": database_url,
+    return {**infra.kafka_security, "KAFKA_BOOTSTRAP_SERVERS": infra.kafka, "DATABASE_URL": database_url,
             "KAFKA_TOPIC_PREFIX": topic_prefix, "LOG_LEVEL": "INFO", "KAFKA_SESSION_TIMEOUT_MS": "6000"}
 
 

@@ -13,11 +13,14 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import RecordMetadata
 
+from shared.messaging import security_from_env
+
 
 async def produce(bootstrap: str, topic: str, values: list[bytes], *,
                   keys: list[bytes] | None = None) -> list[RecordMetadata]:
     """Send and wait for every acknowledgement; returns where each record landed (for `consumed`)."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **security_from_env(),
+                                acks="all", enable_idempotence=True, linger_ms=5)
     await producer.start()
     try:
         futures = [await producer.send(topic, v, key=(keys[i] if keys else None)) for i, v in enumerate(values)]
@@ -28,7 +31,7 @@ async def produce(bootstrap: str, topic: str, values: list[bytes], *,
 
 async def committed_offsets(bootstrap: str, group: str) -> dict[TopicPartition, int]:
     """The next offset `group` will read, per partition it has committed on."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **security_from_env())
     await admin.start()
     try:
         offsets = await admin.list_consumer_group_offsets(group)
@@ -52,7 +55,7 @@ async def consumed(bootstrap: str, group: str, records: Iterable[RecordMetadata]
 
 
 async def end_offsets(bootstrap: str, topic: str) -> dict[TopicPartition, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, **security_from_env(), enable_auto_commit=False)
     await consumer.start()
     try:
         partitions = [TopicPartition(topic, p) for p in (consumer.partitions_for_topic(topic)
@@ -76,7 +79,8 @@ async def caught_up(bootstrap: str, group: str, topic: str) -> bool:
 
 async def collect(bootstrap: str, topic: str, *, until: int, timeout: float = 60) -> list:
     """Read `topic` from the beginning until `until` records arrived (or timeout)."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"test-{uuid.uuid4().hex}",
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, **security_from_env(),
+                                group_id=f"test-{uuid.uuid4().hex}",
                                 auto_offset_reset="earliest", enable_auto_commit=False)
     await consumer.start()
     records: list = []
@@ -103,7 +107,7 @@ async def eventually(predicate, *, timeout: float = 60, interval: float = 0.3):
 async def collect_all(bootstrap: str, topic: str, *, timeout: float = 60) -> list:
     """Everything `topic` holds now: read from the beginning up to its end offsets (not for a fixed time)."""
     ends = await end_offsets(bootstrap, topic)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, **security_from_env(), enable_auto_commit=False)
     await consumer.start()
     records: list = []
     try:
@@ -124,7 +128,7 @@ async def members_on(bootstrap: str, group: str, topic: str) -> list[list[int]]:
     """The partitions of `topic` each member of `group` holds now (members without any are left out)."""
     from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **security_from_env())
     await admin.start()
     try:
         (response,) = await admin.describe_consumer_groups([group])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import partial
 
 from services.intake import handlers
@@ -22,12 +23,28 @@ from shared.runtime import Runtime
 PUBLISHED = (LeadRegistered, LeadUpdated, ConsentGranted, CaseOpened)
 
 
+def organisation_topics(settings: IntakeSettings) -> list[str]:
+    """Each ROM's own lead topic: only that ROM's principal may write to it (deploy/kafka_security.py)."""
+    return [f"{LeadSignalled.topic}.{organisation}" for organisation in settings.rom_organisations]
+
+
+def organisation_pattern(settings: IntakeSettings) -> str:
+    """Every organisation's lead topic, also one created later, and not their dead letters (`.dlq`)."""
+    return f"^{re.escape(settings.topic(LeadSignalled.topic + '.'))}[a-z0-9-]+$"
+
+
 def bootstrap(settings: IntakeSettings) -> handlers.Deps:
     """Intake's one dependencies object: settings and runtime (database, broker, outbox), subscribers wired."""
-    runtime = Runtime.build("intake", settings, metadata,
-                            topics=[e.topic for e in (LeadSignalled, MatchProposed, CaseClosed, *PUBLISHED)])
+    topics = [e.topic for e in (LeadSignalled, MatchProposed, CaseClosed, *PUBLISHED)] + organisation_topics(settings)
+    runtime = Runtime.build("intake", settings, metadata, topics=topics)
     deps = handlers.Deps(settings=settings, runtime=runtime)
-    runtime.consume(LeadSignalled, group="intake", effect=partial(handlers.receive_signalled_lead, deps=deps))
+    receive = partial(handlers.receive_signalled_lead, deps=deps)
+    # lead-signalled itself: only the stack's own tooling may write it (the coordinator's imports, tests).
+    runtime.consume(LeadSignalled, group="intake", effect=receive)
+    # A ROM's topic: its name, not the payload, says which organisation speaks.
+    runtime.consume(LeadSignalled, group="intake-organisations", effect=receive,
+                    pattern=organisation_pattern(settings),
+                    vet=partial(handlers.refuse_other_organisation, prefix=settings.topic(LeadSignalled.topic + ".")))
     # The case's progress, shown to the ROM that signalled it.
     runtime.consume(MatchProposed, group="intake-case-matched",
                     effect=partial(handlers.record_case_matched, deps=deps))

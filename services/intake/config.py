@@ -1,13 +1,15 @@
 from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import ServiceSettings, development_secret
+from shared.settings import DEV_ROMS, ServiceSettings, development_secret
 
 
 class IntakeSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="INTAKE_", extra="ignore", populate_by_name=True)
 
     http_port: int = 8001
+    # The ROMs that publish leads on a topic of their own, lead-signalled.<organisation> (docs/kafka-security.md).
+    rom_organisations: tuple[str, ...] = tuple(DEV_ROMS.values())
     # The KvK number leaves intake only as an HMAC with this key: with a known key every pseudonym is reversed by
     # brute force in minutes, so outside development the service refuses to start with the default.
     kvk_hash_key: SecretStr = development_secret("development-only-kvk-key")

@@ -11,6 +11,7 @@ from datetime import date
 from uuid import UUID
 
 import structlog
+from aiokafka import ConsumerRecord
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake import domain, messages
@@ -71,6 +72,14 @@ async def receive_signalled_lead(session: AsyncSession, evt: LeadSignalled, *, d
     """Kafka: a lead-signalled event, handled like any other submission (the batch's transaction commits it)."""
     via = Via(actor=f"{evt.data.organisation} ({evt.source})"[:100], channel="kafka")
     await receive_lead(deps.unit_of_work(session), evt, via=via, deps=deps)
+
+
+def refuse_other_organisation(record: ConsumerRecord, evt: LeadSignalled, *, prefix: str) -> None:
+    """A lead on organisation X's topic must be X's: X's principal is the only one that can write there."""
+    topic_organisation = record.topic.removeprefix(prefix)
+    if evt.data.organisation != topic_organisation:
+        raise Rejected(f"data.organisation: the lead claims organisation {evt.data.organisation!r}, but it was "
+                       f"published on the topic of {topic_organisation!r}", field="data.organisation")
 
 
 async def record_case_matched(session: AsyncSession, evt: MatchProposed, *, deps: Deps) -> None:

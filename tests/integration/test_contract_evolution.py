@@ -25,6 +25,7 @@ from services.notifications.config import NotificationsSettings
 from services.reporting.app import create_app as reporting_app
 from services.reporting.config import ReportingSettings
 from shared.contracts import CaseOpened, MatchProposed
+from shared.messaging import security_from_env
 from tests.factories import case_opened_event, demand
 from tests.kafka import collect, eventually, produce
 from tests.lifecycle import running
@@ -53,7 +54,7 @@ def newer_producers_case_opened() -> dict:
 
 async def dead_letters(bootstrap: str, topic: str, partitions: int) -> int:
     """How many records the dead-letter topic holds (its end offsets: no waiting involved)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, **security_from_env(), enable_auto_commit=False)
     await consumer.start()
     try:
         offsets = await consumer.end_offsets([TopicPartition(topic, p) for p in range(partitions)])

@@ -13,6 +13,7 @@ from services.intake.orm import outbox, processed_event
 from shared.contracts import LeadSignalled
 from shared.db import make_engine, make_sessionmaker, transaction
 from shared.idempotency import claim_many
+from shared.messaging import security_from_env
 from shared.outbox import Outbox
 from tests.factories import lead_event
 from tests.kafka import collect, eventually, produce
@@ -33,7 +34,7 @@ async def sessions(database_url):
 
 @pytest.fixture
 async def producer(infra):
-    p = AIOKafkaProducer(bootstrap_servers=infra.kafka, acks="all", enable_idempotence=True)
+    p = AIOKafkaProducer(bootstrap_servers=infra.kafka, **security_from_env(), acks="all", enable_idempotence=True)
     await p.start()
     try:
         yield p
@@ -61,7 +62,8 @@ async def test_committed_events_are_relayed_in_order_and_marked(sessions, produc
     box = Outbox(outbox, sessions, topic_prefix=prefix, poll_seconds=30)
     events = [lead_event(reference=f"R-{i}") for i in range(5)]
     relay = asyncio.create_task(box.relay(
-        lambda: AIOKafkaProducer(bootstrap_servers=infra.kafka, acks="all", enable_idempotence=True)))
+        lambda: AIOKafkaProducer(bootstrap_servers=infra.kafka, **security_from_env(),
+                                 acks="all", enable_idempotence=True)))
     try:
         for evt in events:
             async with transaction(sessions) as session:

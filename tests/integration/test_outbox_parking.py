@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from shared.db import transaction
 from shared.logging import configure_logging
+from shared.messaging import security_from_env
 from shared.runtime import http_app
 from tests.kafka import collect, eventually
 from tests.lifecycle import running
@@ -25,7 +26,7 @@ COORDINATOR = {"Authorization": "Bearer dev-coordinator"}
 
 
 async def create_small_topic(bootstrap: str, topic: str, max_bytes: int) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **security_from_env())
     await admin.start()
     try:
         await admin.create_topics([NewTopic(topic, 3, 1, topic_configs={"max.message.bytes": str(max_bytes)})])

@@ -8,14 +8,14 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-from shared.messaging import ensure_topics
+from shared.messaging import ensure_topics, security_from_env
 from shared.settings import ServiceSettings
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
 
 async def retention(bootstrap: str, topic: str) -> str:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **security_from_env())
     await admin.start()
     try:
         (response,) = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic,
