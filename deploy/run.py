@@ -13,7 +13,7 @@ from typing import TextIO
 from rich.console import Console
 from rich.table import Table
 
-from deploy import stack
+from deploy import kafka_security, stack
 from deploy.processes import ROOT, SERVICES, WORKBENCH_PORT, ServiceProcess, migrate_all, workbench_env
 from deploy.publish_lead import EXAMPLE as EXAMPLE_LEAD
 
@@ -62,8 +62,13 @@ def print_banner(out: Console, procs, *, kafka: str, database_url: str, smtp_por
     if smtp_port:
         out.print(f"SMTP catcher 127.0.0.1:{smtp_port}, mails kept in {stack.STATE / 'mail'}")
     out.print("Publish a lead:   [bold].venv/bin/python -m deploy.publish_lead[/]")
-    out.print(f"  or any Kafka client, e.g. [bold]kcat -P -b {kafka} -t lead-signalled -k OOST-1 "
-              f"{os.path.relpath(EXAMPLE_LEAD, ROOT)}[/]", highlight=False)
+    # A ROM publishes on its own topic, as its own principal (docs/kafka-security.md).
+    rom = "oost-nl"
+    config = os.path.relpath(stack.STATE / "kafka" / "clients" / f"{kafka_security.rom_principal(rom)}.properties",
+                             ROOT)
+    out.print(f"  or any Kafka client, e.g. [bold]kcat -P -b {kafka} -F {config} "
+              f"-t {kafka_security.organisation_topic(rom)} -k OOST-1 {os.path.relpath(EXAMPLE_LEAD, ROOT)}[/]",
+              highlight=False)
     out.print("Counts:           [bold]curl -H 'Authorization: Bearer dev-ministry' "
               f"{MINISTRY_COUNTS}[/]", highlight=False)
     out.print("Development tokens (role, organisation): see the README, section 'Development tokens'.")

@@ -181,6 +181,8 @@ def kafka_up(*, timeout: float = 120) -> str:
     security = creds.client(kafka_security.ADMIN)
     _wait_kafka_answers(bootstrap, security)
     asyncio.run(kafka_security.grant_for_prefix(bootstrap, security, ""))
+    for organisation in kafka_security.ROMS:  # ready for kcat -F / a Java client's properties
+        creds.client_properties(kafka_security.rom_principal(organisation))
     return bootstrap
 
 

@@ -2,10 +2,12 @@
 
     .venv/bin/python -m tests.chaos [--leads 2000] [--kills 3] [--mails 600] [--max-minutes 10]
 
-1. Starts its own single-node Kafka and PostgreSQL (deploy/stack.py on free ports, state in .local/chaos-<run>),
-   so the stack others use is never touched, and the four services as processes with a real SMTP server.
+1. Starts its own three-broker Kafka (SASL/SCRAM, ACLs) and PostgreSQL (deploy/stack.py on free ports, state in
+   .local/chaos-<run>), so the stack others use is never touched, and the four services as processes (each as
+   its own Kafka principal) with a real SMTP server.
 2. Publishes the leads in chunks; between chunks it SIGKILLs each service `--kills` times (restarting it), SIGKILLs
-   the broker once (and starts it again) and stops PostgreSQL with `pg_ctl -m immediate` once (and starts it).
+   one of the three brokers once (and starts it again) and stops PostgreSQL with `pg_ctl -m immediate` once (and
+   starts it). With acks=all and min.insync.replicas 2 the broker's death must lose and duplicate nothing.
 3. Waits for positive signals (every case proposed, every mail marked sent), then counts from the topics, the
    reporting projection and the SMTP server: leads, cases, events and mails lost and duplicated. A mail repeated
    with the same Message-ID (its fate was unknown at a crash) is counted apart, with its bound: one per SMTP
@@ -52,13 +54,14 @@ SEND_CONNECTIONS = 4
 PIPELINE_TOPICS = ("lead-registered", "case-opened", "match-proposed")
 
 
-def free_port_pair() -> int:
-    """A port whose successor is free too (Kafka's controller listens on port + 1)."""
+def free_port_run(length: int) -> int:
+    """A port whose `length - 1` successors are free too (each Kafka node listens on base + i, its controller on
+    base + brokers + i)."""
     for _ in range(100):
         port = free_port()
-        if port < 65_000 and _bindable(port + 1):
+        if port < 65_000 and all(_bindable(port + i) for i in range(1, length)):
             return port
-    raise RuntimeError("no two free consecutive ports")
+    raise RuntimeError(f"no {length} free consecutive ports")
 
 
 def _bindable(port: int) -> bool:
@@ -96,10 +99,14 @@ class Stack:
     faults: list[str] = field(default_factory=list)
 
     def kill_broker(self) -> None:
-        pidfile = self.stack.STATE / "kafka" / "kafka.pid"
+        """SIGKILL one broker of the three under load (the partition leaders it held move; acks=all with
+        min.insync.replicas 2 keeps every acknowledged record), then start it again."""
+        node = self.stack.BROKERS  # not the first: clients bootstrap from all three anyway
+        pidfile = self.stack.STATE / "kafka" / f"node-{node}" / "kafka.pid"
         os.killpg(int(pidfile.read_text()), signal.SIGKILL)
-        self.stack.wait_for(lambda: not self.stack.port_open(self.stack.KAFKA_PORT), "Kafka to die", 30)
-        self.faults.append("SIGKILL broker")
+        port = self.stack.broker_ports()[node - 1]
+        self.stack.wait_for(lambda: not self.stack.port_open(port), "Kafka to die", 30)
+        self.faults.append(f"SIGKILL broker {node} of {self.stack.BROKERS}")
         # After a SIGKILL the broker recovers its logs before it listens: on a loaded machine that took more than
         # the 90 s a cold start gets (the first 2,000-lead run failed on it), so a restart gets longer.
         self.stack.kafka_up(timeout=300)
@@ -422,7 +429,8 @@ def main(argv: list[str] | None = None) -> int:
     for given in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL", "KAFKA_TOPIC_PREFIX"):
         os.environ.pop(given, None)  # never the shared stack: everything below is private
     state = ROOT / ".local" / f"chaos-{uuid.uuid4().hex[:8]}"
-    os.environ |= {"GROEIRUIMTE_KAFKA_PORT": str(free_port_pair()), "GROEIRUIMTE_PG_PORT": str(free_port()),
+    brokers = int(os.environ.get("GROEIRUIMTE_KAFKA_BROKERS", "3"))
+    os.environ |= {"GROEIRUIMTE_KAFKA_PORT": str(free_port_run(2 * brokers)), "GROEIRUIMTE_PG_PORT": str(free_port()),
                    "GROEIRUIMTE_STATE_DIR": str(state)}
     # deploy.stack reads its ports and state directory when imported; something may have imported it already.
     stack = importlib.reload(importlib.import_module("deploy.stack"))
@@ -434,6 +442,7 @@ def main(argv: list[str] | None = None) -> int:
     console.print(f"private Kafka 127.0.0.1:{stack.KAFKA_PORT}, PostgreSQL 127.0.0.1:{stack.PG_PORT}, state {state}")
     try:
         ends = stack.up()
+        os.environ |= ends.kafka_security  # the load and the counts as the admin; each service as itself
         return asyncio.run(asyncio.wait_for(run(args, Stack(stack, ends.kafka, ends.database_url), logs),
                                             timeout=args.max_minutes * 60 + 120))
     except TimeoutError as err:

@@ -54,7 +54,10 @@ def test_the_banner_prints_the_workbench_url_and_how_to_create_the_first_account
 def test_the_banners_kcat_example_names_a_file_that_exists():
     (kcat,) = [line for line in banner().splitlines() if "kcat" in line]
     command = kcat[kcat.index("kcat"):].split()
-    assert command[:7] == ["kcat", "-P", "-b", "127.0.0.1:9092", "-t", "lead-signalled", "-k"]
+    assert command[:4] == ["kcat", "-P", "-b", "127.0.0.1:9092"]
+    # As a ROM: its own credentials, its own topic.
+    assert command[4] == "-F" and command[5].endswith("kafka/clients/rom-oost-nl.properties")
+    assert command[6:9] == ["-t", "lead-signalled.oost-nl", "-k"]
     assert (ROOT / command[-1]).is_file() and command[-1] == "deploy/example-lead.json"
 
 

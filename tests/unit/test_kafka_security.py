@@ -1,0 +1,56 @@
+"""The ACL plan (deploy/kafka_security.py) says what each service consumes and publishes; it must be what the
+services' bootstraps really do, or a service is refused by the broker (or holds a grant it does not need)."""
+
+from __future__ import annotations
+
+import pytest
+
+from deploy import kafka_security
+from deploy.kafka_security import READS, WRITES, grants, organisation_topic, rom_principal
+from shared.contracts import EVENT_TYPES
+
+
+def service_runtimes():
+    from services.intake.bootstrap import bootstrap as intake
+    from services.intake.config import IntakeSettings
+    from services.matching.bootstrap import bootstrap as matching
+    from services.matching.config import MatchingSettings
+    from services.notifications.bootstrap import bootstrap as notifications
+    from services.notifications.config import NotificationsSettings
+    from services.reporting.bootstrap import bootstrap as reporting
+    from services.reporting.config import ReportingSettings
+
+    return {"intake": intake(IntakeSettings()), "matching": matching(MatchingSettings())[0],
+            "notifications": notifications(NotificationsSettings()), "reporting": reporting(ReportingSettings())}
+
+
+@pytest.mark.parametrize("service", ["intake", "matching", "notifications", "reporting"])
+def test_the_acl_plan_matches_what_each_service_consumes_and_publishes(service):
+    runtime = service_runtimes()[service]
+    consumed = {topic for topic, _, _ in runtime.subscriptions}
+    organisation_topics = {organisation_topic(o) for o in kafka_security.ROMS}
+    assert set(READS[service]) == consumed
+    assert set(READS[service]) | set(WRITES[service]) == set(runtime.topics) - organisation_topics
+
+
+def test_only_intake_may_read_lead_topics_and_a_rom_writes_only_its_own():
+    plan = grants("p.")
+    readers = {g.principal for g in plan if g.operation == "read" and g.name.startswith("p.lead-signalled")}
+    # Reporting reads the plain topic only (it counts leads and hashes names, see READS), never a ROM's topic.
+    assert readers == {"intake", "reporting"}
+    assert {g.principal for g in plan if g.operation == "read" and g.name.startswith("p.lead-signalled.")} == \
+        {"intake"}
+    for organisation in kafka_security.ROMS:
+        mine = [g for g in plan if g.principal == rom_principal(organisation)]
+        assert [(g.name, g.operation, g.prefixed) for g in mine] == [(f"p.lead-signalled.{organisation}", "write",
+                                                                      False)]
+
+
+def test_internal_events_are_written_only_by_the_service_that_owns_them():
+    plan = grants("")
+    for topic in EVENT_TYPES:
+        writers = {g.principal for g in plan if g.operation == "write" and g.name == topic}
+        assert len(writers) <= 1, (topic, writers)
+    assert {g.principal for g in plan if g.operation == "write" and g.name in
+            ("match-proposed", "relocation-realised")} == {"matching"}
+    assert {g.principal for g in plan if g.operation == "write" and g.name == "case-opened"} == {"intake"}
