@@ -257,6 +257,8 @@ def _wait_kafka_answers(bootstrap: str, security: dict[str, str]) -> None:
 def kafka_down() -> None:
     for node in range(1, BROKERS + 1):
         _stop_pid(_node_home(node) / "kafka.pid", f"Kafka node {node}")
+    # The single unsecured node this stack ran before (its state is left alone; `make clean` removes it).
+    _stop_pid(STATE / "kafka" / "kafka.pid", "Kafka (single node)")
 
 
 def _stop_pid(pidfile: Path, what: str, timeout: float = 30) -> None:

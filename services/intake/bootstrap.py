@@ -29,8 +29,9 @@ def organisation_topics(settings: IntakeSettings) -> list[str]:
 
 
 def organisation_pattern(settings: IntakeSettings) -> str:
-    """Every organisation's lead topic, also one created later, and not their dead letters (`.dlq`)."""
-    return f"^{re.escape(settings.topic(LeadSignalled.topic + '.'))}[a-z0-9-]+$"
+    """Every organisation's lead topic, also one created later; not the dead letters (`lead-signalled.dlq`,
+    `lead-signalled.<organisation>.dlq`)."""
+    return f"^{re.escape(settings.topic(LeadSignalled.topic + '.'))}(?!dlq$)[a-z0-9-]+$"
 
 
 def bootstrap(settings: IntakeSettings) -> handlers.Deps:

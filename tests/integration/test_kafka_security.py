@@ -107,7 +107,7 @@ async def test_a_lead_claiming_another_organisation_is_dead_lettered_and_its_own
     forged = intake_lead_payload(organisation=OTHER_ROM)
     genuine = intake_lead_payload(organisation=ROM)
     rom = credentials.client(rom_principal(ROM))
-    async with running(bootstrap(settings)):
+    async with running(bootstrap(settings).runtime):
         for payload in (forged, genuine):
             await send_as(infra.kafka, rom, settings.topic(organisation_topic(ROM)), json.dumps(payload).encode())
 

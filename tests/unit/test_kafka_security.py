@@ -20,8 +20,9 @@ def service_runtimes():
     from services.reporting.bootstrap import bootstrap as reporting
     from services.reporting.config import ReportingSettings
 
-    return {"intake": intake(IntakeSettings()), "matching": matching(MatchingSettings())[0],
-            "notifications": notifications(NotificationsSettings()), "reporting": reporting(ReportingSettings())}
+    return {"intake": intake(IntakeSettings()).runtime, "matching": matching(MatchingSettings()).runtime,
+            "notifications": notifications(NotificationsSettings()).runtime,
+            "reporting": reporting(ReportingSettings())}
 
 
 @pytest.mark.parametrize("service", ["intake", "matching", "notifications", "reporting"])
@@ -54,3 +55,16 @@ def test_internal_events_are_written_only_by_the_service_that_owns_them():
     assert {g.principal for g in plan if g.operation == "write" and g.name in
             ("match-proposed", "relocation-realised")} == {"matching"}
     assert {g.principal for g in plan if g.operation == "write" and g.name == "case-opened"} == {"intake"}
+
+
+def test_intake_subscribes_to_every_organisations_lead_topic_and_no_dead_letters():
+    import re
+
+    from services.intake.bootstrap import organisation_pattern
+    from services.intake.config import IntakeSettings
+
+    pattern = re.compile(organisation_pattern(IntakeSettings(topic_prefix="run-1.")))
+    assert pattern.match("run-1.lead-signalled.oost-nl") and pattern.match("run-1.lead-signalled.new-rom")
+    for other in ("run-1.lead-signalled", "run-1.lead-signalled.dlq", "run-1.lead-signalled.oost-nl.dlq",
+                  "run-2.lead-signalled.oost-nl", "run-1.case-opened"):
+        assert not pattern.match(other), other
