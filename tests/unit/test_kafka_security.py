@@ -22,7 +22,7 @@ def service_runtimes():
 
     return {"intake": intake(IntakeSettings()).runtime, "matching": matching(MatchingSettings()).runtime,
             "notifications": notifications(NotificationsSettings()).runtime,
-            "reporting": reporting(ReportingSettings())}
+            "reporting": reporting(ReportingSettings()).runtime}
 
 
 @pytest.mark.parametrize("service", ["intake", "matching", "notifications", "reporting"])
