@@ -18,10 +18,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.reporting import repository
-from services.reporting.domain.disclosure import LABELS, impact_rows, publish
 from services.reporting.domain.facts import Fact
 from services.reporting.domain.figures import AMOUNT_METRICS, Figures, Sums, assemble
-from services.reporting.domain.periods import TARGETS, Period, cutoff, pro_rata_target, programme_periods
+from services.reporting.domain.periods import Period, cutoff
 from services.reporting.domain.projection import (
     Delta,
     Step,
@@ -179,25 +178,6 @@ class Projections:
         async with self.sessions() as session:
             return await repository.event_counts(session)
 
-    async def published(self, as_of: date) -> dict[str, Any]:
-        """The ministry's view of every figure as of a date."""
-        return publish((await self.figures([as_of]))[as_of])
-
-    async def trend(self, as_of: date) -> list[dict[str, Any]]:
-        """The impact table at the end of each half-year of 2025-2028, beside its pro-rata target.
-
-        Up to `as_of` (the half-year under way cut at `as_of`); later half-years show their targets only.
-        """
-        return (await self.with_trend(as_of))[1]
-
-    async def with_trend(self, as_of: date) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        """The published figures as of a date and the trend up to it."""
-        ends = {p.name: min(p.end, as_of) for p in programme_periods() if p.start <= as_of}
-        computed = await self.figures([*ends.values(), as_of])
-        trend = [{"period": name, "as_of": end.isoformat(), "impact": impact_rows(computed[end])}
-                 for name, end in ends.items()]
-        return publish(computed[as_of]), trend + future_targets(as_of)
-
     async def freeze(self, period: Period, *, as_of: date, reported_by: str, published: dict[str, Any]) -> bool:
         """Keep a half-year's figures as reported (published and raw); False when it was reported already."""
         async with self.sessions() as session, session.begin():
@@ -218,13 +198,3 @@ class Projections:
         raw = assemble(date.fromisoformat(frozen["as_of"]), *_cells_of(frozen["cells"])) if frozen["cells"] else None
         return Reported(period.name, frozen["as_of"], frozen["reported_at"], frozen["reported_by"],
                         frozen["figures"], raw, late)
-
-
-
-def future_targets(as_of: date) -> list[dict[str, Any]]:
-    """The half-years after `as_of`: no figures yet, only the pro-rata targets due by their end."""
-    return [{"period": p.name, "as_of": p.end.isoformat(), "future": True,
-             "impact": [{"indicator": name, "label": LABELS[name], "value": None, "suppressed": False,
-                         "target_pro_rata": round(pro_rata_target(name, p.end), 2), "target_2028": target,
-                         "share_of_pro_rata": None} for name, target in TARGETS.items()]}
-            for p in programme_periods() if p.start > as_of]

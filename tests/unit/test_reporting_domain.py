@@ -7,7 +7,8 @@ from datetime import date, datetime
 
 import pytest
 
-from services.reporting.domain.disclosure import csv_rows, publish, publish_group
+from services.reporting.disclosure import releases as rel
+from services.reporting.disclosure.views import Disclosure, csv_rows
 from services.reporting.domain.facts import fact_of
 from services.reporting.domain.figures import Cell
 from services.reporting.domain.periods import cutoff, parse_period, pro_rata_target, programme_periods
@@ -57,24 +58,32 @@ def test_reporting_never_keeps_a_company_identity():
     assert fact_of(evt).body == {}
 
 
-def test_small_cells_are_suppressed_and_one_more_so_the_total_cannot_reveal_them():
-    shown = publish_group({"a": cell(5), "b": cell(2), "c": cell(4), "d": cell(0)})
-    assert shown["b"] == {"value": None, "suppressed": True}
-    assert shown["c"]["suppressed"] and not shown["a"]["suppressed"]
-    assert shown["d"] == {"value": 0, "suppressed": False}  # a zero identifies nobody
+def test_small_categories_join_the_merged_cell_so_that_no_shown_cell_or_total_reveals_them():
+    moment = date(2025, 12, 31)
+    released = rel.release_groups([(moment, {"a": (5, 5), "b": (2, 2), "c": (4, 4), "d": (0, 0)})])[-1]
+    assert "b" not in released.standalone  # 2 companies: never a cell of its own
+    shown = {k: released.values[k] for k in released.standalone}
+    assert shown.get("a") == 5 and released.values[rel.OTHER] == sum([5, 2, 4]) - sum(shown.values())
+    assert released.values[rel.OTHER] >= 3  # the merged cell, the total minus the visible parts, is safe too
 
 
-def test_published_figures_hold_no_company_reference_and_csv_says_suppressed():
+def test_the_ministrys_view_holds_no_company_reference_and_the_csv_only_what_it_shows():
     company, lead, case = "ref-secret", uuid.uuid4(), uuid.uuid4()
     at = datetime.fromisoformat("2025-02-01T12:00:00+00:00")
     events = (lead_registered(at, company=company, lead_id=lead, case_id=case),
-              case_opened(at, case_id=case, lead_id=lead, company=company, signalled_at=at))
-    published = publish(figures_from_facts(map(fact_of, events), [date(2025, 12, 31)])[date(2025, 12, 31)])
-    text = str(published)
+              case_opened(at, case_id=case, lead_id=lead, company=company, signalled_at=at),
+              relocation_realised(at, case_id=case, origin="oost", destination="zuid", investment=42e6))
+    moment = date(2025, 12, 31)
+    figures = figures_from_facts(map(fact_of, events), [date(2025, 6, 30), moment])
+    view = Disclosure(figures).publish(figures[moment])
+    rows = csv_rows(view)
+    text = view.model_dump_json() + str(rows)
     assert company not in text and str(case) not in text and str(lead) not in text
-    impact = {r["indicator"]: r for r in published["impact"]}
-    assert impact["leads_in_portfolio"]["suppressed"] and impact["leads_in_portfolio"]["value"] is None
-    assert ("impact", "leads_in_portfolio", "value", "suppressed") in csv_rows(published)
+    impact = {r.indicator: r for r in view.impact}
+    assert impact["leads_in_portfolio"].value == 1  # a national headline count identifies no company
+    assert all(not g.cells for g in view.groups.values())  # one company: no breakdown is released
+    assert ("impact", "investment_retained_eur", "status", "not released yet") in rows  # one company's amount
+    assert not [r for r in rows if "42" in r[3]]
 
 
 def test_a_relocation_whose_case_opening_was_not_seen_still_counts_and_merges_when_it_arrives():

@@ -2,7 +2,7 @@
 
 What each case, each company and each fact contributes to the cells is defined here (`case_cells`,
 `company_cells`, `fact_cells`); a figure as of a date is the sum of those contributions, and `assemble` turns
-the sums into `Figures`. Cells are raw (never suppressed): disclosure control (disclosure.py) works on top of
+the sums into `Figures`. Cells are raw (never suppressed): disclosure control (../disclosure/) works on top of
 them, from `value`, `contributors` and, for amounts, `largest`. The coordinator sees them as they are.
 """
 
