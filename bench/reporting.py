@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -39,7 +40,7 @@ from services.reporting.rebuild import rebuild
 from services.reporting.synthetic import case_closed, history
 from shared.contracts import EVENT_TYPES
 from shared.db import transaction
-from shared.messaging import ensure_topics
+from shared.messaging import client_security, ensure_topics
 
 console = Console()
 MINISTRY = {"Authorization": "Bearer dev-ministry"}
@@ -54,7 +55,8 @@ async def produce(settings: ReportingSettings, n: int) -> None:
     """n synthetic events to the bench topics, each with its event time as the Kafka timestamp."""
     await ensure_topics(settings, list(EVENT_TYPES))
     producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all",
-                                enable_idempotence=True, linger_ms=20, max_batch_size=512 * 1024)
+                                enable_idempotence=True, linger_ms=20, max_batch_size=512 * 1024,
+                                **client_security(settings))
     await producer.start()
     pending = []
     with Progress(console=console) as bar:
@@ -160,6 +162,7 @@ def main() -> int:
     parser.add_argument("--rebuild-only", action="store_true", help="time the rebuild only, not the latencies")
     args = parser.parse_args()
     ends = stack.up()
+    os.environ.update(ends.kafka_security)  # the settings read the Kafka credentials from the environment
     result = {n: measure(ends, n, args.runs, rebuild_only=args.rebuild_only) for n in sorted(args.sizes)}
     show(result)
     (ROOT / "artifacts").mkdir(exist_ok=True)
