@@ -42,8 +42,14 @@ def mutmut(*args: str, minutes: float | None = None) -> subprocess.CompletedProc
     try:
         out, err = proc.communicate(timeout=minutes * 60 if minutes else None)
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)  # its forked test runs too, not only mutmut itself
-        proc.communicate()
+        # Ctrl-C, as mutmut expects it: it stops its forked test runs and leaves its result files whole (a SIGKILL
+        # could cut one mid-write). Only if it does not stop within a minute is the whole group killed.
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
         return None
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
