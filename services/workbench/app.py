@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from services.workbench import coordinator, rom, signin
+from services.workbench import coordinator, rom, signin, supply_pages
 from services.workbench.bootstrap import Deps, bootstrap
 from services.workbench.config import HERE, WorkbenchSettings
 from services.workbench.pages import SignInRequired, current_person
@@ -53,6 +53,7 @@ def create_app(settings: WorkbenchSettings | None = None) -> FastAPI:
     app.include_router(signin.router(deps), dependencies=csrf)
     app.include_router(coordinator.router(deps), dependencies=csrf)
     app.include_router(rom.router(deps), dependencies=csrf)
+    app.include_router(supply_pages.router(deps), dependencies=csrf)
 
     serve_http_probes(app, service="workbench", engine=deps.engine)  # /readyz and /metrics, as every service
 
@@ -62,7 +63,8 @@ def create_app(settings: WorkbenchSettings | None = None) -> FastAPI:
 
     @app.get("/", include_in_schema=False)
     async def home(person: Person = Depends(current_person(deps))) -> Response:
-        return RedirectResponse("/board" if person.role == "coordinator" else "/leads", status_code=303)
+        start = {"coordinator": "/board", "rom": "/leads", "municipality": "/sites", "province": "/sites"}
+        return RedirectResponse(start.get(person.role, "/leads"), status_code=303)
 
     return app
 

@@ -35,6 +35,10 @@ LABELS = {
     "unchanged": N_("Nothing changed: the lead was already like this."),
     "stale": N_("A newer version of this lead exists; nothing changed."),
     "decided": N_("The decision is recorded."), "outcome": N_("The outcome is recorded."),
+    # site write results and the site form's fields
+    "site-saved": N_("The site is saved; matching re-matches the open cases it affects."),
+    "site-unchanged": N_("Nothing changed: the site was already like this."),
+    "largest_lot_m2": N_("Largest lot (m²)"), "grid_mw_available": N_("Grid capacity available now (MW)"),
     # demand fields
     "floor_space_m2": N_("Floor space (m²)"), "cleanroom_iso_class": N_("Cleanroom ISO class"),
     "cleanroom_m2": N_("Cleanroom (m²)"), "vibration_free": N_("Vibration-free floor"),

@@ -42,6 +42,8 @@ class MapWords:
     region: str = "Regio"
     site: str = "voorgestelde locatie"
     site_legend: str = "voorgestelde locatie (nummer: zie de tabel)"
+    catalogue_site: str = "locatie in het aanbod"
+    catalogue_legend: str = "locatie in het aanbod (nummer: zie de tabel)"
     current: str = "huidige locatie"
     outside_regions: str = "buiten de vijf programmaregio's"
     unknown: str = "onbekend"
@@ -55,7 +57,8 @@ class MapWords:
     def english(cls) -> MapWords:
         return cls(number="No.", place="Location", kind="Kind", municipality="Municipality", province="Province",
                    region="Region", site="proposed site",
-                   site_legend="proposed site (number: see the table)", current="current location",
+                   site_legend="proposed site (number: see the table)", catalogue_site="site in the catalogue",
+                   catalogue_legend="site in the catalogue (number: see the table)", current="current location",
                    outside_regions="outside the five programme regions", unknown="unknown",
                    caption="The map as a table", sites="Sites",
                    count_legend="number of sites in the municipality",

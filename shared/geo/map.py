@@ -135,11 +135,16 @@ def _markers(canvas: Canvas, placed: Sequence[PlacedMarker], words: MapWords) ->
                    for (x, y), p in zip(spots, ordered, strict=True))
 
 
-def legend(words: MapWords, *, x: float = 12, y: float = 18) -> str:
-    """What the two marker shapes mean, in words (on a white ground: a zoomed map may have land there)."""
-    ground = f'<rect x="{x - 4}" y="{y - 12}" width="250" height="50" fill="#fff" opacity="0.85" rx="3"/>'
-    return (ground + _shape(x + 8, y, "site") + text(x + 22, y + 4, words.site_legend, size=11, anchor="start")
-            + _shape(x + 8, y + 24, "current") + text(x + 22, y + 28, words.current, size=11, anchor="start"))
+def legend(words: MapWords, kinds: Iterable[str] = ("site", "current"), *, x: float = 12, y: float = 18) -> str:
+    """What the marker shapes on the map mean, in words (on a white ground: a zoomed map may have land there)."""
+    meanings = {"site": words.site_legend, "current": words.current}
+    shown = [kind for kind in ("site", "current") if kind in set(kinds)]
+    if not shown:
+        return ""
+    ground = f'<rect x="{x - 4}" y="{y - 12}" width="270" height="{24 * len(shown) + 2}" fill="#fff" ' \
+             'opacity="0.85" rx="3"/>'
+    return ground + "".join(_shape(x + 8, y + 24 * i, kind) + text(x + 22, y + 24 * i + 4, meanings[kind], size=11,
+                                                                   anchor="start") for i, kind in enumerate(shown))
 
 
 def table(placed: Sequence[PlacedMarker], words: MapWords = MapWords()) -> str:
@@ -173,7 +178,7 @@ def site_map(markers: Iterable[Marker], *, title: str, description: str, words: 
     if show_municipalities:
         body += canvas.municipalities()
     body += _highlighted(canvas, highlight) + region_labels(canvas, shade_regions)
-    body += _markers(canvas, placed, words) + legend(words)
+    body += _markers(canvas, placed, words) + legend(words, {p.marker.kind for p in placed})
     svg = document(canvas, body, title=title, description=description, attribution=words.attribution)
     return MapView(svg=svg, placed=placed, table=table(placed, words))
 

@@ -1,0 +1,129 @@
+"""What the supply pages show: the site catalogue filtered, on a map and as a table, and a site's edit form
+(pure: no I/O here; the routes are in supply_pages.py).
+
+Who may edit is decided by matching (the coordinator, or the municipality or province the site lies in);
+`may_edit` only decides whether the form is offered, so a mistake here can hide a form but never allow a change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from shared.contracts.geography import province_code, province_of_municipality
+from shared.geo.canvas import MapWords
+from shared.geo.counts import count_map
+from shared.geo.map import MapView, Marker, site_map
+
+# Fields a municipality or province keeps current in the form (the full record goes through the API or import).
+EDITABLE = ("floor_space_m2", "largest_lot_m2", "cleanroom_m2", "grid_mw_available")
+# Up to this many sites the map marks each one; beyond it counts them per municipality.
+MARKED = 60
+
+
+@dataclass(frozen=True)
+class SiteFilters:
+    q: str = ""
+    region: str = ""
+    province: str = ""
+
+    def keeps(self, site: Mapping[str, Any]) -> bool:
+        text = f"{site['name']} {site.get('hotspot', '')}".casefold()
+        return ((not self.q or self.q.casefold() in text)
+                and (not self.region or site["region"] == self.region)
+                and (not self.province or _province(site) == self.province))
+
+    @property
+    def focus(self) -> str | None:
+        """Where the map zooms to: the province asked for, else the region."""
+        return self.province or self.region or None
+
+
+def _province(site: Mapping[str, Any]) -> str | None:
+    return province_of_municipality(site["municipality_code"]) or province_code(site["province"])
+
+
+def may_edit(role: str, organisation: str, site: Mapping[str, Any]) -> bool:
+    """Whether to offer the edit form (matching decides again when the form is sent)."""
+    if role == "coordinator":
+        return True
+    if role == "municipality":
+        return organisation.upper() == site["municipality_code"].upper()
+    return role == "province" and organisation.upper() == (_province(site) or "")
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    sites: list[Mapping[str, Any]]
+    total: int
+    map: MapView
+
+
+def catalogue(sites: Iterable[Mapping[str, Any]], filters: SiteFilters, *, english: bool, title: str,
+              description: str) -> Catalogue:
+    """The sites the filters keep, by name, with a map: each site marked (numbered as in the table) when there
+    are few, else a count per municipality."""
+    every = list(sites)
+    kept = sorted((s for s in every if filters.keeps(s)), key=lambda s: s["name"].casefold())
+    base = MapWords.english() if english else MapWords()
+    words = replace(base, site=base.catalogue_site, site_legend=base.catalogue_legend)  # not proposals here
+    if len(kept) <= MARKED:
+        markers = [Marker(label=s["name"], number=n, latitude=s.get("latitude"), longitude=s.get("longitude"),
+                          municipality_code=s["municipality_code"]) for n, s in enumerate(kept, 1)]
+        drawn = site_map(markers, title=title, description=description, words=words, focus=filters.focus)
+    else:
+        counts: dict[str, int] = {}
+        for s in kept:
+            counts[s["municipality_code"]] = counts.get(s["municipality_code"], 0) + 1
+        drawn = count_map(counts, title=title, description=description, words=words, focus=filters.focus)
+    return Catalogue(sites=kept, total=len(every), map=drawn)
+
+
+@dataclass
+class SiteForm:
+    """The edit form: values as typed, errors beside each field."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_site(cls, site: Mapping[str, Any]) -> SiteForm:
+        return cls({name: "" if site.get(name) is None else _shown(site[name]) for name in EDITABLE})
+
+    @classmethod
+    def from_form(cls, submitted: Mapping[str, Any]) -> SiteForm:
+        return cls({name: str(submitted.get(name, "")).strip() for name in EDITABLE})
+
+    def patch(self, site: Mapping[str, Any]) -> dict[str, Any]:
+        """matching's PATCH body: the fields that changed, numbers as numbers (an emptied field: unknown)."""
+        body: dict[str, Any] = {}
+        for name, typed in self.values.items():
+            value = _number(typed)
+            if value != site.get(name):
+                body[name] = value
+        return body
+
+    def take_errors(self, answer: Any) -> None:
+        """matching's 422 (list of field/reason) beside the inputs; anything else as a form-wide error."""
+        for error in answer if isinstance(answer, list) else [{"field": "", "reason": str(answer)}]:
+            name = str(error.get("field", "")).split(".")[-1]
+            self.errors[name if name in EDITABLE else "form"] = str(error.get("reason", ""))
+
+
+def _shown(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _number(typed: str) -> float | str | None:
+    """A typed number as a number ('1.500,5' and '1500.5' alike); text that is no number stays text for
+    matching to refuse with its reason; empty is unknown."""
+    if not typed:
+        return None
+    plain = typed.replace(" ", "")
+    if "," in plain:
+        plain = plain.replace(".", "").replace(",", ".")
+    try:
+        return float(plain)
+    except ValueError:
+        return typed
