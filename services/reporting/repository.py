@@ -100,7 +100,7 @@ async def attach_updates_to_companies(session: AsyncSession, companies: dict[str
 
 def _fact(row) -> Fact:
     body = row[4]
-    return Fact(row[0], row[1], row[2], row[3], orjson.loads(body) if isinstance(body, str) else body,
+    return Fact(row[0], row[1], row[2], row[3], json.loads(body) if isinstance(body, str) else body,
                 arrived_at=row[5], clamped=row[6])
 
 

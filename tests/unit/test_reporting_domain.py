@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import date, datetime
 
@@ -9,10 +10,11 @@ import pytest
 
 from services.reporting.disclosure import releases as rel
 from services.reporting.disclosure.views import Disclosure, csv_rows
-from services.reporting.domain.facts import fact_of
+from services.reporting.domain.facts import Fact, fact_of
 from services.reporting.domain.figures import Cell
 from services.reporting.domain.periods import cutoff, parse_period, pro_rata_target, programme_periods
 from services.reporting.domain.projection import figures_from_facts
+from services.reporting.repository import _fact_record
 from services.reporting.synthetic import case_opened, lead_registered, match_proposed, relocation_realised
 from tests.factories import lead_event
 
@@ -97,3 +99,11 @@ def test_a_relocation_whose_case_opening_was_not_seen_still_counts_and_merges_wh
     assert late.impact["realised_other_region"] == Cell(1, 1)
     assert late.impact["cases_in_execution"].value == 1
     assert late.breakdowns["cases_by_stage"] == {"scale-up": Cell(1, 1)}  # the opening's stage, not "unknown"
+
+
+def test_a_fact_body_with_an_integer_beyond_64_bits_is_still_stored_as_json():
+    """orjson writes the bodies (the rebuild's hot path) but refuses such integers: the standard library takes them."""
+    huge = 2**70
+    fact = Fact(uuid.uuid4(), "site-changed", datetime.fromisoformat("2026-01-01T12:00:00+00:00"), "site-1",
+                {"site_id": "site-1", "changed": {"floor_space_m2": huge}})
+    assert json.loads(_fact_record(fact)[4]) == fact.body
