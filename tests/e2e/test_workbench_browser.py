@@ -23,6 +23,8 @@ from tests.kafka import collect_all, eventually
 
 pytestmark = pytest.mark.e2e
 SERIOUS = ("serious", "critical")
+# A page after a form post (an argon2 check, three services) can take seconds on a loaded 2-core machine.
+expect.set_options(timeout=20_000)
 
 
 @pytest.fixture(scope="module")
@@ -240,6 +242,7 @@ async def test_signing_in_and_reaching_the_lead_form_work_with_the_keyboard_alon
     await page.keyboard.press("Tab")
     await page.keyboard.type(Workbench.PASSWORD)
     await page.keyboard.press("Enter")
+    await page.wait_for_url(f"{workbench.url}/leads")
     await expect(page.get_by_role("heading", level=1)).to_have_text("Mijn leads")
     await _tab_to(page, "main a.button")
     await page.keyboard.press("Enter")
