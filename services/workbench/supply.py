@@ -7,6 +7,7 @@ Who may edit is decided by matching (the coordinator, or the municipality or pro
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -121,7 +122,8 @@ def _number(typed: str) -> float | str | None:
     if not typed:
         return None
     plain = typed.replace(" ", "")
-    if "," in plain:
+    # Dutch first: a comma is the decimal sign, and dots in groups of three digits ("16.500") separate thousands.
+    if "," in plain or re.fullmatch(r"\d{1,3}(\.\d{3})+", plain):
         plain = plain.replace(".", "").replace(",", ".")
     try:
         return float(plain)

@@ -71,6 +71,8 @@ def test_the_form_sends_only_what_changed_as_numbers_and_keeps_text_for_matching
                                        "grid_mw_available": "veel"})
     assert typed.patch(site) == {"floor_space_m2": 12500.5, "largest_lot_m2": 3000.0, "cleanroom_m2": None,
                                  "grid_mw_available": "veel"}
+    for shown, number in (("16.500", 16500.0), ("1.234.567", 1234567.0), ("2,5", 2.5), ("8.5", 8.5), ("40", 40.0)):
+        assert supply.SiteForm.from_form({"floor_space_m2": shown}).patch({})["floor_space_m2"] == number
     typed.take_errors([{"field": "grid_mw_available", "reason": "Input should be a valid number"}])
     typed.take_errors("municipality_code: GM0014 may create or move sites only within its own municipality")
     assert typed.errors == {"grid_mw_available": "Input should be a valid number",
