@@ -32,9 +32,13 @@ async def test_one_lead_flows_through_all_four_services(system, smtp, infra, top
     proposed = await eventually(lambda: _proposal_for(infra, topic_prefix, case_id), timeout=30)
     assert proposed and proposed.data.proposals and not proposed.data.no_proposition
 
-    mails = await eventually(lambda: asyncio.sleep(0, [m for m in smtp.messages
-                                                       if opened.data.code_name in m["Subject"]]), timeout=30)
     expected = {p.municipality_code for p in proposed.data.proposals}
+
+    def mails_of_case():
+        return [m for m in smtp.messages if opened.data.code_name in m["Subject"]]
+    # One mail per municipality concerned; they go out one by one, so wait for all of them, not the first.
+    await eventually(lambda: asyncio.sleep(0, len(mails_of_case()) >= len(expected)), timeout=60)
+    mails = mails_of_case()
     assert len(mails) == len(expected)
     for mail in mails:
         assert mail.get_body(("plain",)) is not None and mail.get_body(("html",)) is not None
