@@ -36,7 +36,7 @@ down:
 status:
 	$(PY) -m deploy.stack status
 
-test: install
+test: install helm-tool
 	$(PY) -m ruff check .
 	$(PY) -m pytest
 
@@ -57,6 +57,11 @@ schemas: install
 .PHONY: lock helm
 lock: install
 	$(PY) -m deploy.lock
+
+# helm for the chart's tests, built once per machine into the user's cache (minutes the first time, then none).
+.PHONY: helm-tool
+helm-tool: $(STAMP)
+	@$(PY) -m deploy.helm_tool path > /dev/null
 
 # The Helm chart (deploy/helm/groeiruimte): helm is built once from its Go module at a pinned version (needs Go).
 helm: install
