@@ -140,7 +140,8 @@ class Backoff:
 
     def next_delay(self) -> float:
         self.failures += 1
-        state = RetryCallState(None, None, (), {})
+        # The wait reads only the attempt number: the call's args and kwargs (None or empty) change nothing.
+        state = RetryCallState(None, None, (), {})  # pragma: no mutate
         state.attempt_number = self.failures
         return self._wait(state)
 

@@ -240,3 +240,41 @@ async def test_waiting_sleeps_the_next_delay(monkeypatch):
     await backoff.wait()
     await backoff.wait()
     assert backoff.failures == 2 and len(slept) == 2 and 0 <= slept[0] <= 5.0 and slept[1] <= 5.0
+
+
+def test_two_validation_errors_say_one_more():
+    class Two(BaseModel):
+        a: int
+        b: int
+
+    with pytest.raises(ValidationError) as err:
+        Two(a="x", b="y")
+    assert describe(err.value).reason.endswith(" (+1 more)")
+
+
+def test_a_bare_driver_error_may_quote_the_data_too():
+    assert carries_data(asyncpg.exceptions.UniqueViolationError("duplicate key (kvk_number)=(12345678)"))
+
+
+def test_the_safe_stack_is_the_last_eight_frames_one_after_another():
+    def ping(n):
+        if n == 0:
+            raise ValueError("deep")
+        pong(n - 1)
+
+    def pong(n):
+        ping(n - 1)
+
+    try:
+        ping(20)
+    except ValueError as err:
+        stack = safe_stack(err)
+    assert stack.count(", in ping\n") + stack.count(", in pong\n") == 8
+    assert stack.startswith("  File ") and "\n  File " in stack  # frame after frame, nothing between
+
+
+def test_a_reset_backoff_counts_from_zero_again():
+    backoff = Backoff(cap=1.0)
+    backoff.next_delay()
+    backoff.reset()
+    assert backoff.failures == 0

@@ -97,3 +97,8 @@ def test_main_without_exactly_one_file_says_how_to_call_it(table, capsys):
     assert geography.main([]) == 2 and geography.main(["a.csv", "b.csv"]) == 2
     assert "usage: python -m shared.contracts.geography" in capsys.readouterr().out
     assert not table.exists()
+
+
+def test_main_says_exactly_how_to_call_it(capsys):
+    geography.main([])
+    assert capsys.readouterr().out == "usage: python -m shared.contracts.geography CBS-GEMEENTEN.csv\n"

@@ -183,3 +183,17 @@ def test_the_table_is_replaced_from_cbss_file_of_the_year(tmp_path, monkeypatch)
     cbs.write_text("GemeentecodeGM;Gemeentenaam;ProvinciecodePV;Provincienaam\nGM01;X;PV99;Nergens\n")
     with pytest.raises(ValueError, match="not a CBS municipality row"):
         geography.main([str(cbs)])
+
+
+def test_storable_text_passes_unchanged_and_unstorable_text_is_refused_by_kind():
+    from pydantic_core import PydanticCustomError
+
+    from shared.contracts.text import storable
+
+    assert storable("Fotonica B.V.") == "Fotonica B.V."
+    with pytest.raises(PydanticCustomError) as err:
+        storable("a\x00b")
+    assert err.value.type == "string_nul_character"
+    with pytest.raises(PydanticCustomError) as err:
+        storable("a\ud800b")
+    assert err.value.type == "string_unpaired_surrogate"
