@@ -82,7 +82,8 @@ class Workbench:
     """The workbench as a process in front of the four services, with accounts of each kind of person."""
 
     PASSWORD = "correct horse battery staple"
-    ACCOUNTS = {"coordinator": ("coordinator", "taskforce"), "anna": ("rom", "oost-nl"), "bram": ("rom", "bom")}
+    ACCOUNTS = {"coordinator": ("coordinator", "taskforce"), "anna": ("rom", "oost-nl"), "bram": ("rom", "bom"),
+                "enschede": ("municipality", "GM0153")}
 
     def __init__(self, proc: ServiceProcess) -> None:
         self.proc = proc

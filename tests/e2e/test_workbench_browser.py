@@ -261,3 +261,28 @@ async def _tab_to(page: Page, selector: str, *, most: int = 15) -> None:
             return
         await page.keyboard.press("Tab")
     raise AssertionError(f"{selector} not reached with {most} presses of Tab")
+
+
+async def test_a_municipality_keeps_its_own_site_current_and_is_refused_another(browser, workbench, shots):
+    page = await signed_in(browser, workbench, "enschede")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Locaties")  # a municipality starts here
+    await expect(page.locator(".map svg[role=img]")).to_be_visible()
+    await accessible(page, shots, "sites")
+
+    await page.get_by_role("link", name="Technology Base Enschede").click()
+    # A larger lot than the reference catalogue's 15,000 m2: it can only widen the other tests' matches.
+    await page.get_by_label("Grootste kavel (m²)").fill("16.500")
+    await page.get_by_role("button", name="Opslaan").click()
+    await expect(page.get_by_role("status")).to_contain_text("De locatie is opgeslagen")
+    await expect(page.get_by_label("Grootste kavel (m²)")).to_have_value("16500")
+    await accessible(page, shots, "site-saved")
+
+    # Groningen's site: no form is offered, and a form sent anyway is refused by matching, which says whose it is.
+    await page.goto(f"{workbench.url}/sites/noord-zernike")
+    await expect(page.get_by_role("button", name="Opslaan")).to_have_count(0)
+    token = await page.locator("form.sign-out input[name=csrf_token]").get_attribute("value")
+    refused = await page.request.post(f"{workbench.url}/sites/noord-zernike",
+                                      form={"csrf_token": token, "largest_lot_m2": "1"})
+    assert refused.status == 403
+    assert "GM0014" in await refused.text()
+    await page.context.close()
