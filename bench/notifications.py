@@ -40,6 +40,7 @@ from deploy.processes import ROOT
 from services.notifications.app import create_app
 from services.notifications.config import NotificationsSettings
 from shared.contracts import CaseOpened, MatchProposed
+from shared.messaging import client_security
 
 console = Console()
 SITES = [("oost-kennispark", "GM0153", "Overijssel", "oost"),
@@ -154,7 +155,7 @@ async def raw_smtp_rate(server: Server, n: int) -> float:
 async def run(args, settings: NotificationsSettings, server: Server) -> dict:
     app = create_app(settings)
     producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all",
-                                enable_idempotence=True, linger_ms=5)
+                                enable_idempotence=True, linger_ms=5, **client_security(settings))
     await producer.start()
     result: dict = {}
     try:

@@ -99,7 +99,7 @@ async def test_relay_crash_before_marking_republishes_the_same_event(sessions, p
             await fut
             raise Died("process died before marking")
 
-    crashing = CrashAfterSend(bootstrap_servers=infra.kafka, acks="all", enable_idempotence=True)
+    crashing = CrashAfterSend(bootstrap_servers=infra.kafka, **security_from_env(), acks="all", enable_idempotence=True)
     await crashing.start()
     try:
         with pytest.raises(Died):
