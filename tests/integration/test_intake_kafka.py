@@ -24,7 +24,7 @@ from shared.contracts.events import (
     LeadUpdated,
 )
 from tests.factories import fuzzed_lead_corpus, intake_lead_payload, random_kvk
-from tests.kafka import collect, eventually, produce
+from tests.kafka import collect, collect_all, eventually, produce
 from tests.lifecycle import running
 
 pytestmark = pytest.mark.integration
@@ -71,8 +71,10 @@ async def events(intake, model, *, until: int, where) -> list:
     found: list = []
 
     async def enough():
-        found[:] = [e for r in await collect(intake.settings.kafka_bootstrap_servers,
-                                             intake.settings.topic(model.topic), until=10**6, timeout=1.0)
+        # Everything the topic holds now, read to its end offsets: a consumer group's join can take longer than a
+        # fixed read window on a replicated cluster, which then read nothing.
+        found[:] = [e for r in await collect_all(intake.settings.kafka_bootstrap_servers,
+                                                 intake.settings.topic(model.topic), timeout=20)
                     if where(e := model.from_json(r.value))]
         return len(found) >= until
 
