@@ -6,17 +6,16 @@ step. Message ids are English; `nl` translates them, `en` shows them as they are
 
 from __future__ import annotations
 
-import io
 from datetime import date
 from functools import cache
 from pathlib import Path
 
 from babel import Locale
 from babel.dates import format_date
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
-from babel.support import NullTranslations, Translations
+from babel.support import NullTranslations
+
+from shared.i18n import compiled
 
 LOCALES = ("nl", "en")
 DEFAULT = "nl"
@@ -31,15 +30,7 @@ def catalogue_path(lang: str) -> Path:
 @cache
 def translations(lang: str) -> NullTranslations:
     """The compiled catalogue of a language (English message ids need none)."""
-    path = catalogue_path(lang)
-    if lang == "en" or not path.exists():
-        return NullTranslations()
-    with path.open("rb") as po:
-        catalogue = read_po(po, locale=lang)
-    compiled = io.BytesIO()
-    write_mo(compiled, catalogue, use_fuzzy=False)
-    compiled.seek(0)
-    return Translations(compiled, domain=DOMAIN)
+    return compiled(catalogue_path(lang), lang, DOMAIN)
 
 
 def choose(asked: str | None, accept_language: str | None) -> str:

@@ -6,15 +6,14 @@ browser's Accept-Language, then Dutch.
 
 from __future__ import annotations
 
-import io
 from datetime import datetime
 from functools import cache
 from pathlib import Path
 
 from babel.dates import format_datetime
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import NullTranslations, Translations
+from babel.support import NullTranslations
+
+from shared.i18n import compiled
 
 LOCALES = ("nl", "en")
 DEFAULT = "nl"
@@ -28,15 +27,7 @@ def catalogue_path(lang: str) -> Path:
 
 @cache
 def translations(lang: str) -> NullTranslations:
-    path = catalogue_path(lang)
-    if lang == "en" or not path.exists():
-        return NullTranslations()
-    with path.open("rb") as po:
-        catalogue = read_po(po, locale=lang)
-    compiled = io.BytesIO()
-    write_mo(compiled, catalogue, use_fuzzy=False)
-    compiled.seek(0)
-    return Translations(compiled, domain=DOMAIN)
+    return compiled(catalogue_path(lang), lang, DOMAIN)
 
 
 def choose(asked: str | None, remembered: str | None, accept_language: str | None) -> str:
