@@ -15,6 +15,8 @@ from aiokafka.structs import RecordMetadata
 
 from shared.messaging import security_from_env
 
+COLLECT_GRACE = 30.0  # joining and leaving a consumer group on a loaded replicated cluster
+
 
 async def produce(bootstrap: str, topic: str, values: list[bytes], *,
                   keys: list[bytes] | None = None) -> list[RecordMetadata]:
@@ -78,19 +80,27 @@ async def caught_up(bootstrap: str, group: str, topic: str) -> bool:
 
 
 async def collect(bootstrap: str, topic: str, *, until: int, timeout: float = 60) -> list:
-    """Read `topic` from the beginning until `until` records arrived (or timeout)."""
+    """Read `topic` from the beginning until `until` records arrived (or timeout).
+
+    The whole read, joining and leaving the group included, is bounded: a broker that never answers fails
+    the test here, with the topic's name, instead of at the test's timeout without one."""
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, **security_from_env(),
                                 group_id=f"test-{uuid.uuid4().hex}",
                                 auto_offset_reset="earliest", enable_auto_commit=False)
-    await consumer.start()
     records: list = []
     try:
-        deadline = time.monotonic() + timeout
-        while len(records) < until and time.monotonic() < deadline:
-            batch = await consumer.getmany(timeout_ms=500)
-            records += [r for rs in batch.values() for r in rs]
-    finally:
-        await consumer.stop()
+        async with asyncio.timeout(timeout + COLLECT_GRACE):
+            await consumer.start()
+            try:
+                deadline = time.monotonic() + timeout
+                while len(records) < until and time.monotonic() < deadline:
+                    batch = await consumer.getmany(timeout_ms=500)
+                    records += [r for rs in batch.values() for r in rs]
+            finally:
+                await consumer.stop()
+    except TimeoutError:
+        raise AssertionError(f"reading {topic} did not finish within {timeout + COLLECT_GRACE:.0f} s "
+                             f"({len(records)} records read)") from None
     return records
 
 

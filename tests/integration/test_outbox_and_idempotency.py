@@ -13,8 +13,9 @@ from services.intake.orm import outbox, processed_event
 from shared.contracts import LeadSignalled
 from shared.db import make_engine, make_sessionmaker, transaction
 from shared.idempotency import claim_many
-from shared.messaging import security_from_env
+from shared.messaging import ensure_topics, security_from_env
 from shared.outbox import Outbox
+from shared.settings import ServiceSettings
 from tests.factories import lead_event
 from tests.kafka import collect, eventually, produce
 from tests.lifecycle import STOP_WITHIN, disposed, running, within
@@ -46,6 +47,13 @@ def unique_prefix() -> str:
     return f"outbox-{uuid.uuid4().hex[:8]}."
 
 
+async def topics_made(infra, prefix: str) -> str:
+    """Create the test's topic as the service would at start: a relay never relies on the broker auto-creating it
+    (on a loaded replicated cluster that can take longer than the test, and the relay then waits for metadata)."""
+    await ensure_topics(ServiceSettings(kafka_bootstrap_servers=infra.kafka, topic_prefix=prefix), ["lead-signalled"])
+    return prefix
+
+
 async def test_rolled_back_state_change_publishes_nothing(sessions):
     box = Outbox(outbox, sessions, topic_prefix=unique_prefix())
     evt = lead_event()
@@ -58,7 +66,7 @@ async def test_rolled_back_state_change_publishes_nothing(sessions):
 
 
 async def test_committed_events_are_relayed_in_order_and_marked(sessions, producer, infra):
-    prefix = unique_prefix()
+    prefix = await topics_made(infra, unique_prefix())
     box = Outbox(outbox, sessions, topic_prefix=prefix, poll_seconds=30)
     events = [lead_event(reference=f"R-{i}") for i in range(5)]
     relay = asyncio.create_task(box.relay(
@@ -72,7 +80,7 @@ async def test_committed_events_are_relayed_in_order_and_marked(sessions, produc
         records = await collect(infra.kafka, f"{prefix}lead-signalled", until=5, timeout=20)
     finally:
         relay.cancel()
-        await asyncio.gather(relay, return_exceptions=True)
+        await within(asyncio.gather(relay, return_exceptions=True), STOP_WITHIN, "stopping the relay")
     got = [LeadSignalled.from_json(r.value).id for r in sorted(records, key=lambda r: r.timestamp)]
     assert sorted(got) == sorted(e.id for e in events)
     assert {r.key for r in records} == {e.key for e in events}
@@ -84,7 +92,7 @@ async def test_committed_events_are_relayed_in_order_and_marked(sessions, produc
 
 async def test_relay_crash_before_marking_republishes_the_same_event(sessions, producer, infra):
     """At-least-once: the event goes out again under the same id, which consumers de-duplicate on."""
-    prefix = unique_prefix()
+    prefix = await topics_made(infra, unique_prefix())
     box = Outbox(outbox, sessions, topic_prefix=prefix)
     evt = lead_event()
     async with transaction(sessions) as session:
