@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event, exc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 NAMING = {
@@ -22,11 +23,44 @@ def service_metadata(schema: str) -> MetaData:
     return MetaData(schema=schema, naming_convention=NAMING)
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+# A pooled connection idle longer than this is pinged before use; a busy one is not (see make_engine).
+PING_AFTER_IDLE_SECONDS = 10.0
+
+
+def make_engine(url: str, *, pool_size: int = 10, ping_after_idle_seconds: float = PING_AFTER_IDLE_SECONDS
+                ) -> AsyncEngine:
     # hide_parameters: an error's text (logged, or shown in a traceback) never carries the statement's values,
     # which are company names and KvK numbers.
-    return create_async_engine(url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True,
-                               hide_parameters=True)
+    engine = create_async_engine(url, pool_size=pool_size, max_overflow=10, hide_parameters=True)
+    check_connections_on_checkout(engine, ping_after_idle_seconds=ping_after_idle_seconds)
+    return engine
+
+
+def check_connections_on_checkout(engine: AsyncEngine, *, ping_after_idle_seconds: float) -> None:
+    """Replace the pool's pre-ping (a `BEGIN; ;ROLLBACK` round trip on every checkout) with checks that cost
+    nothing on a healthy, busy connection.
+
+    A connection the server closed (PostgreSQL restarted or terminated it) is known closed by the driver once
+    the socket reported it: dropped without a round trip. One that sat idle longer than `ping_after_idle_seconds`
+    (where a restart may have happened unnoticed) is pinged as before. Either failure invalidates the whole pool,
+    so after a restart every old connection is replaced, not found broken one by one. A connection that breaks
+    while busy fails its statement as a transient error (retried by the consumer runtime).
+    """
+    sync = engine.sync_engine
+    dialect = sync.dialect
+
+    @event.listens_for(sync, "checkin")
+    def _note_idle_since(_dbapi_connection, record) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(sync, "checkout")
+    def _drop_dead(dbapi_connection, record, _proxy) -> None:
+        if dbapi_connection.driver_connection.is_closed():
+            raise exc.InvalidatePoolError("the server closed the connection")
+        idle_since = record.info.get("idle_since")
+        if idle_since is not None and time.monotonic() - idle_since > ping_after_idle_seconds:
+            if not dialect._do_ping_w_event(dbapi_connection):
+                raise exc.InvalidatePoolError("the connection did not answer a ping")
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -73,9 +73,12 @@ def make_broker(settings: ServiceSettings, *, service: str, middlewares: Sequenc
 
 
 def make_producer(settings: ServiceSettings, *, service: str) -> AIOKafkaProducer:
+    # linger_ms=0: an event committed on an idle service leaves at once (5 ms of linger was up to 5 ms per hop).
+    # Under load the records still travel in batches: the relay enqueues a whole pass before the sender runs, and
+    # what arrives while a request is in flight waits for it and goes in the next one.
     return AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all",
                             enable_idempotence=True, client_id=f"groeiruimte-{service}-relay",
-                            linger_ms=5, **client_security(settings))
+                            linger_ms=0, **client_security(settings))
 
 
 KEEP_FOREVER = {"retention.ms": "-1", "retention.bytes": "-1"}
@@ -160,6 +163,7 @@ def subscribe_batches(broker: KafkaBroker, settings: ServiceSettings, *, event: 
         *(() if pattern else (topic,)), **where, group_id=settings.group(group), batch=True,
         max_records=settings.consumer_batch_size,
         auto_offset_reset="earliest", ack_policy=AckPolicy.NACK_ON_ERROR, listener=assignment,
+        decoder=_undecoded,
         session_timeout_ms=settings.kafka_session_timeout_ms,
         heartbeat_interval_ms=max(1000, settings.kafka_session_timeout_ms // 4),
         title=f"{topic}:{group}", description=f"{group} consumes {event.__name__}")
@@ -184,6 +188,14 @@ def subscribe_batches(broker: KafkaBroker, settings: ServiceSettings, *, event: 
         pause.reset()
 
     return assignment
+
+
+async def _undecoded(_message: KafkaMessage) -> None:
+    """FastStream's decoder, replaced: it would JSON-decode every body, which `_parsed` then validates again.
+
+    The handler takes the raw records; each is read once, straight into its typed event (pydantic's JSON parser,
+    measured faster than json.loads or orjson followed by model_validate: docs/benchmarks.md)."""
+    return None
 
 
 async def _parsed(record: ConsumerRecord, event: type[Envelope], dead_letter: DeadLetter,

@@ -138,6 +138,19 @@ class Outbox:
         await session.execute(self._insert, {
             "event_id": evt.id, "topic": f"{self.topic_prefix}{evt.topic}", "key": evt.subject,
             "payload": evt.to_json(), "headers": current_trace_headers()})
+        self._wake_after_commit(session)
+
+    async def add_many(self, session: AsyncSession, events: Sequence[Envelope]) -> None:
+        """Stage a batch's events in the caller's transaction with one statement (in this order)."""
+        if not events:
+            return
+        headers = current_trace_headers()
+        await session.execute(self._insert, [
+            {"event_id": evt.id, "topic": f"{self.topic_prefix}{evt.topic}", "key": evt.subject,
+             "payload": evt.to_json(), "headers": headers} for evt in events])
+        self._wake_after_commit(session)
+
+    def _wake_after_commit(self, session: AsyncSession) -> None:
         sync = session.sync_session
         if not event.contains(sync, "after_commit", self._after_commit):
             event.listen(sync, "after_commit", self._after_commit, once=True)

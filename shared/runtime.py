@@ -68,6 +68,8 @@ class Runtime:
     workers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     startup_hooks: list[Callable[[Runtime], Awaitable[None]]] = field(default_factory=list)
     subscriptions: list[tuple[str, str, type[Envelope]]] = field(default_factory=list)
+    # Each consumer group's applier, as subscribed (tests apply a batch through the very one production runs).
+    appliers: dict[str, BatchApplier] = field(default_factory=dict)
 
     @classmethod
     def build(cls, name: str, settings: ServiceSettings, metadata: MetaData, *, topics: Iterable[str]) -> Runtime:
@@ -102,12 +104,14 @@ class Runtime:
         applier = BatchApplier(self.sessions, self.processed, group=group, topic=event.topic, effect=effect,
                                max_attempts=s.consumer_max_attempts, retry_window_seconds=s.consumer_retry_seconds,
                                retry_max_seconds=s.consumer_retry_max_seconds)
+        self.appliers[group] = applier
         subscribe_batches(self.broker, s, event=event, group=group, handle_batch=applier, metrics=self.metrics,
                           pattern=pattern, vet=vet)
         if not pattern:
             self.subscriptions.append((s.topic(event.topic), group, event))
 
-    def consume_batches(self, event: type[Envelope], *, group: str, effect: BatchEffect) -> None:
+    def consume_batches(self, event: type[Envelope], *, group: str, effect: BatchEffect, pattern: str | None = None,
+                        vet: Vet | None = None) -> None:
         """Like `consume`, for a set-based effect: `effect(session, items)` gets the batch's new events at once.
 
         Same guarantees: one transaction with the processed-event keys; on a failure that is not transient the
@@ -117,8 +121,11 @@ class Runtime:
         applier = BatchApplier(self.sessions, self.processed, group=group, topic=event.topic, batch_effect=effect,
                                max_attempts=s.consumer_max_attempts, retry_window_seconds=s.consumer_retry_seconds,
                                retry_max_seconds=s.consumer_retry_max_seconds)
-        subscribe_batches(self.broker, s, event=event, group=group, handle_batch=applier, metrics=self.metrics)
-        self.subscriptions.append((s.topic(event.topic), group, event))
+        self.appliers[group] = applier
+        subscribe_batches(self.broker, s, event=event, group=group, handle_batch=applier, metrics=self.metrics,
+                          pattern=pattern, vet=vet)
+        if not pattern:
+            self.subscriptions.append((s.topic(event.topic), group, event))
 
     def asyncapi(self) -> dict:
         """AsyncAPI 3 document of what this service consumes and produces, with each event's JSON Schema."""

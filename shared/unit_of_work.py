@@ -8,7 +8,7 @@ over a session; unit tests pass an in-memory fake of the same protocol, and run 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from types import ModuleType
 from typing import Protocol, TypeVar
@@ -23,6 +23,9 @@ class EventOutbox(Protocol):
     """Where a use case stages the events of its unit of work; they leave only if it commits."""
 
     async def add(self, evt: Envelope) -> None: ...
+
+    async def add_many(self, events: Sequence[Envelope]) -> None:
+        """A batch's events at once (one statement), in this order."""
 
 
 class UnitOfWork(Protocol):
@@ -43,6 +46,9 @@ class SessionOutbox:
 
     async def add(self, evt: Envelope) -> None:
         await self._outbox.add(self._session, evt)
+
+    async def add_many(self, events: Sequence[Envelope]) -> None:
+        await self._outbox.add_many(self._session, events)
 
 
 class SessionBound:
@@ -97,6 +103,18 @@ def as_effect(use_case: Callable[..., Awaitable[object]], unit_of_work: Callable
 
     async def effect(session: AsyncSession, evt: Envelope) -> None:
         await use_case(unit_of_work(session), evt, **named)
+
+    effect.__name__ = effect.__qualname__ = use_case.__name__
+    return effect
+
+
+def as_batch_effect(use_case: Callable[..., Awaitable[object]], unit_of_work: Callable[[AsyncSession], U],
+                    **named: object) -> Callable[[AsyncSession, list], Awaitable[None]]:
+    """A set-based consumer effect `(session, items)` (shared.runtime.Runtime.consume_batches) that runs
+    `use_case(uow, events, **named)` once for the batch's new events, on a unit of work over the batch's session."""
+
+    async def effect(session: AsyncSession, items: list) -> None:
+        await use_case(unit_of_work(session), [evt for _, evt in items], **named)
 
     effect.__name__ = effect.__qualname__ = use_case.__name__
     return effect

@@ -18,7 +18,7 @@ from shared.contracts import (
     SiteChanged,
 )
 from shared.runtime import Runtime
-from shared.unit_of_work import as_effect
+from shared.unit_of_work import as_batch_effect, as_effect
 
 TOPICS = [CaseOpened.topic, LeadUpdated.topic, SiteChanged.topic, CaseClosed.topic, MatchProposed.topic,
           ProposalDecided.topic, RelocationRealised.topic]
@@ -30,8 +30,8 @@ def bootstrap(settings: MatchingSettings) -> handlers.Deps:
     deps = handlers.Deps(runtime=runtime, settings=settings, supply=Supply())
     runtime.startup_hooks.append(partial(handlers.load_catalogue, deps=deps))
     # Each use case runs on a unit of work over the consumer's batch transaction.
-    runtime.consume(CaseOpened, group="matching",
-                    effect=as_effect(handlers.propose_sites_for_case, deps.unit_of_work, deps=deps))
+    runtime.consume_batches(CaseOpened, group="matching",
+                            effect=as_batch_effect(handlers.propose_sites_for_cases, deps.unit_of_work, deps=deps))
     runtime.consume(LeadUpdated, group="matching-lead-updated",
                     effect=as_effect(handlers.rematch_for_changed_demand, deps.unit_of_work, deps=deps))
     runtime.consume(SiteChanged, group="matching-site-changed",

@@ -65,40 +65,72 @@ def _same(previous, doc: dict) -> bool:
     return all(previous[key] == doc[key] for key in ("proposals", "near_misses", "blocking", "blocking_details"))
 
 
-async def match_case(uow: MatchingUnitOfWork, case: CaseOpenedData, *, deps: Deps, trigger: str,
-                     previous=None) -> bool:
-    """Score the case, store the match and emit match-proposed, unless nothing changed since the last one."""
+@dataclass(frozen=True)
+class _NewMatch:
+    """A case's new match: the row save_match() stores and the match-proposed it emits."""
+
+    row: dict
+    event: MatchProposed
+
+
+def scored(case: CaseOpenedData, *, deps: Deps, trigger: str, previous=None) -> _NewMatch | None:
+    """Score the case; None when the result is the same as the last match's (nothing to store or emit)."""
     result = domain.match(domain.case_of(case), deps.supply.catalogue, deps.weights, top_n=deps.settings.top_n,
                           near_n=deps.settings.near_misses)
     doc = result_doc(result) | {"cutoffs": asdict(result.cutoffs)}
     if previous is not None and _same(previous, doc):
-        return False
+        return None
     revision = previous["revision"] + 1 if previous is not None else 1
-    await uow.matches.save_match(case_id=case.case_id, code_name=case.code_name,
-                                case_payload=case.model_dump(mode="json"), result=doc, revision=revision)
+    row = dict(case_id=case.case_id, code_name=case.code_name, case_payload=case.model_dump(mode="json"),
+               result=doc, revision=revision)
     data = MatchProposedData(
         case_id=case.case_id, code_name=case.code_name, technology_domains=case.technology_domains,
         origin_region=case.origin.region, proposals=tuple(result.proposals), no_proposition=result.no_proposition,
         blocking=result.blocking, blocking_details=result.blocking_details, near_misses=tuple(result.near_misses),
         revision=revision, trigger=trigger)
-    await uow.outbox.add(MatchProposed(source=SOURCE, subject=str(case.case_id), data=data))
     log.info("match_proposed", case_id=str(case.case_id), proposals=len(result.proposals), revision=revision,
              trigger=trigger, no_proposition=result.no_proposition)
+    return _NewMatch(row, MatchProposed(source=SOURCE, subject=str(case.case_id), data=data))
+
+
+async def match_case(uow: MatchingUnitOfWork, case: CaseOpenedData, *, deps: Deps, trigger: str,
+                     previous=None) -> bool:
+    """Score the case, store the match and emit match-proposed, unless nothing changed since the last one."""
+    new = scored(case, deps=deps, trigger=trigger, previous=previous)
+    if new is None:
+        return False
+    await uow.matches.save_match(**new.row)
+    await uow.outbox.add(new.event)
     return True
 
 
 async def propose_sites_for_case(uow: MatchingUnitOfWork, evt: CaseOpened, *, deps: Deps) -> None:
     """A new case: match it (a case-opened seen again under a new id re-matches, emitting only on change)."""
+    await propose_sites_for_cases(uow, [evt], deps=deps)
+
+
+async def propose_sites_for_cases(uow: MatchingUnitOfWork, events: list[CaseOpened], *, deps: Deps) -> None:
+    """A batch of new cases, set-based: their matches read (locked) and their kept demand changes taken in two
+    statements, all scored, then stored in one statement and emitted in one; whatever the batch's size."""
     await uow.refresh_supply(deps.supply)
-    # One round trip: the match (locked) and, unless the case is closed, the demand change kept for it.
-    previous, pending = await uow.matches.match_and_pending(evt.data.case_id)
-    if previous is not None and previous["status"] != "open":
-        log.info("case_already_closed", case_id=str(evt.data.case_id))
+    ids = [evt.data.case_id for evt in events]
+    if len(set(ids)) < len(ids):  # the same case twice in a batch: the later one compares with the earlier's match
+        for evt in events:
+            await propose_sites_for_cases(uow, [evt], deps=deps)
         return
-    case = evt.data
+    found = await uow.matches.matches_and_pending(ids)
+    new = [m for evt in events if (m := _proposal_for(evt.data, *found[evt.data.case_id], deps=deps))]
+    await uow.matches.save_matches([m.row for m in new])
+    await uow.outbox.add_many([m.event for m in new])
+
+
+def _proposal_for(case: CaseOpenedData, previous, pending, *, deps: Deps) -> _NewMatch | None:
+    if previous is not None and previous["status"] != "open":
+        log.info("case_already_closed", case_id=str(case.case_id))
+        return None
     if pending:
         case = CaseOpenedData.model_validate(case.model_dump(mode="json") | pending)
-    await match_case(uow, case, deps=deps, trigger="case-opened", previous=previous)
+    return scored(case, deps=deps, trigger="case-opened", previous=previous)
 
 
 async def rematch_for_changed_demand(uow: MatchingUnitOfWork, evt: LeadUpdated, *, deps: Deps) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from uuid import UUID
 
 from sqlalchemy import Uuid, bindparam, delete, func, literal, null, select, true, union_all, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.matching.domain import Site
@@ -155,15 +155,42 @@ async def match_and_pending(session: AsyncSession, case_id: UUID) -> tuple[dict 
     return (row if row["case_id"] is not None else None), pending
 
 
+_MATCHES_LOCKED = (select(case_match).where(case_match.c.case_id == func.any(bindparam("case_ids", type_=ARRAY(Uuid))))
+                   .with_for_update())
+_TAKE_PENDING_MANY = (delete(pending_update)
+                      .where(pending_update.c.case_id == func.any(bindparam("case_ids", type_=ARRAY(Uuid))))
+                      .returning(pending_update.c.case_id, pending_update.c.changes))
+
+
+async def matches_and_pending(session: AsyncSession, case_ids: list[UUID]
+                              ) -> dict[UUID, tuple[dict | None, dict | None]]:
+    """match_and_pending() for a batch of cases in two statements: each case's match (locked; None when it has
+    none) and the demand change kept for it (taken unless the case is closed)."""
+    matches = {r["case_id"]: dict(r) for r in
+               (await session.execute(_MATCHES_LOCKED, {"case_ids": case_ids})).mappings()}
+    not_closed = [c for c in case_ids if c not in matches or matches[c]["status"] == "open"]
+    taken = dict((await session.execute(_TAKE_PENDING_MANY, {"case_ids": not_closed})).all()) if not_closed else {}
+    return {c: (matches.get(c), taken.get(c)) for c in case_ids}
+
+
+def _match_values(case_id: UUID, code_name: str, case_payload: dict, result: dict, revision: int) -> dict:
+    return {"case_id": case_id, "code_name": code_name, "case_payload": case_payload, "revision": revision,
+            "proposals": result["proposals"], "near_misses": result["near_misses"],
+            "blocking": result["blocking"], "blocking_details": result["blocking_details"],
+            "no_proposition": int(not result["proposals"]),
+            "cutoffs": result.get("cutoffs")}
+
+
 async def save_match(session: AsyncSession, *, case_id: UUID, code_name: str, case_payload: dict, result: dict,
                      revision: int) -> None:
     """Store a case's latest match (the first, or a re-match that changed it)."""
-    values = {"case_id": case_id, "code_name": code_name, "case_payload": case_payload, "revision": revision,
-              "proposals": result["proposals"], "near_misses": result["near_misses"],
-              "blocking": result["blocking"], "blocking_details": result["blocking_details"],
-              "no_proposition": int(not result["proposals"]),
-              "cutoffs": result.get("cutoffs")}
-    await session.execute(_SAVE_MATCH, values)
+    await session.execute(_SAVE_MATCH, _match_values(case_id, code_name, case_payload, result, revision))
+
+
+async def save_matches(session: AsyncSession, matches: list[dict]) -> None:
+    """save_match() for a batch of cases (each a dict of save_match's keyword arguments): one statement."""
+    if matches:
+        await session.execute(_SAVE_MATCH, [_match_values(**m) for m in matches])
 
 
 async def get_match(session: AsyncSession, case_id: UUID, *, lock: bool = False):

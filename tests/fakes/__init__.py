@@ -15,6 +15,9 @@ class FakeOutbox:
     async def add(self, evt: Envelope) -> None:
         self.staged.append(evt)
 
+    async def add_many(self, events) -> None:
+        self.staged.extend(events)
+
     def of(self, event_type: type[Envelope]) -> list[Envelope]:
         return [e for e in self.published if isinstance(e, event_type)]
 

@@ -20,6 +20,13 @@ class FakeMatches:
         pending = self.pending.pop(case_id, None) if row is None or row["status"] == "open" else None
         return row, pending
 
+    async def matches_and_pending(self, case_ids: list[UUID]) -> dict[UUID, tuple[dict | None, dict | None]]:
+        return {c: await self.match_and_pending(c) for c in case_ids}
+
+    async def save_matches(self, matches: list[dict]) -> None:
+        for m in matches:
+            await self.save_match(**m)
+
     async def get_match(self, case_id: UUID, *, lock: bool = False):
         return deepcopy(self.rows.get(case_id))
 
