@@ -69,6 +69,16 @@ async def test_committed_events_are_relayed_in_order_and_marked(sessions, produc
     prefix = await topics_made(infra, unique_prefix())
     box = Outbox(outbox, sessions, topic_prefix=prefix, poll_seconds=30)
     events = [lead_event(reference=f"R-{i}") for i in range(5)]
+
+    async def marked() -> list:
+        async with sessions() as session:
+            return (await session.execute(select(outbox.c.published_at).where(
+                outbox.c.event_id.in_([e.id for e in events])))).all()
+
+    async def all_marked() -> bool:
+        rows = await marked()
+        return len(rows) == 5 and all(r.published_at is not None for r in rows)
+
     relay = asyncio.create_task(box.relay(
         lambda: AIOKafkaProducer(bootstrap_servers=infra.kafka, **security_from_env(),
                                  acks="all", enable_idempotence=True)))
@@ -78,16 +88,15 @@ async def test_committed_events_are_relayed_in_order_and_marked(sessions, produc
                 await box.add(session, evt)
         # The relay is woken by the commit, long before its 30 s poll.
         records = await collect(infra.kafka, f"{prefix}lead-signalled", until=5, timeout=20)
+        # The records can reach a consumer before the relay's transaction that marks them commits: wait for it
+        # before stopping the relay (a cancelled relay rolls its marking back).
+        assert await eventually(all_marked, timeout=10, interval=0.05), await marked()
     finally:
         relay.cancel()
         await within(asyncio.gather(relay, return_exceptions=True), STOP_WITHIN, "stopping the relay")
     got = [LeadSignalled.from_json(r.value).id for r in sorted(records, key=lambda r: r.timestamp)]
     assert sorted(got) == sorted(e.id for e in events)
     assert {r.key for r in records} == {e.key for e in events}
-    async with sessions() as session:
-        rows = (await session.execute(select(outbox.c.published_at).where(
-            outbox.c.event_id.in_([e.id for e in events])))).all()
-    assert len(rows) == 5 and all(r.published_at is not None for r in rows)
 
 
 async def test_relay_crash_before_marking_republishes_the_same_event(sessions, producer, infra):
