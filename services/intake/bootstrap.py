@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import partial
 
-from services.intake import handlers
+from services.intake import batches, handlers
 from services.intake.config import IntakeSettings
 from services.intake.orm import metadata
 from services.intake.retriage import retriage_periodically
@@ -19,6 +19,7 @@ from shared.contracts.events import (
     MatchProposed,
 )
 from shared.runtime import Runtime
+from shared.unit_of_work import as_batch_effect
 
 PUBLISHED = (LeadRegistered, LeadUpdated, ConsentGranted, CaseOpened)
 
@@ -39,16 +40,18 @@ def bootstrap(settings: IntakeSettings) -> handlers.Deps:
     topics = [e.topic for e in (LeadSignalled, MatchProposed, CaseClosed, *PUBLISHED)] + organisation_topics(settings)
     runtime = Runtime.build("intake", settings, metadata, topics=topics)
     deps = handlers.Deps(settings=settings, runtime=runtime)
-    receive = partial(handlers.receive_signalled_lead, deps=deps)
+    # Set-based: a batch of leads costs one statement per table (services/intake/batches.py).
+    receive = as_batch_effect(batches.receive_signalled_leads, deps.unit_of_work, deps=deps)
     # lead-signalled itself: only the stack's own tooling may write it (the coordinator's imports, tests).
-    runtime.consume(LeadSignalled, group="intake", effect=receive)
+    runtime.consume_batches(LeadSignalled, group="intake", effect=receive)
     # A ROM's topic: its name, not the payload, says which organisation speaks.
-    runtime.consume(LeadSignalled, group="intake-organisations", effect=receive,
-                    pattern=organisation_pattern(settings),
-                    vet=partial(handlers.refuse_other_organisation, prefix=settings.topic(LeadSignalled.topic + ".")))
+    runtime.consume_batches(LeadSignalled, group="intake-organisations", effect=receive,
+                            pattern=organisation_pattern(settings),
+                            vet=partial(handlers.refuse_other_organisation,
+                                        prefix=settings.topic(LeadSignalled.topic + ".")))
     # The case's progress, shown to the ROM that signalled it.
-    runtime.consume(MatchProposed, group="intake-case-matched",
-                    effect=partial(handlers.record_case_matched, deps=deps))
+    runtime.consume_batches(MatchProposed, group="intake-case-matched",
+                            effect=as_batch_effect(batches.record_cases_matched, deps.unit_of_work, deps=deps))
     runtime.consume(CaseClosed, group="intake-case-closed", effect=partial(handlers.record_case_closed, deps=deps))
     runtime.workers.append(partial(retriage_periodically, deps))
     return deps

@@ -70,8 +70,12 @@ class Placement:
 
 async def receive_signalled_lead(session: AsyncSession, evt: LeadSignalled, *, deps: Deps) -> None:
     """Kafka: a lead-signalled event, handled like any other submission (the batch's transaction commits it)."""
-    via = Via(actor=f"{evt.data.organisation} ({evt.source})"[:100], channel="kafka")
-    await receive_lead(deps.unit_of_work(session), evt, via=via, deps=deps)
+    await receive_lead(deps.unit_of_work(session), evt, via=kafka_via(evt), deps=deps)
+
+
+def kafka_via(evt: LeadSignalled) -> Via:
+    """Who a lead that came over Kafka is from: its organisation and the event's source."""
+    return Via(actor=f"{evt.data.organisation} ({evt.source})"[:100], channel="kafka")
 
 
 def refuse_other_organisation(record: ConsumerRecord, evt: LeadSignalled, *, prefix: str) -> None:

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.intake import repository
+from services.intake import batch_repository, repository
 from services.intake.repository import NewLead
 from shared.outbox import Outbox
 from shared.unit_of_work import SessionBound, SqlUnitOfWork, UnitOfWork
@@ -36,11 +36,25 @@ class Leads(Protocol):
     async def record_closed(self, *, case_id: UUID, outcome: str, at: datetime) -> None: ...
 
 
+class LeadBatches(Protocol):
+    """The same, set-based, for a Kafka batch of leads: one statement per table whatever the batch's size."""
+
+    async def insert_new_leads(self, leads: list[dict], audits: list[dict]) -> dict[UUID, bool]: ...
+    async def open_cases(self, cases: list[dict]) -> set[UUID]: ...
+    async def companies_with_a_case(self, company_refs: list[str]) -> set[str]: ...
+    async def names_like_many(self, wanted: list[dict]) -> dict[UUID, list[tuple[UUID, str]]]: ...
+    async def flag_name_reviews(self, reviews: list[dict]) -> None: ...
+    async def mark_consents_granted(self, case_ids: list[UUID]) -> set[UUID]: ...
+    async def record_matches(self, matches: list[dict]) -> None: ...
+
+
 class IntakeUnitOfWork(UnitOfWork, Protocol):
     leads: Leads
+    batches: LeadBatches
 
 
 class SqlIntakeUnitOfWork(SqlUnitOfWork):
     def __init__(self, session: AsyncSession, outbox: Outbox) -> None:
         super().__init__(session, outbox)
         self.leads = SessionBound(repository, Leads, session)
+        self.batches = SessionBound(batch_repository, LeadBatches, session)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -12,10 +13,14 @@ import pytest
 from aiokafka.structs import ConsumerRecord
 from sqlalchemy import event, func, select
 
+from services.intake import orm as intake_orm
+from services.intake.bootstrap import bootstrap as intake_bootstrap
+from services.intake.config import IntakeSettings
 from services.matching import orm as matching_orm
 from services.matching.bootstrap import bootstrap as matching_bootstrap
 from services.matching.config import MatchingSettings
-from tests.factories import case_opened_event, demand
+from shared.contracts import LeadSignalled, MatchProposed
+from tests.factories import case_opened_event, demand, intake_lead_payload
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 _OFFSETS = itertools.count()
@@ -70,3 +75,53 @@ async def test_a_batch_of_cases_costs_matching_the_same_statements_as_two(matchi
     assert (stored, queued) == (22, 22)
     assert counts[0] == counts[1], f"statements per batch grow with its size: {counts}"
 
+
+
+@pytest.fixture
+async def intake(infra, run_id):
+    from tests.integration.conftest import fresh_sessions
+
+    async with fresh_sessions(infra, run_id, "intake") as sessions:
+        yield intake_bootstrap(IntakeSettings()), sessions
+
+
+async def test_a_batch_of_new_leads_costs_intake_the_same_statements_as_a_small_one(intake):
+    """Eligible leads of new companies, some consenting, some look-alike names: the common batch."""
+    deps, sessions = intake
+    applier = replace(deps.runtime.appliers["intake"], sessions=sessions)
+    engine = sessions.kw["bind"]
+    counts = []
+    for n in (6, 30):
+        leads = [LeadSignalled.model_validate(intake_lead_payload(name=f"Fotonica Twente {i % 3} B.V.",
+                                                                  consent="consented" if i % 2 else "nda"))
+                 for i in range(n)]
+        with statements(engine) as sent:
+            await applier(items(leads, "lead-signalled"), _no_dead_letters)
+        counts.append(len(sent))
+    async with sessions() as session:
+        cases = await session.scalar(select(func.count()).select_from(intake_orm.case))
+        reviews = await session.scalar(select(func.count()).select_from(intake_orm.name_review))
+        events = (await session.execute(select(intake_orm.outbox.c.topic))).scalars().all()
+    assert cases == 36 and reviews > 0
+    assert sorted(set(events)) == ["case-opened", "consent-granted", "lead-registered"]
+    assert counts[0] == counts[1], f"statements per batch grow with its size: {counts}"
+
+
+async def test_a_batch_of_match_proposals_costs_intake_the_same_statements_as_two(intake):
+    deps, sessions = intake
+    applier = replace(deps.runtime.appliers["intake-case-matched"], sessions=sessions)
+    engine = sessions.kw["bind"]
+    counts = []
+    for n in (2, 20):
+        proposals = [match_proposed_event() for _ in range(n)]
+        with statements(engine) as sent:
+            await applier(items(proposals, "match-proposed"), _no_dead_letters)
+        counts.append(len(sent))
+    assert counts[0] == counts[1], f"statements per batch grow with its size: {counts}"
+
+
+def match_proposed_event() -> MatchProposed:
+    case_id = uuid.uuid4()
+    return MatchProposed.model_validate({"source": "/t", "subject": str(case_id), "data": {
+        "case_id": str(case_id), "code_name": "x", "technology_domains": [], "origin_region": "oost",
+        "proposals": [], "no_proposition": True, "revision": 1, "trigger": "case-opened"}})

@@ -1,0 +1,139 @@
+"""Set-based persistence for a Kafka batch of new leads: one statement per table for the whole batch.
+
+Each function takes the batch's rows at once and sends them as one JSON document that PostgreSQL unpacks with
+jsonb_to_recordset, so a batch of 500 leads costs as many round trips as a batch of one. The per-lead functions
+in repository.py stay the path of everything rarer (a known lead, a company that has a case, earlier leads).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Float, String, Uuid, bindparam, column, func, literal, select, true, update
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.intake.orm import case, lead, lead_audit, lead_origin, name_review
+from services.intake.repository import _RECORD_MATCH, NAME_CANDIDATES
+
+_LEAD_COLUMNS = [c for c in lead.columns if c.name not in ("created_at", "version")]
+
+
+def _rows(name: str, *columns):
+    """A bound JSON array of objects as a table `name` with these (name, type) columns."""
+    fn = func.jsonb_to_recordset(bindparam(name, type_=JSONB))
+    return fn.table_valued(*(column(n, t) for n, t in columns)).render_derived(name=name, with_types=True)
+
+
+def _json(rows: list[dict]) -> Any:
+    """The rows as a JSON value (UUIDs and timestamps as text, which PostgreSQL reads back by column type)."""
+    return json.loads(json.dumps(rows, default=str))
+
+
+def _insert_new_leads_statement():
+    new = _rows("new", *((c.name, c.type) for c in _LEAD_COLUMNS))
+    names = [c.name for c in _LEAD_COLUMNS]
+    inserted = (insert(lead).from_select(names, select(*(new.c[n] for n in names)))
+                .on_conflict_do_nothing().returning(lead.c.id, lead.c.company_ref).cte("inserted"))
+    audit = _rows("audit", ("lead_id", Uuid), ("actor", String), ("channel", String), ("event_id", Uuid),
+                  ("changes", JSONB))
+    audited = insert(lead_audit).from_select(
+        ["lead_id", "actor", "channel", "action", "event_id", "changes"],
+        select(inserted.c.id, audit.c.actor, audit.c.channel, literal("registered", String), audit.c.event_id,
+               audit.c.changes).join(audit, audit.c.lead_id == inserted.c.id)).cte("audited")
+    sibling = lead.alias("sibling")
+    # The statement's snapshot: the batch's own leads are not siblings (the batch holds one lead per company).
+    unplaced = (select(sibling.c.id).where(sibling.c.company_ref == inserted.c.company_ref,
+                                           sibling.c.case_id.is_(None), sibling.c.id != inserted.c.id).exists())
+    return select(inserted.c.id, unplaced.label("has_unplaced")).add_cte(audited)
+
+
+_INSERT_NEW_LEADS = _insert_new_leads_statement()
+
+
+async def insert_new_leads(session: AsyncSession, leads: list[dict], audits: list[dict]) -> dict[UUID, bool]:
+    """insert_new_lead() for a batch: the leads (each a dict of lead columns) and their "registered" audit rows
+    (lead_id, actor, channel, event_id, changes); returns, per lead inserted, whether its company has unplaced
+    leads. A lead already known is not in the result (nothing inserted, nothing audited)."""
+    rows = await session.execute(_INSERT_NEW_LEADS, {
+        "new": _json(leads), "audit": _json([a | {"actor": a["actor"][:100]} for a in audits])})
+    return {r.id: bool(r.has_unplaced) for r in rows}
+
+
+def _open_cases_statement():
+    new = _rows("new", ("case_id", Uuid), ("company_ref", String), ("code_name", String), ("opened_by", Uuid),
+                ("organisation", String), ("reference", String))
+    opened = (insert(case).from_select(["id", "company_ref", "code_name", "opened_by_lead_id"],
+                                       select(new.c.case_id, new.c.company_ref, new.c.code_name, new.c.opened_by))
+              .on_conflict_do_nothing().returning(case.c.id).cte("opened"))
+    origin = select(opened.c.id, new.c.opened_by, new.c.organisation, new.c.reference).join(
+        new, new.c.case_id == opened.c.id)
+    return (insert(lead_origin).from_select(["case_id", "lead_id", "organisation", "reference"], origin)
+            .on_conflict_do_nothing().returning(lead_origin.c.case_id).add_cte(opened))
+
+
+_OPEN_CASES = _open_cases_statement()
+
+
+async def open_cases(session: AsyncSession, cases: list[dict]) -> set[UUID]:
+    """open_case() for a batch (case_id, company_ref, code_name, opened_by, organisation, reference each); returns
+    the cases opened (a company that has a case already gets none: nothing inserted)."""
+    if not cases:
+        return set()
+    return set((await session.execute(_OPEN_CASES, {"new": _json(cases)})).scalars())
+
+
+async def companies_with_a_case(session: AsyncSession, company_refs: list[str]) -> set[str]:
+    """Those of these companies that have a case."""
+    if not company_refs:
+        return set()
+    stmt = select(case.c.company_ref).where(case.c.company_ref == func.any(bindparam("refs", type_=ARRAY(String))))
+    return set((await session.execute(stmt, {"refs": company_refs})).scalars())
+
+
+def _names_like_many_statement():
+    wanted = _rows("wanted", ("lead_id", Uuid), ("name_key", String), ("company_ref", String))
+    other = lead.alias("other")
+    distance = other.c.name_key.op("<->", return_type=Float)(wanted.c.name_key)
+    near = (select(other.c.id, other.c.name_key).where(other.c.company_ref != wanted.c.company_ref)
+            .order_by(distance).limit(NAME_CANDIDATES).lateral("near"))
+    return select(wanted.c.lead_id, near.c.id, near.c.name_key).select_from(wanted.join(near, true()))
+
+
+_NAMES_LIKE_MANY = _names_like_many_statement()
+
+
+async def names_like_many(session: AsyncSession, wanted: list[dict]) -> dict[UUID, list[tuple[UUID, str]]]:
+    """names_like() for a batch of leads (lead_id, name_key, company_ref each), nearest first per lead."""
+    found: dict[UUID, list[tuple[UUID, str]]] = {w["lead_id"]: [] for w in wanted}
+    if wanted:
+        for r in await session.execute(_NAMES_LIKE_MANY, {"wanted": _json(wanted)}):
+            found[r.lead_id].append((r.id, r.name_key))
+    return found
+
+
+async def flag_name_reviews(session: AsyncSession, reviews: list[dict]) -> None:
+    """flag_name_review() for a batch (lead_id, similar_lead_id, similarity each): one statement."""
+    if reviews:
+        await session.execute(insert(name_review).on_conflict_do_nothing(), reviews)
+
+
+async def mark_consents_granted(session: AsyncSession, case_ids: list[UUID]) -> set[UUID]:
+    """mark_consent_granted() for a batch of cases; returns those marked now (the first time)."""
+    if not case_ids:
+        return set()
+    stmt = (update(case).where(case.c.id == func.any(bindparam("ids", type_=ARRAY(Uuid))),
+                               case.c.consent_granted_at.is_(None))
+            .values(consent_granted_at=func.now()).returning(case.c.id))
+    return set((await session.execute(stmt, {"ids": case_ids})).scalars())
+
+
+async def record_matches(session: AsyncSession, matches: list[dict]) -> None:
+    """record_match() for a batch (case_id, revision, sites, no_proposition, at each), in order: one executemany."""
+    if matches:
+        await session.execute(_RECORD_MATCH, [
+            {"m_case_id": m["case_id"], "m_revision": m["revision"], "m_sites": m["sites"],
+             "m_no_proposition": m["no_proposition"], "m_at": m["at"]} for m in matches])
+
