@@ -38,7 +38,13 @@ status:
 
 test: install helm-tool
 	$(PY) -m ruff check .
-	$(PY) -m pytest
+	$(PY) -m pytest -m "not fault"
+
+# The further fault-injection variants (a SIGKILL of every service in the running system, and so on); each
+# guarantee is attacked once in `make test` already. Takes a few minutes.
+.PHONY: fault
+fault: install
+	$(PY) -m pytest -m fault
 
 lint: install
 	$(PY) -m ruff check .
