@@ -8,6 +8,7 @@ from shared.runtime import plumbing_tables
 
 metadata = service_metadata("matching")
 outbox, processed_event = plumbing_tables(metadata)
+CHANGED_XID = text("pg_current_xact_id()::text::bigint")  # the writing transaction's id (64-bit, never wraps)
 
 # A few columns for queries; `record` is the full validated Site (services.matching.domain.Site).
 site = Table(
@@ -24,6 +25,10 @@ site = Table(
     Column("record", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
     Column("source", String(200), nullable=False, server_default="reference"),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # The transaction that last wrote the row (set by a trigger on every insert and update): the catalogue refresh
+    # reads the rows written since its previous one by this, not by time (see supply.py and the migration).
+    Column("changed_xid", BigInteger, nullable=False, server_default=CHANGED_XID),
+    Index("ix_site_changed_xid", "changed_xid"),
 )
 
 # Every change to a site (API, import, event, reference seed), kept after the site is retired or deleted: who, when,
@@ -42,8 +47,9 @@ site_change = Table(
     Column("changes", JSONB, nullable=False),
     Column("reason", String(500), nullable=False, server_default=""),
     Column("changed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("changed_xid", BigInteger, nullable=False, server_default=CHANGED_XID),
     Index("ix_site_change_site", "site_id", "id"),
-    Index("ix_site_change_deleted", "changed_at", postgresql_where=text("action = 'deleted'")),
+    Index("ix_site_change_deleted", "changed_xid", postgresql_where=text("action = 'deleted'")),
 )
 
 case_match = Table(

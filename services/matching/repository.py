@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from pathlib import Path
 from uuid import UUID
 
-from sqlalchemy import Uuid, bindparam, delete, func, literal, null, select, true, union_all, update
+from sqlalchemy import Uuid, bindparam, delete, func, literal, select, true, update
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -50,24 +49,6 @@ async def sites_by_id(session: AsyncSession, ids: list[str], *, lock: bool = Fal
 async def sources_by_id(session: AsyncSession, ids: list[str]) -> dict[str, str]:
     rows = await session.execute(select(site.c.id, site.c.source).where(site.c.id.in_(ids)))
     return {r.id: r.source for r in rows}
-
-
-async def load_sites(session: AsyncSession, *, since: datetime | None = None
-                     ) -> tuple[list[Site | str], datetime | None]:
-    """Sites changed since a moment (all when None) and the latest change time among them (None if none).
-
-    Since a moment, the ids of sites deleted since then come in between (from the change history, in the same
-    round trip), all in the order they happened: a site deleted and created again ends up present."""
-    stmt = select(site.c.record, site.c.updated_at, null().label("deleted")).where(site.c.record != {})
-    if since is None:
-        rows = (await session.execute(stmt.order_by(site.c.id))).all()
-    else:
-        deleted = select(null(), site_change.c.changed_at, site_change.c.site_id).where(
-            site_change.c.action == DELETED, site_change.c.changed_at >= since)
-        changed = union_all(stmt.where(site.c.updated_at >= since), deleted).subquery()
-        rows = (await session.execute(select(changed).order_by(changed.c.updated_at))).all()
-    latest = max((r.updated_at for r in rows), default=None)
-    return [r.deleted if r.deleted is not None else Site.model_validate(r.record) for r in rows], latest
 
 
 async def list_sites(session: AsyncSession, *, region: str | None = None, include_retired: bool = False) -> list:

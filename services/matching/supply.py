@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import weakref
-from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.matching import domain, repository
+from services.matching import domain, repository, site_columns
 from services.matching.domain import Catalogue, Site
 from services.matching.history import Author, store_sites
 from shared.contracts import SiteChanged, SiteChangedData
@@ -17,9 +16,6 @@ from shared.contracts import SiteChanged, SiteChangedData
 SEED_SOURCE = "/matching/reference"
 
 log = structlog.get_logger()
-# Re-read rows changed shortly before the last one seen: a transaction that started earlier may commit
-# later with an older now(), and re-reading a row is harmless (an in-place patch).
-OVERLAP = timedelta(seconds=60)
 
 
 class Supply:
@@ -27,11 +23,15 @@ class Supply:
 
     def __init__(self) -> None:
         self.catalogue = Catalogue.empty()
-        self.watermark: datetime | None = None
+        # The oldest transaction running at the last refresh (site_columns.read): the next one reads the rows
+        # written by it or later. A change number, not a time: a row written with an old timestamp, or committed
+        # late by a slow transaction, is read all the same, and nothing else is read again.
+        self.watermark: int | None = None
         self._refreshed_in: weakref.ref | None = None
 
     async def refresh(self, session: AsyncSession) -> int:
         """Apply the rows changed since the last refresh (all of them the first time); once per transaction.
+        Returns the number of rows read.
 
         A Kafka batch is one transaction: one refresh at its start serves all its events (a site changed
         by an event of the batch is patched in memory at once), instead of a query per event.
@@ -40,21 +40,15 @@ class Supply:
         if txn is not None and self.watermark is not None and self._refreshed_in is not None \
                 and self._refreshed_in() is txn:
             return 0
-        since = self.watermark - OVERLAP if self.watermark else None
-        sites, latest = await repository.load_sites(session, since=since)
-        if since is None:
-            self.catalogue = Catalogue.of(sites)
+        read = await site_columns.read(session, since=self.watermark)
+        if self.watermark is None:
+            self.catalogue = read.catalogue
             log.info("catalogue_loaded", sites=len(self.catalogue))
         else:
-            for s in sites:  # a changed site, or the id of a deleted one
-                if isinstance(s, str):
-                    self.catalogue.remove(s)
-                else:
-                    self.catalogue.upsert(s)
-        if latest is not None and (self.watermark is None or latest > self.watermark):
-            self.watermark = latest
+            self.catalogue.apply(read.catalogue, read.removed)
+        self.watermark = max(read.watermark, self.watermark or 0)
         self._refreshed_in = weakref.ref(txn) if txn is not None else None
-        return len(sites)
+        return read.rows
 
     def patch(self, site: Site, session: AsyncSession | None = None) -> None:
         """Patch one site now (the re-match in the same transaction needs it); if that transaction rolls back,

@@ -2,25 +2,34 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from services.matching import supply as supply_module
+from services.matching.domain import Catalogue
+from services.matching.site_columns import Read
 from tests.unit.test_matching_domain import site
 
 
-async def test_the_supply_watermark_never_moves_back_when_nothing_changed(monkeypatch):
-    stamp = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
-    answers = iter([([site("aa")], stamp), ([], None), ([site("aa", grid_mw_available=9.0)], stamp)])
+async def test_the_supply_watermark_never_moves_back(monkeypatch):
+    answers = iter([Read(Catalogue.of([site("aa")]), [], 1, 100), Read(Catalogue.empty(), [], 0, 90),
+                    Read(Catalogue.of([site("aa", grid_mw_available=9.0)]), [], 1, 130)])
     asked: list = []
 
-    async def load_sites(_session, *, since=None):
+    async def read(_session, *, since=None):
         asked.append(since)
         return next(answers)
 
-    monkeypatch.setattr(supply_module.repository, "load_sites", load_sites)
+    monkeypatch.setattr(supply_module.site_columns, "read", read)
     supply = supply_module.Supply()
     for _ in range(3):
         await supply.refresh(None)
-    assert asked == [None, stamp - supply_module.OVERLAP, stamp - supply_module.OVERLAP]
+    assert asked == [None, 100, 100]
     assert supply.catalogue.cols["mw_now"][supply.catalogue.index["aa"]] == 9.0
+
+
+async def test_many_changes_apply_at_once_replacing_removing_and_appending(monkeypatch):
+    cat = Catalogue.of([site("aa"), site("bb"), site("cc")])
+    cat.apply(Catalogue.of([site("cc", floor_space_m2=1.0), site("dd")]), ["bb", "zz"])
+    assert cat.ids == ["aa", "cc", "dd"] and cat.index == {"aa": 0, "cc": 1, "dd": 2}
+    assert cat.cols["floor_now"].tolist() == [10_000, 1.0, 10_000]
+    assert [label[0] for label in cat.labels] == ["Aa", "Cc", "Dd"]
+    assert all(len(a) == 3 for a in cat.cols.values())
 

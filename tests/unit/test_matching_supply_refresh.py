@@ -1,9 +1,10 @@
 """The supply catalogue is refreshed once per transaction (a Kafka batch), not once per event."""
 
-from datetime import UTC, datetime
 from types import SimpleNamespace
 
 from services.matching import supply as supply_module
+from services.matching.domain import Catalogue
+from services.matching.site_columns import Read
 from tests.unit.test_matching_domain import site
 
 
@@ -16,34 +17,33 @@ def fake_session(txn):
 
 
 async def test_refresh_queries_once_per_transaction_and_again_in_the_next(monkeypatch):
-    stamp = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
-    answers = iter([([site("aa")], stamp), ([site("aa", grid_mw_available=9.0)], stamp)])
+    answers = iter([Read(Catalogue.of([site("aa")]), [], 1, 100),
+                    Read(Catalogue.of([site("aa", grid_mw_available=9.0)]), [], 1, 120)])
     asked: list = []
 
-    async def load_sites(_session, *, since=None):
+    async def read(_session, *, since=None):
         asked.append(since)
         return next(answers)
 
-    monkeypatch.setattr(supply_module.repository, "load_sites", load_sites)
+    monkeypatch.setattr(supply_module.site_columns, "read", read)
     supply = supply_module.Supply()
     first, second = Txn(), Txn()
     for _ in range(3):
         await supply.refresh(fake_session(first))
     assert asked == [None]
     await supply.refresh(fake_session(second))
-    assert asked == [None, stamp - supply_module.OVERLAP]
+    assert asked == [None, 100]
     assert supply.catalogue.cols["mw_now"][supply.catalogue.index["aa"]] == 9.0
 
 
 async def test_a_rolled_back_patch_reloads_everything_even_in_the_same_transaction(monkeypatch):
-    stamp = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
     asked: list = []
 
-    async def load_sites(_session, *, since=None):
+    async def read(_session, *, since=None):
         asked.append(since)
-        return [site("aa")], stamp
+        return Read(Catalogue.of([site("aa")]), [], 1, 100)
 
-    monkeypatch.setattr(supply_module.repository, "load_sites", load_sites)
+    monkeypatch.setattr(supply_module.site_columns, "read", read)
     supply = supply_module.Supply()
     txn = Txn()
     await supply.refresh(fake_session(txn))

@@ -89,8 +89,44 @@ class Catalogue:
         cols = {c: np.array([r[c] for r in rows], dtype=t) for c, t in DTYPES.items()}
         return cls(cols, [s.id for s in sites], [_label(s) for s in sites])
 
+    @classmethod
+    def from_columns(cls, cols: dict[str, np.ndarray], ids: list[str],
+                     labels: list[tuple[str, str, str]]) -> Catalogue:
+        """The catalogue of columns read set-wise (the site table's stored records); rows that no Site could
+        have produced are left out (see `valid`), so a damaged row cannot skew a score."""
+        cols = {c: np.asarray(cols[c]).astype(t, copy=False) for c, t in DTYPES.items()}
+        ok = valid(cols)
+        if not ok.all():
+            keep = np.flatnonzero(ok)
+            cols = {c: a[keep] for c, a in cols.items()}
+            ids, labels = [ids[i] for i in keep], [labels[i] for i in keep]
+        return cls(cols, ids, labels)
+
     def __len__(self) -> int:
         return len(self.ids)
+
+    def apply(self, changed: Catalogue, removed: list[str]) -> None:
+        """Many changes at once: drop `removed`, replace the rows of changed sites, append new ones (one copy
+        of the columns for all of them, where upsert/remove copy per site)."""
+        gone = set(removed)
+        if gone & self.index.keys():
+            keep = np.array([sid not in gone for sid in self.ids], dtype=bool)
+            self.cols = {c: a[keep] for c, a in self.cols.items()}
+            self.ids = [sid for sid, k in zip(self.ids, keep, strict=True) if k]
+            self.labels = [lab for lab, k in zip(self.labels, keep, strict=True) if k]
+            self.index = {sid: i for i, sid in enumerate(self.ids)}
+        at = np.array([self.index.get(sid, -1) for sid in changed.ids], dtype=np.int64)
+        old, new = np.flatnonzero(at >= 0), np.flatnonzero(at < 0)
+        for c, a in self.cols.items():
+            a[at[old]] = changed.cols[c][old]
+        for i in old:
+            self.labels[at[i]] = changed.labels[i]
+        if len(new):
+            self.cols = {c: np.concatenate([a, changed.cols[c][new]]) for c, a in self.cols.items()}
+            for i in new:
+                self.index[changed.ids[i]] = len(self.ids)
+                self.ids.append(changed.ids[i])
+                self.labels.append(changed.labels[i])
 
     def upsert(self, site: Site) -> None:
         """Replace the site's row, or append it (appending copies the columns: rare, so fine); a retired site
@@ -121,6 +157,17 @@ class Catalogue:
 
     def region_of(self, i: int) -> str:
         return REGIONS[int(self.cols["region"][i])]
+
+
+def valid(cols: dict[str, np.ndarray]) -> np.ndarray:
+    """Rows a validated Site can produce: a known region, no negative quantity, a housing pressure in 0..1, codes
+    in range (NaN, unknown, passes every check)."""
+    ok = (cols["region"] >= 0) & (cols["region"] < len(REGIONS))
+    for c in FLOATS:
+        ok &= ~(cols[c] < 0)
+    ok &= ~(cols["housing"] > 1) & ~(cols["iso"] < 1) & ~(cols["iso"] > 9)
+    ok &= ~(cols["env_max"] < 0) & ~(cols["congestion"] < 0) & (cols["facility"] >= 0) & (cols["facility"] <= 2)
+    return ok
 
 
 def _label(site: Site) -> tuple[str, str, str]:
