@@ -49,10 +49,10 @@ READS: Mapping[str, tuple[str, ...]] = {
     "intake": (LEAD_TOPIC, "match-proposed", "case-closed"),
     "matching": ("case-opened", "lead-updated", "site-changed", "case-closed"),
     "notifications": ("match-proposed", "relocation-realised", "case-opened", "lead-updated", "consent-granted"),
-    # Reporting still reads lead-signalled (it counts it and keeps keyed hashes of company names for its note
-    # check): the one reader of identities besides intake, until lead-registered gives it what it needs.
-    "reporting": (LEAD_TOPIC, "case-opened", "match-proposed", "relocation-realised", "lead-registered", "lead-updated",
-                  "consent-granted", "case-closed", "proposal-decided", "site-changed", "recipient-replied"),
+    # Reporting reads no identities: neither lead-signalled nor consent-granted (what it needs of a lead, the
+    # company's keyed name digests for its note check included, comes in lead-registered).
+    "reporting": ("case-opened", "match-proposed", "relocation-realised", "lead-registered", "lead-updated",
+                  "case-closed", "proposal-decided", "site-changed", "recipient-replied"),
     "workbench": (),
 }
 WRITES: Mapping[str, tuple[str, ...]] = {

@@ -26,6 +26,7 @@ DEV_API_TOKENS = ",".join(
     + [f"dev-{code.lower()}:{code}:province" for code in DEV_PROVINCES])
 
 DEV_PERSON_TOKEN_SECRET = "development-only-person-token-secret-0123456789"
+DEV_NAME_HASH_KEY = "development-only-name-key"
 
 
 class UnsafeSettings(RuntimeError):
@@ -45,6 +46,13 @@ def development_secret(default: str, **kw) -> Any:
 def _shared(name: str, default, **kw):
     """A field read from the same unprefixed variable by every service (e.g. KAFKA_BOOTSTRAP_SERVERS)."""
     return Field(default=default, validation_alias=AliasChoices(name, name.lower()), **kw)
+
+
+def name_hash_key() -> Any:
+    """NAME_HASH_KEY: keys the digests of company names (shared.names); one secret known to intake, which makes
+    the digests, and reporting, which compares notes with them (REPORTING_NAME_HASH_KEY is its former name)."""
+    return Field(default=SecretStr(DEV_NAME_HASH_KEY), json_schema_extra={"development_secret": True},
+                 validation_alias=AliasChoices("NAME_HASH_KEY", "name_hash_key", "REPORTING_NAME_HASH_KEY"))
 
 
 class ServiceSettings(BaseSettings):

@@ -17,7 +17,7 @@ from tests.lifecycle import disposed
 
 # (consumer group, the topic it reads, the schema whose outbox its effects fill)
 STAGES = (("intake", "lead-signalled", "intake"), ("matching", "case-opened", "matching"))
-REPORTED = ("lead-signalled", "case-opened", "match-proposed")
+REPORTED = ("lead-registered", "case-opened", "match-proposed")
 
 
 async def outbox_empty(engine, schema: str) -> bool:

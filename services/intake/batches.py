@@ -136,8 +136,8 @@ def _events(s: _New, opened: bool, consent_granted: bool) -> list[Envelope]:
         out.append(messages.case_opened(ctx.lead, lead_id=lid, case_id=cid, code_name=domain.code_name(cid),
                                         company_ref=ctx.ref, signalled_at=ctx.evt.time.isoformat()))
         log.info("case_opened", lead_id=str(lid), case_id=str(cid))
-    out.append(messages.lead_registered(ctx.lead, lead_id=lid, company_ref=ctx.ref, verdict=ctx.verdict, case_id=cid,
-                                        joined=False, signalled_at=ctx.evt.time))
+    out.append(messages.lead_registered(ctx.lead, lead_id=lid, company_ref=ctx.ref, name_digests=ctx.name_digests,
+                                        verdict=ctx.verdict, case_id=cid, joined=False, signalled_at=ctx.evt.time))
     if consent_granted:
         out.append(messages.consent_granted(ctx.lead, case_id=cid))
         log.info("consent_granted", case_id=str(cid))

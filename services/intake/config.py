@@ -1,7 +1,7 @@
 from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import DEV_ROMS, ServiceSettings, development_secret
+from shared.settings import DEV_ROMS, ServiceSettings, development_secret, name_hash_key
 
 
 class IntakeSettings(ServiceSettings):
@@ -13,6 +13,8 @@ class IntakeSettings(ServiceSettings):
     # The KvK number leaves intake only as an HMAC with this key: with a known key every pseudonym is reversed by
     # brute force in minutes, so outside development the service refuses to start with the default.
     kvk_hash_key: SecretStr = development_secret("development-only-kvk-key")
+    # Keys the digests of company names in lead-registered, which reporting's note review compares with.
+    name_hash_key: SecretStr = name_hash_key()
     horizon_years: int = 3
     # Portfolio leads are triaged again this often (a far-off need date comes within the horizon).
     retriage_seconds: float = 3600.0

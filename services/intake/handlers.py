@@ -20,6 +20,7 @@ from services.intake.repository import NewLead
 from services.intake.unit_of_work import IntakeUnitOfWork, SqlIntakeUnitOfWork
 from shared.contracts.events import CaseClosed, ConsentStatus, LeadSignalled, LeadSignalledData, MatchProposed
 from shared.messaging import Rejected
+from shared.names import name_digests
 from shared.runtime import Runtime
 from shared.unit_of_work import opened
 
@@ -128,6 +129,8 @@ class _Context:
         self.uow, self.leads, self.settings, self.via, self.evt = uow, uow.leads, settings, via, evt
         self.lead: LeadSignalledData = evt.data
         self.ref = domain.company_ref(self.lead.company.kvk_number, settings.kvk_hash_key.get_secret_value().encode())
+        self.name_digests = frozenset(name_digests(self.lead.company.name, settings.name_hash_key.get_secret_value()
+                                                   .encode()))
         self.verdict = domain.triage(self.lead, today=date.today(), horizon_years=settings.horizon_years)
         self.payload = self.lead.model_dump(mode="json")
 
@@ -152,7 +155,8 @@ class _Context:
         # Its "registered" audit row was written with it (repository.insert_new_lead).
         await self.flag_look_alikes(lid, candidates=new.look_alikes)
         await self.uow.outbox.add(messages.lead_registered(
-            self.lead, lead_id=lid, company_ref=self.ref, verdict=self.verdict, case_id=placed.case_id,
+            self.lead, lead_id=lid, company_ref=self.ref, name_digests=self.name_digests, verdict=self.verdict,
+            case_id=placed.case_id,
             joined=placed.case_id is not None and not placed.opened, signalled_at=self.evt.time))
         await self.share_identity_if_consented(placed.case_id)
         log.info("lead_registered", lead_id=str(lid), status=placed.status, reason=self.verdict.reason,

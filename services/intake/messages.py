@@ -1,5 +1,6 @@
 """The events intake publishes, built from a lead. Only case-opened's code name and the keyed KvK hash
-identify the company outside intake; consent-granted is the one event that carries its identity."""
+identify the company outside intake (and lead-registered's keyed name digests, which only reporting can compare
+with); consent-granted is the one event that carries its identity."""
 
 from __future__ import annotations
 
@@ -35,8 +36,8 @@ def case_opened(lead: LeadSignalledData, *, lead_id: UUID, case_id: UUID, code_n
         investment_status=lead.investment_status, signalled_at=signalled_at))
 
 
-def lead_registered(lead: LeadSignalledData, *, lead_id: UUID, company_ref: str, verdict: Triage,
-                    case_id: UUID | None, joined: bool, signalled_at: datetime) -> LeadRegistered:
+def lead_registered(lead: LeadSignalledData, *, lead_id: UUID, company_ref: str, name_digests: frozenset[str],
+                    verdict: Triage, case_id: UUID | None, joined: bool, signalled_at: datetime) -> LeadRegistered:
     # The lead happened when the ROM signalled it, not when intake got to it: reporting places it by this time.
     return LeadRegistered(source=SOURCE, subject=str(lead_id), time=signalled_at, data=LeadRegisteredData(
         lead_id=lead_id, organisation=lead.organisation, company_ref=company_ref, stage=lead.stage,
@@ -45,7 +46,7 @@ def lead_registered(lead: LeadSignalledData, *, lead_id: UUID, company_ref: str,
         investment_eur=lead.investment_eur, investment_status=lead.investment_status, eligible=verdict.eligible,
         triage_reason=verdict.reason, case_id=case_id, joined_existing_case=joined,
         organisation_kind=lead.organisation_kind, life_phase=lead.life_phase, leaving_likelihood=_likelihood(lead),
-        in_scope=verdict.in_scope))
+        in_scope=verdict.in_scope, name_digests=tuple(sorted(name_digests))))
 
 
 def lead_updated(lead: LeadSignalledData, *, lead_id: UUID, case_id: UUID | None, verdict: Triage,

@@ -1,7 +1,7 @@
 from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import ServiceSettings, development_secret
+from shared.settings import ServiceSettings, name_hash_key
 
 
 class ReportingSettings(ServiceSettings):
@@ -13,4 +13,4 @@ class ReportingSettings(ServiceSettings):
     # arrival (a producer's clock ahead must not put figures in the future).
     max_clock_skew_seconds: float = 300.0
     # Keys the hashes of company names the review of qualitative notes compares with: set a real secret.
-    name_hash_key: SecretStr = development_secret("development-only-name-key")
+    name_hash_key: SecretStr = name_hash_key()

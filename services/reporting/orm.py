@@ -102,7 +102,7 @@ qualitative_note = Table(
     Index("ix_qualitative_note_period", "period"),
 )
 
-# Keyed hashes of the words of company names seen in lead-signalled and consent-granted (never the names): the
+# Keyed hashes of company names, as intake's lead-registered events carry them (never the names): the
 # review refuses a note that contains one.
 known_name = Table(
     "known_name", metadata,

@@ -20,11 +20,11 @@ from pydantic import ValidationError
 
 from services.reporting import repository
 from services.reporting.config import ReportingSettings
+from services.reporting.domain import REPORTED
 from services.reporting.domain.facts import Fact, fact_of
 from services.reporting.domain.projection import entity_contributions, with_lead_companies
 from services.reporting.handlers import arrival
 from services.reporting.projections import add_day_sums
-from shared.contracts import EVENT_TYPES
 from shared.db import make_engine, make_sessionmaker, transaction
 from shared.messaging import client_security
 
@@ -51,7 +51,7 @@ class Replay:
         self.consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, group_id=None,
                                          enable_auto_commit=False, max_partition_fetch_bytes=16 * 2**20,
                                          fetch_max_bytes=64 * 2**20, **client_security(settings))
-        self.models = {settings.topic(name): model for name, model in EVENT_TYPES.items()}
+        self.models = {settings.topic(name): model for name, model in REPORTED.items()}
         self.begin: dict[TopicPartition, int] = {}
         self.end: dict[TopicPartition, int] = {}
 

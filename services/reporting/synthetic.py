@@ -48,14 +48,15 @@ def _envelope(model: type[Envelope], at: datetime, subject: str, data: dict) -> 
 def lead_registered(at: datetime, *, company: str, region: str = "oost", stage: str = "scale-up",
                     domains: tuple[str, ...] = ("semiconductor-technologies",), demand_types=("floor_space",),
                     eligible: bool = True, case_id: uuid.UUID | None = None, lead_id: uuid.UUID | None = None,
-                    organisation: str = "oost-nl", joined: bool = False) -> LeadRegistered:
+                    organisation: str = "oost-nl", joined: bool = False,
+                    name_digests: tuple[str, ...] = ()) -> LeadRegistered:
     lead_id = lead_id or uuid.uuid4()
     return _envelope(LeadRegistered, at, str(lead_id), {
         "lead_id": lead_id, "organisation": organisation, "company_ref": company, "stage": stage,
         "technology_domains": list(domains), "origin": location(region), "demand_types": list(demand_types),
         "investment_eur": 10_000_000, "investment_status": "estimated", "eligible": eligible,
         "triage_reason": "deeptech" if eligible else "out of scope", "case_id": case_id,
-        "joined_existing_case": joined})
+        "joined_existing_case": joined, "name_digests": list(name_digests)})
 
 
 def lead_updated(at: datetime, *, lead_id: uuid.UUID, case_id: uuid.UUID | None = None, stage: str = "scale-up",

@@ -13,7 +13,7 @@ from services.reporting.disclosure.views import Band, Published
 class EventCounts(RootModel[dict[str, int]]):
     """How many events of each type reporting has counted, by topic (every topic, 0 when none yet)."""
 
-    model_config = {"json_schema_extra": {"examples": [{"lead-signalled": 12, "case-opened": 9}]}}
+    model_config = {"json_schema_extra": {"examples": [{"lead-registered": 12, "case-opened": 9}]}}
 
 
 class Correction(BaseModel):

@@ -6,7 +6,7 @@ import math
 import unicodedata
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, Field, ValidationError, ValidationInfo, field_validator, model_validator
@@ -523,6 +523,9 @@ class LeadRegisteredData(Frozen):
     leaving_likelihood: LeavingLikelihood | None = Field(default=None, description="Risk of leaving the country.")
     in_scope: bool | None = Field(default=None, description="In the programme's scope (deeptech, not excluded), "
                                   "whatever the horizon of its need; None from producers that do not say.")
+    name_digests: tuple[Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")], ...] = Field(
+        default=(), max_length=4, description="Keyed hashes (HMAC-SHA256, NAME_HASH_KEY) of the company's normalised "
+        "name, never the name: reporting refuses a note that names the company without reading lead-signalled.")
 
 
 class LeadRegistered(Envelope):

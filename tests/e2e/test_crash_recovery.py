@@ -41,7 +41,7 @@ async def test_sigkill_mid_stream_loses_and_duplicates_nothing(victim, system, s
     # Done when every stage has handled all its input and published all it emits; a duplicate would be in by then.
     await pipeline_settled(infra.kafka, service_env["DATABASE_URL"], topic_prefix)
     after = system.counts()
-    for event in ("lead-signalled", "case-opened", "match-proposed"):
+    for event in ("lead-registered", "case-opened", "match-proposed"):
         assert after[event] - before[event] == LEADS, event
 
     # On the topic an event may appear twice (a crash between publish and marking the outbox) but always

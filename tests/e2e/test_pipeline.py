@@ -46,7 +46,7 @@ async def test_one_lead_flows_through_all_four_services(system, smtp, infra, top
 
     after = await eventually(lambda: asyncio.to_thread(lambda: (c := system.counts())["match-proposed"]
                                                        > before["match-proposed"] and c), timeout=30)
-    assert after["lead-signalled"] == before["lead-signalled"] + 1
+    assert after["lead-registered"] == before["lead-registered"] + 1
     assert after["case-opened"] == before["case-opened"] + 1
     assert after["match-proposed"] == before["match-proposed"] + 1
 

@@ -17,7 +17,7 @@ from deploy.kafka_security import known_credentials, organisation_topic, rom_pri
 from services.intake.bootstrap import bootstrap
 from services.intake.config import IntakeSettings
 from services.intake.domain import lead_id
-from shared.contracts.events import LeadRegistered, LeadSignalled
+from shared.contracts.events import ConsentGranted, LeadRegistered, LeadSignalled
 from shared.messaging import ensure_topics, security_from_env
 from tests.factories import intake_lead_payload
 from tests.kafka import collect, eventually
@@ -41,7 +41,8 @@ async def secured(infra, topic_prefix, credentials):
     """This module's topics, created by the admin, with the ACLs every principal has on the real names."""
     prefix = f"{topic_prefix}security-{uuid.uuid4().hex[:6]}."
     settings = IntakeSettings(kafka_bootstrap_servers=infra.kafka, topic_prefix=prefix)
-    await ensure_topics(settings, [LeadSignalled.topic, *INTERNAL, organisation_topic(ROM),
+    await ensure_topics(settings, [LeadSignalled.topic, *INTERNAL, ConsentGranted.topic, LeadRegistered.topic,
+                                   organisation_topic(ROM),
                                    organisation_topic(OTHER_ROM)])
     await kafka_security.grant_for_prefix(infra.kafka, security_from_env(), prefix)
     return settings
@@ -95,9 +96,18 @@ async def test_a_rom_reads_no_leads_not_even_its_own(infra, secured, credentials
 
 
 async def test_services_other_than_intake_cannot_read_leads(infra, secured, credentials):
-    for service in ("matching", "notifications", "workbench"):  # (reporting: see deploy/kafka_security.READS)
+    for service in ("matching", "notifications", "reporting", "workbench"):
         with pytest.raises(TopicAuthorizationFailedError):
             await read_as(infra.kafka, credentials.client(service), secured.topic(LeadSignalled.topic))
+
+
+async def test_reporting_reads_no_identity_and_what_it_does_read_it_can(infra, secured, credentials):
+    """The company's name and KvK number travel only in lead-signalled and consent-granted: reporting reads neither
+    (its note check gets keyed name digests from lead-registered, which it may read)."""
+    reporting = credentials.client("reporting")
+    with pytest.raises(TopicAuthorizationFailedError):
+        await read_as(infra.kafka, reporting, secured.topic(ConsentGranted.topic))
+    assert await read_as(infra.kafka, reporting, secured.topic(LeadRegistered.topic)) == []
 
 
 async def test_a_lead_claiming_another_organisation_is_dead_lettered_and_its_own_is_taken_in(

@@ -1,10 +1,12 @@
 """The coordinator's notes against real PostgreSQL and Kafka: the review refuses a known company's name (learnt
-from a lead-signalled, kept only as a keyed hash), the ministry reads reviewed notes only, the report shows them."""
+from the keyed digest intake puts in lead-registered; reporting never reads the name), the ministry reads reviewed
+notes only, the report shows them."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -14,6 +16,8 @@ from deploy.databases import create_database, drop_database
 from services.reporting.app import create_app
 from services.reporting.config import ReportingSettings
 from services.reporting.reports import build_report, pages
+from services.reporting.synthetic import lead_registered
+from shared.names import name_digests
 from tests.factories import lead_event
 from tests.kafka import eventually, produce
 
@@ -34,16 +38,18 @@ def settings(infra, run_id):
 
 @pytest.mark.timeout(120)
 async def test_notes_are_reviewed_for_identities_before_the_ministry_and_the_report_see_them(settings):
-    signalled = lead_event()
-    name = signalled.data.company.name
+    name = lead_event().data.company.name
+    # What intake publishes of the company: its name's keyed digest (tests/unit/test_intake_use_cases.py).
+    registered = lead_registered(datetime.now(UTC), company="c" * 64, name_digests=tuple(
+        name_digests(name, settings.name_hash_key.get_secret_value().encode())))
     app = create_app(settings)
     async with app.state.runtime.running():
-        await produce(settings.kafka_bootstrap_servers, settings.topic(signalled.topic), [signalled.to_json()],
-                      keys=[signalled.key])
+        await produce(settings.kafka_bootstrap_servers, settings.topic(registered.topic), [registered.to_json()],
+                      keys=[registered.key])
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://reporting") as http:
             async def counted():
                 counts = (await http.get("/kpi/event-counts", headers=MINISTRY)).json()
-                return counts["lead-signalled"] == 1
+                return counts["lead-registered"] == 1
             assert await eventually(counted, timeout=60)
 
             leaky = await http.post("/qualitative/notes", headers=COORDINATOR, json={

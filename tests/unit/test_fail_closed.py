@@ -19,7 +19,7 @@ from shared.settings import DEVELOPMENT_ENV, UnsafeSettings
 PROPER = {"API_TOKENS": "s3cr3t-ministry-token-0123456789:ministry:ministry",
           "INTAKE_KVK_HASH_KEY": "a-real-kvk-hash-key-from-the-vault",
           "NOTIFICATIONS_REPLY_SECRET": "a-real-reply-secret-from-the-vault",
-          "REPORTING_NAME_HASH_KEY": "a-real-name-hash-key-from-the-vault",
+          "NAME_HASH_KEY": "a-real-name-hash-key-from-the-vault",
           "PERSON_TOKEN_SECRET": "a-real-person-token-secret-from-the-vault"}
 
 
@@ -37,12 +37,20 @@ def production(monkeypatch):
     ("PERSON_TOKEN_SECRET", MatchingSettings),
     ("INTAKE_KVK_HASH_KEY", IntakeSettings),
     ("NOTIFICATIONS_REPLY_SECRET", NotificationsSettings),
-    ("REPORTING_NAME_HASH_KEY", ReportingSettings),
+    ("NAME_HASH_KEY", ReportingSettings),
+    ("NAME_HASH_KEY", IntakeSettings),
 ])
 def test_a_development_default_is_refused_naming_the_setting(production, variable, settings):
     production.delenv(variable)
     with pytest.raises(UnsafeSettings, match=f"{variable}: is the public development value"):
         settings().refuse_unsafe()
+
+
+def test_the_name_hash_key_s_former_name_is_still_read(production):
+    production.delenv("NAME_HASH_KEY")
+    production.setenv("REPORTING_NAME_HASH_KEY", "a-real-name-hash-key-from-the-vault")
+    ReportingSettings().refuse_unsafe()
+    assert ReportingSettings().name_hash_key.get_secret_value() == "a-real-name-hash-key-from-the-vault"
 
 
 def test_an_empty_secret_is_refused(production):

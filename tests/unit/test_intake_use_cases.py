@@ -23,6 +23,7 @@ from shared.contracts import (
     MatchProposed,
 )
 from shared.messaging import Rejected
+from shared.names import name_digests
 from tests.factories import intake_lead_payload, random_kvk
 from tests.fakes.intake import FakeIntakeUnitOfWork
 
@@ -63,6 +64,18 @@ async def test_an_eligible_lead_signalled_opens_its_case_and_emits_registered_th
         opened.to_json().decode()
     assert uow.leads.leads[lid].status == "case-opened"
     assert [a.action for a in uow.leads.audit_trail] == ["registered"]
+
+
+async def test_lead_registered_carries_the_keyed_digest_of_the_company_s_name_and_never_the_name(uow, deps):
+    payload = intake_lead_payload()
+    await signal(uow, deps, payload)
+    (registered,) = uow.outbox.of(LeadRegistered)
+    name = payload["data"]["company"]["name"]
+    key = deps.settings.name_hash_key.get_secret_value().encode()
+    assert registered.data.name_digests == tuple(sorted(name_digests(name, key))) != ()
+    assert set(registered.data.name_digests) != name_digests(name, b"another key")
+    body = registered.to_json().decode()
+    assert name not in body and payload["data"]["company"]["kvk_number"] not in body
 
 
 async def test_the_same_lead_again_changes_nothing_and_emits_nothing(uow, deps):

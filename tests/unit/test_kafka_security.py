@@ -37,10 +37,18 @@ def test_the_acl_plan_matches_what_each_service_consumes_and_publishes(service):
 def test_only_intake_may_read_lead_topics_and_a_rom_writes_only_its_own():
     plan = grants("p.")
     readers = {g.principal for g in plan if g.operation == "read" and g.name.startswith("p.lead-signalled")}
-    # Reporting reads the plain topic only (it counts leads and hashes names, see READS), never a ROM's topic.
-    assert readers == {"intake", "reporting"}
-    assert {g.principal for g in plan if g.operation == "read" and g.name.startswith("p.lead-signalled.")} == \
-        {"intake"}
+    assert readers == {"intake"}
+
+
+def test_identities_are_read_by_intake_and_by_notifications_for_a_consented_disclosure_only():
+    plan = grants("p.")
+    for topic, allowed in (("p.lead-signalled", {"intake"}), ("p.consent-granted", {"notifications"})):
+        readers = {g.principal for g in plan if g.operation == "read" and g.name.startswith(topic)}
+        assert readers == allowed, topic
+
+
+def test_a_rom_writes_only_its_own_lead_topic():
+    plan = grants("p.")
     for organisation in kafka_security.ROMS:
         mine = [g for g in plan if g.principal == rom_principal(organisation)]
         assert [(g.name, g.operation, g.prefixed) for g in mine] == [(f"p.lead-signalled.{organisation}", "write",

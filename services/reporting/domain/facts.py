@@ -130,8 +130,8 @@ def _proposal_decided(d) -> dict:
     return {"case_id": str(d.case_id), "decision": d.decision}
 
 
-# Events not listed (lead-signalled, consent-granted...) are only counted: their payload may carry a
-# company's name and KvK number, which reporting must never hold.
+# Events not listed (recipient-replied) are only counted; reporting does not
+# read the two that carry a company's name and KvK number at all (IDENTITY_TOPICS).
 EXTRACTORS: dict[type[Envelope], Callable[[Any], dict]] = {
     LeadRegistered: _lead_registered, LeadUpdated: _lead_updated, CaseOpened: _case_opened,
     MatchProposed: _match_proposed, RelocationRealised: _relocation_realised, CaseClosed: _case_closed,

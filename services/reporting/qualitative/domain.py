@@ -1,46 +1,24 @@
 """The identity check a note must pass before it is reviewed (pure).
 
-Reporting never holds a company's name: of every name in lead-signalled and consent-granted it keeps keyed
-hashes of its normalised word sequences (`name_digests`). A note is refused when any run of its words hashes
+Reporting never holds a company's name: it keeps the keyed hashes of names that intake's lead-registered
+events carry (`shared.names`). A note is refused when any run of its words hashes
 to one of them, or when it holds something shaped like a KvK number (8 digits), an email address or a phone
-number. Hashes cannot be read back into names; the key (REPORTING_NAME_HASH_KEY) keeps them from being
+number. Hashes cannot be read back into names; the key (NAME_HASH_KEY) keeps them from being
 guessed by hashing candidate names elsewhere.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
-import unicodedata
+
+from shared.names import MAX_WORDS, digest, name_digests, words
+
+__all__ = ["KINDS", "identity_problems", "name_digests"]
 
 KINDS = ("learning", "why_chose", "ecosystem")
-LEGAL_FORMS = {"bv", "b.v.", "nv", "n.v.", "vof", "v.o.f.", "holding", "group", "bv.", "ltd", "gmbh", "inc"}
-MAX_WORDS = 6  # the longest name run compared
 KVK_LIKE = re.compile(r"(?<!\d)\d{4}\s?\d{4}(?!\d)")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 PHONE = re.compile(r"(?<!\d)(?:\+31|0)[\s-]?\d(?:[\s-]?\d){8}(?!\d)")
-
-
-def words(text: str) -> list[str]:
-    """Lower-case words without accents or punctuation, legal forms left out ('Photon B.V.' -> ['photon'])."""
-    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    return [w for w in re.findall(r"[a-z0-9][a-z0-9&.'-]*", plain) if w.strip(".") not in LEGAL_FORMS
-            and w not in LEGAL_FORMS]
-
-
-def digest(key: bytes, phrase: str) -> str:
-    return hmac.new(key, phrase.encode(), hashlib.sha256).hexdigest()
-
-
-def name_digests(name: str, key: bytes) -> set[str]:
-    """The digest of a company's name (its normalised words, joined); a one-word name of 3 letters or fewer is
-    too common to refuse text by."""
-    found = [w.strip(".'-") for w in words(name)]
-    found = [w for w in found if w]
-    if not found or (len(found) == 1 and len(found[0]) <= 3):
-        return set()
-    return {digest(key, " ".join(found[:MAX_WORDS]))}
 
 
 def identity_problems(text: str, known: set[str], key: bytes) -> list[str]:

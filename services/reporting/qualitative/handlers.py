@@ -1,34 +1,21 @@
-"""On lead-signalled and consent-granted: keep keyed hashes of the company's name (never the name itself)."""
+"""On lead-registered: keep the keyed hashes of the company's name intake put in it (never the name itself)."""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reporting.qualitative import repository
-from services.reporting.qualitative.domain import name_digests
-from shared.contracts import ConsentGranted, LeadSignalled
+from shared.contracts import LeadRegistered
 from shared.messaging import Item
 
-NAMED_TOPICS = (LeadSignalled.topic, ConsentGranted.topic)
+NAMED_TOPICS = (LeadRegistered.topic,)
 
 
-def _name(evt) -> str | None:
-    if isinstance(evt, LeadSignalled):
-        return evt.data.company.name
-    if isinstance(evt, ConsentGranted):
-        return evt.data.company_name
-    return None
-
-
-def remember_company_names(key: bytes):
+def remember_company_names():
     """The batch effect that lets the review recognise a known company's name in a note."""
 
     async def effect(session: AsyncSession, items: list[Item]) -> None:
-        digests = set()
-        for _, evt in items:
-            name = _name(evt)
-            if name:
-                digests |= name_digests(name, key)
+        digests = {d for _, evt in items if isinstance(evt, LeadRegistered) for d in evt.data.name_digests}
         await repository.remember_names(session, digests)
 
     return effect
