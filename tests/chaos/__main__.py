@@ -304,7 +304,7 @@ async def _wait_for_pipeline(ends: Stack, procs, inbox: Inbox, leads: int, deadl
 
     async def reported() -> bool:
         counts = await _reporting_counts(procs)
-        return all(counts.get(t, 0) >= leads for t in ("lead-signalled", "case-opened", "match-proposed"))
+        return all(counts.get(t, 0) >= leads for t in ("lead-registered", "case-opened", "match-proposed"))
 
     for what, check in (("every case proposed", proposed), ("every mail marked sent", mailed),
                         ("reporting to count every event", reported)):
@@ -338,7 +338,7 @@ async def _count_pipeline(ends: Stack, procs, inbox: Inbox, payloads: list[dict]
                      "duplicated": sum(len(ids) - 1 for ids in ids_per_fact.values()),
                      "same id again": len(events) - len(distinct_ids)}
     distinct = {t: len({e["id"] for e in topics[t]}) for t in PIPELINE_TOPICS}
-    counted = {t: reporting.get(t, 0) for t in ("lead-signalled", "case-opened", "match-proposed")}
+    counted = {t: reporting.get(t, 0) for t in ("lead-registered", "case-opened", "match-proposed")}
     out["events counted by reporting"] = {
         "expected": 3 * leads, "arrived": sum(counted.values()),
         "lost": sum(max(0, leads - c) for c in counted.values()),
