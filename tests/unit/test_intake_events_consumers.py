@@ -29,8 +29,8 @@ def events_of(lead: LeadSignalledData) -> list:
     verdict = domain.triage(lead, today=date.today())
     cid = domain.case_id(lid) if verdict.eligible else None
     ref = "ref-" + lead.reference
-    out = [messages.lead_registered(lead, lead_id=lid, company_ref=ref, verdict=verdict, case_id=cid, joined=False,
-                                    signalled_at=datetime.now(UTC))]
+    out = [messages.lead_registered(lead, lead_id=lid, company_ref=ref, name_digests=frozenset(), verdict=verdict,
+                                    case_id=cid, joined=False, signalled_at=datetime.now(UTC))]
     if cid:
         out.append(messages.case_opened(lead, lead_id=lid, case_id=cid, code_name="Code",
                                         signalled_at="2026-01-01T09:00:00+00:00", company_ref=ref))

@@ -51,8 +51,8 @@ def test_intake_places_a_lead_at_the_time_the_rom_signalled_it_and_says_it_is_in
     far = lead_event(demand=demand(floor_space_m2=4000, grid_connection_mw=1.5, needed_by="2035-01-01")).data
     verdict = triage(far, today=date(2026, 12, 1))
     assert not verdict.eligible and verdict.in_scope
-    registered = messages.lead_registered(far, lead_id=uuid.uuid4(), company_ref="ref-x", verdict=verdict,
-                                          case_id=None, joined=False, signalled_at=utc("2026-05-01"))
+    registered = messages.lead_registered(far, lead_id=uuid.uuid4(), company_ref="ref-x", name_digests=frozenset(),
+                                          verdict=verdict, case_id=None, joined=False, signalled_at=utc("2026-05-01"))
     assert registered.time == utc("2026-05-01") and registered.data.in_scope is True
     assert not triage(far.model_copy(update={"low_value_production": True}), today=date(2026, 12, 1)).in_scope
 
