@@ -1,7 +1,10 @@
-"""Pipeline benchmark: leads/s end to end and lead-signalled -> match-proposed latency, beside the raw
-aiokafka produce-to-consume rate on the same broker in the same run.
+"""Pipeline benchmark, in one run on one broker: the raw aiokafka produce-to-consume rate; a burst of leads
+through intake and matching (leads/s, CPU-ms per lead of each service, of PostgreSQL and of Kafka); then leads
+at half the burst's rate for a while (end-to-end p50/p99 and each outbox hop's), each beside the figures
+measured before the set-based batches (issue 12).
 
-`python -m bench.pipeline [--leads N] [--raw N]`; writes artifacts/bench-pipeline.json.
+`python -m bench.pipeline [--leads 20000] [--raw 20000] [--steady-seconds 60] [--single 0]`; writes
+artifacts/bench-pipeline.json. Shorter runs for development: `--leads 3000 --steady-seconds 15`.
 """
 
 from __future__ import annotations
@@ -9,15 +12,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import socket
 import statistics
 import time
 import uuid
+from dataclasses import dataclass, field
 from datetime import datetime
 
+import asyncpg
+import psutil
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
+from sqlalchemy.engine import make_url
 
 from deploy import stack
 from deploy.databases import create_database, drop_database
@@ -28,6 +37,11 @@ from shared.messaging import security_from_env
 from tests.factories import lead_payload
 
 console = Console()
+SERVICES = ("intake", "matching")
+# Issue 12's figures, measured on this machine before the set-based batches (ranges over several runs).
+BEFORE = {"leads_per_s": "115–206", "cpu_ms_per_lead": "9 (burst), 18 (moderate)", "raw": "18,000–34,000",
+          "ratio": "0.53–0.71 %", "e2e": "159 / 358 ms", "hop": "p99 20–27 ms", "intake_cpu": "–",
+          "matching_cpu": "–"}
 
 
 async def raw_rate(bootstrap: str, n: int, size: int) -> float:
@@ -65,109 +79,300 @@ async def raw_rate(bootstrap: str, n: int, size: int) -> float:
     return n / elapsed
 
 
-async def pipeline(bootstrap: str, prefix: str, n: int) -> dict:
-    leads = [lead_payload() for _ in range(n)]
-    case_of = {case_id(lead_id(lp["data"]["organisation"], lp["data"]["reference"])): lp for lp in leads}
-    consumer = AIOKafkaConsumer(f"{prefix}match-proposed", bootstrap_servers=bootstrap, **security_from_env(),
-                                group_id=f"bench-{uuid.uuid4().hex}", auto_offset_reset="earliest")
-    await consumer.start()
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **security_from_env(),
-                                acks="all", enable_idempotence=True, linger_ms=5)
-    await producer.start()
-    sent_at: dict = {}
-    start = time.perf_counter()
-    for lp in leads:
-        lp["time"] = datetime.now().astimezone().isoformat()
-        await producer.send(f"{prefix}lead-signalled", json.dumps(lp).encode(), key=lp["subject"].encode())
-        sent_at[lp["id"]] = time.perf_counter()
-    await producer.flush()
-    latencies, seen = [], set()
-    with Progress(console=console, transient=True) as progress:
-        task = progress.add_task("leads through intake and matching", total=n)
-        while len(seen) < n:
-            batch = await consumer.getmany(timeout_ms=500)
-            now = time.perf_counter()
-            for rec in (r for rs in batch.values() for r in rs):
-                evt = MatchProposed.from_json(rec.value)
-                lp = case_of.get(evt.data.case_id)
-                if lp and evt.data.case_id not in seen:
-                    seen.add(evt.data.case_id)
-                    latencies.append((now - sent_at[lp["id"]]) * 1000)
-                    progress.advance(task)
-            if time.perf_counter() - start > 600:
-                raise RuntimeError(f"only {len(seen)} of {n} leads matched in 10 minutes")
-    elapsed = time.perf_counter() - start
-    await producer.stop()
-    await consumer.stop()
+@dataclass
+class CpuMeter:
+    """CPU seconds of the services, of this run's PostgreSQL backends and of the Kafka nodes, over a phase.
+
+    PostgreSQL: only the backends connected to the bench's database (not its background writers, and not the
+    other databases' work on the shared server). Kafka: every node of the local cluster, which other work on
+    this machine may use meanwhile (the load average is printed beside the figures)."""
+
+    services: dict[str, int]
+    database: str
+    admin_dsn: str
+    start: dict[str, dict[int, float]] = field(default_factory=dict)
+
+    async def snapshot(self) -> dict[str, dict[int, float]]:
+        groups = {name: [pid] for name, pid in self.services.items()}
+        groups["postgresql"] = await self._backends()
+        groups["kafka"] = [p.pid for p in psutil.process_iter(["name", "cmdline"])
+                           if p.info["name"] == "java" and any(str(stack.STATE / "kafka") in a
+                                                              for a in p.info["cmdline"] or ())]
+        return {name: {pid: _cpu(pid) for pid in pids} for name, pids in groups.items()}
+
+    async def _backends(self) -> list[int]:
+        conn = await asyncpg.connect(self.admin_dsn)
+        try:
+            return [r["pid"] for r in await conn.fetch(
+                "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", self.database)]
+        finally:
+            await conn.close()
+
+    async def begin(self) -> None:
+        self.start = await self.snapshot()
+
+    async def end(self) -> dict[str, float]:
+        """CPU seconds per group since begin() (a backend that started meanwhile counts from zero)."""
+        now = await self.snapshot()
+        return {name: sum(max(0.0, cpu - self.start.get(name, {}).get(pid, 0.0)) for pid, cpu in pids.items())
+                for name, pids in now.items()}
+
+
+def _cpu(pid: int) -> float:
+    try:
+        t = psutil.Process(pid).cpu_times()
+        return t.user + t.system
+    except psutil.Error:
+        return 0.0
+
+
+class Proposals:
+    """Reads match-proposed and records when each awaited case's first proposal arrived."""
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        self.consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, **security_from_env(),
+                                         group_id=f"bench-{uuid.uuid4().hex}", auto_offset_reset="earliest")
+        self.arrived: dict[uuid.UUID, float] = {}
+        self.on_arrival = None
+
+    async def __aenter__(self) -> Proposals:
+        await self.consumer.start()
+        return self
+
+    async def __aexit__(self, *_exc) -> None:
+        await self.consumer.stop()
+
+    async def poll(self, cases: set[uuid.UUID]) -> None:
+        """Read what arrived (up to 100 ms) and note the first proposal of each of `cases`."""
+        batch = await self.consumer.getmany(timeout_ms=100)
+        now = time.perf_counter()
+        for rec in (r for rs in batch.values() for r in rs):
+            cid = MatchProposed.from_json(rec.value).data.case_id
+            if cid in cases and cid not in self.arrived:
+                self.arrived[cid] = now
+                if self.on_arrival:
+                    self.on_arrival()
+
+    async def wait_for(self, cases: set[uuid.UUID], *, timeout: float) -> None:
+        deadline = time.perf_counter() + timeout
+        while not cases <= self.arrived.keys():
+            await self.poll(cases)
+            if time.perf_counter() > deadline:
+                raise RuntimeError(f"only {len(cases & self.arrived.keys())} of {len(cases)} leads matched "
+                                   f"within {timeout:.0f} s")
+
+
+def _lead() -> tuple[dict, uuid.UUID]:
+    lp = lead_payload()
+    return lp, case_id(lead_id(lp["data"]["organisation"], lp["data"]["reference"]))
+
+
+async def _send(producer: AIOKafkaProducer, topic: str, lp: dict):
+    lp["time"] = datetime.now().astimezone().isoformat()
+    return await producer.send(topic, json.dumps(lp).encode(), key=lp["subject"].encode())
+
+
+def _producer(bootstrap: str) -> AIOKafkaProducer:
+    return AIOKafkaProducer(bootstrap_servers=bootstrap, **security_from_env(), acks="all", enable_idempotence=True)
+
+
+async def burst(bootstrap: str, prefix: str, n: int, meter: CpuMeter, commits) -> dict:
+    """N leads published at once; leads/s from the first publish to the last proposal, CPU per lead."""
+    leads = [_lead() for _ in range(n)]
+    async with Proposals(bootstrap, f"{prefix}match-proposed") as proposals:
+        producer = _producer(bootstrap)
+        await producer.start()
+        await meter.begin()
+        commits_before = await commits()
+        start = time.perf_counter()
+        for lp, _ in leads:
+            await _send(producer, f"{prefix}lead-signalled", lp)
+        await producer.flush()
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task(f"burst: {n} leads through intake and matching", total=n)
+            proposals.on_arrival = lambda: progress.advance(task)
+            await proposals.wait_for({c for _, c in leads}, timeout=600)
+        elapsed = time.perf_counter() - start
+        cpu = await meter.end()
+        commits_after = await commits()
+        await producer.stop()
+    return {"leads": n, "seconds": elapsed, "leads_per_s": n / elapsed,
+            "cpu_ms_per_lead": {k: v * 1000 / n for k, v in cpu.items()},
+            "commits_per_lead": (commits_after - commits_before) / n}
+
+
+async def steady(bootstrap: str, prefix: str, rate: float, seconds: float, meter: CpuMeter, commits) -> dict:
+    """Leads at `rate` per second for `seconds`: end-to-end latency (publish -> its match-proposed arrives)."""
+    n = max(1, int(rate * seconds))
+    async with Proposals(bootstrap, f"{prefix}match-proposed") as proposals:
+        await proposals.consumer.getmany(timeout_ms=1000)  # joined before the first lead
+        producer = _producer(bootstrap)
+        await producer.start()
+        sent: dict[uuid.UUID, float] = {}
+        await meter.begin()
+        commits_before = await commits()
+        start = time.perf_counter()
+        cases: set[uuid.UUID] = set()
+        all_sent = asyncio.Event()
+        reading = asyncio.create_task(_read_until_all_arrived(proposals, cases, all_sent))
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task(f"steady: {rate:,.0f} leads/s for {seconds:.0f} s", total=n)
+            for i in range(n):
+                delay = start + i / rate - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                lp, cid = _lead()
+                cases.add(cid)
+                sent[cid] = time.perf_counter()
+                await _send(producer, f"{prefix}lead-signalled", lp)
+                progress.advance(task)
+        await producer.flush()
+        all_sent.set()
+        await asyncio.wait_for(reading, timeout=120)
+        cpu = await meter.end()
+        commits_after = await commits()
+        await producer.stop()
+    latencies = [(proposals.arrived[c] - sent[c]) * 1000 for c in sent]
     q = statistics.quantiles(latencies, n=100)
-    return {"leads": n, "seconds": elapsed, "leads_per_s": n / elapsed, "p50_ms": q[49], "p99_ms": q[98]}
+    return {"steady_leads": n, "steady_rate": rate, "steady_seconds": seconds, "e2e_p50_ms": q[49],
+            "e2e_p99_ms": q[98], "steady_cpu_ms_per_lead": {k: v * 1000 / n for k, v in cpu.items()},
+            "steady_commits_per_lead": (commits_after - commits_before) / n}
+
+
+async def _read_until_all_arrived(proposals: Proposals, cases: set, all_sent: asyncio.Event) -> None:
+    while not (all_sent.is_set() and cases <= proposals.arrived.keys()):
+        await proposals.poll(cases)
+
+
+async def outbox_hops(db_dsn: str, since: float) -> dict:
+    """Per service: outbox row staged (its insert, right before the batch's commit) -> acked by Kafka."""
+    conn = await asyncpg.connect(db_dsn)
+    try:
+        out = {}
+        for service in SERVICES:
+            rows = await conn.fetch(
+                f"SELECT extract(epoch FROM published_at - created_at) * 1000 AS ms FROM {service}.outbox "
+                "WHERE published_at IS NOT NULL AND created_at >= to_timestamp($1)", since)
+            ms = [r["ms"] for r in rows]
+            q = statistics.quantiles(ms, n=100) if len(ms) > 1 else [0.0] * 99
+            out[service] = {"rows": len(ms), "p50_ms": q[49], "p99_ms": q[98]}
+        return out
+    finally:
+        await conn.close()
 
 
 async def one_at_a_time(bootstrap: str, prefix: str, n: int) -> dict:
     """Latency of a single lead on an otherwise idle pipeline: publish one, wait for its proposal, repeat."""
-    consumer = AIOKafkaConsumer(f"{prefix}match-proposed", bootstrap_servers=bootstrap, **security_from_env(),
-                                group_id=f"bench-{uuid.uuid4().hex}", auto_offset_reset="latest")
-    await consumer.start()
-    await consumer.getmany(timeout_ms=1000)  # join and take the current end before publishing
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **security_from_env(), acks="all", enable_idempotence=True)
-    await producer.start()
     latencies = []
-    for _ in range(n):
-        lp = lead_payload()
-        wanted = case_id(lead_id(lp["data"]["organisation"], lp["data"]["reference"]))
-        start = time.perf_counter()
-        await producer.send_and_wait(f"{prefix}lead-signalled", json.dumps(lp).encode(), key=lp["subject"].encode())
-        seen = False
-        while not seen:
-            batch = await consumer.getmany(timeout_ms=200)
-            seen = any(MatchProposed.from_json(r.value).data.case_id == wanted for rs in batch.values() for r in rs)
-            if time.perf_counter() - start > 60:
-                raise RuntimeError("a single lead took more than 60 s")
-        latencies.append((time.perf_counter() - start) * 1000)
-    await producer.stop()
-    await consumer.stop()
+    async with Proposals(bootstrap, f"{prefix}match-proposed") as proposals:
+        producer = _producer(bootstrap)
+        await producer.start()
+        for _ in range(n):
+            lp, cid = _lead()
+            start = time.perf_counter()
+            await (await _send(producer, f"{prefix}lead-signalled", lp))
+            await proposals.wait_for({cid}, timeout=60)
+            latencies.append((proposals.arrived[cid] - start) * 1000)
+        await producer.stop()
     q = statistics.quantiles(latencies, n=100)
     return {"single_leads": n, "single_p50_ms": q[49], "single_p99_ms": q[98]}
 
 
+def _dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def run(ends, args, db_url: str, db_name: str, prefix: str, pids: dict[str, int]) -> dict:
+    meter = CpuMeter(pids, db_name, _dsn(ends.database_url))
+
+    async def commits() -> int:
+        conn = await asyncpg.connect(_dsn(ends.database_url))
+        try:
+            return await conn.fetchval("SELECT xact_commit FROM pg_stat_database WHERE datname = $1", db_name)
+        finally:
+            await conn.close()
+
+    result = {"load_before": os.getloadavg()}
+    result["raw_aiokafka_msgs_per_s"] = await raw_rate(ends.kafka, args.raw, 700)
+    result |= await burst(ends.kafka, prefix, args.leads, meter, commits)
+    result["load_after_burst"] = os.getloadavg()
+    if args.steady_seconds > 0:
+        began = time.time()
+        result |= await steady(ends.kafka, prefix, result["leads_per_s"] / 2, args.steady_seconds, meter, commits)
+        result["outbox_hops"] = await outbox_hops(_dsn(db_url), began)
+        result["load_after_steady"] = os.getloadavg()
+    if args.single:
+        result |= await one_at_a_time(ends.kafka, prefix, args.single)
+    result["pipeline_vs_raw"] = result["leads_per_s"] / result["raw_aiokafka_msgs_per_s"]
+    return result
+
+
+def report(result: dict) -> None:
+    table = Table(title="Pipeline benchmark (this machine, 2 cores shared; same broker, same run)")
+    for col, justify in (("measure", "left"), ("now", "right"), ("before (issue 12)", "right")):
+        table.add_column(col, justify=justify)
+    cpu = result["cpu_ms_per_lead"]
+    table.add_row(f"burst of {result['leads']:,} leads: throughput", f"{result['leads_per_s']:,.0f} leads/s",
+                  BEFORE["leads_per_s"])
+    table.add_row("  CPU per lead, all in (services + PostgreSQL + Kafka)", f"{sum(cpu.values()):.2f} ms",
+                  BEFORE["cpu_ms_per_lead"])
+    for name in (*SERVICES, "postgresql", "kafka"):
+        table.add_row(f"  CPU per lead: {name}", f"{cpu.get(name, 0):.2f} ms", "")
+    table.add_row("  commits per lead (bench database)", f"{result['commits_per_lead']:.2f}", "0.08 (burst)")
+    table.add_row("raw aiokafka produce->consume (700 B, acks=all)", f"{result['raw_aiokafka_msgs_per_s']:,.0f} msgs/s",
+                  BEFORE["raw"])
+    table.add_row("pipeline / raw", f"{result['pipeline_vs_raw'] * 100:.2f} %", BEFORE["ratio"])
+    if "e2e_p50_ms" in result:
+        table.add_row(f"steady {result['steady_rate']:,.0f} leads/s (half the burst) for "
+                      f"{result['steady_seconds']:.0f} s: end to end p50 / p99",
+                      f"{result['e2e_p50_ms']:,.0f} / {result['e2e_p99_ms']:,.0f} ms", BEFORE["e2e"])
+        steady_cpu = result["steady_cpu_ms_per_lead"]
+        table.add_row("  CPU per lead, all in", f"{sum(steady_cpu.values()):.2f} ms", "18 (moderate)")
+        table.add_row("  commits per lead", f"{result['steady_commits_per_lead']:.2f}", "1.57 (at 103 leads/s)")
+        for service, hop in result["outbox_hops"].items():
+            table.add_row(f"  outbox hop {service}: staged -> acked p50 / p99",
+                          f"{hop['p50_ms']:,.1f} / {hop['p99_ms']:,.1f} ms", BEFORE["hop"])
+    if "single_p50_ms" in result:
+        table.add_row(f"one lead at a time ({result['single_leads']}): p50 / p99",
+                      f"{result['single_p50_ms']:,.0f} / {result['single_p99_ms']:,.0f} ms", "42 / 242 ms")
+    load = ", ".join(f"{k.removeprefix('load_')}: {' '.join(f'{x:.1f}' for x in v)}" for k, v in result.items()
+                     if k.startswith("load_"))
+    table.caption = f"load average (1/5/15 min) {load}"
+    console.print(table)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--leads", type=int, default=2000)
-    parser.add_argument("--raw", type=int, default=20000)
-    parser.add_argument("--single", type=int, default=50, help="leads sent one at a time for idle latency")
+    parser.add_argument("--leads", type=int, default=20000, help="leads in the burst")
+    parser.add_argument("--raw", type=int, default=20000, help="messages for the raw aiokafka rate")
+    parser.add_argument("--steady-seconds", type=float, default=60, help="0: no steady phase")
+    parser.add_argument("--single", type=int, default=0, help="leads sent one at a time for idle latency")
     args = parser.parse_args()
     ends = stack.up()
-    run = uuid.uuid4().hex[:8]
-    name = f"groeiruimte_bench_{run}"
-    db = asyncio.run(create_database(ends.database_url, name, services=["intake", "matching"]))
-    env = {"KAFKA_BOOTSTRAP_SERVERS": ends.kafka, "DATABASE_URL": db, "KAFKA_TOPIC_PREFIX": f"bench-{run}.",
+    os.environ.update(ends.kafka_security)  # the bench's clients (and the services, as themselves) connect with SASL
+    run_id = uuid.uuid4().hex[:8]
+    name = f"groeiruimte_bench_{run_id}"
+    db = asyncio.run(create_database(ends.database_url, name, services=list(SERVICES)))
+    prefix = f"bench-{run_id}."
+    env = {"KAFKA_BOOTSTRAP_SERVERS": ends.kafka, "DATABASE_URL": db, "KAFKA_TOPIC_PREFIX": prefix,
            "LOG_LEVEL": "WARNING"}
-    procs = [ServiceProcess(s, p, env, ROOT / "artifacts" / "logs" / f"bench-{s}.log").start()
-             for s, p in (("intake", 8101), ("matching", 8102))]
+    procs = [ServiceProcess(s, _free_port(), env, ROOT / "artifacts" / "logs" / f"bench-{s}.log").start()
+             for s in SERVICES]
     try:
-        raw = asyncio.run(raw_rate(ends.kafka, args.raw, 700))
-        result = asyncio.run(pipeline(ends.kafka, f"bench-{run}.", args.leads))
-        result |= asyncio.run(one_at_a_time(ends.kafka, f"bench-{run}.", args.single))
+        result = asyncio.run(run(ends, args, db, name, prefix, {p.name: p.proc.pid for p in procs}))
     finally:
         for p in procs:
             p.stop()
         asyncio.run(drop_database(ends.database_url, name))
-    result["raw_aiokafka_msgs_per_s"] = raw
-    result["pipeline_vs_raw"] = result["leads_per_s"] / raw
-    table = Table(title="Pipeline benchmark (this machine, one local broker)")
-    table.add_column("measure")
-    table.add_column("value", justify="right")
-    table.add_row("leads end to end (lead-signalled -> match-proposed)", f"{result['leads']}")
-    table.add_row("pipeline throughput", f"{result['leads_per_s']:,.0f} leads/s")
-    table.add_row("burst latency p50", f"{result['p50_ms']:,.0f} ms")
-    table.add_row("burst latency p99", f"{result['p99_ms']:,.0f} ms")
-    table.add_row(f"one lead at a time ({result['single_leads']}): p50 / p99",
-                  f"{result['single_p50_ms']:,.0f} / {result['single_p99_ms']:,.0f} ms")
-    table.add_row("raw aiokafka produce->consume (700 B, acks=all)", f"{raw:,.0f} msgs/s")
-    table.add_row("pipeline / raw", f"{result['pipeline_vs_raw']:.3f}")
-    console.print(table)
+    report(result)
     (ROOT / "artifacts").mkdir(exist_ok=True)
-    (ROOT / "artifacts" / "bench-pipeline.json").write_text(json.dumps(result, indent=2))
+    (ROOT / "artifacts" / "bench-pipeline.json").write_text(json.dumps(result, indent=2, default=str))
     return 0
 
 

@@ -126,7 +126,10 @@ class Outbox:
         self.cleanup_every = cleanup_every
         self.retry_max_seconds = retry_max_seconds
         self._wake = asyncio.Event()
-        self._insert = insert(table)  # built once: on the hot path building it cost more than running it
+        # Built once: on the hot path building it cost more than running it. created_at is when the row was staged
+        # (not the transaction's start): a consumer stages its batch's events last, so created_at -> published_at
+        # is close to commit -> acked, the outbox hop the pipeline benchmark reports.
+        self._insert = insert(table).values(created_at=func.clock_timestamp())
         # One relay at a time per service, so that events leave in commit order even with replicas.
         self._lock_id = zlib.crc32(f"outbox:{table.schema}".encode())
         # After a batch the broker partly refused, rows go one at a time until the culprit is found.

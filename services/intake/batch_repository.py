@@ -7,11 +7,10 @@ in repository.py stay the path of everything rarer (a known lead, a company that
 
 from __future__ import annotations
 
-import json
-from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Float, String, Uuid, bindparam, column, func, literal, select, true, update
+import orjson
+from sqlalchemy import Float, String, Text, Uuid, bindparam, cast, column, func, literal, select, true, update
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,14 +21,17 @@ _LEAD_COLUMNS = [c for c in lead.columns if c.name not in ("created_at", "versio
 
 
 def _rows(name: str, *columns):
-    """A bound JSON array of objects as a table `name` with these (name, type) columns."""
-    fn = func.jsonb_to_recordset(bindparam(name, type_=JSONB))
+    """A bound JSON array of objects (text, see _json) as a table `name` with these (name, type) columns."""
+    fn = func.jsonb_to_recordset(cast(bindparam(name, type_=Text), JSONB))
     return fn.table_valued(*(column(n, t) for n, t in columns)).render_derived(name=name, with_types=True)
 
 
-def _json(rows: list[dict]) -> Any:
-    """The rows as a JSON value (UUIDs and timestamps as text, which PostgreSQL reads back by column type)."""
-    return json.loads(json.dumps(rows, default=str))
+def _json(rows: list[dict]) -> str:
+    """The rows as JSON text, UUIDs and timestamps as strings that PostgreSQL reads back by column type.
+
+    orjson, and text rather than a JSONB parameter: the standard library's encoder (which would also need a
+    round trip through dicts to turn UUIDs into strings) cost ten times as much per batch, measured."""
+    return orjson.dumps(rows).decode()
 
 
 def _insert_new_leads_statement():

@@ -9,7 +9,7 @@ leads, each goes through receive_lead / register after the set-based part, in th
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from uuid import UUID
 
 import structlog
@@ -26,14 +26,14 @@ log = structlog.get_logger()
 
 @dataclass
 class _New:
-    """A submission of the batch and the lead id it registers."""
+    """A submission of the batch, the lead id it registers and the case id that lead would open."""
 
     ctx: _Context
     lead_id: UUID
+    case_id: UUID = field(init=False)
 
-    @property
-    def case_id(self) -> UUID:
-        return domain.case_id(self.lead_id)
+    def __post_init__(self) -> None:
+        self.case_id = domain.case_id(self.lead_id)
 
 
 async def receive_signalled_leads(uow: IntakeUnitOfWork, events: list[LeadSignalled], *, deps: Deps) -> None:
