@@ -18,6 +18,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from shared.auth import ROLES, Role
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")
+EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")  # one plain address: nothing a mail header could split
 MIN_PASSWORD = 12
 _hasher = PasswordHasher()
 # Verified when the name is unknown, so that an unknown name takes as long as a wrong password.
@@ -31,6 +32,7 @@ class Account:
     role: Role
     organisation: str
     password_hash: str
+    email: str = ""  # where follow-up reminders go (coordinators); accounts made before it have none
 
 
 class AccountError(ValueError):
@@ -45,7 +47,7 @@ def load(path: Path) -> dict[str, Account]:
 
 
 def create(path: Path, *, username: str, name: str, role: str, organisation: str, password: str,
-           replace: bool = False) -> Account:
+           replace: bool = False, email: str = "") -> Account:
     """Add (or with `replace`, reset) an account; the password is kept only as its argon2 hash."""
     if not USERNAME.match(username):
         raise AccountError("username: 2-64 lower-case letters, digits, '.', '_', '@' or '-'")
@@ -55,11 +57,13 @@ def create(path: Path, *, username: str, name: str, role: str, organisation: str
         raise AccountError("organisation: required (a ROM id, 'taskforce', or a CBS code such as GM0153)")
     if len(password) < MIN_PASSWORD:
         raise AccountError(f"password: at least {MIN_PASSWORD} characters")
+    if email and not EMAIL.match(email):
+        raise AccountError("email: an address such as marit@example.nl")
     accounts = load(path)
     if username in accounts and not replace:
         raise AccountError(f"username: {username!r} exists (use --replace to reset it)")
     accounts[username] = Account(username, name.strip() or username, role, organisation.strip(),  # type: ignore[arg-type]
-                                 _hasher.hash(password))
+                                 _hasher.hash(password), email.strip())
     _save(path, accounts)
     return accounts[username]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings, development_mode, development_secret
@@ -12,6 +12,12 @@ from shared.settings import ServiceSettings, development_mode, development_secre
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
 DEV_SESSION_SECRET = "development-only-workbench-session-secret"
+
+
+def _smtp(name: str, default, *, prefix: str = "SMTP_"):
+    variable = f"{prefix}{name}".upper()
+    return Field(default=default, validation_alias=AliasChoices(f"WORKBENCH_{variable}", f"NOTIFICATIONS_{variable}",
+                                                                f"smtp_{name}" if prefix else name))
 
 
 class WorkbenchSettings(ServiceSettings):
@@ -29,6 +35,17 @@ class WorkbenchSettings(ServiceSettings):
     session_hours: float = Field(default=8.0, gt=0, description="A session ends this long after sign-in.")
     idle_minutes: float = Field(default=30.0, gt=0, description="... or this long after the last request.")
     upstream_timeout_seconds: float = 10.0
+    # Follow-up reminders go out through the project's SMTP server: the notifications service's settings are
+    # read when the workbench has none of its own, so one deployment configures one server.
+    smtp_host: str = _smtp("host", "127.0.0.1")
+    smtp_port: int = _smtp("port", 8025)
+    smtp_starttls: bool = _smtp("starttls", False)
+    smtp_username: str | None = _smtp("username", None)
+    smtp_password: SecretStr | None = _smtp("password", None)
+    smtp_timeout_seconds: float = _smtp("timeout_seconds", 10.0)
+    mail_from: str = _smtp("mail_from", "Taskforce Groeiruimte <taskforce@groeiruimte.example>", prefix="")
+    public_url: str = Field(default="http://127.0.0.1:8005", description="Where people open the workbench "
+                                                                         "(the links in reminder mails).")
 
     @property
     def development(self) -> bool:

@@ -1,4 +1,5 @@
-"""The coordinator's pages: the case board, a case, and the forms to decide proposals and record outcomes.
+"""The coordinator's pages: the case board, a case, and the forms to decide proposals and record outcomes
+(the taskforce's own case work, owners, notes and follow-ups, is in casework_pages).
 
 Everything comes from the other services' HTTP APIs, called as the coordinator (a person token per request).
 """
@@ -11,8 +12,9 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from services.workbench import views
+from services.workbench import casework_pages, views
 from services.workbench.bootstrap import Deps
+from services.workbench.casework import CONTACTS, today
 from services.workbench.forms import REGIONS, STAGES
 from services.workbench.i18n import translations
 from services.workbench.pages import person_with_role
@@ -30,21 +32,28 @@ def router(deps: Deps) -> APIRouter:
 
     @web.get("/board")
     async def board(request: Request, q: str = "", region: str = "", stage: str = "", status: str = "",
-                    person: Person = Depends(coordinator)) -> Response:
-        filters = views.BoardFilters(q=q.strip()[:100], region=region, stage=stage, status=status)
+                    owner: str = "", person: Person = Depends(coordinator)) -> Response:
+        filters = views.BoardFilters(q=q.strip()[:100], region=region, stage=stage, status=status,
+                                     owner=owner[:64])
         cases, matches = await asyncio.gather(read(person, "intake", "/cases", params={"status": "open"}),
                                               read(person, "matching", "/cases", params={"status": "open"}))
-        rows = views.board(cases, matches, filters)
+        async with deps.db() as session:
+            owners, follow_ups = await casework_pages.board_work(session, [UUID(c["case_id"]) for c in cases])
+        rows = views.board(cases, matches, filters, owners=owners, follow_ups=follow_ups)
         template = "_board_rows.html.j2" if request.headers.get("hx-request") else "board.html.j2"
         return deps.pages.render(request, template, person=person, rows=rows, filters=filters, regions=REGIONS,
-                                 stages=STAGES, statuses=CASE_STATUSES, total=len(cases))
+                                 stages=STAGES, statuses=CASE_STATUSES, total=len(cases),
+                                 coordinators=casework_pages.coordinators(deps), no_owner=views.NO_OWNER,
+                                 today=today(), names=casework_pages.names(deps))
 
     async def case_page(person: Person, case_id: UUID) -> views.CasePage:
         dossier, proposals, deliveries = await asyncio.gather(
             read(person, "intake", f"/cases/{case_id}"),
             read(person, "matching", f"/cases/{case_id}/proposals", missing_ok=True),
             read(person, "notifications", "/deliveries", params={"case_id": str(case_id)}))
-        return views.case_page(dossier, proposals, deliveries)
+        async with deps.db() as session:  # the taskforce's own work on the case, after intake let this person in
+            notes, owner, reminders = await casework_pages.case_work(session, case_id)
+        return views.case_page(dossier, proposals, deliveries, notes, owner=owner, reminders=reminders)
 
     async def show_case(request: Request, person: Person, case_id: UUID, *, status: int = 200,
                         errors: dict | None = None, form: dict | None = None, notice: str = "") -> Response:
@@ -55,7 +64,9 @@ def router(deps: Deps) -> APIRouter:
                                description=_("Numbered circles are the proposed sites by rank; the diamond is "
                                              "where the company is now. The table below the map says the same."))
         return deps.pages.render(request, "case.html.j2", person=person, status=status, case=page, map=drawn,
-                                 outcomes=OUTCOMES, errors=errors or {}, form=form or {}, notice=notice)
+                                 outcomes=OUTCOMES, errors=errors or {}, form=form or {}, notice=notice,
+                                 coordinators=casework_pages.coordinators(deps), contacts=CONTACTS, today=today(),
+                                 names=casework_pages.names(deps))
 
     @web.get("/cases/{case_id}")
     async def case(request: Request, case_id: UUID, notice: str = "",
@@ -91,6 +102,7 @@ def router(deps: Deps) -> APIRouter:
             return await show_case(request, person, case_id, status=422, errors=errors, form=form)
         return RedirectResponse(f"/cases/{case_id}?notice=outcome#outcome", status_code=303)
 
+    casework_pages.add_routes(web, deps, coordinator=coordinator, show_case=show_case, case_page=case_page)
     return web
 
 

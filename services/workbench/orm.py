@@ -1,6 +1,6 @@
-"""The workbench's own tables, in schema `workbench`: sessions and the audit trail (no other service's data)."""
+"""The workbench's own tables, in schema `workbench`: sessions, the audit trail, and the taskforce's case work."""
 
-from sqlalchemy import BigInteger, Column, DateTime, Identity, String, Table, func
+from sqlalchemy import BigInteger, Column, Date, DateTime, Identity, String, Table, Text, Uuid, func
 from sqlalchemy.dialects.postgresql import JSONB
 
 from shared.db import service_metadata
@@ -34,4 +34,48 @@ audit_entry = Table(
     Column("target", String(200), nullable=False, server_default=""),
     Column("outcome", String(20), nullable=False),
     Column("details", JSONB, nullable=False, server_default="{}"),
+)
+
+# The taskforce's own case work (docs/workbench.md, "Case work"): who owns a case, the notes of contacts, and
+# follow-up reminders. Case ids are intake's; nothing here is ever sent to another service or onto Kafka.
+case_owner = Table(
+    "case_owner", metadata,
+    Column("case_id", Uuid, primary_key=True),
+    Column("owner", String(64), nullable=False, index=True),
+    Column("assigned_by", String(64), nullable=False),
+    Column("assigned_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+case_note = Table(
+    "case_note", metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("case_id", Uuid, nullable=False, index=True),
+    Column("author", String(64), nullable=False),
+    Column("contact", String(20), nullable=False),  # company, municipality, province, other
+    Column("contact_on", Date, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("edited_at", DateTime(timezone=True)),
+)
+
+follow_up = Table(
+    "follow_up", metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("case_id", Uuid, nullable=False, index=True),
+    Column("due_on", Date, nullable=False, index=True),
+    Column("text", String(300), nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("done_at", DateTime(timezone=True)),
+    Column("done_by", String(64)),
+)
+
+# One row per reminder per day it was mailed: its primary key is what makes a second run of the daily job send
+# nothing (docs/workbench.md, "Reminder mails").
+follow_up_mail = Table(
+    "follow_up_mail", metadata,
+    Column("follow_up_id", Uuid, primary_key=True),
+    Column("mailed_on", Date, primary_key=True),
+    Column("recipient", String(64), nullable=False),
+    Column("sent_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
