@@ -143,14 +143,16 @@ class Outbox:
             "payload": evt.to_json(), "headers": current_trace_headers()})
         self._wake_after_commit(session)
 
-    async def add_many(self, session: AsyncSession, events: Sequence[Envelope]) -> None:
-        """Stage a batch's events in the caller's transaction with one statement (in this order)."""
+    async def add_many(self, session: AsyncSession, events: Sequence[Envelope], *,
+                       headers: Sequence[dict[str, str]] | None = None) -> None:
+        """Stage a batch's events in the caller's transaction with one statement (in this order); `headers`: each
+        event's trace context (default: the current one for all)."""
         if not events:
             return
-        headers = current_trace_headers()
+        traces = headers if headers is not None else [current_trace_headers()] * len(events)
         await session.execute(self._insert, [
             {"event_id": evt.id, "topic": f"{self.topic_prefix}{evt.topic}", "key": evt.subject,
-             "payload": evt.to_json(), "headers": headers} for evt in events])
+             "payload": evt.to_json(), "headers": trace} for evt, trace in zip(events, traces, strict=True)])
         self._wake_after_commit(session)
 
     def _wake_after_commit(self, session: AsyncSession) -> None:

@@ -56,3 +56,10 @@ def context_from_headers(headers: Iterable[tuple[str, bytes]] | None):
 
 def tracer(name: str):
     return trace.get_tracer(name)
+
+
+def continued_trace_headers(headers: Iterable[tuple[str, bytes]] | None) -> dict[str, str]:
+    """The trace context of a consumed record, to store beside an event it caused (empty when it had none)."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier, context=context_from_headers(headers))
+    return carrier

@@ -8,15 +8,22 @@ over a session; unit tests pass an in-memory fake of the same protocol, and run 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from types import ModuleType
-from typing import Protocol, TypeVar
+from contextvars import ContextVar
+from types import MappingProxyType, ModuleType
+from typing import Any, Protocol, TypeVar
+from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.contracts.envelope import Envelope
 from shared.outbox import Outbox
+from shared.telemetry import continued_trace_headers, current_trace_headers
+
+# The headers of the records a set-based effect is applying, by event id (see as_batch_effect).
+_CONSUMED_HEADERS: ContextVar[Mapping[UUID, Any]] = ContextVar("consumed_headers",
+                                                                  default=MappingProxyType({}))
 
 
 class EventOutbox(Protocol):
@@ -24,8 +31,9 @@ class EventOutbox(Protocol):
 
     async def add(self, evt: Envelope) -> None: ...
 
-    async def add_many(self, events: Sequence[Envelope]) -> None:
-        """A batch's events at once (one statement), in this order."""
+    async def add_many(self, events: Sequence[Envelope], *, caused_by: Sequence[Envelope] | None = None) -> None:
+        """A batch's events at once (one statement), in this order; `caused_by`: the consumed event each one
+        follows from, whose trace it continues."""
 
 
 class UnitOfWork(Protocol):
@@ -47,8 +55,13 @@ class SessionOutbox:
     async def add(self, evt: Envelope) -> None:
         await self._outbox.add(self._session, evt)
 
-    async def add_many(self, events: Sequence[Envelope]) -> None:
-        await self._outbox.add_many(self._session, events)
+    async def add_many(self, events: Sequence[Envelope], *, caused_by: Sequence[Envelope] | None = None) -> None:
+        headers = None
+        if caused_by is not None:
+            consumed = _CONSUMED_HEADERS.get()
+            headers = [continued_trace_headers(consumed.get(cause.id)) or current_trace_headers()
+                       for cause in caused_by]
+        await self._outbox.add_many(self._session, events, headers=headers)
 
 
 class SessionBound:
@@ -114,7 +127,13 @@ def as_batch_effect(use_case: Callable[..., Awaitable[object]], unit_of_work: Ca
     `use_case(uow, events, **named)` once for the batch's new events, on a unit of work over the batch's session."""
 
     async def effect(session: AsyncSession, items: list) -> None:
-        await use_case(unit_of_work(session), [evt for _, evt in items], **named)
+        # Each consumed record's Kafka headers, so that the events it causes continue its trace (one trace follows
+        # a lead through every service, batch or not).
+        token = _CONSUMED_HEADERS.set({evt.id: record.headers for record, evt in items})
+        try:
+            await use_case(unit_of_work(session), [evt for _, evt in items], **named)
+        finally:
+            _CONSUMED_HEADERS.reset(token)
 
     effect.__name__ = effect.__qualname__ = use_case.__name__
     return effect

@@ -113,7 +113,8 @@ async def _finish(uow: IntakeUnitOfWork, subs: list[_New], opened: set[UUID],
     await uow.batches.flag_name_reviews([r for s in subs for r in _reviews(s, look_alikes[s.lead_id])])
     consenting = [s.case_id for s in subs if s.case_id in opened and s.ctx.lead.consent is ConsentStatus.CONSENTED]
     granted = await uow.batches.mark_consents_granted(consenting)
-    await uow.outbox.add_many([e for s in subs for e in _events(s, s.case_id in opened, s.case_id in granted)])
+    caused = [(s.ctx.evt, e) for s in subs for e in _events(s, s.case_id in opened, s.case_id in granted)]
+    await uow.outbox.add_many([e for _, e in caused], caused_by=[cause for cause, _ in caused])
 
 
 def _reviews(s: _New, candidates: list[tuple[UUID, str]]) -> list[dict]:

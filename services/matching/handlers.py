@@ -119,9 +119,9 @@ async def propose_sites_for_cases(uow: MatchingUnitOfWork, events: list[CaseOpen
             await propose_sites_for_cases(uow, [evt], deps=deps)
         return
     found = await uow.matches.matches_and_pending(ids)
-    new = [m for evt in events if (m := _proposal_for(evt.data, *found[evt.data.case_id], deps=deps))]
-    await uow.matches.save_matches([m.row for m in new])
-    await uow.outbox.add_many([m.event for m in new])
+    new = [(evt, m) for evt in events if (m := _proposal_for(evt.data, *found[evt.data.case_id], deps=deps))]
+    await uow.matches.save_matches([m.row for _, m in new])
+    await uow.outbox.add_many([m.event for _, m in new], caused_by=[evt for evt, _ in new])
 
 
 def _proposal_for(case: CaseOpenedData, previous, pending, *, deps: Deps) -> _NewMatch | None:

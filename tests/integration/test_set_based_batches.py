@@ -41,9 +41,13 @@ def statements(engine) -> Iterator[list[str]]:
         event.remove(engine.sync_engine, "before_cursor_execute", count)
 
 
-def items(events, topic: str) -> list:
-    return [(ConsumerRecord(topic, 0, next(_OFFSETS), 0, 0, e.key, e.to_json(), None, 0, 0, []), e)
+def items(events, topic: str, headers=lambda _e: []) -> list:
+    return [(ConsumerRecord(topic, 0, next(_OFFSETS), 0, 0, e.key, e.to_json(), None, 0, 0, headers(e)), e)
             for e in events]
+
+
+def traceparent(trace_id: str) -> list[tuple[str, bytes]]:
+    return [("traceparent", f"00-{trace_id}-{uuid.uuid4().hex[:16]}-01".encode())]
 
 
 async def _no_dead_letters(record, failure, attempts) -> None:
@@ -125,3 +129,16 @@ def match_proposed_event() -> MatchProposed:
     return MatchProposed.model_validate({"source": "/t", "subject": str(case_id), "data": {
         "case_id": str(case_id), "code_name": "x", "technology_domains": [], "origin_region": "oost",
         "proposals": [], "no_proposition": True, "revision": 1, "trigger": "case-opened"}})
+
+
+async def test_each_event_of_a_batch_continues_the_trace_of_the_event_it_follows_from(matching):
+    """One trace follows a lead through every service, also when its events are applied as one batch."""
+    deps, sessions = matching
+    applier = replace(deps.runtime.appliers["matching"], sessions=sessions)
+    cases = [case_opened_event(demand=demand(floor_space_m2=1000)) for _ in range(3)]
+    traces = {c.id: uuid.uuid4().hex for c in cases}
+    await applier(items(cases, "case-opened", lambda e: traceparent(traces[e.id])), _no_dead_letters)
+    async with sessions() as session:
+        rows = (await session.execute(select(matching_orm.outbox.c.key, matching_orm.outbox.c.headers))).all()
+    by_case = {c.subject: traces[c.id] for c in cases}
+    assert {key: headers["traceparent"].split("-")[1] for key, headers in rows} == by_case
