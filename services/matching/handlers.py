@@ -6,6 +6,7 @@ the HTTP route that opened it does.
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass
 
 import structlog
@@ -75,8 +76,10 @@ class _NewMatch:
 
 def scored(case: CaseOpenedData, *, deps: Deps, trigger: str, previous=None) -> _NewMatch | None:
     """Score the case; None when the result is the same as the last match's (nothing to store or emit)."""
+    started = time.perf_counter()
     result = domain.match(domain.case_of(case), deps.supply.catalogue, deps.weights, top_n=deps.settings.top_n,
                           near_n=deps.settings.near_misses)
+    score_ms = round((time.perf_counter() - started) * 1000, 2)
     doc = result_doc(result) | {"cutoffs": asdict(result.cutoffs)}
     if previous is not None and _same(previous, doc):
         return None
@@ -89,7 +92,7 @@ def scored(case: CaseOpenedData, *, deps: Deps, trigger: str, previous=None) -> 
         blocking=result.blocking, blocking_details=result.blocking_details, near_misses=tuple(result.near_misses),
         revision=revision, trigger=trigger)
     log.info("match_proposed", case_id=str(case.case_id), proposals=len(result.proposals), revision=revision,
-             trigger=trigger, no_proposition=result.no_proposition)
+             trigger=trigger, no_proposition=result.no_proposition, score_ms=score_ms)
     return _NewMatch(row, MatchProposed(source=SOURCE, subject=str(case.case_id), data=data))
 
 

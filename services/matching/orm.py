@@ -1,6 +1,20 @@
 """Matching's tables, in schema `matching`."""
 
-from sqlalchemy import BigInteger, Column, DateTime, Float, Identity, Index, Integer, String, Table, Uuid, func, text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Float,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Uuid,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from shared.db import service_metadata
@@ -28,6 +42,8 @@ site = Table(
     # The transaction that last wrote the row (set by a trigger on every insert and update): the catalogue refresh
     # reads the rows written since its previous one by this, not by time (see supply.py and the migration).
     Column("changed_xid", BigInteger, nullable=False, server_default=CHANGED_XID),
+    # The catalogue's numbers of the site, computed from `record` by the same trigger (site_columns.COLUMNS).
+    Column("catalogue_row", LargeBinary),
     Index("ix_site_changed_xid", "changed_xid"),
 )
 

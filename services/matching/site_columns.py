@@ -1,21 +1,20 @@
 """The site table read straight into catalogue columns, set-wise: no Site object and no JSON parsing per row.
 
-PostgreSQL computes each catalogue column from the stored record (which a Site validated when it was written) and
-sends the numbers as one binary COPY of fixed-width rows, which numpy reads as it is; the labels (id, name,
-province, municipality) come as a second COPY in CSV. At a million sites that is seconds and a few hundred MB,
+Every write of a site row makes PostgreSQL compute its catalogue columns from the stored record (which a Site
+validated when it was written) into `catalogue_row`, fixed-width big-endian numbers (a trigger, see the
+migration). A load is then one binary COPY of those rows, which numpy reads as it is, and one text COPY of the
+labels (id, name, province, municipality), split in C. At a million sites that is seconds and a few hundred MB,
 where a Site.model_validate per row took minutes and gigabytes.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.matching.domain.catalogue import ALWAYS, DAYS, FLOATS, NEVER, Catalogue
+from services.matching.domain.catalogue import ALWAYS, DAYS, FLOATS, NEVER, Catalogue, Labels
 from services.matching.domain.sites import ACCESS, CONGESTION, DOMAINS, ENV_CATEGORIES, REGIONS
 
 COPY_HEADER = 19  # "PGCOPY\n\377\r\n\0", flags, header extension length
@@ -58,44 +57,75 @@ def _columns() -> list[tuple[str, str, str]]:
         ("access", "int2", _bits("accessibility", ACCESS)),
         ("clusters", "int2", _bits("clusters", DOMAINS)),
         ("retired", "int2", f"coalesce({_text('retired')}::boolean, false)::int"),
-        ("changed_xid", "int8", "changed_xid"),
     ]
     return cols
 
 
 COLUMNS = _columns()
-ROW = np.dtype([("fields", ">i2")] + [item for name, pg, _ in COLUMNS
-                                      for item in ((f"{name}_len", ">i4"), (name, PG_TYPES[pg]))])
+PACKED = np.dtype([(name, PG_TYPES[pg]) for name, pg, _ in COLUMNS])
+# A COPY row: field count, catalogue_row's length and bytes, changed_xid's length and value.
+ROW = np.dtype([("fields", ">i2"), ("row_len", ">i4"), ("row", PACKED), ("xid_len", ">i4"), ("changed_xid", ">i8")])
 assert NEVER > 0 > ALWAYS  # the day defaults are written into the SQL as plain integers
+SEPARATOR = "\x1f"  # between the labels of a row in the text COPY (unit separator)
+
+
+def packed_expression() -> str:
+    """The SQL that computes `catalogue_row` from `record` (the migration's trigger holds a copy of it)."""
+    return " || ".join(f"{pg}send(({expr})::{pg})" for _, pg, expr in COLUMNS)
 
 
 def _where(since: int | None) -> str:
-    # Retired sites are left out of a full load; after that they come as rows to remove.
-    changed = "NOT coalesce((record->>'retired')::boolean, false)" if since is None else f"changed_xid >= {int(since)}"
-    return f"FROM matching.site WHERE record != '{{}}'::jsonb AND {changed} ORDER BY id"
+    changed = "" if since is None else f" AND changed_xid >= {int(since)}"
+    return f"FROM matching.site WHERE catalogue_row IS NOT NULL{changed} ORDER BY id"
 
 
 def numbers_sql(since: int | None) -> str:
-    exprs = ", ".join(f"({expr})::{pg} AS {name}" for name, pg, expr in COLUMNS)
-    return f"SELECT {exprs} {_where(since)}"
+    return f"SELECT catalogue_row, changed_xid {_where(since)}"
 
 
 def labels_sql(since: int | None) -> str:
-    return f"SELECT id, name, province, municipality_code, changed_xid {_where(since)}"
+    return f"SELECT concat_ws(E'\\x1f', id, name, province, municipality_code, changed_xid) {_where(since)}"
 
 
 def parse_numbers(raw: bytes) -> np.ndarray:
-    """The rows of a binary COPY whose fields are all fixed-width and never NULL (the SQL coalesces)."""
+    """The rows of a binary COPY of fixed-width fields that are never NULL (the WHERE clause sees to that)."""
     body = memoryview(raw)[COPY_HEADER:len(raw) - 2]  # without the header and the -1 trailer
     rows = np.frombuffer(body, dtype=ROW)
-    for name, pg, _ in COLUMNS:
-        if len(rows) and not (rows[f"{name}_len"] == np.dtype(PG_TYPES[pg]).itemsize).all():
-            raise ValueError(f"site column {name}: unexpected NULL or width in the COPY")
+    if len(rows) and not ((rows["row_len"] == PACKED.itemsize).all() and (rows["xid_len"] == 8).all()):
+        raise ValueError("catalogue_row has another layout than site_columns.COLUMNS: migrate the database")
     return rows
 
 
-def parse_labels(raw: bytes) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(raw.decode())))
+def parse_labels(raw: bytes, count: int) -> list[list[str]]:
+    """[ids, names, provinces, municipality codes, changed_xids] from the text COPY, split in C; a label that holds
+    the separator itself (or an escape) makes it parse row by row."""
+    text = raw.decode()
+    fields = text.replace("\n", SEPARATOR).split(SEPARATOR)[:-1] if text else []
+    if len(fields) != 5 * count or "\\" in text:
+        rows = [_unescape(line).split(SEPARATOR) for line in text.split("\n")[:-1]]
+        rows = [r[:1] + [SEPARATOR.join(r[1:-3])] + r[-3:] for r in rows]  # only a name may hold it
+        return [list(col) for col in zip(*rows, strict=True)] if rows else [[] for _ in range(5)]
+    return [fields[k::5] for k in range(5)]
+
+
+def _unescape(line: str) -> str:
+    """COPY's text format escapes backslash, newline, carriage return and tab."""
+    if "\\" not in line:
+        return line
+    return (line.replace("\\\\", "\x00").replace("\\n", "\n").replace("\\r", "\r").replace("\\t", "\t")
+            .replace("\x00", "\\"))
+
+
+# The oldest transaction still running that may write here: the snapshot's running transactions (or, with none, the
+# next to come), less those whose session is in another database (pg_locks and pg_stat_activity show that to any
+# role). Transactions elsewhere on the cluster would only make the next read take more rows again.
+WATERMARK = """
+WITH snapshot AS MATERIALIZED (SELECT pg_current_snapshot() AS s)
+SELECT coalesce((SELECT min(x::text::bigint) FROM snapshot, pg_snapshot_xip(s) AS x WHERE NOT EXISTS (
+                     SELECT FROM pg_locks AS l JOIN pg_stat_activity AS a ON a.pid = l.pid
+                     WHERE l.locktype = 'transactionid' AND l.transactionid = x::text::xid
+                       AND a.datname <> current_database())),
+                (SELECT pg_snapshot_xmax(s)::text::bigint FROM snapshot))"""
 
 
 @dataclass(frozen=True)
@@ -124,36 +154,39 @@ async def _asyncpg(session: AsyncSession):
 
 
 async def read(session: AsyncSession, *, since: int | None) -> Read:
-    """The sites written at or after transaction `since` (every site in supply when None), and deletions since.
+    """The sites written at or after transaction `since` (every site when None), and deletions since.
 
     The watermark is the oldest transaction still running before the copy: anything that commits later has an id
     at least that, so the next read starts there and misses nothing, whatever order transactions commit in.
     """
     raw = await _asyncpg(session)
-    watermark = await raw.fetchval("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+    watermark = await raw.fetchval(WATERMARK)
     for _ in range(ATTEMPTS):
         numbers = parse_numbers(await _copy(raw, numbers_sql(since), "binary"))
-        labels = parse_labels(await _copy(raw, labels_sql(since), "csv"))
+        labels = parse_labels(await _copy(raw, labels_sql(since), "text"), len(numbers))
         # Two statements, two snapshots (READ COMMITTED): the same rows in both, or read again.
-        if len(labels) == len(numbers) and all(int(x) == n for (*_, x), n in zip(labels, numbers["changed_xid"],
-                                                                                    strict=True)):
+        if len(labels[4]) == len(numbers) and np.array_equal(np.array(labels[4], dtype=np.int64),
+                                                             numbers["changed_xid"]):
             break
     else:
         raise RuntimeError("the site table kept changing while it was read")
     deleted = [] if since is None else [r[0] for r in await raw.fetch(
         "SELECT DISTINCT site_id FROM matching.site_change WHERE action = 'deleted' AND changed_xid >= $1", since)]
-    return _assemble(numbers, labels, deleted, watermark)
+    return _assemble(numbers["row"], labels, deleted, watermark)
 
 
 def _assemble(numbers: np.ndarray, labels: list[list[str]], deleted: list[str], watermark: int) -> Read:
+    ids, names, provinces, municipalities, _ = labels
     retired = numbers["retired"] == 1
-    ids = [row[0] for row in labels]
-    present = set(ids)
+    present = set(ids) if deleted else set()
     removed = [ids[i] for i in np.flatnonzero(retired)] + [d for d in deleted if d not in present]
-    keep = np.flatnonzero(~retired)
-    cols = {name: numbers[name][keep] for name, _, _ in COLUMNS if name not in ("retired", "changed_xid")}
-    shared: dict[str, str] = {}  # provinces and municipality codes repeat: one string object each
-    kept = [labels[i] for i in keep]
-    catalogue = Catalogue.from_columns(cols, [r[0] for r in kept], [
-        (r[1], shared.setdefault(r[2], r[2]), shared.setdefault(r[3], r[3])) for r in kept])
-    return Read(catalogue, removed, len(labels) + len(deleted), int(watermark))
+    cols = {name: numbers[name] for name, _, _ in COLUMNS if name != "retired"}
+    # Provinces and municipality codes repeat: one string object for each value, not one per site.
+    shared = {v: v for v in set(provinces) | set(municipalities)}
+    labelled = Labels(names, list(map(shared.__getitem__, provinces)), list(map(shared.__getitem__, municipalities)))
+    if retired.any():
+        keep = np.flatnonzero(~retired)
+        cols = {name: a[keep] for name, a in cols.items()}
+        ids, labelled = [ids[i] for i in keep], labelled.kept(~retired)
+    return Read(Catalogue.from_columns(cols, ids, labelled), removed, len(ids) + int(retired.sum()) + len(deleted),
+                int(watermark))

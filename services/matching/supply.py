@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import weakref
 
 import structlog
@@ -40,10 +41,11 @@ class Supply:
         if txn is not None and self.watermark is not None and self._refreshed_in is not None \
                 and self._refreshed_in() is txn:
             return 0
+        started = time.perf_counter()
         read = await site_columns.read(session, since=self.watermark)
         if self.watermark is None:
             self.catalogue = read.catalogue
-            log.info("catalogue_loaded", sites=len(self.catalogue))
+            log.info("catalogue_loaded", sites=len(self.catalogue), seconds=round(time.perf_counter() - started, 2))
         else:
             self.catalogue.apply(read.catalogue, read.removed)
         self.watermark = max(read.watermark, self.watermark or 0)

@@ -54,7 +54,9 @@ def varied(prefix: str):
                  grid_reinforcement_date="2027-09-01", grid_mw_after_reinforcement=12.5, grid_congestion="congested",
                  vibration_free=False, environmental_category_max="6", cleanroom_facility=None,
                  accessibility=["rail", "motorway", "port", "airport", "public-transport"],
-                 clusters=["quantum-technologies", "cybersecurity-technologies", "energy-materials"])]
+                 clusters=["quantum-technologies", "cybersecurity-technologies", "energy-materials"]),
+            # Names are free text: COPY's escapes and the separator of the labels' COPY must come back intact.
+            site(f"{prefix}d", name="Tab\there, back\\slash, new\nline, unit\x1fseparator")]
 
 
 async def test_the_columns_read_from_the_table_are_those_of_the_sites(sessions, prefix):

@@ -33,3 +33,19 @@ async def test_many_changes_apply_at_once_replacing_removing_and_appending(monke
     assert [label[0] for label in cat.labels] == ["Aa", "Cc", "Dd"]
     assert all(len(a) == 3 for a in cat.cols.values())
 
+
+
+def test_the_migrated_trigger_computes_the_columns_the_loader_reads():
+    """catalogue_row's layout lives twice (the migration's trigger, site_columns): they must agree."""
+    import importlib.util
+    from pathlib import Path
+
+    from services.matching import site_columns
+
+    path = Path(site_columns.__file__).parent / "migrations" / "versions" / "2026_12_01_site_catalogue_row.py"
+    spec = importlib.util.spec_from_file_location("catalogue_row_migration", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    assert migration.PACKED == site_columns.packed_expression()
+    assert site_columns.PACKED.itemsize == sum(4 if pg in ("float4", "int4") else 2
+                                               for _, pg, _ in site_columns.COLUMNS)

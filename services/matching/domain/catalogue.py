@@ -65,17 +65,65 @@ DTYPES = {**dict.fromkeys(FLOATS, np.float32), **dict.fromkeys(DAYS, np.int32),
           "facility": np.int8, "fieldlabs": np.int16, "region": np.int8, "access": np.uint8, "clusters": np.uint16}
 
 
-@dataclass
+class Labels:
+    """(name, province, municipality_code) per row, kept as three lists: a million tuples made the garbage
+    collector walk them again and again while a national catalogue loaded."""
+
+    def __init__(self, names: list[str], provinces: list[str], municipalities: list[str]) -> None:
+        self.names, self.provinces, self.municipalities = names, provinces, municipalities
+
+    @classmethod
+    def of(cls, labels) -> Labels:
+        if isinstance(labels, Labels):
+            return labels
+        names, provinces, municipalities = (list(col) for col in zip(*labels, strict=True)) if labels else ([], [], [])
+        return cls(names, provinces, municipalities)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def __getitem__(self, i: int) -> tuple[str, str, str]:
+        return self.names[i], self.provinces[i], self.municipalities[i]
+
+    def __setitem__(self, i: int, label: tuple[str, str, str]) -> None:
+        self.names[i], self.provinces[i], self.municipalities[i] = label
+
+    def __delitem__(self, i: int) -> None:
+        del self.names[i], self.provinces[i], self.municipalities[i]
+
+    def __iter__(self):
+        return zip(self.names, self.provinces, self.municipalities, strict=True)
+
+    def __eq__(self, other) -> bool:
+        return list(self) == list(Labels.of(other))
+
+    def append(self, label: tuple[str, str, str]) -> None:
+        for column, value in zip((self.names, self.provinces, self.municipalities), label, strict=True):
+            column.append(value)
+
+    def kept(self, keep) -> Labels:
+        return Labels(*([v for v, k in zip(column, keep, strict=True) if k]
+                        for column in (self.names, self.provinces, self.municipalities)))
+
+
+@dataclass(eq=False)
 class Catalogue:
     """Column arrays plus the labels a proposal needs; patched in place when one site changes."""
 
     cols: dict[str, np.ndarray]
     ids: list[str]
-    labels: list[tuple[str, str, str]]  # (name, province, municipality_code) per row
-    index: dict[str, int] = field(default_factory=dict)
+    labels: Labels  # (name, province, municipality_code) per row; a list of tuples is taken too
+    _index: dict[str, int] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        self.index = {sid: i for i, sid in enumerate(self.ids)}
+        self.labels = Labels.of(self.labels)
+
+    @property
+    def index(self) -> dict[str, int]:
+        """Row of each site id, built when first asked (a patch, a re-match): not part of the start-up time."""
+        if self._index is None:
+            self._index = dict(zip(self.ids, range(len(self.ids)), strict=True))
+        return self._index
 
     @classmethod
     def empty(cls) -> Catalogue:
@@ -90,8 +138,7 @@ class Catalogue:
         return cls(cols, [s.id for s in sites], [_label(s) for s in sites])
 
     @classmethod
-    def from_columns(cls, cols: dict[str, np.ndarray], ids: list[str],
-                     labels: list[tuple[str, str, str]]) -> Catalogue:
+    def from_columns(cls, cols: dict[str, np.ndarray], ids: list[str], labels: Labels) -> Catalogue:
         """The catalogue of columns read set-wise (the site table's stored records); rows that no Site could
         have produced are left out (see `valid`), so a damaged row cannot skew a score."""
         cols = {c: np.asarray(cols[c]).astype(t, copy=False) for c, t in DTYPES.items()}
@@ -99,7 +146,7 @@ class Catalogue:
         if not ok.all():
             keep = np.flatnonzero(ok)
             cols = {c: a[keep] for c, a in cols.items()}
-            ids, labels = [ids[i] for i in keep], [labels[i] for i in keep]
+            ids, labels = [ids[i] for i in keep], Labels.of(labels).kept(ok)
         return cls(cols, ids, labels)
 
     def __len__(self) -> int:
@@ -108,13 +155,15 @@ class Catalogue:
     def apply(self, changed: Catalogue, removed: list[str]) -> None:
         """Many changes at once: drop `removed`, replace the rows of changed sites, append new ones (one copy
         of the columns for all of them, where upsert/remove copy per site)."""
+        if not removed and not changed.ids:
+            return
         gone = set(removed)
         if gone & self.index.keys():
             keep = np.array([sid not in gone for sid in self.ids], dtype=bool)
             self.cols = {c: a[keep] for c, a in self.cols.items()}
             self.ids = [sid for sid, k in zip(self.ids, keep, strict=True) if k]
-            self.labels = [lab for lab, k in zip(self.labels, keep, strict=True) if k]
-            self.index = {sid: i for i, sid in enumerate(self.ids)}
+            self.labels = self.labels.kept(keep)
+            self._index = None
         at = np.array([self.index.get(sid, -1) for sid in changed.ids], dtype=np.int64)
         old, new = np.flatnonzero(at >= 0), np.flatnonzero(at < 0)
         for c, a in self.cols.items():
@@ -153,7 +202,7 @@ class Catalogue:
             return
         self.cols = {c: np.delete(a, i) for c, a in self.cols.items()}
         del self.ids[i], self.labels[i]
-        self.index = {sid: k for k, sid in enumerate(self.ids)}
+        self._index = None
 
     def region_of(self, i: int) -> str:
         return REGIONS[int(self.cols["region"][i])]
