@@ -68,5 +68,6 @@ async def _send_reminders(settings: WorkbenchSettings, today: date) -> int:
                                           today)
     finally:
         await engine.dispose()
-    print(f"{result.sent} sent, {result.already} already sent today, {result.no_address} without an address")
-    return 0
+    print(f"{result.sent} sent, {result.already} already sent today, {result.no_address} without an address, "
+          f"{result.refused} refused (tried again next run)")
+    return 1 if result.refused else 0

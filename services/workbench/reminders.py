@@ -33,6 +33,7 @@ class RunResult:
     sent: int = 0
     already: int = 0  # mailed earlier today (a second run)
     no_address: int = 0  # the owner's account has no e-mail address
+    refused: int = 0  # the SMTP server refused it: the next run tries again
 
 
 def recipient_of(reminder: Reminder, owner: str | None) -> str:
@@ -66,7 +67,7 @@ async def send_due_reminders(db: async_sessionmaker[AsyncSession], settings: Wor
         due = await store.due_reminders(session, today)
     if not due:
         return RunResult()
-    sent = already = no_address = 0
+    sent = already = no_address = refused = 0
     async with _smtp(settings) as smtp:
         for reminder, owner in due:
             recipient = recipient_of(reminder, owner)
@@ -75,14 +76,22 @@ async def send_due_reminders(db: async_sessionmaker[AsyncSession], settings: Wor
                 no_address += 1
                 log.warning("follow-up %s: account %s has no e-mail address", reminder.id, recipient)
                 continue
-            async with transaction(db) as session:
-                if not await store.claim_mail(session, reminder_id=reminder.id, today=today, recipient=recipient):
-                    already += 1
-                    continue
-                await smtp.send_message(message(reminder, account, today, settings))  # raises: claim rolled back
+            try:
+                async with transaction(db) as session:
+                    if not await store.claim_mail(session, reminder_id=reminder.id, today=today,
+                                                  recipient=recipient):
+                        already += 1
+                        continue
+                    await smtp.send_message(message(reminder, account, today, settings))  # raises: no claim
+            except aiosmtplib.SMTPResponseException as err:  # this mail refused; the connection stands
+                refused += 1
+                log.warning("follow-up %s: the SMTP server answered %s; the next run tries again", reminder.id,
+                            err.code)
+                continue
             sent += 1
-    log.info("follow-up mails: %d sent, %d already sent today, %d without an address", sent, already, no_address)
-    return RunResult(sent=sent, already=already, no_address=no_address)
+    log.info("follow-up mails: %d sent, %d already sent today, %d without an address, %d refused", sent, already,
+             no_address, refused)
+    return RunResult(sent=sent, already=already, no_address=no_address, refused=refused)
 
 
 def _smtp(settings: WorkbenchSettings) -> aiosmtplib.SMTP:

@@ -157,3 +157,80 @@ def test_the_case_map_marks_the_current_location_and_each_proposed_site_with_a_t
     assert "Technologiepark Delft" in drawn.table and "huidige locatie" in drawn.table
     english = views.case_map(views.CasePage(dossier, proposals), english=True, title="Map", description="What")
     assert "current location" in english.table
+
+
+def test_the_board_filters_by_owner_and_carries_the_first_open_follow_up():
+    import uuid
+
+    from services.workbench.casework import Reminder, earliest_open
+
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    cases = [{"case_id": str(n), "code_name": f"Case {n}", "case_status": "open", "region": "oost",
+              "stage": "scale-up", "opened_at": (now - timedelta(days=n)).isoformat(), "origins": 1} for n in (1, 2, 3)]
+    owners = {"1": "marit", "2": "joost"}
+    case_1 = uuid.UUID(int=1)
+    reminders = [Reminder(uuid.uuid4(), case_1, now.date() + timedelta(days=5), "later", "marit"),
+                 Reminder(uuid.uuid4(), case_1, now.date() - timedelta(days=1), "first", "marit"),
+                 Reminder(uuid.uuid4(), case_1, now.date() - timedelta(days=9), "done", "marit", done_at=now)]
+    first = {"1": earliest_open(reminders)[case_1]}
+    def shown(owner: str) -> list[str]:
+        return [r.code_name for r in views.board(cases, [], views.BoardFilters(owner=owner), now, owners=owners,
+                                                 follow_ups=first)]
+    assert shown("marit") == ["Case 1"] and shown("joost") == ["Case 2"]
+    assert shown(views.NO_OWNER) == ["Case 3"] and len(shown("")) == 3
+    row = views.board(cases, [], views.BoardFilters(owner="marit"), now, owners=owners, follow_ups=first)[0]
+    assert row.follow_up.text == "first" and row.follow_up.state(now.date()) == "overdue"
+    assert [r.state(now.date()) for r in reminders] == ["later", "overdue", "done"]
+    assert Reminder(uuid.uuid4(), case_1, now.date(), "x", "marit").state(now.date()) == "due"
+
+
+def test_a_note_and_a_follow_up_say_which_field_is_wrong_and_read_dutch_dates():
+    from datetime import date
+
+    from services.workbench.casework import NoteForm, ReminderForm, parse_day
+
+    today = date(2026, 12, 1)
+    assert parse_day("2026-11-30") == parse_day("30-11-2026") == parse_day("30/11/2026") == date(2026, 11, 30)
+    assert parse_day("morgen") is None and parse_day("30-11-26") is None
+    form = NoteForm.from_form({"contact": "ceo", "contact_on": "2026-12-02", "text": " "})
+    assert form.check(today) is None and set(form.errors) == {"contact", "contact_on", "text"}
+    assert "future" in form.errors["contact_on"]
+    assert NoteForm.from_form({"contact": "province", "contact_on": "1-12-2026", "text": "Belde PV23"}).check(
+        today) == ("province", today, "Belde PV23")
+    assert NoteForm(contact="company", contact_on="2026-12-01", text="x" * 4001).check(today) is None
+    reminder = ReminderForm.from_form({"due_on": "2026-11-30", "text": ""})
+    assert reminder.check(today) is None and set(reminder.errors) == {"due_on", "text"}
+    assert ReminderForm(due_on="2026-12-01", text="Bellen").check(today) == (today, "Bellen")
+
+
+def test_the_timeline_export_has_dutch_headers_and_no_cell_runs_as_a_formula():
+    import csv
+    import io
+
+    from services.workbench.casework import timeline_csv
+
+    nl = translations("nl").gettext
+    entries = [views.TimelineEntry(datetime(2026, 12, 1, 9, tzinfo=UTC), "note-company", "=1+1", "2026-12-01",
+                                   by="marit"),
+               views.TimelineEntry(datetime(2026, 12, 1, 10, tzinfo=UTC), "signalled", "oost-nl", "R-1")]
+    text = timeline_csv(entries, gettext=nl, kind_label=lambda k: k, moment=lambda at: at.isoformat())
+    assert text.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(text[1:]), delimiter=";"))
+    assert rows[0] == ["Datum en tijd", "Soort", "Wat", "Toelichting", "Door"]
+    assert rows[1][2] == "'=1+1" and rows[1][4] == "marit" and rows[2][2:4] == ["oost-nl", "R-1"]
+
+
+def test_reminder_mails_use_the_projects_smtp_settings_unless_the_workbench_has_its_own(monkeypatch):
+    monkeypatch.setenv("NOTIFICATIONS_SMTP_HOST", "mail.example.nl")
+    monkeypatch.setenv("NOTIFICATIONS_SMTP_PORT", "2525")
+    assert (WorkbenchSettings().smtp_host, WorkbenchSettings().smtp_port) == ("mail.example.nl", 2525)
+    monkeypatch.setenv("WORKBENCH_SMTP_PORT", "587")
+    assert WorkbenchSettings().smtp_port == 587
+
+
+def test_an_account_email_must_be_one_plain_address(tmp_path):
+    args = dict(username="marit", name="Marit", role="coordinator", organisation="taskforce",
+                password="long enough password")
+    with pytest.raises(accounts.AccountError, match="^email:"):
+        accounts.create(tmp_path / "a.json", **args, email="a@b.nl\r\nBcc: x@y.nl")
+    assert accounts.create(tmp_path / "a.json", **args, email="marit@example.nl").email == "marit@example.nl"
