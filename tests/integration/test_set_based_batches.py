@@ -20,7 +20,7 @@ from services.matching import orm as matching_orm
 from services.matching.bootstrap import bootstrap as matching_bootstrap
 from services.matching.config import MatchingSettings
 from shared.contracts import LeadSignalled, MatchProposed
-from tests.factories import case_opened_event, demand, intake_lead_payload
+from tests.factories import case_opened_event, demand, intake_lead_payload, random_kvk
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 _OFFSETS = itertools.count()
@@ -142,3 +142,61 @@ async def test_each_event_of_a_batch_continues_the_trace_of_the_event_it_follows
         rows = (await session.execute(select(matching_orm.outbox.c.key, matching_orm.outbox.c.headers))).all()
     by_case = {c.subject: traces[c.id] for c in cases}
     assert {key: headers["traceparent"].split("-")[1] for key, headers in rows} == by_case
+
+
+def _lead(**kw) -> LeadSignalled:
+    return LeadSignalled.model_validate(intake_lead_payload(**kw))
+
+
+async def _intake_state(sessions) -> dict:
+    """What intake stored and emits, without generated keys and times (comparable across databases)."""
+    o = intake_orm
+    queries = {
+        "leads": select(o.lead.c.id, o.lead.c.status, o.lead.c.case_id, o.lead.c.eligible, o.lead.c.version),
+        "cases": select(o.case.c.id, o.case.c.company_ref, o.case.c.opened_by_lead_id,
+                        o.case.c.consent_granted_at.is_not(None)),
+        "origins": select(o.lead_origin.c.case_id, o.lead_origin.c.lead_id, o.lead_origin.c.revision_at_join),
+        "reviews": select(o.name_review.c.lead_id, o.name_review.c.similar_lead_id),
+        "audit": select(o.lead_audit.c.lead_id, o.lead_audit.c.action, o.lead_audit.c.actor),
+        "outbox": select(o.outbox.c.topic, o.outbox.c.key),
+    }
+    async with sessions() as session:
+        return {name: sorted(map(tuple, (await session.execute(q)).all()), key=repr) for name, q in queries.items()}
+
+
+async def test_a_mixed_batch_of_leads_ends_as_if_applied_one_after_another(infra, run_id):
+    """The set-based path and the per-event one, on the same events: the same rows and the same events out."""
+    from functools import partial
+
+    from services.intake import handlers
+    from tests.integration.conftest import fresh_sessions
+
+    deps = intake_bootstrap(IntakeSettings())
+    batched = deps.runtime.appliers["intake"]
+    one_by_one = replace(batched, batch_effect=None, effect=partial(handlers.receive_signalled_lead, deps=deps))
+    with_case, portfolio, known = random_kvk(), random_kvk(), random_kvk()
+    earlier = [_lead(kvk=with_case, name="Lichtwerk Twente B.V."),
+               _lead(kvk=portfolio, needed_in_days=4000),  # beyond the horizon: stays in the portfolio
+               _lead(kvk=known, reference="KNOWN-1")]
+    twice = random_kvk()
+    changed = intake_lead_payload(kvk=known, name="Nieuwe Naam B.V.", reference="KNOWN-1")
+    batch = [_lead(), _lead(consent="consented"),
+             _lead(kvk=twice), _lead(kvk=twice, organisation="bom"),  # one company twice in the batch
+             _lead(kvk=with_case, organisation="bom"),  # its company has a case: joins it
+             _lead(kvk=portfolio, organisation="nom"),  # an earlier lead of its company joins the case it opens
+             LeadSignalled.model_validate(changed),  # a known lead, changed
+             _lead(name="Lichtwerk Twente B.V."),  # looks like an earlier company's name
+             _lead(name="Zonnepaneel Zwolle B.V."), _lead(name="Zonnepaneel Zwolle B.V."),  # look alike each other
+             _lead(needed_in_days=4000)]
+    states = []
+    for applier in (one_by_one, batched):
+        async with fresh_sessions(infra, run_id, "intake") as sessions:
+            first = replace(one_by_one, sessions=sessions)
+            for evt in earlier:
+                await first(items([evt], "lead-signalled"), _no_dead_letters)
+            await replace(applier, sessions=sessions)(items(batch, "lead-signalled"), _no_dead_letters)
+            states.append(await _intake_state(sessions))
+    per_event, set_based = states
+    assert len(per_event["cases"]) == 9 and len(per_event["reviews"]) == 2  # the batch covers what it should
+    for name in per_event:
+        assert set_based[name] == per_event[name], name
