@@ -6,6 +6,7 @@ the HTTP route that opened it does.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import asdict, dataclass
 
@@ -122,7 +123,13 @@ async def propose_sites_for_cases(uow: MatchingUnitOfWork, events: list[CaseOpen
             await propose_sites_for_cases(uow, [evt], deps=deps)
         return
     found = await uow.matches.matches_and_pending(ids)
-    new = [(evt, m) for evt in events if (m := _proposal_for(evt.data, *found[evt.data.case_id], deps=deps))]
+    new = []
+    for evt in events:
+        if m := _proposal_for(evt.data, *found[evt.data.case_id], deps=deps):
+            new.append((evt, m))
+        # Scoring holds the event loop; a whole batch of it without a pause starved the consumer's heartbeat on a
+        # busy machine (the group rebalanced and the batch was redone). Let other tasks run between cases.
+        await asyncio.sleep(0)
     await uow.matches.save_matches([m.row for _, m in new])
     await uow.outbox.add_many([m.event for _, m in new], caused_by=[evt for evt, _ in new])
 

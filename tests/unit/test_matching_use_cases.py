@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import uuid
 
@@ -131,3 +132,17 @@ def test_every_method_of_the_seam_is_a_repository_function_with_the_same_paramet
     wanted = [p for p in inspect.signature(getattr(Matches, name)).parameters if p != "self"]
     given = list(inspect.signature(getattr(repository, name)).parameters)
     assert given == ["session", *wanted]
+
+
+async def test_a_batch_of_cases_lets_other_tasks_run_between_cases(uow, deps):
+    """The consumer's heartbeat runs on the same event loop: scoring a whole batch must not starve it."""
+    cases = [case_opened_event(demand=SMALL) for _ in range(20)]
+    ticks = 0
+    scoring = asyncio.create_task(handlers.propose_sites_for_cases(uow, cases, deps=deps))
+    while not scoring.done():
+        ticks += 1
+        await asyncio.sleep(0)
+    await scoring
+    await uow.commit()
+    assert len(uow.outbox.of(MatchProposed)) == 20
+    assert ticks >= 20
