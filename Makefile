@@ -81,7 +81,7 @@ clean:
 bench-reporting: install
 	$(PY) -m bench.reporting
 
-# One case against 10k/100k/1M synthetic sites (target < 50 ms at 1M) and re-matching after one site change.
+# The matching service with 1M sites: start time, RSS, per-case latency (targets < 30 s, < 2 GB, < 50 ms; docs/matching.md).
 bench-matching: install
 	$(PY) -m bench.matching
 
