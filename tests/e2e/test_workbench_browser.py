@@ -89,6 +89,9 @@ async def matched_case(system) -> tuple[str, list[dict]]:
     return str(proposals["case_id"]), proposals["proposals"]
 
 
+# The first test of the module starts the whole system (up to ~5 minutes on a loaded 2-core machine) before its
+# walk, which goes on to the case work (owner, note, follow-up): more than the suite's default 300 s.
+@pytest.mark.timeout(600)
 async def test_coordinator_declines_one_proposal_and_accepts_another(browser, workbench, system, infra,
                                                                      topic_prefix, shots):
     case_id, proposals = await matched_case(system)
@@ -119,7 +122,41 @@ async def test_coordinator_declines_one_proposal_and_accepts_another(browser, wo
     assert decided[declined["site_id"]].decision == "declined"
     assert decided[declined["site_id"]].reason == "Te ver van de huidige kennispartners"
     assert decided[accepted["site_id"]].decision == "accepted"
+
+    await _case_work(page, shots, await _code_name(system, case_id))
     await page.context.close()
+
+
+async def _case_work(page: Page, shots, code_name: str) -> None:
+    """The taskforce's own work on the case: take it, note a contact (an error first), plan a follow-up."""
+    await page.get_by_label("Toewijzen aan").select_option(label="Coordinator")
+    await page.get_by_role("button", name="Toewijzen", exact=True).click()
+    await expect(page.get_by_role("status")).to_have_text("De eigenaar van de casus is vastgelegd.")
+    await expect(page.locator("#owner-panel")).to_contain_text("Coordinator is eigenaar van deze casus")
+
+    await page.get_by_role("radio", name="Het bedrijf").check()
+    await page.get_by_role("button", name="Notitie opslaan").click()  # no text: the error beside the field
+    await expect(page.locator("#note-text-error")).to_contain_text("Schrijf op wat er besproken is.")
+    await expect(page.get_by_label("Notitie", exact=True)).to_have_attribute("aria-invalid", "true")
+    await accessible(page, shots, "case-note-error")
+    await page.get_by_label("Notitie", exact=True).fill("Gebeld met de CFO: bezoek Kennispark gepland.")
+    await page.get_by_role("button", name="Notitie opslaan").click()
+    await expect(page.locator("#timeline")).to_contain_text("Gebeld met de CFO: bezoek Kennispark gepland.")
+    await expect(page.locator("#timeline")).to_contain_text("Alleen taskforce")
+
+    today = await page.locator("#note-contact_on").input_value()  # the form's own today
+    await page.get_by_label("Opvolgen op").fill(today)
+    await page.get_by_label("Wat opvolgen").fill("Terugbellen na het bezoek")
+    await page.get_by_role("button", name="Opvolging plannen").click()
+    await expect(page.locator("#follow-ups")).to_contain_text("Terugbellen na het bezoek")
+    await accessible(page, shots, "case-work")
+
+    await page.get_by_role("link", name="Casusoverzicht").first.click()
+    await page.get_by_label("Eigenaar").select_option(label="Van mij")
+    row = page.get_by_role("row").filter(has=page.get_by_role("link", name=code_name, exact=True))
+    await expect(row).to_contain_text("Vandaag")
+    await expect(row).to_contain_text("Coordinator")
+    await accessible(page, shots, "board-mine")
 
 
 async def test_coordinator_sees_the_map_and_records_a_relocation_in_english_too(browser, workbench, system, infra,
