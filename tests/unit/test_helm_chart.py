@@ -99,3 +99,19 @@ def test_network_policies_deny_by_default_and_allow_kafka_postgres_dns_and_smtp(
     assert {53, 9093, 5432} <= ports
     smtp = policies["gr-groeiruimte-smtp-egress"]["spec"]
     assert smtp["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == "notifications"
+
+
+def test_the_follow_up_mail_runs_daily_as_a_cronjob_with_the_smtp_settings_and_egress(helm):
+    docs = rendered(helm)
+    (cron,) = of_kind(docs, "CronJob").values()
+    assert cron["spec"]["schedule"] == "0 7 * * *" and cron["spec"]["concurrencyPolicy"] == "Forbid"
+    pod = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert container["command"] == ["python", "-m", "services.workbench", "send-reminders"]
+    env = {e["name"]: e.get("value", e.get("valueFrom")) for e in container["env"]}
+    assert env["NOTIFICATIONS_SMTP_HOST"] == "smtp.example.org" and env["NOTIFICATIONS_SMTP_PORT"] == "587"
+    assert env["WORKBENCH_ACCOUNTS_FILE"] == "/var/lib/workbench/accounts.json"
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    smtp = of_kind(docs, "NetworkPolicy")["gr-groeiruimte-reminders-smtp-egress"]["spec"]
+    assert smtp["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == "workbench-reminders"
+    assert not of_kind(rendered(helm, "--set", "reminders.enabled=false"), "CronJob")
