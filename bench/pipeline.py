@@ -36,7 +36,7 @@ from shared.contracts import MatchProposed
 from shared.messaging import security_from_env
 from tests.factories import lead_payload
 
-console = Console()
+console = Console(width=130)
 SERVICES = ("intake", "matching")
 # Issue 12's figures, measured on this machine before the set-based batches (ranges over several runs).
 BEFORE = {"leads_per_s": "115–206", "cpu_ms_per_lead": "9 (burst), 18 (moderate)", "raw": "18,000–34,000",
@@ -176,7 +176,7 @@ def _producer(bootstrap: str) -> AIOKafkaProducer:
     return AIOKafkaProducer(bootstrap_servers=bootstrap, **security_from_env(), acks="all", enable_idempotence=True)
 
 
-async def burst(bootstrap: str, prefix: str, n: int, meter: CpuMeter, commits) -> dict:
+async def burst(bootstrap: str, prefix: str, n: int, meter: CpuMeter, commits, *, timeout: float) -> dict:
     """N leads published at once; leads/s from the first publish to the last proposal, CPU per lead."""
     leads = [_lead() for _ in range(n)]
     async with Proposals(bootstrap, f"{prefix}match-proposed") as proposals:
@@ -191,7 +191,7 @@ async def burst(bootstrap: str, prefix: str, n: int, meter: CpuMeter, commits) -
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task(f"burst: {n} leads through intake and matching", total=n)
             proposals.on_arrival = lambda: progress.advance(task)
-            await proposals.wait_for({c for _, c in leads}, timeout=600)
+            await proposals.wait_for({c for _, c in leads}, timeout=timeout)
         elapsed = time.perf_counter() - start
         cpu = await meter.end()
         commits_after = await commits()
@@ -294,7 +294,7 @@ async def run(ends, args, db_url: str, db_name: str, prefix: str, pids: dict[str
 
     result = {"load_before": os.getloadavg()}
     result["raw_aiokafka_msgs_per_s"] = await raw_rate(ends.kafka, args.raw, 700)
-    result |= await burst(ends.kafka, prefix, args.leads, meter, commits)
+    result |= await burst(ends.kafka, prefix, args.leads, meter, commits, timeout=args.timeout)
     result["load_after_burst"] = os.getloadavg()
     if args.steady_seconds > 0:
         began = time.time()
@@ -353,6 +353,7 @@ def main() -> int:
     parser.add_argument("--raw", type=int, default=20000, help="messages for the raw aiokafka rate")
     parser.add_argument("--steady-seconds", type=float, default=60, help="0: no steady phase")
     parser.add_argument("--single", type=int, default=0, help="leads sent one at a time for idle latency")
+    parser.add_argument("--timeout", type=float, default=1200, help="seconds the burst may take")
     args = parser.parse_args()
     ends = stack.up()
     os.environ.update(ends.kafka_security)  # the bench's clients (and the services, as themselves) connect with SASL
