@@ -36,7 +36,9 @@ class ServiceProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, *, wait: float = 60) -> ServiceProcess:
+    def start(self, *, wait: float = 180) -> ServiceProcess:
+        # Generous: waiting ends at the first healthy answer; only a process that never answers waits this long
+        # (a restart on a loaded 2-core machine took over 60 s to import and join its consumer groups).
         self.launch()
         self.wait_healthy(wait)
         return self
