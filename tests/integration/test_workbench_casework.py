@@ -17,10 +17,12 @@ import httpx
 import pytest
 
 from services.workbench import accounts, repository
+from services.workbench import casework_repository as store
 from services.workbench.app import create_app
 from services.workbench.casework import today
 from services.workbench.config import WorkbenchSettings
 from shared.auth import PersonTokens, verify_person_token
+from shared.db import transaction
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 PASSWORD = "a password long enough"
@@ -163,6 +165,9 @@ async def test_a_note_is_kept_beside_the_events_editable_only_by_its_author_and_
         assert (await joost.get(f"/cases/{case}/notes/{note_id}/edit")).status_code == 403
         hijack = await post(joost, f"/cases/{case}/notes/{note_id}", note(text="Overschreven"))
         assert hijack.status_code == 403
+        async with transaction(app.state.deps.db) as session:  # the statement itself changes only the author's
+            assert not await store.edit_note(session, note_id=uuid.UUID(note_id), author="joost", contact="other",
+                                             contact_on=today(), text="Overschreven", now=datetime.now(UTC))
 
         edited = await post(marit, f"/cases/{case}/notes/{note_id}", note(text="Gebeld; offerte volgt."))
         assert edited.status_code == 303
@@ -178,8 +183,12 @@ async def test_rom_municipality_and_ministry_see_and_post_no_case_work(app, case
     async with signed_in(app, "marit") as marit:
         await post(marit, f"/cases/{case}/notes", note(text="Vertrouwelijk gesprek"))
         await post(marit, f"/cases/{case}/reminders", {"due_on": today().isoformat(), "text": "Nabellen"})
+        page = (await marit.get(f"/cases/{case}")).text
+        note_id = re.search(rf"/cases/{case}/notes/([0-9a-f-]+)/edit", page).group(1)
     async with signed_in(app, username) as outsider:
-        for path in (f"/cases/{case}", f"/cases/{case}/timeline", f"/cases/{case}/timeline.csv", "/board"):
+        assert (await post(outsider, f"/cases/{case}/notes/{note_id}", note(text="x"))).status_code in (403, 404)
+        for path in (f"/cases/{case}", f"/cases/{case}/timeline", f"/cases/{case}/timeline.csv", "/board",
+                     f"/cases/{case}/notes/{note_id}/edit"):
             answer = await outsider.get(path)
             assert answer.status_code in (403, 404), path
             assert "Vertrouwelijk gesprek" not in answer.text and "Nabellen" not in answer.text
@@ -187,8 +196,6 @@ async def test_rom_municipality_and_ministry_see_and_post_no_case_work(app, case
                            (f"/cases/{case}/reminders", {"due_on": today().isoformat(), "text": "x"})):
             assert (await post(outsider, path, data)).status_code in (403, 404), path
     async with app.state.deps.db() as session:
-        from services.workbench import casework_repository as store
-
         assert [n.author for n in await store.notes(session, uuid.UUID(case))] == ["marit"]
         assert await store.owner_of(session, uuid.UUID(case)) is None
 
@@ -212,8 +219,6 @@ async def test_a_follow_up_shows_due_and_overdue_on_the_board_until_it_is_done(a
         board = (await marit.get("/board")).text
         assert today().isoformat() in board and "Vandaag" in board
         async with app.state.deps.db() as session:  # a day later, the same reminder is overdue
-            from services.workbench import casework_repository as store
-
             (reminder,) = await store.reminders(session, uuid.UUID(case))
         assert reminder.state(today() + timedelta(days=1)) == "overdue"
         done = await post(marit, f"/cases/{case}/reminders/{reminder.id}/done", {})
