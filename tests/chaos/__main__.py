@@ -43,14 +43,17 @@ from aiosmtpd.controller import Controller
 from rich.table import Table
 from sqlalchemy.engine import make_url
 
-from deploy.processes import ROOT, SERVICES, ServiceProcess, migrate_all, stop_all
+from deploy.processes import ROOT, SERVICES, ServiceProcess, migrate_all
 from deploy.run import make_console
 from tests.chaos.mail_crash import KILL, POSTGRES, free_port, run_mail_crash
+from tests.chaos.supervisor import Supervisor
 from tests.factories import lead_payload
 from tests.kafka import collect_all, produce
 
 console = make_console()
 SEND_CONNECTIONS = 4
+# What finishes within --max-minutes 10 on two shared cores (docs/chaos.md has the measured runs).
+DEFAULT_LEADS = 1000
 PIPELINE_TOPICS = ("lead-registered", "case-opened", "match-proposed")
 
 
@@ -99,9 +102,10 @@ class Stack:
     faults: list[str] = field(default_factory=list)
 
     def kill_broker(self) -> None:
-        """SIGKILL one broker of the three under load (the partition leaders it held move; acks=all with
-        min.insync.replicas 2 keeps every acknowledged record), then start it again."""
-        node = self.stack.BROKERS  # not the first: clients bootstrap from all three anyway
+        """SIGKILL a broker under load, then start it again. Of three: the partition leaders it held move, and
+        acks=all with min.insync.replicas 2 keeps every acknowledged record. A single broker: Kafka is gone for
+        everybody until it recovered its logs; producers and consumers must wait and lose nothing."""
+        node = self.stack.BROKERS  # the last: of three, clients bootstrap from all of them anyway
         pidfile = self.stack.STATE / "kafka" / f"node-{node}" / "kafka.pid"
         os.killpg(int(pidfile.read_text()), signal.SIGKILL)
         port = self.stack.broker_ports()[node - 1]
@@ -110,6 +114,19 @@ class Stack:
         # After a SIGKILL the broker recovers its logs before it listens: on a loaded machine that took more than
         # the 90 s a cold start gets (the first 2,000-lead run failed on it), so a restart gets longer.
         self.stack.kafka_up(timeout=300)
+
+    def discard(self) -> None:
+        """The run is over and its state is thrown away: SIGKILL the brokers and stop PostgreSQL -m immediate,
+        rather than wait (up to 30 s per broker) for shutdowns whose clean state nobody reads."""
+        for node in range(1, self.stack.BROKERS + 1):
+            pidfile = self.stack.STATE / "kafka" / f"node-{node}" / "kafka.pid"
+            if pid := self.stack._pid_alive(pidfile):
+                os.killpg(pid, signal.SIGKILL)
+                pidfile.unlink(missing_ok=True)
+        pgdata = self.stack.STATE / "postgres" / "data"
+        if (pgdata / "postmaster.pid").exists():
+            self.stack._pg_run([str(self.stack._pg_bin() / "pg_ctl"), "-D", str(pgdata), "-w", "-m", "immediate",
+                                "stop"], stdout=subprocess.DEVNULL)
 
     def stop_postgres(self) -> None:
         pgdata = self.stack.STATE / "postgres" / "data"
@@ -170,7 +187,7 @@ async def watch(ends: Stack, inbox: Inbox, procs, *, every: float = 30) -> None:
                       f"load {os.getloadavg()[0]:.1f}")
 
 
-async def pipeline_phase(ends: Stack, *, leads: int, kills: int, deadline: float, logs) -> dict:
+async def pipeline_phase(ends: Stack, *, leads: int, kills: int, proposals: int, deadline: float, logs) -> dict:
     """Leads through all four services while each is killed, the broker killed and PostgreSQL stopped."""
     inbox = Inbox()
     smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
@@ -180,13 +197,14 @@ async def pipeline_phase(ends: Stack, *, leads: int, kills: int, deadline: float
            "NOTIFICATIONS_SEND_LEASE_SECONDS": "5", "NOTIFICATIONS_RETRY_BASE_SECONDS": "0.5",
            "NOTIFICATIONS_RELEVANCE_THRESHOLD": "0", "NOTIFICATIONS_BUDGET_PER_PERIOD": "1000000",
            "NOTIFICATIONS_PROPOSAL_NOTIFIES_PROVINCE": "false",
-           "NOTIFICATIONS_SEND_CONNECTIONS": str(SEND_CONNECTIONS)}
+           "NOTIFICATIONS_SEND_CONNECTIONS": str(SEND_CONNECTIONS), "MATCHING_TOP_N": str(proposals)}
     await asyncio.to_thread(migrate_all, env)
     procs = {name: ServiceProcess(name, free_port(), env, logs / f"chaos-{name}.log") for name in SERVICES}
     watcher = asyncio.create_task(watch(ends, inbox, procs))
+    supervisor = Supervisor(log=console.print)
     try:
         for p in procs.values():  # side by side: each start is mostly waiting for imports and the broker
-            p.launch()
+            supervisor.launch(p)
         for p in procs.values():
             await asyncio.to_thread(p.wait_healthy, 180)
         payloads = [lead_payload() for _ in range(leads)]
@@ -200,7 +218,7 @@ async def pipeline_phase(ends: Stack, *, leads: int, kills: int, deadline: float
                           keys=[p["subject"].encode() for p in chunk])
             if i < len(faults):
                 await progress.moved(within=20)  # the fault lands mid-stream, not between two idle moments
-                await _inflict(faults[i], procs, ends, restarting)
+                await _inflict(faults[i], procs, ends, restarting, supervisor)
                 console.print(f"  fault {i + 1}/{len(faults)}: {ends.faults[-1]} "
                               f"({sum(inbox.by_id.values())} mails so far)")
         await asyncio.gather(*restarting.values())
@@ -208,7 +226,8 @@ async def pipeline_phase(ends: Stack, *, leads: int, kills: int, deadline: float
         return await _count_pipeline(ends, procs, inbox, payloads)
     finally:
         watcher.cancel()
-        await asyncio.to_thread(stop_all, procs.values())
+        # Also when the run timed out: a restart still under way in its thread starts nothing after this.
+        await asyncio.to_thread(supervisor.shutdown, procs.values())
         smtp.stop()
 
 
@@ -252,7 +271,7 @@ def _split(items: list, n: int) -> list[list]:
 
 
 async def _inflict(fault: str, procs: dict[str, ServiceProcess], ends: Stack,
-                   restarting: dict[str, asyncio.Task]) -> None:
+                   restarting: dict[str, asyncio.Task], supervisor: Supervisor) -> None:
     """Broker and PostgreSQL come back before the next fault; a killed service restarts in the background (a
     start takes tens of seconds on a loaded machine), and is up again before it is killed again."""
     if fault in ("broker", "postgres"):
@@ -264,19 +283,7 @@ async def _inflict(fault: str, procs: dict[str, ServiceProcess], ends: Stack,
         await restarting.pop(fault)
     procs[fault].kill()
     ends.faults.append(f"SIGKILL {fault}")
-    restarting[fault] = asyncio.create_task(asyncio.to_thread(_restart, procs[fault]))
-
-
-def _restart(proc: ServiceProcess, attempts: int = 3) -> None:
-    """Start it again, as a supervisor would: a start that fails (e.g. the broker is not back yet) is retried."""
-    for attempt in range(1, attempts + 1):
-        try:
-            proc.start(wait=240)
-            return
-        except RuntimeError as err:
-            if attempt == attempts:
-                raise
-            console.print(f"  {proc.name} failed to start ({err}); starting it again")
+    restarting[fault] = asyncio.create_task(asyncio.to_thread(supervisor.restart, procs[fault]))
 
 
 async def _wait_for_pipeline(ends: Stack, procs, inbox: Inbox, leads: int, deadline: float) -> None:
@@ -405,7 +412,8 @@ async def run(args, ends: Stack, logs) -> int:
     deadline = started + args.max_minutes * 60
     ok = True
     if args.leads:
-        rows = await pipeline_phase(ends, leads=args.leads, kills=args.kills, deadline=deadline, logs=logs)
+        rows = await pipeline_phase(ends, leads=args.leads, kills=args.kills, proposals=args.proposals,
+                                    deadline=deadline, logs=logs)
         ok &= print_table(rows, f"Pipeline: {args.leads} leads, faults: {len(ends.faults)} "
                                 f"({time.monotonic() - started:.0f} s)")
         console.print("faults: " + "; ".join(ends.faults))
@@ -419,9 +427,15 @@ async def run(args, ends: Stack, logs) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.chaos", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--leads", type=int, default=2000)
+    parser.add_argument("--leads", type=int, default=DEFAULT_LEADS)
     parser.add_argument("--kills", type=int, default=3, help="SIGKILLs per service")
-    parser.add_argument("--mails", type=int, default=600, help="mails in the mail phase (0: skip it)")
+    parser.add_argument("--proposals", type=int, default=2,
+                        help="proposals per case (matching's top N): each is a municipality's mail, the slowest "
+                             "stage (5, the service's default, means five mails per lead)")
+    parser.add_argument("--brokers", type=int, default=1, choices=(1, 3),
+                        help="Kafka brokers of the private cluster: 1 (the broker kill is then a whole outage) or "
+                             "3 (replication 3, min.insync 2: the kill moves partition leaders; slower to start)")
+    parser.add_argument("--mails", type=int, default=300, help="mails in the mail phase (0: skip it)")
     parser.add_argument("--max-minutes", type=float, default=10)
     args = parser.parse_args(argv)
     # The load's own producer retries through the broker kill; its per-retry warnings are noise in the report.
@@ -429,27 +443,28 @@ def main(argv: list[str] | None = None) -> int:
     for given in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL", "KAFKA_TOPIC_PREFIX"):
         os.environ.pop(given, None)  # never the shared stack: everything below is private
     state = ROOT / ".local" / f"chaos-{uuid.uuid4().hex[:8]}"
-    brokers = int(os.environ.get("GROEIRUIMTE_KAFKA_BROKERS", "3"))
-    os.environ |= {"GROEIRUIMTE_KAFKA_PORT": str(free_port_run(2 * brokers)), "GROEIRUIMTE_PG_PORT": str(free_port()),
-                   "GROEIRUIMTE_STATE_DIR": str(state)}
+    brokers = args.brokers
+    os.environ |= {"GROEIRUIMTE_KAFKA_BROKERS": str(brokers), "GROEIRUIMTE_KAFKA_PORT": str(free_port_run(2 * brokers)),
+                   "GROEIRUIMTE_PG_PORT": str(free_port()), "GROEIRUIMTE_STATE_DIR": str(state)}
     # deploy.stack reads its ports and state directory when imported; something may have imported it already.
     stack = importlib.reload(importlib.import_module("deploy.stack"))
-    if (stack.KAFKA_PORT, stack.PG_PORT, stack.STATE) != (int(os.environ["GROEIRUIMTE_KAFKA_PORT"]),
-                                                          int(os.environ["GROEIRUIMTE_PG_PORT"]), state):
+    if (stack.KAFKA_PORT, stack.PG_PORT, stack.STATE, stack.BROKERS) != (
+            int(os.environ["GROEIRUIMTE_KAFKA_PORT"]), int(os.environ["GROEIRUIMTE_PG_PORT"]), state, brokers):
         raise SystemExit("chaos: the private stack's ports did not take effect; refusing to touch another stack")
     logs = ROOT / "artifacts" / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     console.print(f"private Kafka 127.0.0.1:{stack.KAFKA_PORT}, PostgreSQL 127.0.0.1:{stack.PG_PORT}, state {state}")
+    private = Stack(stack, "", "")
     try:
         ends = stack.up()
         os.environ |= ends.kafka_security  # the load and the counts as the admin; each service as itself
-        return asyncio.run(asyncio.wait_for(run(args, Stack(stack, ends.kafka, ends.database_url), logs),
-                                            timeout=args.max_minutes * 60 + 120))
+        private.kafka, private.database_url = ends.kafka, ends.database_url
+        return asyncio.run(asyncio.wait_for(run(args, private, logs), timeout=args.max_minutes * 60 + 120))
     except TimeoutError as err:
         console.print(f"chaos: OUT OF TIME ({err or 'overall bound'})")
         return 2
     finally:
-        stack.down()
+        private.discard()
         shutil.rmtree(state, ignore_errors=True)
 
 

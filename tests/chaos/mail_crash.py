@@ -28,6 +28,7 @@ from deploy.databases import create_database, drop_database
 from deploy.processes import ServiceProcess
 from services.notifications.config import NotificationsSettings
 from services.notifications.domain import load_directory
+from tests.chaos.supervisor import Supervisor
 from tests.kafka import produce
 
 MUNICIPALITIES = [(code, r.province) for code, r in load_directory(NotificationsSettings().recipients_file).items()
@@ -150,9 +151,10 @@ async def run_mail_crash(*, kafka: str, server_url: str, mails: int, logs: Path,
            "NOTIFICATIONS_RETRY_BASE_SECONDS": "0.5", "LOG_LEVEL": "WARNING"}
     proc = ServiceProcess("notifications", free_port(), env, logs / f"mailcrash-{run}.log")
     result = MailCrashResult(mails=mails, faults=faults, connections=connections)
+    supervisor = Supervisor(log=log)  # a start still under way when the run is cut off leaves no process behind
     started = time.monotonic()
     try:
-        await asyncio.to_thread(proc.start)
+        await asyncio.to_thread(supervisor.start, proc, wait=60)
         # One slice of proposals per fault, published just before it: every fault lands while mails flow,
         # however fast the machine sends and however slowly a restarted process comes up.
         events = proposals(mails, prefix)
@@ -172,13 +174,13 @@ async def run_mail_crash(*, kafka: str, server_url: str, mails: int, logs: Path,
                 f"({published} published)")
             if faults[k] == KILL:
                 proc.kill()
-                await asyncio.to_thread(proc.start)
+                await asyncio.to_thread(supervisor.start, proc, wait=60)
             else:
                 await stop_postgres()
         await wait_for(lambda: asyncio.sleep(0, inbox.distinct >= mails), timeout=timeout, what="every mail")
         await wait_for(lambda: _none_queued(database_url), timeout=timeout, what="every mail marked sent")
     finally:
-        proc.stop()
+        await asyncio.to_thread(supervisor.shutdown, [proc])
         smtp.stop()
         await drop_database(server_url, db_name)
     result.seconds = time.monotonic() - started
