@@ -77,6 +77,12 @@ def test_strategic_autonomy_is_named_only_when_every_domain_is_one(domains, kind
     assert verdict.eligible is True and verdict.reason.split(";")[0] == kind
 
 
+def test_a_lead_in_every_strategic_autonomy_category_is_strategic_autonomy_not_nts():
+    verdict = domain.triage(lead(need=TODAY, technology_domains=sorted(domain.STRATEGIC_AUTONOMY), sector="zout"),
+                            today=TODAY)
+    assert verdict.reason.split(";")[0] == "strategic autonomy (sector: zout)"
+
+
 @pytest.mark.parametrize("name, key", [
     ("Lichtweg Fotonica B.V.", "lichtweg fotonica"),
     ("Société Quantique N.V.", "societe quantique"),
@@ -106,6 +112,12 @@ def test_a_merge_patch_on_a_non_object_starts_from_an_empty_object():
     assert domain.merge_patch("old", {"a": 1}) == {"a": 1}
     assert domain.merge_patch(None, {"a": {"b": 1, "c": None}}) == {"a": {"b": 1}}
     assert domain.merge_patch({"a": 1}, [1, 2]) == [1, 2]
+
+
+def test_a_new_municipality_on_a_stored_location_without_a_province_just_sets_it():
+    stored = {"location": {"municipality_code": "GM0363", "region": "noord-west"}}
+    moved = domain.patched_lead(stored, {"location": {"municipality_code": "GM0772"}})
+    assert moved["location"] == {"municipality_code": "GM0772", "region": "noord-west"}
 
 
 def test_null_for_a_field_that_is_not_there_changes_nothing():
