@@ -222,7 +222,13 @@ async def pipeline_phase(ends: Stack, *, leads: int, kills: int, proposals: int,
                 console.print(f"  fault {i + 1}/{len(faults)}: {ends.faults[-1]} "
                               f"({sum(inbox.by_id.values())} mails so far)")
         await asyncio.gather(*restarting.values())
-        await _wait_for_pipeline(ends, procs, inbox, leads, deadline)
+        try:
+            await _wait_for_pipeline(ends, procs, inbox, leads, deadline)
+        except TimeoutError as late:
+            # What arrived so far is counted all the same: nothing may be duplicated even in a run cut short, and
+            # "lost" then reads as "not there yet".
+            rows = await _count_pipeline(ends, procs, inbox, payloads)
+            raise OutOfTime(str(late), rows) from None
         return await _count_pipeline(ends, procs, inbox, payloads)
     finally:
         watcher.cancel()
@@ -241,6 +247,14 @@ async def migrate_side_by_side(env: dict[str, str]) -> None:
     codes = [await p.wait() for p in procs]
     if failed := [name for name, code in zip(names, codes, strict=True) if code]:
         raise RuntimeError(f"migrations failed: {', '.join(failed)}")
+
+
+class OutOfTime(TimeoutError):
+    """The pipeline did not settle within the bound; `rows` holds what was counted at the cut."""
+
+    def __init__(self, what: str, rows: dict) -> None:
+        super().__init__(what)
+        self.rows = rows
 
 
 class Progress:
@@ -424,8 +438,14 @@ async def run(args, ends: Stack, logs) -> int:
     deadline = started + args.max_minutes * 60
     ok = True
     if args.leads:
-        rows = await pipeline_phase(ends, leads=args.leads, kills=args.kills, proposals=args.proposals,
-                                    deadline=deadline, logs=logs)
+        try:
+            rows = await pipeline_phase(ends, leads=args.leads, kills=args.kills, proposals=args.proposals,
+                                        deadline=deadline, logs=logs)
+        except OutOfTime as cut:
+            print_table(cut.rows, f"INCOMPLETE, out of time ({cut}): pipeline, {args.leads} leads, faults: "
+                                  f"{len(ends.faults)} ({time.monotonic() - started:.0f} s); lost = not arrived yet")
+            console.print("faults: " + "; ".join(ends.faults))
+            raise
         ok &= print_table(rows, f"Pipeline: {args.leads} leads, faults: {len(ends.faults)} "
                                 f"({time.monotonic() - started:.0f} s)")
         console.print("faults: " + "; ".join(ends.faults))
