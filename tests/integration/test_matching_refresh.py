@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from services.matching import repository
 from services.matching.domain import Catalogue
+from services.matching.domain.sites import MAX_GRADUATES, MAX_M2, MAX_MW
 from services.matching.history import Author, history_entry
 from services.matching.supply import Supply
 from shared.db import make_engine, make_sessionmaker
@@ -115,3 +116,20 @@ async def test_retired_and_deleted_sites_leave_memory_and_new_ones_join(sessions
     assert {gone.id, retired.id} & set(supply.catalogue.ids) == set()
     assert f"{prefix}new" in supply.catalogue.index
     assert supply.catalogue.ids[supply.catalogue.index[f"{prefix}new"]] == f"{prefix}new"
+
+
+async def test_the_largest_values_a_site_may_have_fit_the_catalogue_s_packed_columns(sessions, prefix):
+    """Found by fuzzing PUT /sites: a floor space of 1e39 m² passed the model and the trigger's 4-byte float
+    refused it (500). The model's bounds keep every accepted value inside the packed columns."""
+    largest = site(f"{prefix}max", floor_space_m2=MAX_M2, planned_floor_space_m2=MAX_M2,
+                   planned_available_from="2030-01-01", largest_lot_m2=MAX_M2, cleanroom_m2=MAX_M2,
+                   grid_mw_available=MAX_MW, grid_reinforcement_date="2030-01-01", grid_mw_after_reinforcement=MAX_MW,
+                   graduates_mbo=MAX_GRADUATES, graduates_hbo=MAX_GRADUATES, graduates_wo=MAX_GRADUATES,
+                   labour_market_tightness=1000, knowledge_distance_km=1000,
+                   fieldlabs=[f"lab {i}" for i in range(1000)])
+    await store(sessions, largest)
+    supply = Supply()
+    await refreshed(sessions, supply)
+    cat = supply.catalogue
+    assert cat.cols["floor_now"][cat.index[largest.id]] == np.float32(MAX_M2)
+    assert cat.cols["fieldlabs"][cat.index[largest.id]] == 1000

@@ -76,6 +76,14 @@ def test_infinite_numbers_are_refused_since_jsonb_cannot_hold_them():
     assert [loc for loc, _ in reasons(floor_space_m2=float("inf"))] == [("floor_space_m2",)]
 
 
+@pytest.mark.parametrize("field", ["floor_space_m2", "largest_lot_m2", "cleanroom_m2", "grid_mw_available",
+                                   "graduates_hbo", "labour_market_tightness", "knowledge_distance_km"])
+def test_quantities_beyond_any_real_site_are_refused_with_the_field(field):
+    """1e39 m² passed once, and the catalogue's packed 4-byte float refused it in the database: a 500."""
+    extra = {"cleanroom_iso_class": 6} if field == "cleanroom_m2" else {}
+    assert [loc for loc, _ in reasons(**{field: 10**39}, **extra)] == [(field,)]
+
+
 def test_values_travel_flat_with_lists_joined_and_sets_sorted():
     assert flat_value(["b", "a"]) == "b;a"
     assert flat_value(("b", "a")) == "b;a"

@@ -28,6 +28,14 @@ OPTIONAL_DATA = ("latitude", "longitude", "largest_lot_m2", "cleanroom_m2", "vib
                  "knowledge_distance_km")
 
 
+# Upper bounds a real site stays far below (the Netherlands is 41,543 km², its grid ~30 GW, its yearly graduates
+# ~300,000): a value beyond them is a typing error, answered 422 with the field, and the catalogue's packed columns
+# (4-byte floats, 2-byte counts) can hold every value the model accepts.
+MAX_M2 = 1e9  # 1,000 km²
+MAX_MW = 1e5
+MAX_GRADUATES = 10_000_000
+
+
 class Site(Frozen):
     """Supply at one location. None means 'not known', never 'zero'."""
 
@@ -43,29 +51,34 @@ class Site(Frozen):
     latitude: float | None = Field(default=None, ge=50.7, le=53.6)
     longitude: float | None = Field(default=None, ge=3.3, le=7.3)
     available_from: date | None = Field(default=None, description="When the site as a whole can be used.")
-    floor_space_m2: float = Field(ge=0, description="Floor space / land available now.")
-    planned_floor_space_m2: float = Field(default=0, ge=0, description="Planned land, counting from its date.")
+    floor_space_m2: float = Field(ge=0, le=MAX_M2, description="Floor space / land available now.")
+    planned_floor_space_m2: float = Field(default=0, ge=0, le=MAX_M2,
+                                          description="Planned land, counting from its date.")
     planned_available_from: date | None = None
-    largest_lot_m2: float | None = Field(default=None, ge=0, description="Largest contiguous lot.")
+    largest_lot_m2: float | None = Field(default=None, ge=0, le=MAX_M2, description="Largest contiguous lot.")
     cleanroom_iso_class: int | None = Field(default=None, ge=1, le=9, description="None: no cleanroom.")
-    cleanroom_m2: float | None = Field(default=None, ge=0)
+    cleanroom_m2: float | None = Field(default=None, ge=0, le=MAX_M2)
     cleanroom_facility: Literal["own", "shared"] | None = None
     vibration_free: bool | None = None
     environmental_category_max: EnvironmentalCategory | None = None
-    grid_mw_available: float | None = Field(default=None, ge=0, description="Offtake capacity available now.")
+    grid_mw_available: float | None = Field(default=None, ge=0, le=MAX_MW,
+                                            description="Offtake capacity available now.")
     grid_congestion: Congestion | None = None
     grid_reinforcement_date: date | None = None
-    grid_mw_after_reinforcement: float | None = Field(default=None, ge=0)
-    graduates_mbo: int | None = Field(default=None, ge=0, description="Yearly graduates in relevant fields.")
-    graduates_hbo: int | None = Field(default=None, ge=0)
-    graduates_wo: int | None = Field(default=None, ge=0)
-    labour_market_tightness: float | None = Field(default=None, ge=0, description="Vacancies per job seeker.")
+    grid_mw_after_reinforcement: float | None = Field(default=None, ge=0, le=MAX_MW)
+    graduates_mbo: int | None = Field(default=None, ge=0, le=MAX_GRADUATES,
+                                      description="Yearly graduates in relevant fields.")
+    graduates_hbo: int | None = Field(default=None, ge=0, le=MAX_GRADUATES)
+    graduates_wo: int | None = Field(default=None, ge=0, le=MAX_GRADUATES)
+    labour_market_tightness: float | None = Field(default=None, ge=0, le=1000,
+                                                  description="Vacancies per job seeker.")
     housing_pressure: float | None = Field(default=None, ge=0, le=1, description="0 relaxed .. 1 severe.")
     accessibility: frozenset[Access] = frozenset()
     clusters: frozenset[TechnologyDomain] = frozenset()
     knowledge_institutions: tuple[str, ...] = ()
-    fieldlabs: tuple[str, ...] = ()
-    knowledge_distance_km: float | None = Field(default=None, ge=0, description="To the nearest institution.")
+    fieldlabs: tuple[str, ...] = Field(default=(), max_length=1000)
+    knowledge_distance_km: float | None = Field(default=None, ge=0, le=1000,
+                                                description="To the nearest institution.")
     illustrative: bool = False
     retired: bool = Field(default=False, description="No longer supply: kept with its history, never proposed.")
 
