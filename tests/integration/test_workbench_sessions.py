@@ -17,11 +17,13 @@ from shared.db import transaction
 
 pytestmark = pytest.mark.integration
 PASSWORD = "a password long enough"
+# This module's own person: the audit trail it reads is hers alone, whatever other tests of the run did.
+USER = "marit-sessies"
 
 
 @pytest.fixture
 async def app(database_url, tmp_path):
-    accounts.create(tmp_path / "accounts.json", username="marit", name="Marit", role="coordinator",
+    accounts.create(tmp_path / "accounts.json", username=USER, name="Marit", role="coordinator",
                     organisation="taskforce", password=PASSWORD)
     app = create_app(WorkbenchSettings(database_url=database_url, accounts_file=tmp_path / "accounts.json"))
     yield app
@@ -41,7 +43,7 @@ async def csrf_of(browser: httpx.AsyncClient, path: str = "/sign-in") -> str:
 
 async def sign_in(browser, password: str = PASSWORD) -> httpx.Response:
     token = await csrf_of(browser)
-    return await browser.post("/sign-in", data={"username": "marit", "password": password, "csrf_token": token,
+    return await browser.post("/sign-in", data={"username": USER, "password": password, "csrf_token": token,
                                                 "next": "/board"})
 
 
@@ -64,7 +66,7 @@ async def test_signing_in_sets_a_protected_cookie_and_every_step_is_audited(app,
     assert (await browser.post("/sign-out", data={})).status_code == 403  # no CSRF token: refused, still signed in
     out = await browser.post("/sign-out", data={"csrf_token": token})
     assert out.status_code == 303 and out.headers["location"] == "/sign-in"
-    assert await trail(app, "marit") == [("sign-in", "refused"), ("sign-in", "done"), ("sign-out", "done")]
+    assert await trail(app, USER) == [("sign-in", "refused"), ("sign-in", "done"), ("sign-out", "done")]
 
 
 async def test_a_session_ends_at_sign_out_when_idle_and_when_expired(app, browser):
@@ -74,7 +76,7 @@ async def test_a_session_ends_at_sign_out_when_idle_and_when_expired(app, browse
         await sign_in(browser)
         secret = browser.cookies["wb_session"]
         request = httpx.Request("GET", "http://workbench/", cookies={"wb_session": secret})
-        assert (await deps.sessions.person(_starlette(request))).username == "marit"
+        assert (await deps.sessions.person(_starlette(request))).username == USER
         await _age(deps, age)
         assert await deps.sessions.person(_starlette(request)) is None, age
         home = await browser.get("/")
@@ -83,7 +85,7 @@ async def test_a_session_ends_at_sign_out_when_idle_and_when_expired(app, browse
 
 async def test_an_unknown_next_address_never_leaves_the_site(browser):
     token = await csrf_of(browser)
-    answer = await browser.post("/sign-in", data={"username": "marit", "password": PASSWORD, "csrf_token": token,
+    answer = await browser.post("/sign-in", data={"username": USER, "password": PASSWORD, "csrf_token": token,
                                                   "next": "//elsewhere.example/phish"})
     assert answer.headers["location"] == "/"
 
@@ -93,7 +95,7 @@ async def _age(deps, how: str) -> None:
     values = {"ended": {"ended_at": now}, "idle": {"last_seen_at": now - timedelta(hours=1)},
               "expired": {"expires_at": now - timedelta(seconds=1)}}[how]
     async with transaction(deps.db) as session:
-        await session.execute(update(web_session).where(web_session.c.username == "marit",
+        await session.execute(update(web_session).where(web_session.c.username == USER,
                                                         web_session.c.ended_at.is_(None)).values(**values))
 
 
