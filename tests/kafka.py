@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import Iterable
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -81,26 +82,19 @@ async def caught_up(bootstrap: str, group: str, topic: str) -> bool:
 async def collect(bootstrap: str, topic: str, *, until: int, timeout: float = 60) -> list:
     """Read `topic` from the beginning until `until` records arrived (or timeout).
 
-    By assignment, with no consumer group: there is no group to join (a group read for 20 s once came back empty
-    on the loaded replicated cluster). A topic that does not exist yet is waited for within `timeout`. The whole
-    read, start and stop included, is bounded: a broker that never answers fails the test here, naming the topic."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, **security_from_env(), enable_auto_commit=False)
+    The whole read, joining and leaving the group included, is bounded: a broker that never answers fails
+    the test here, with the topic's name, instead of at the test's timeout without one."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, **security_from_env(),
+                                group_id=f"test-{uuid.uuid4().hex}",
+                                auto_offset_reset="earliest", enable_auto_commit=False)
     records: list = []
     try:
         async with asyncio.timeout(timeout + COLLECT_GRACE):
             await consumer.start()
             try:
                 deadline = time.monotonic() + timeout
-                partitions = await _partitions(consumer, topic)
-                while not partitions and time.monotonic() < deadline:  # not created yet
-                    await asyncio.sleep(0.2)
-                    partitions = await _partitions(consumer, topic)
-                wanted = [TopicPartition(topic, p) for p in sorted(partitions)]
-                if wanted:
-                    consumer.assign(wanted)
-                    await consumer.seek_to_beginning(*wanted)
-                while wanted and len(records) < until and time.monotonic() < deadline:
-                    batch = await consumer.getmany(*wanted, timeout_ms=500)
+                while len(records) < until and time.monotonic() < deadline:
+                    batch = await consumer.getmany(timeout_ms=500)
                     records += [r for rs in batch.values() for r in rs]
             finally:
                 await consumer.stop()
