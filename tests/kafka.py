@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections.abc import Iterable
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -80,26 +79,38 @@ async def caught_up(bootstrap: str, group: str, topic: str) -> bool:
 
 
 async def collect(bootstrap: str, topic: str, *, until: int, timeout: float = 60) -> list:
-    """Read `topic` from the beginning until `until` records arrived (or timeout).
+    """Everything `topic` holds now, then more until `until` records arrived or `timeout` passed.
 
-    The whole read, joining and leaving the group included, is bounded: a broker that never answers fails
-    the test here, with the topic's name, instead of at the test's timeout without one."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, **security_from_env(),
-                                group_id=f"test-{uuid.uuid4().hex}",
-                                auto_offset_reset="earliest", enable_auto_commit=False)
+    By assignment, with no consumer group (a group read once came back empty in CI), and what the topic holds
+    when called is always read to its end offsets before the wait for more begins (so a short `timeout` cannot
+    miss records already there). A topic not created yet is waited for; the whole read is bounded."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, **security_from_env(), enable_auto_commit=False)
     records: list = []
     try:
-        async with asyncio.timeout(timeout + COLLECT_GRACE):
+        async with asyncio.timeout(2 * timeout + COLLECT_GRACE):
             await consumer.start()
             try:
                 deadline = time.monotonic() + timeout
-                while len(records) < until and time.monotonic() < deadline:
-                    batch = await consumer.getmany(timeout_ms=500)
+                partitions = await _partitions(consumer, topic)
+                while not partitions and time.monotonic() < deadline:  # not created yet
+                    await asyncio.sleep(0.2)
+                    partitions = await _partitions(consumer, topic)
+                wanted = [TopicPartition(topic, p) for p in sorted(partitions)]
+                if wanted:
+                    consumer.assign(wanted)
+                    await consumer.seek_to_beginning(*wanted)
+                    ends = await consumer.end_offsets(wanted)
+                    while [tp for tp in wanted if await consumer.position(tp) < ends[tp]]:
+                        batch = await consumer.getmany(*wanted, timeout_ms=500)
+                        records += [r for rs in batch.values() for r in rs]
+                deadline = time.monotonic() + timeout
+                while wanted and len(records) < until and time.monotonic() < deadline:
+                    batch = await consumer.getmany(*wanted, timeout_ms=500)
                     records += [r for rs in batch.values() for r in rs]
             finally:
                 await consumer.stop()
     except TimeoutError:
-        raise AssertionError(f"reading {topic} did not finish within {timeout + COLLECT_GRACE:.0f} s "
+        raise AssertionError(f"reading {topic} did not finish within {2 * timeout + COLLECT_GRACE:.0f} s "
                              f"({len(records)} records read)") from None
     return records
 
