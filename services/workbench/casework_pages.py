@@ -83,15 +83,19 @@ def add_routes(web: APIRouter, deps: Deps, *, coordinator: Callable, show_case: 
         await deps.audit(person, "case-assigned", target=str(case_id), owner=owner, before=before)
         return RedirectResponse(f"/cases/{case_id}?notice=assigned#owner", status_code=303)
 
+    async def refused(request: Request, person: Person, case_id: UUID, prefix: str, form, fields) -> Response:
+        """The case page again (422): each error beside its field, and what was typed kept."""
+        errors = {f"{prefix}-{k}": _(request, v) for k, v in form.errors.items()}
+        return await show_case(request, person, case_id, status=422, errors=errors,
+                               form={f"{prefix}-{k}": getattr(form, k) for k in fields})
+
     @web.post("/cases/{case_id}/notes")
     async def add_note(request: Request, case_id: UUID, person: Person = Depends(coordinator)) -> Response:
         form = NoteForm.from_form(await _form(request))
         await known_case(person, case_id)
         checked = form.check(today())
         if checked is None:
-            errors = {f"note-{k}": _(request, v) for k, v in form.errors.items()}
-            return await show_case(request, person, case_id, status=422, errors=errors,
-                                   form={f"note-{k}": getattr(form, k) for k in ("contact", "contact_on", "text")})
+            return await refused(request, person, case_id, "note", form, ("contact", "contact_on", "text"))
         contact, day, text = checked
         async with transaction(deps.db) as session:
             note_id = await store.add_note(session, case_id=case_id, author=person.username, contact=contact,
@@ -149,9 +153,7 @@ def add_routes(web: APIRouter, deps: Deps, *, coordinator: Callable, show_case: 
         await known_case(person, case_id)
         checked = form.check(today())
         if checked is None:
-            errors = {f"reminder-{k}": _(request, v) for k, v in form.errors.items()}
-            return await show_case(request, person, case_id, status=422, errors=errors,
-                                   form={"reminder-due_on": form.due_on, "reminder-text": form.text})
+            return await refused(request, person, case_id, "reminder", form, ("due_on", "text"))
         due_on, text = checked
         async with transaction(deps.db) as session:
             reminder_id = await store.add_reminder(session, case_id=case_id, due_on=due_on, text=text,
