@@ -8,6 +8,7 @@ from uuid import UUID
 from fastapi import Body, Depends, FastAPI, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
+from services.intake import csv_upload
 from services.intake import submissions as use
 from services.intake.bootstrap import bootstrap
 from services.intake.config import IntakeSettings
@@ -15,6 +16,8 @@ from services.intake.views import (
     AuditEntry,
     CaseDossier,
     CaseOrigins,
+    CsvReport,
+    CsvUpload,
     LeadDetail,
     LeadSubmission,
     LeadSummary,
@@ -29,6 +32,7 @@ from shared.http import Id, Limit, Offset, problems
 from shared.runtime import http_app
 
 NOT_FOUND = problems(404, d404="No such lead among the caller's own (other organisations' leads included).")
+errors_of_file = problems(422)
 DESCRIPTION = """Receives ROM leads over HTTP (this API) and Kafka (topic `lead-signalled`), one validation for both.
 
 Authenticate with `Authorization: Bearer <token>`; a token belongs to one organisation. A ROM (or partner)
@@ -54,6 +58,12 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         if outcome != "registered":
             response.status_code = status.HTTP_200_OK
         return WriteResult(outcome=outcome, lead=lead)
+
+    @app.post("/leads/csv", tags=["leads"], response_model=CsvReport, responses=errors_of_file,
+              summary="Check (dry_run, the default) or submit a CSV export of leads, row by row, as the caller's "
+                      "organisation")
+    async def upload_csv(body: CsvUpload, caller: Caller = Depends(rom)) -> CsvReport:
+        return await csv_upload.check_or_import(deps, body.csv, caller.organisation, dry_run=body.dry_run)
 
     @app.patch("/leads/{lead_id}", tags=["leads"], response_model=WriteResult, responses=NOT_FOUND,
                summary="Change a lead with a JSON merge patch (RFC 7396): give only what changed")
@@ -123,6 +133,10 @@ def _errors(app: FastAPI) -> None:
 
     @app.exception_handler(use.InvalidLead)
     async def invalid_lead(_: Request, err: use.InvalidLead) -> JSONResponse:
+        return JSONResponse({"detail": err.errors}, status_code=422)
+
+    @app.exception_handler(csv_upload.BadFile)
+    async def bad_file(_: Request, err: csv_upload.BadFile) -> JSONResponse:
         return JSONResponse({"detail": err.errors}, status_code=422)
 
     @app.exception_handler(use.CaseNotFound)

@@ -37,16 +37,23 @@ def _event(data: LeadSignalledData, *, channel: str) -> LeadSignalled:
     return LeadSignalled(source=f"/{channel}/{data.organisation}", subject=data.reference, data=data)
 
 
-async def submit(deps: Deps, data: LeadSignalledData, *, channel: str = "http") -> tuple[str, views.LeadDetail]:
-    """Register or update a lead; returns the outcome and the lead as stored."""
+async def submit(deps: Deps, data: LeadSignalledData, *, channel: str = "http",
+                 dry_run: bool = False) -> tuple[str, views.LeadDetail]:
+    """Register or update a lead; returns the outcome and the lead as stored.
+
+    `dry_run`: the same handler decides (so a reference taken by another organisation or a changed KvK number is
+    refused as it would be), in a transaction that is rolled back instead of committed: nothing is stored or sent.
+    """
     evt = _event(data, channel=channel)
     async with deps.new_unit_of_work() as uow:
         try:
             outcome = await receive_lead(uow, evt, via=Via(f"{data.organisation} ({channel})", channel), deps=deps)
         except Rejected as err:
             raise InvalidLead(views.rejection_error(str(err))) from err
-        await uow.commit()
-        return outcome.result, await _detail(uow.session, outcome.lead_id)
+        detail = await _detail(uow.session, outcome.lead_id)
+        if not dry_run:
+            await uow.commit()
+        return outcome.result, detail
 
 
 def as_lead(organisation: str, body: views.LeadSubmission) -> LeadSignalledData:

@@ -51,6 +51,37 @@ class WriteResult(BaseModel):
     lead: LeadDetail
 
 
+class CsvUpload(BaseModel):
+    """A ROM's CSV export (the columns of the import command, docs/intake.md), as text."""
+
+    csv: StorableStr = Field(max_length=4_000_000, description="The file's text: a header row, then one lead per "
+                                                              "row (, ; or tab separated).")
+    dry_run: bool = Field(default=True, description="Check every row and store nothing (the preview); false "
+                                                    "submits the valid rows.")
+
+
+class CsvCellError(BaseModel):
+    column: str = Field(description="The CSV column (or the lead's field path when no single column is meant).")
+    field: str = Field(description="The lead's field path, as POST /leads names it (company.kvk_number).")
+    reason: str
+
+
+class CsvRowResult(BaseModel):
+    row: int = Field(description="The file's line number (the header is line 1).")
+    reference: str | None = None
+    company_name: str | None = None
+    outcome: Literal["registered", "updated", "unchanged", "stale"] | None = Field(
+        default=None, description="What submitting the row does (dry run) or did; none when the row is invalid.")
+    lead_id: UUID | None = None
+    errors: list[CsvCellError] = Field(default_factory=list)
+
+
+class CsvReport(BaseModel):
+    dry_run: bool
+    rows: list[CsvRowResult]
+    ignored_columns: list[str] = Field(default_factory=list)
+
+
 class AuditEntry(BaseModel):
     at: datetime
     actor: str

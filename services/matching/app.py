@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 
-from services.matching import coordinator, repository, site_owners
+from services.matching import coordinator, repository, site_owners, site_upload
 from services.matching.bootstrap import bootstrap
 from services.matching.config import MatchingSettings
 from services.matching.views import (
@@ -19,9 +19,11 @@ from services.matching.views import (
     SiteDeleted,
     SiteHistoryEntry,
     SiteId,
+    SiteImport,
     SitePatch,
     SiteRecord,
     SiteRetirement,
+    SiteUpload,
     SiteView,
     SiteWrite,
     errors,
@@ -101,6 +103,17 @@ def create_app(settings: MatchingSettings | None = None) -> FastAPI:
         async with runtime.sessions() as session:
             rows = await repository.list_sites(session, region=region, include_retired=include_retired)
         return [site_view(r) for r in rows]
+
+    @app.post("/sites/import", tags=["supply"], response_model=SiteImport, responses=errors(403, 422, d403=OWNERS),
+              summary="Check (dry_run, the default) or load a CSV or GeoJSON file of sites, row by row: a row for "
+                      "a site the caller may not change is refused on its row")
+    async def import_sites(body: SiteUpload, caller: Caller = Depends(caller_of)) -> SiteImport:
+        require(caller, *SUPPLY_ROLES)
+        if body.dry_run:
+            async with runtime.sessions() as session:
+                return await site_upload.check_or_load(session, body, caller, deps=deps)
+        async with transaction(runtime.sessions) as session:
+            return await site_upload.check_or_load(session, body, caller, deps=deps)
 
     @app.get("/sites/{site_id}", tags=["supply"], summary="One site (also when retired)", response_model=SiteView,
              responses=errors(404, 422, d404="No such site."))

@@ -4,6 +4,7 @@ GeoJSON into the catalogue, row by row: bad rows are reported with their line an
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from services.matching.domain import Site
 from services.matching.domain.sites import site_key
 
 TRUE, FALSE = {"true", "yes", "ja", "1", "y"}, {"false", "no", "nee", "0", "n"}
+INVALID = "(invalid)"  # a GeoJSON feature that is no row at all: the reason why, reported on its row
 BOOLEAN_FIELDS = {name for name, f in Site.model_fields.items() if f.annotation in (bool, bool | None)}
 
 
@@ -53,6 +55,8 @@ def ids_of(rows: Iterable[tuple[int, dict]]) -> list[str]:
 
 def _validate(row: dict, defaults: dict[str, str], existing: dict[str, Site]) -> Site:
     """A full row is a site; a row for a known site may give only what changed (e.g. a grid capacity export)."""
+    if INVALID in row:
+        raise ValueError(row[INVALID])
     unknown = sorted(set(row) - set(Site.model_fields))
     if unknown:
         raise ValueError(f"unknown columns: {', '.join(unknown)}")
@@ -94,23 +98,42 @@ def parse_rows(rows: Iterable[tuple[int, dict]], defaults: dict[str, str] | None
 
 def csv_rows(path: Path) -> Iterator[tuple[int, dict]]:
     """Rows with their line numbers (the header is line 1); ';'-separated files are recognised."""
-    with path.open(newline="", encoding="utf-8-sig") as f:
-        sample = f.read(4096)
-        f.seek(0)
-        delimiter = ";" if sample.count(";") > sample.count(",") else ","
-        reader = csv.DictReader(f, delimiter=delimiter)
-        for row in reader:
-            yield reader.line_num, {k.strip(): v for k, v in row.items() if k is not None}
+    return csv_text_rows(path.read_text(encoding="utf-8-sig"))
+
+
+def csv_text_rows(text: str) -> Iterator[tuple[int, dict]]:
+    """The rows of a CSV file's text (an upload), as `csv_rows`."""
+    text = text.removeprefix("\ufeff")
+    sample = text[:4096]
+    delimiter = ";" if sample.count(";") > sample.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    for row in reader:
+        yield reader.line_num, {k.strip(): v for k, v in row.items() if k is not None}
 
 
 def geojson_rows(path: Path) -> Iterator[tuple[int, dict]]:
     """Features as rows (numbered from 1); a Point or the mean of a polygon's ring gives the coordinates."""
-    doc = json.loads(path.read_text(encoding="utf-8"))
-    if doc.get("type") != "FeatureCollection":
+    return geojson_text_rows(path.read_text(encoding="utf-8"))
+
+
+def geojson_text_rows(text: str) -> Iterator[tuple[int, dict]]:
+    """The features of a GeoJSON file's text (an upload), as `geojson_rows`; raises ValueError when it is none."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"GeoJSON: not JSON ({err.msg}, line {err.lineno})") from None
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
         raise ValueError("GeoJSON: expected a FeatureCollection")
-    for number, feature in enumerate(doc.get("features", []), start=1):
+    for number, feature in enumerate(doc.get("features") or [], start=1):
+        if not isinstance(feature, dict) or not isinstance(feature.get("properties") or {}, dict):
+            yield number, {INVALID: "feature: expected an object with properties"}
+            continue
         props = dict(feature.get("properties") or {})
-        lon_lat = _point(feature.get("geometry"))
+        try:
+            lon_lat = _point(feature.get("geometry"))
+        except (TypeError, IndexError, KeyError, AttributeError, ZeroDivisionError):
+            yield number, {INVALID: "geometry: expected a Point, Polygon or MultiPolygon with coordinates"}
+            continue
         if lon_lat:
             props.setdefault("longitude", lon_lat[0])
             props.setdefault("latitude", lon_lat[1])

@@ -23,6 +23,10 @@ async def _stored(session: AsyncSession, site_id: str, *, lock: bool = False) ->
     return (await repository.sites_by_id(session, [site_id], lock=lock)).get(site_id)
 
 
+async def stored_sites(session: AsyncSession, site_ids: list[str], *, lock: bool = False) -> dict[str, domain.Site]:
+    return await repository.sites_by_id(session, site_ids, lock=lock)
+
+
 def _may(caller: Caller, before: domain.Site | None, after: domain.Site | None) -> None:
     refused = ownership.refusal(caller.role, caller.organisation, before, after)
     if refused:
@@ -56,12 +60,19 @@ async def retire_site(session: AsyncSession, site_id: str, reason: str, caller: 
                         reason=reason)
 
 
+async def store(session: AsyncSession, before: domain.Site | None, after: domain.Site, caller: Caller, *,
+                deps: Deps, source: str) -> SiteWrite:
+    """One site of an upload, already checked against the owner rule: stored, emitted, re-matched."""
+    return await _apply(session, before, after, caller, deps=deps, reason="", source=source)
+
+
 async def _apply(session: AsyncSession, before: domain.Site | None, after: domain.Site, caller: Caller, *,
-                 deps: Deps, reason: str) -> SiteWrite:
+                 deps: Deps, reason: str, source: str | None = None) -> SiteWrite:
     diff = domain.changed_fields(before, after)
     rematched = []
     if diff:
-        by = Author(caller.organisation, source=f"api:{caller.organisation}", role=caller.role, reason=reason)
+        by = Author(caller.organisation, source=source or f"api:{caller.organisation}", role=caller.role,
+                    reason=reason)
         rematched = await apply_site_change(session, before, after, deps=deps, by=by)
         await deps.runtime.outbox.add(session, SiteChanged(source=SOURCE, subject=after.id, data=SiteChangedData(
             site_id=after.id, changed=diff, changed_by=caller.organisation)))

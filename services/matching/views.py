@@ -59,6 +59,38 @@ class SiteRetirement(BaseModel):
                         examples=["the business park is fully let"])
 
 
+class SiteUpload(BaseModel):
+    """A file of sites as the import command reads it (docs/matching.md), as text."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: Literal["csv", "geojson"]
+    content: str = Field(max_length=8_000_000, pattern=r"^[^\x00]*$",
+                         description="The file's text: CSV (`,` or `;`) or a GeoJSON FeatureCollection.")
+    dry_run: bool = Field(default=True, description="Check every row and store nothing (the preview); false "
+                                                    "loads the valid rows.")
+
+
+class FieldError(BaseModel):
+    field: str
+    reason: str
+
+
+class SiteImportRow(BaseModel):
+    row: int = Field(description="The CSV line (the header is line 1) or the GeoJSON feature (from 1).")
+    site_id: str | None = None
+    name: str | None = None
+    action: Literal["create", "change", "unchanged"] | None = Field(
+        default=None, description="What loading the row does (dry run) or did; none when the row is refused.")
+    errors: list[FieldError] = Field(default_factory=list)
+
+
+class SiteImport(BaseModel):
+    dry_run: bool
+    rows: list[SiteImportRow]
+    rematched_cases: list[str] = Field(default_factory=list)
+
+
 class SiteDeleted(BaseModel):
     site_id: str
     rematched_cases: list[str]

@@ -47,6 +47,8 @@ LABELS = {
     # site write results and the site form's fields
     "site-saved": N_("The site is saved; matching re-matches the open cases it affects."),
     "site-unchanged": N_("Nothing changed: the site was already like this."),
+    "site-retired": N_("The site is retired: it is never proposed again; matching re-matches the open cases it "
+                       "was proposed to."),
     "largest_lot_m2": N_("Largest lot (m²)"), "grid_mw_available": N_("Grid capacity available now (MW)"),
     # demand fields
     "floor_space_m2": N_("Floor space (m²)"), "cleanroom_iso_class": N_("Cleanroom ISO class"),
