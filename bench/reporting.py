@@ -9,8 +9,10 @@ time, as if it had arrived live), then timed:
 - after a late event: the same with an event dated in 2026-H1.
 Beside each figure the last release's (the fold over all facts with checkpoints, docs/benchmarks.md).
 
-`python -m bench.reporting [--sizes 100000 1000000] [--runs 30] [--rebuild-only]`; writes
-artifacts/bench-reporting.json.
+`python -m bench.reporting [--sizes 100000 1000000] [--runs 30] [--rebuild-only] [--topics PREFIX]`; writes
+artifacts/bench-reporting.json. With `--topics PREFIX` the events go to topics named `PREFIX<size>.<event>`
+that are kept after the run: a later run with the same prefix replays them instead of producing them again
+(producing 1M events takes longer than replaying them).
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import httpx
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -70,6 +73,32 @@ async def produce(settings: ReportingSettings, n: int) -> None:
                 pending = []
         await asyncio.gather(*pending)
     await producer.stop()
+
+
+async def produced(settings: ReportingSettings) -> int:
+    """How many records the bench topics hold already (0 when they do not exist)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers, **client_security(settings))
+    await admin.start()
+    try:
+        # Only topics that exist: describing a missing one would have the broker create it with its defaults
+        # (a week's retention, which deletes the history's old records).
+        existing = set(await admin.list_topics())
+        wanted = [settings.topic(name) for name in EVENT_TYPES if settings.topic(name) in existing]
+        described = await admin.describe_topics(wanted) if wanted else []
+    finally:
+        await admin.close()
+    parts = [TopicPartition(d["topic"], p["partition"]) for d in described if d["error_code"] == 0
+             for p in d["partitions"]]
+    if not parts:
+        return 0
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, group_id=None,
+                                **client_security(settings))
+    await consumer.start()
+    try:
+        begin, end = await consumer.beginning_offsets(parts), await consumer.end_offsets(parts)
+        return sum(end[p] - begin[p] for p in parts)
+    finally:
+        await consumer.stop()
 
 
 async def timed_rebuild(settings: ReportingSettings) -> dict:
@@ -139,14 +168,19 @@ async def latency(settings: ReportingSettings, runs: int) -> dict:
     return out
 
 
-def measure(ends, n: int, runs: int, *, rebuild_only: bool = False) -> dict:
+def measure(ends, n: int, runs: int, *, rebuild_only: bool = False, topics: str | None = None) -> dict:
     run = uuid.uuid4().hex[:8]
     name = f"groeiruimte_bench_reporting_{run}"
     url = asyncio.run(create_database(ends.database_url, name, services=["reporting"]))
+    prefix = f"{topics}{n}." if topics else f"bench-reporting-{run}."
     settings = ReportingSettings(database_url=url, kafka_bootstrap_servers=ends.kafka,
-                                 topic_prefix=f"bench-reporting-{run}.", log_level="WARNING")
+                                 topic_prefix=prefix, log_level="WARNING")
     try:
-        asyncio.run(produce(settings, n))
+        held = asyncio.run(produced(settings)) if topics else 0
+        if held < n:  # kept topics that hold fewer events (a produce that was stopped) are filled up
+            asyncio.run(produce(settings, n - held))
+        else:
+            console.print(f"replaying the {held:,} events kept in {prefix}*")
         result = {"rebuild": asyncio.run(timed_rebuild(settings))}
         if not rebuild_only:
             result |= asyncio.run(latency(settings, runs))
@@ -160,10 +194,13 @@ def main() -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--runs", type=int, default=30, help="requests per latency measure (cold: at most 10)")
     parser.add_argument("--rebuild-only", action="store_true", help="time the rebuild only, not the latencies")
+    parser.add_argument("--topics", metavar="PREFIX",
+                        help="keep the produced events in topics PREFIX<size>.* and replay them on the next run")
     args = parser.parse_args()
     ends = stack.up()
     os.environ.update(ends.kafka_security)  # the settings read the Kafka credentials from the environment
-    result = {n: measure(ends, n, args.runs, rebuild_only=args.rebuild_only) for n in sorted(args.sizes)}
+    result = {n: measure(ends, n, args.runs, rebuild_only=args.rebuild_only, topics=args.topics)
+              for n in sorted(args.sizes)}
     show(result)
     (ROOT / "artifacts").mkdir(exist_ok=True)
     (ROOT / "artifacts" / "bench-reporting.json").write_text(json.dumps(result, indent=2))

@@ -33,7 +33,11 @@ class Deps:
 
 def arrival(record) -> datetime | None:
     """When the event reached Kafka (the record's timestamp, in ms); the same in a live run and a rebuild."""
-    stamp = getattr(record, "timestamp", None)
+    return arrival_at(getattr(record, "timestamp", None))
+
+
+def arrival_at(stamp: int | None) -> datetime | None:
+    """A Kafka timestamp (ms) as a moment; None when the record has none."""
     return datetime.fromtimestamp(stamp / 1000, tz=UTC) if stamp and stamp > 0 else None
 
 

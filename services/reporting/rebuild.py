@@ -9,9 +9,17 @@ the live path would have written event by event, so the figures are identical.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import functools
+import gc
+import multiprocessing
+import os
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import timedelta
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -23,8 +31,10 @@ from services.reporting.config import ReportingSettings
 from services.reporting.domain import REPORTED
 from services.reporting.domain.facts import Fact, fact_of
 from services.reporting.domain.projection import entity_contributions, with_lead_companies
-from services.reporting.handlers import arrival
+from services.reporting.handlers import arrival_at
 from services.reporting.projections import add_day_sums
+from services.reporting.repository import StepRow
+from shared.contracts import Envelope
 from shared.db import make_engine, make_sessionmaker, transaction
 from shared.messaging import client_security
 
@@ -37,6 +47,42 @@ class RebuildResult:
     records: int
     facts: int
     skipped_invalid: int
+    seconds: dict[str, float] = field(default_factory=dict)  # wall time per step (Stopwatch)
+
+
+class Stopwatch:
+    """Wall seconds per step of a rebuild, so that the benchmark can say where its time goes."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._since = time.perf_counter()
+
+    def lap(self, step: str) -> None:
+        """The time since the previous lap counts for `step`."""
+        now = time.perf_counter()
+        self.seconds[step] = self.seconds.get(step, 0.0) + now - self._since
+        self._since = now
+
+
+RawRecord = tuple[str, bytes | None, int | None]  # (topic, value, Kafka timestamp in ms)
+
+
+@functools.cache
+def _models(prefix: str) -> dict[str, type[Envelope]]:
+    return {prefix + name: model for name, model in REPORTED.items()}
+
+
+def facts_of_records(prefix: str, max_skew: timedelta, records: list[RawRecord]) -> list[Fact]:
+    """The facts of raw records: each validated against its contract with the same
+    models and upcasters as the live consumers; a record they dead-lettered is no fact and is left out."""
+    models, facts = _models(prefix), []
+    for topic, value, stamp in records:
+        try:
+            facts.append(fact_of(models[topic].model_validate_json(value or b""), arrived_at=arrival_at(stamp),
+                                 max_skew=max_skew))
+        except ValidationError:
+            continue  # dead-lettered when it was first consumed; not a fact
+    return facts
 
 
 class Replay:
@@ -51,7 +97,7 @@ class Replay:
         self.consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, group_id=None,
                                          enable_auto_commit=False, max_partition_fetch_bytes=16 * 2**20,
                                          fetch_max_bytes=64 * 2**20, **client_security(settings))
-        self.models = {settings.topic(name): model for name, model in REPORTED.items()}
+        self.models = _models(settings.topic_prefix)
         self.begin: dict[TopicPartition, int] = {}
         self.end: dict[TopicPartition, int] = {}
 
@@ -81,55 +127,121 @@ class Replay:
     def _unfinished(self) -> list[TopicPartition]:
         return [p for p, end in self.end.items() if self.begin[p] < end]
 
+    async def _fetched(self, unfinished: list[TopicPartition]) -> list[RawRecord]:
+        got = await self.consumer.getmany(*unfinished, timeout_ms=1000, max_records=self.batch)
+        raw = [(r.topic, r.value, r.timestamp) for part, records in got.items() for r in records
+               if r.offset < self.end[part]]
+        for part in unfinished:
+            # The position, not the last offset read, so that gaps in the log cannot stall the replay.
+            self.begin[part] = await self.consumer.position(part)
+        return raw
+
     async def batches(self):
         """Yield (records read, facts) until every partition reached its end offset."""
         while unfinished := self._unfinished():
-            got = await self.consumer.getmany(*unfinished, timeout_ms=1000, max_records=self.batch)
-            facts, read = [], 0
-            for part, records in got.items():
-                for record in records:
-                    if record.offset >= self.end[part]:
-                        continue
-                    read += 1
-                    facts.append(self._fact(record))
-            for part in unfinished:
-                # The position, not the last offset read, so that gaps in the log cannot stall the replay.
-                self.begin[part] = await self.consumer.position(part)
-            yield read, [f for f in facts if f is not None]
-
-    def _fact(self, record) -> Fact | None:
-        try:
-            return fact_of(self.models[record.topic].model_validate_json(record.value or b""),
-                           arrived_at=arrival(record), max_skew=self.max_skew)
-        except ValidationError:
-            return None  # dead-lettered when it was first consumed; not a fact
+            raw = await self._fetched(unfinished)
+            yield len(raw), facts_of_records(self.settings.topic_prefix, self.max_skew, raw)
 
     async def close(self) -> None:
         await self.consumer.stop()
 
 
-async def store_history(session, facts: list[Fact]) -> int:
-    """Load a whole history into empty projections (the caller's transaction); returns the facts kept."""
+# The history the fold's worker processes read: set just before they are forked, so each inherits it (copy on
+# write) instead of receiving a million pickled facts; only their sums travel back.
+_HISTORY: list[Fact] = []
+
+
+def _fold_share(share: int, shares: int) -> tuple[dict[tuple[date, str, str], list], list[StepRow]]:
+    """In a worker process: the day sums and amount steps of one share of the history's entities."""
+    days: dict[tuple[date, str, str], list] = {}
+    steps: list[StepRow] = []
+    for deltas, entity_steps in entity_contributions(_HISTORY, share=share, shares=shares):
+        add_day_sums(days, deltas)  # each entity's rows summed, then let go
+        steps += [(entity, *step) for entity, step in entity_steps]
+    return days, steps
+
+
+def _merged(results: list[tuple[dict, list]]) -> tuple[dict[tuple[date, str, str], list], list[StepRow]]:
+    days: dict[tuple[date, str, str], list] = {}
+    steps: list[StepRow] = []
+    for share_days, share_steps in results:
+        add_day_sums(days, ((day, metric, key, n, a) for (day, metric, key), (n, a) in share_days.items()))
+        steps += share_steps
+    return days, steps
+
+
+async def _folded(facts: list[Fact], processes: int) -> tuple[dict[tuple[date, str, str], list], list[StepRow]]:
+    """Every entity folded, in `processes` forked workers (each a share of the entities) or in this one."""
+    global _HISTORY
+    if processes <= 1:
+        _HISTORY = facts
+        try:
+            return _fold_share(0, 1)
+        finally:
+            _HISTORY = []
+    _HISTORY = facts
+    loop = asyncio.get_running_loop()
+    with _workers(processes) as pool:
+        try:
+            futures = [loop.run_in_executor(pool, _fold_share, share, processes) for share in range(processes)]
+        finally:
+            _HISTORY = []  # the workers were forked with it (all of them at the first submit)
+        return _merged(await asyncio.gather(*futures))
+
+
+def fold_processes() -> int:
+    """Worker processes for the fold: one per core the process may use (the fold is pure CPU)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+async def store_history(session, facts: list[Fact], *, processes: int | None = None,
+                        stopwatch: Stopwatch | None = None) -> int:
+    """Load a whole history into empty projections (the caller's transaction); returns the facts kept.
+
+    The entities are folded in worker processes while PostgreSQL loads the facts and builds their indexes:
+    the fold is this process's CPU, the load is PostgreSQL's, so they overlap.
+    """
+    stopwatch = stopwatch or Stopwatch()
     facts = with_lead_companies(list({f.event_id: f for f in facts}.values()))  # an event replayed twice once
-    async with repository.fact_indexes_built_after(session):
-        for start in range(0, len(facts), 50_000):
-            await repository.copy_facts(session, facts[start:start + 50_000])
-    days, steps = {}, []
-    for deltas, entity_steps in entity_contributions(facts):  # each entity's rows summed, then let go
-        add_day_sums(days, deltas)
-        steps += entity_steps
+    folding = asyncio.ensure_future(_folded(facts, fold_processes() if processes is None else processes))
+    try:
+        async with repository.fact_indexes_built_after(session):
+            for start in range(0, len(facts), 50_000):
+                await repository.copy_facts(session, facts[start:start + 50_000])
+            stopwatch.lap("copy facts")
+        stopwatch.lap("build fact indexes")
+        days, steps = await folding
+        stopwatch.lap("fold (rest after the facts' load)")
+    finally:
+        if not folding.done():
+            folding.cancel()
     await repository.copy_deltas(session, [("d", day, metric, key, n, a) for (day, metric, key), (n, a)
                                            in days.items() if n or a])
     await repository.roll_up_days(session)
-    await repository.copy_steps(session, [(entity, *step) for entity, step in steps])
+    await repository.copy_steps(session, steps)
+    stopwatch.lap("copy deltas, roll up, copy steps")
     return len(facts)
 
 
-async def rebuild(settings: ReportingSettings, *, progress: Progress | None = None) -> RebuildResult:
-    """Replay all topics into fresh projections; returns what was read and kept."""
+def _workers(processes: int):
+    """A pool of `processes` forked workers (they inherit the imported contracts), or none for one process."""
+    if processes <= 1:
+        return contextlib.nullcontext(None)
+    return ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"))
+
+
+async def rebuild(settings: ReportingSettings, *, progress: Progress | None = None,
+                  processes: int | None = None) -> RebuildResult:
+    """Replay all topics into fresh projections; returns what was read and kept.
+
+    `processes` (default: one per core) fold the entities in parallel while PostgreSQL loads the facts; with
+    1 all happens in this process.
+    """
+    processes = fold_processes() if processes is None else processes
     engine = make_engine(settings.database_url, pool_size=1)
     replay = Replay(settings)
     done, facts = 0, []
+    stopwatch = Stopwatch()
     try:
         total = await replay.open()
         async with transaction(make_sessionmaker(engine)) as session:
@@ -137,12 +249,17 @@ async def rebuild(settings: ReportingSettings, *, progress: Progress | None = No
             await repository.forget_projections(session)
             async for read, batch in replay.batches():
                 facts += batch
+                # The facts stay alive until they are loaded: out of the collector's sight, or every full
+                # collection scans all of them again while they grow (most of a replay's CPU went there).
+                gc.freeze()
                 done += read
                 if progress:
                     progress(done, total)
-            kept = await store_history(session, facts)
+            stopwatch.lap("read and validate")
+            kept = await store_history(session, facts, processes=processes, stopwatch=stopwatch)
     finally:
+        gc.unfreeze()
         await replay.close()
         await engine.dispose()
-    log.info("projections_rebuilt", records=done, facts=kept)
-    return RebuildResult(records=done, facts=kept, skipped_invalid=done - len(facts))
+    log.info("projections_rebuilt", records=done, facts=kept, processes=processes)
+    return RebuildResult(records=done, facts=kept, skipped_invalid=done - len(facts), seconds=stopwatch.seconds)

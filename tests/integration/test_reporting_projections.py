@@ -76,7 +76,7 @@ async def test_shuffled_live_batches_give_the_figures_of_the_whole_history_and_a
         raw = (await (await session.connection()).get_raw_connection()).driver_connection
         for table in ("fact", "figure_delta", "amount_step"):
             await raw.execute(f"DELETE FROM reporting.{table}")
-        await store_history(session, facts)
+        await store_history(session, facts, processes=3)  # the entities folded in three forked workers
     assert (await rows(reporting_sessions, "figure_delta"), await rows(reporting_sessions, "amount_step")) == live
     assert await Projections(reporting_sessions).figures(DATES) == stored
 

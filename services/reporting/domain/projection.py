@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
+from itertools import islice
 
 from services.reporting.domain.facts import Fact
 from services.reporting.domain.figures import (
@@ -259,19 +260,22 @@ def with_lead_companies(facts: list[Fact]) -> list[Fact]:
             if f.topic == "lead-updated" and not f.company_ref and f.body["lead_id"] in known else f for f in facts]
 
 
-def entity_contributions(facts: list[Fact]) -> Iterator[tuple[list[Delta], list[tuple[str, Step]]]]:
+def entity_contributions(facts: list[Fact], *, share: int = 0,
+                         shares: int = 1) -> Iterator[tuple[list[Delta], list[tuple[str, Step]]]]:
     """The delta rows and amount steps of a whole history, one entity at a time (the single facts' first).
 
     A generator, so that a rebuild can sum each entity's rows into the day sums and let them go: a history of a
-    million facts never holds its ten million delta rows at once.
+    million facts never holds its ten million delta rows at once. With `shares` > 1 only every `shares`-th
+    entity and single fact from `share` on: the shares 0 .. shares-1 together are the whole history, each
+    entity in exactly one of them (a rebuild folds them in parallel and adds them up).
     """
     facts = with_lead_companies(facts)
     cases, companies = group_by_entity(facts)
-    yield fact_deltas(facts), []
-    for case_id, mine in cases.items():
+    yield fact_deltas(facts[share::shares]), []
+    for case_id, mine in islice(cases.items(), share, None, shares):
         deltas, steps = case_deltas(case_id, mine)
         yield deltas, [(f"case:{case_id}", step) for step in steps]
-    for mine in companies.values():
+    for mine in islice(companies.values(), share, None, shares):
         yield company_deltas(mine)[0], []
 
 
