@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -101,16 +102,23 @@ async def produced(settings: ReportingSettings) -> int:
         await consumer.stop()
 
 
+def _children_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
 async def timed_rebuild(settings: ReportingSettings) -> dict:
     with Progress(console=console) as bar:
         task = bar.add_task("rebuild: replaying the topics", total=None)
-        start, cpu = time.perf_counter(), time.process_time()
+        load = os.getloadavg()[0]
+        start, cpu, workers = time.perf_counter(), time.process_time(), _children_cpu()
         result = await rebuild(settings, progress=lambda done, total: bar.update(task, completed=done, total=total))
-        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-    # CPU seconds of this process beside the wall time: on a shared machine the wall time also counts waiting
-    # for a core (PostgreSQL's and Kafka's own work are not in it).
+        seconds, cpu, workers = time.perf_counter() - start, time.process_time() - cpu, _children_cpu() - workers
+    # CPU seconds of this process and of its fold workers beside the wall time: on a shared machine the wall
+    # time also counts waiting for a core (PostgreSQL's and Kafka's own work are in neither), hence the load.
     return {"events": result.records, "facts": result.facts, "seconds": seconds, "cpu_seconds": cpu,
-            "events_per_s": result.records / seconds}
+            "worker_cpu_seconds": workers, "events_per_s": result.records / seconds,
+            "load_average": [load, os.getloadavg()[0]], "steps_seconds": result.seconds}
 
 
 def percentile(samples: list[float], q: float) -> float:
@@ -219,7 +227,9 @@ def show(result: dict) -> None:
         big = n >= 1_000_000
         rb = r["rebuild"]
         table.add_row(f"rebuild from Kafka, {rb['events']:,} events",
-                      f"{rb['seconds']:.1f} s, {rb['cpu_seconds']:.1f} s CPU ({rb['events_per_s']:,.0f} events/s)",
+                      f"{rb['seconds']:.1f} s, {rb['cpu_seconds']:.1f} + {rb['worker_cpu_seconds']:.1f} s CPU "
+                      f"(process + fold workers; {rb['events_per_s']:,.0f} events/s; load "
+                      f"{rb['load_average'][0]:.1f} -> {rb['load_average'][1]:.1f})",
                       "")
         if "cold" not in r:  # --rebuild-only
             continue
