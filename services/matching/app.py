@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 
-from services.matching import coordinator, repository, site_owners, site_upload
+from services.matching import catalogue_listing, coordinator, repository, site_owners, site_upload
 from services.matching.bootstrap import bootstrap
 from services.matching.config import MatchingSettings
 from services.matching.views import (
@@ -20,6 +20,7 @@ from services.matching.views import (
     SiteHistoryEntry,
     SiteId,
     SiteImport,
+    SiteListing,
     SitePatch,
     SiteRecord,
     SiteRetirement,
@@ -32,7 +33,7 @@ from services.matching.views import (
 from shared.auth import Caller, require
 from shared.contracts.events import Region
 from shared.db import transaction
-from shared.http import rejections
+from shared.http import Limit, Offset, rejections
 from shared.runtime import http_app
 
 SUPPLY_ROLES = ("coordinator", "province", "municipality")
@@ -114,6 +115,18 @@ def create_app(settings: MatchingSettings | None = None) -> FastAPI:
                 return await site_upload.check_or_load(session, body, caller, deps=deps)
         async with transaction(runtime.sessions) as session:
             return await site_upload.check_or_load(session, body, caller, deps=deps)
+
+    @app.get("/sites/catalogue", tags=["supply"], response_model=SiteListing, responses=errors(422),
+             summary="The live catalogue a page at a time, filtered by name or hotspot, region and province, with "
+                     "the kept sites counted per municipality (for a map)")
+    async def catalogue_page(q: str = Query("", max_length=100, pattern=r"^[^\x00]*$"), region: Region | None = None,
+                             province: str | None = Query(None, pattern=r"^PV\d{2}$"), limit: Limit = 100,
+                             offset: Offset = 0, caller: Caller = Depends(caller_of)) -> SiteListing:
+        require(caller, *SUPPLY_ROLES, "rom")
+        async with runtime.sessions() as session:
+            return await catalogue_listing.listing(session, q=q.strip(), region=region.value if region else None,
+                                                   province=province,
+                                                   limit=limit, offset=offset)
 
     @app.get("/sites/{site_id}", tags=["supply"], summary="One site (also when retired)", response_model=SiteView,
              responses=errors(404, 422, d404="No such site."))

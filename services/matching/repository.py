@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from uuid import UUID
 
-from sqlalchemy import Uuid, bindparam, delete, func, literal, select, true, update
+from sqlalchemy import Uuid, and_, bindparam, delete, func, literal, or_, select, true, update
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -233,3 +233,39 @@ async def decisions(session: AsyncSession, case_id: UUID) -> list[dict]:
             .order_by(proposal_decision.c.id))
     return [{"site_id": r.site_id, "decision": r.decision, "reason": r.reason, "decided_by": r.decided_by,
              "decided_at": r.decided_at.isoformat()} for r in (await session.execute(stmt)).all()]
+
+
+def _catalogue_filter(*, q: str, region: str | None, in_municipalities: list[str] | None,
+                      elsewhere: tuple[list[str], list[str]] | None):
+    """The conditions of the catalogue page: live sites, name or hotspot containing q, the region, the province
+    (its municipalities; for a municipality code CBS does not know, the province as named)."""
+    conditions = [site.c.record != {}, site.c.record["retired"].as_boolean().is_not(True)]
+    if q:
+        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conditions.append(or_(site.c.name.ilike(pattern), site.c.record["hotspot"].astext.ilike(pattern)))
+    if region:
+        conditions.append(site.c.region == region)
+    if in_municipalities is not None:
+        known, names = elsewhere or ([], [])
+        conditions.append(or_(site.c.municipality_code.in_(in_municipalities),
+                              and_(site.c.municipality_code.not_in(known), site.c.province.in_(names))))
+    return and_(*conditions)
+
+
+async def province_spellings(session: AsyncSession) -> list[str]:
+    """The distinct province names the catalogue's rows carry (a few: one per province and spelling)."""
+    return list((await session.execute(select(site.c.province).distinct())).scalars())
+
+
+async def catalogue_page(session: AsyncSession, *, q: str, region: str | None, in_municipalities: list[str] | None,
+                         elsewhere: tuple[list[str], list[str]] | None, limit: int, offset: int):
+    """(live sites in all, sites kept per municipality, one page of the kept rows by name): three statements,
+    whatever the catalogue's size, so the workbench never fetches the whole catalogue to show a page."""
+    kept = _catalogue_filter(q=q, region=region, in_municipalities=in_municipalities, elsewhere=elsewhere)
+    live = and_(site.c.record != {}, site.c.record["retired"].as_boolean().is_not(True))
+    total = (await session.execute(select(func.count()).select_from(site).where(live))).scalar_one()
+    counts = dict((await session.execute(select(site.c.municipality_code, func.count()).where(kept)
+                                         .group_by(site.c.municipality_code))).all())
+    rows = (await session.execute(select(site.c.record, site.c.source, site.c.updated_at).where(kept)
+                                  .order_by(func.lower(site.c.name), site.c.id).limit(limit).offset(offset))).all()
+    return total, counts, list(rows)

@@ -59,6 +59,15 @@ class SiteRetirement(BaseModel):
                         examples=["the business park is fully let"])
 
 
+class SiteListing(BaseModel):
+    """One page of the catalogue as filtered, with what a map of all the kept sites needs."""
+
+    total: int = Field(description="Live (not retired) sites in the catalogue.")
+    kept: int = Field(description="Live sites the filters keep.")
+    per_municipality: dict[str, int] = Field(description="The kept sites counted per municipality code.")
+    sites: list[SiteView] = Field(description="This page of the kept sites, by name.")
+
+
 class SiteUpload(BaseModel):
     """A file of sites as the import command reads it (docs/matching.md), as text."""
 

@@ -8,7 +8,7 @@ Who may edit is decided by matching (the coordinator, or the municipality or pro
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -21,24 +21,27 @@ from shared.geo.map import MapView, Marker, site_map
 EDITABLE = ("floor_space_m2", "largest_lot_m2", "cleanroom_m2", "grid_mw_available")
 # Up to this many sites the map marks each one; beyond it counts them per municipality.
 MARKED = 60
+# The table shows the kept sites a page at a time: 10,000 rows are neither readable nor quick to send.
+PAGE_SIZE = 100
 
 
 @dataclass(frozen=True)
 class SiteFilters:
+    """What the catalogue page asks matching for (matching filters, in the database)."""
+
     q: str = ""
     region: str = ""
     province: str = ""
-
-    def keeps(self, site: Mapping[str, Any]) -> bool:
-        text = f"{site['name']} {site.get('hotspot', '')}".casefold()
-        return ((not self.q or self.q.casefold() in text)
-                and (not self.region or site["region"] == self.region)
-                and (not self.province or _province(site) == self.province))
 
     @property
     def focus(self) -> str | None:
         """Where the map zooms to: the province asked for, else the region."""
         return self.province or self.region or None
+
+    def params(self, page: int) -> dict[str, Any]:
+        """The query of matching's GET /sites/catalogue for this page of the table."""
+        asked = {"q": self.q, "region": self.region, "province": self.province}
+        return {k: v for k, v in asked.items() if v} | {"limit": PAGE_SIZE, "offset": (page - 1) * PAGE_SIZE}
 
 
 def _province(site: Mapping[str, Any]) -> str | None:
@@ -56,29 +59,39 @@ def may_edit(role: str, organisation: str, site: Mapping[str, Any]) -> bool:
 
 @dataclass(frozen=True)
 class Catalogue:
-    sites: list[Mapping[str, Any]]
-    total: int
+    sites: list[Mapping[str, Any]]  # the page of the table
+    total: int  # in the catalogue
     map: MapView
+    kept: int = 0  # by the filters (on the map)
+    page: int = 1
+    pages: int = 1
+
+    @property
+    def offset(self) -> int:
+        """How many kept sites come before this page (the table numbers rows on from here)."""
+        return (self.page - 1) * PAGE_SIZE
 
 
-def catalogue(sites: Iterable[Mapping[str, Any]], filters: SiteFilters, *, english: bool, title: str,
+def pages_of(kept: int) -> int:
+    return max(1, -(-kept // PAGE_SIZE))
+
+
+def catalogue(listing: Mapping[str, Any], filters: SiteFilters, *, page: int, english: bool, title: str,
               description: str) -> Catalogue:
-    """The sites the filters keep, by name, with a map: each site marked (numbered as in the table) when there
-    are few, else a count per municipality."""
-    every = list(sites)
-    kept = sorted((s for s in every if filters.keeps(s)), key=lambda s: s["name"].casefold())
+    """One page of matching's filtered catalogue, with a map of every kept site: each one marked (numbered as in the
+    table) when there are few (all on the first page), else counted per municipality."""
+    sites, kept = list(listing["sites"]), int(listing["kept"])
     base = MapWords.english() if english else MapWords()
     words = replace(base, site=base.catalogue_site, site_legend=base.catalogue_legend)  # not proposals here
-    if len(kept) <= MARKED:
+    if kept <= MARKED:
         markers = [Marker(label=s["name"], number=n, latitude=s.get("latitude"), longitude=s.get("longitude"),
-                          municipality_code=s["municipality_code"]) for n, s in enumerate(kept, 1)]
+                          municipality_code=s["municipality_code"]) for n, s in enumerate(sites, 1)]
         drawn = site_map(markers, title=title, description=description, words=words, focus=filters.focus)
     else:
-        counts: dict[str, int] = {}
-        for s in kept:
-            counts[s["municipality_code"]] = counts.get(s["municipality_code"], 0) + 1
-        drawn = count_map(counts, title=title, description=description, words=words, focus=filters.focus)
-    return Catalogue(sites=kept, total=len(every), map=drawn)
+        drawn = count_map(dict(listing["per_municipality"]), title=title, description=description, words=words,
+                          focus=filters.focus)
+    return Catalogue(sites=sites, total=int(listing["total"]), map=drawn, kept=kept, page=page,
+                     pages=pages_of(kept))
 
 
 @dataclass

@@ -6,7 +6,7 @@ site (the coordinator, or the municipality or province it lies in) and its refus
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from services.workbench import supply
@@ -29,12 +29,17 @@ def router(deps: Deps) -> APIRouter:
 
     @web.get("/sites")
     async def sites(request: Request, q: str = "", region: str = "", province: str = "",
-                    person: Person = Depends(reader)) -> Response:
+                    page: int = Query(1, ge=1, le=100_000), person: Person = Depends(reader)) -> Response:
         filters = supply.SiteFilters(q=q.strip()[:100], region=region if region in REGIONS else "",
                                      province=province if province in PROVINCES else "")
         lang = language(request)
         _ = translations(lang).gettext
-        shown = supply.catalogue(await read(person, "matching", "/sites"), filters, english=lang == "en",
+        listing = await read(person, "matching", "/sites/catalogue", params=filters.params(page))
+        last = supply.pages_of(listing["kept"])
+        if page > last:  # past the last page (the catalogue shrank): the last page
+            page = last
+            listing = await read(person, "matching", "/sites/catalogue", params=filters.params(page))
+        shown = supply.catalogue(listing, filters, page=page, english=lang == "en",
                                  title=_("Sites in the catalogue"),
                                  description=_("Map of the Netherlands with the sites the filters keep; the "
                                                "table beside the map lists the same sites."))

@@ -263,3 +263,35 @@ async def test_a_site_is_retired_after_confirmation_only_by_its_own_municipality
         assert done.status_code == 303 and done.headers["location"] == f"/sites/{own}?notice=site-retired"
     assert (await site_of(matching, own))["retired"]
     assert ("site-retired", "refused") in await trail(app, "gemma-up")
+
+
+async def test_the_catalogue_page_is_filtered_counted_and_paged_by_matching(app, matching):
+    tag = uuid.uuid4().hex[:6]
+    sites = [(f"cat-a-{tag}", f"Aa Kennispark {tag}", "GM0153", "Overijssel", "oost"),
+             (f"cat-b-{tag}", f"Bb Kennispark {tag}", "GM0153", "Overijssel", "oost"),
+             (f"cat-c-{tag}", f"Cc Kennispark {tag}", "GM0772", "Noord-Brabant", "zuid"),
+             (f"cat-d-{tag}", f"Dd Kennispark {tag}", "GM0153", "Overijssel", "oost")]
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(matching), base_url="http://matching") as client:
+        for sid, name, municipality, province, region in sites:
+            body = {"id": sid, "name": name, "region": region, "province": province,
+                    "municipality_code": municipality, "floor_space_m2": 5000}
+            assert (await client.put(f"/sites/{sid}", json=body, headers=COORD)).status_code == 200
+        retired = await client.post(f"/sites/{sites[3][0]}/retire", json={"reason": "weg"}, headers=COORD)
+        assert retired.status_code == 200
+
+        async def page(**params) -> dict:
+            answer = await client.get("/sites/catalogue", params=params, headers=COORD)
+            assert answer.status_code == 200, answer.text
+            return answer.json()
+
+        everything = await page(q=f"kennispark {tag}")  # any case; the retired one is left out
+        assert [s["id"] for s in everything["sites"]] == [s[0] for s in sites[:3]]
+        assert everything["kept"] == 3 and everything["per_municipality"] == {"GM0153": 2, "GM0772": 1}
+        overijssel = await page(q=tag, province="PV23", limit=1, offset=1)
+        assert overijssel["kept"] == 2 and [s["id"] for s in overijssel["sites"]] == [sites[1][0]]
+        assert (await page(q=tag, region="zuid"))["per_municipality"] == {"GM0772": 1}
+        assert (await page(q="%"))["kept"] == 0  # a LIKE wildcard is a character like any other
+    async with signed_in(app, "gemma-up") as gemma:
+        shown = await gemma.get("/sites", params={"q": tag, "province": "PV23"})
+        assert shown.status_code == 200 and "2 van" in shown.text and sites[1][1] in shown.text
+        assert sites[2][1] not in shown.text

@@ -25,19 +25,28 @@ def _svg(view) -> ET.Element:
     return ET.fromstring(view.svg)
 
 
-def test_the_catalogue_keeps_what_the_filters_ask_and_numbers_the_map_as_the_table():
-    shown = supply.catalogue(SITES, supply.SiteFilters(province="PV23"), english=False, title="t", description="d")
-    assert shown.total == len(SITES) and shown.sites and all(s["province"] == "Overijssel" for s in shown.sites)
-    assert [s["name"] for s in shown.sites] == sorted((s["name"] for s in shown.sites), key=str.casefold)
+def matching_answer(sites: list[dict], *, kept: int | None = None, counts: dict | None = None,
+                    total: int = 100) -> dict:
+    """matching's GET /sites/catalogue answer (matching filters and pages; tests/integration has that part)."""
+    per = counts or {}
+    if counts is None:
+        for site in sites:
+            per[site["municipality_code"]] = per.get(site["municipality_code"], 0) + 1
+    return {"total": total, "kept": len(sites) if kept is None else kept, "per_municipality": per, "sites": sites}
+
+
+def test_a_page_of_few_sites_numbers_the_map_as_the_table():
+    overijssel = sorted((s for s in SITES if s["province"] == "Overijssel"), key=lambda s: s["name"].casefold())
+    filters = supply.SiteFilters(province="PV23")
+    shown = supply.catalogue(matching_answer(overijssel), filters, page=1, english=False, title="t", description="d")
+    assert shown.total == 100 and shown.sites == overijssel and shown.pages == 1
     numbers = [g.find(f"{SVG}text").text for g in _svg(shown.map).iter(f"{SVG}g")
                if g.get("class") == "marker marker-site"]
     assert sorted(numbers, key=int) == [str(n) for n in range(1, len(shown.sites) + 1)]
     assert [row[1] for row in _rows(shown.map.table)] == [s["name"] for s in shown.sites]
     legend = {t.text for t in _svg(shown.map).iter(f"{SVG}text")}
     assert "locatie in het aanbod (nummer: zie de tabel)" in legend and "huidige locatie" not in legend
-    by_region = supply.catalogue(SITES, supply.SiteFilters(region="zuid", q="CAMPUS"), english=True, title="t",
-                                 description="d")
-    assert by_region.sites and all(s["region"] == "zuid" and "campus" in s["name"].lower() for s in by_region.sites)
+    assert filters.params(3) == {"province": "PV23", "limit": supply.PAGE_SIZE, "offset": 2 * supply.PAGE_SIZE}
 
 
 def _rows(table: str) -> list[list[str]]:
@@ -46,7 +55,8 @@ def _rows(table: str) -> list[list[str]]:
 
 def test_a_large_catalogue_is_counted_per_municipality_on_the_map():
     many = [dict(ENSCHEDE, id=f"s{n}", name=f"Site {n}") for n in range(supply.MARKED + 1)]
-    shown = supply.catalogue(many, supply.SiteFilters(), english=False, title="t", description="d")
+    shown = supply.catalogue(matching_answer(many), supply.SiteFilters(), page=1, english=False, title="t",
+                             description="d")
     counts = {g.get("data-code"): g.find(f"{SVG}text").text for g in _svg(shown.map).iter(f"{SVG}g")
               if g.get("class") == "count"}
     assert counts == {"GM0153": str(supply.MARKED + 1)}
@@ -91,7 +101,8 @@ def _visible(html: str) -> str:
 
 def test_the_pages_render_in_dutch_with_the_map_and_offer_the_form_only_to_an_owner():
     pages = Pages(Csrf(WorkbenchSettings()), asset_version="t")
-    shown = supply.catalogue(SITES, supply.SiteFilters(), english=False, title="t", description="d")
+    shown = supply.catalogue(matching_answer(SITES), supply.SiteFilters(), page=1, english=False, title="t",
+                             description="d")
     mine = Person(username="ens", name="Enschede", role="municipality", organisation="GM0153")
     listing = pages.render(_get("/sites"), "sites.html.j2", person=mine, catalogue=shown, filters=supply.SiteFilters(),
                            regions=("noord", "oost"), provinces={"PV23": "Overijssel"}).body.decode()
@@ -105,3 +116,20 @@ def test_the_pages_render_in_dutch_with_the_map_and_offer_the_form_only_to_an_ow
                             provinces={}).body.decode()
         assert ('name="floor_space_m2"' in page) is offered
         assert ("Houd het aanbod actueel" in page) is offered
+
+
+def test_a_later_page_numbers_its_rows_on_and_the_map_counts_every_kept_site():
+    kept = 2 * supply.PAGE_SIZE + 5
+    page = [dict(ENSCHEDE, id=f"s{n:04d}", name=f"Site {n:04d}") for n in range(supply.PAGE_SIZE)]
+    second = supply.catalogue(matching_answer(page, kept=kept, counts={"GM0153": kept - 7, "GM0014": 7}),
+                              supply.SiteFilters(), page=2, english=False, title="t", description="d")
+    assert (second.kept, second.pages, second.page, second.offset) == (kept, 3, 2, supply.PAGE_SIZE)
+    counts = {g.get("data-code"): g.find(f"{SVG}text").text for g in _svg(second.map).iter(f"{SVG}g")
+              if g.get("class") == "count"}
+    assert counts == {"GM0153": str(kept - 7), "GM0014": "7"}
+    pages = Pages(Csrf(WorkbenchSettings()), asset_version="t")
+    html = pages.render(_get("/sites"), "sites.html.j2", person=Person("c", "C", "coordinator", "taskforce"),
+                        catalogue=second, filters=supply.SiteFilters(), regions=("oost",),
+                        provinces={"PV23": "Overijssel"}).body.decode()
+    assert '<td class="num">101</td>' in html and 'rel="prev"' in html and 'rel="next"' in html
+    assert "pagina 2 van 3" in html
