@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from services.workbench import casework_pages, views
@@ -32,14 +32,17 @@ def router(deps: Deps) -> APIRouter:
 
     @web.get("/board")
     async def board(request: Request, q: str = "", region: str = "", stage: str = "", status: str = "",
-                    owner: str = "", person: Person = Depends(coordinator)) -> Response:
+                    owner: str = "", page: int = Query(1, ge=1, le=10_000),
+                    person: Person = Depends(coordinator)) -> Response:
         filters = views.BoardFilters(q=q.strip()[:100], region=region, stage=stage, status=status,
                                      owner=owner[:64])
-        cases, matches = await asyncio.gather(read(person, "intake", "/cases", params={"status": "open"}),
-                                              read(person, "matching", "/cases", params={"status": "open"}))
+        every = {"status": "open", "limit": views.BOARD_MOST}
+        cases, matches = await asyncio.gather(read(person, "intake", "/cases", params=every),
+                                              read(person, "matching", "/cases", params=every))
         async with deps.db() as session:
             owners, follow_ups = await casework_pages.board_work(session, [UUID(c["case_id"]) for c in cases])
-        rows = views.board(cases, matches, filters, owners=owners, follow_ups=follow_ups)
+        # Filtered over every open case, shown a page at a time: a table of 1,000 rows is neither read nor quick.
+        rows = views.board_page(views.board(cases, matches, filters, owners=owners, follow_ups=follow_ups), page)
         template = "_board_rows.html.j2" if request.headers.get("hx-request") else "board.html.j2"
         return deps.pages.render(request, template, person=person, rows=rows, filters=filters, regions=REGIONS,
                                  stages=STAGES, statuses=CASE_STATUSES, total=len(cases),

@@ -45,6 +45,34 @@ class BoardRow:
     follow_up: Reminder | None = None  # the open reminder that comes first
 
 
+BOARD_PAGE = 100
+BOARD_MOST = 1000  # intake's and matching's largest page: the board filters over this many open cases
+
+
+@dataclass(frozen=True)
+class BoardPage:
+    """One page of the board's rows (all of them filtered and sorted), and where it lies."""
+
+    rows: list[BoardRow]
+    kept: int
+    page: int
+    pages: int
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * BOARD_PAGE
+
+    def __iter__(self):  # the rows template iterates the page
+        return iter(self.rows)
+
+
+def board_page(rows: list[BoardRow], page: int) -> BoardPage:
+    """The rows of one page (a page past the last: the last)."""
+    pages = max(1, -(-len(rows) // BOARD_PAGE))
+    page = min(max(page, 1), pages)
+    return BoardPage(rows=rows[(page - 1) * BOARD_PAGE:page * BOARD_PAGE], kept=len(rows), page=page, pages=pages)
+
+
 def board(cases: Iterable[Mapping[str, Any]], matches: Iterable[Mapping[str, Any]], filters: BoardFilters,
           now: datetime | None = None, *, owners: Mapping[str, str] | None = None,
           follow_ups: Mapping[str, Reminder] | None = None) -> list[BoardRow]:

@@ -234,3 +234,16 @@ def test_an_account_email_must_be_one_plain_address(tmp_path):
     with pytest.raises(accounts.AccountError, match="^email:"):
         accounts.create(tmp_path / "a.json", **args, email="a@b.nl\r\nBcc: x@y.nl")
     assert accounts.create(tmp_path / "a.json", **args, email="marit@example.nl").email == "marit@example.nl"
+
+
+def test_the_board_shows_every_filtered_case_a_page_at_a_time():
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    n = 2 * views.BOARD_PAGE + 50
+    cases = [{"case_id": str(i), "code_name": f"Case {i:04d}", "case_status": "open", "region": "oost",
+              "stage": "scale-up", "opened_at": (now - timedelta(minutes=n - i)).isoformat(), "origins": 1}
+             for i in range(n)]
+    rows = views.board(cases, [], views.BoardFilters(), now=now)
+    third = views.board_page(rows, 3)
+    assert (third.kept, third.pages, third.page, third.offset) == (n, 3, 3, 2 * views.BOARD_PAGE)
+    assert [r.code_name for r in third] == [f"Case {i:04d}" for i in range(2 * views.BOARD_PAGE, n)]
+    assert views.board_page(rows, 9).page == 3 and views.board_page([], 1).pages == 1

@@ -1,0 +1,219 @@
+"""Workbench pages under load: the case board, a case page and the site catalogue page with 1,000 open cases and
+10,000 sites (target: p95 < 200 ms each; docs/workbench.md).
+
+Seeded through the services' own code paths on a fresh database and topic prefix: the sites stored as matching's
+import stores them (`history.store_sites`, with their history), then 1,000 leads submitted to intake's HTTP API,
+each opening a case that matching matches over Kafka against the 10,000 sites. Then the coordinator's pages are
+timed through the workbench, which calls intake, matching and notifications over HTTP with the person's token as
+in production (here each service's ASGI app in this process: no socket, the same routes, middleware and SQL).
+
+`python -m bench.workbench [--cases 1000] [--sites 10000] [--runs 40]`; writes artifacts/bench-workbench.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import random
+import re
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+from pydantic import SecretStr
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from deploy import stack
+from deploy.databases import create_database, drop_database
+from deploy.processes import ROOT
+from services.intake.app import create_app as intake_app
+from services.intake.config import IntakeSettings
+from services.matching import domain
+from services.matching.app import create_app as matching_app
+from services.matching.config import MatchingSettings
+from services.matching.history import Author, store_sites
+from services.notifications.app import create_app as notifications_app
+from services.notifications.config import NotificationsSettings
+from services.workbench import accounts
+from services.workbench.app import create_app as workbench_app
+from services.workbench.config import WorkbenchSettings
+from shared.contracts.geography import municipalities
+from shared.db import make_engine, make_sessionmaker, transaction
+from shared.geo.boundaries import region_of_province
+from tests.factories import intake_lead_payload
+
+console = Console()
+PASSWORD = "bench password long enough"
+TARGET_MS = 200
+CLUSTERS = ["semiconductor-technologies", "quantum-technologies", "energy-materials",
+            "artificial-intelligence-data-science"]
+
+
+class Services(httpx.AsyncBaseTransport):
+    """Each service's requests to its own ASGI app (by host name)."""
+
+    def __init__(self, **apps) -> None:
+        self.transports = {name: httpx.ASGITransport(app) for name, app in apps.items()}
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self.transports[request.url.host].handle_async_request(request)
+
+
+def synthetic_sites(n: int, seed: int = 14) -> list[domain.Site]:
+    rng = random.Random(seed)
+    places = [(code, province) for code, (_, province) in municipalities().items() if region_of_province(province)]
+    sites = []
+    for i in range(n):
+        code, province = rng.choice(places)
+        sites.append(domain.Site.model_validate({
+            "id": f"bench-{i:05d}", "name": f"Bedrijventerrein {i:05d}", "region": region_of_province(province),
+            "province": province, "municipality_code": code, "floor_space_m2": rng.randrange(500, 40_000, 500),
+            "largest_lot_m2": rng.randrange(500, 20_000, 500), "grid_mw_available": rng.randrange(1, 40) / 2,
+            "clusters": rng.sample(CLUSTERS, 2), "knowledge_distance_km": rng.randrange(1, 60)}))
+    return sites
+
+
+async def seed_sites(database_url: str, n: int) -> float:
+    engine = make_engine(database_url, pool_size=2)
+    start = time.perf_counter()
+    try:
+        sites = synthetic_sites(n)
+        by = Author("bench", source="import:bench", role="coordinator")
+        for chunk in range(0, n, 1000):
+            async with transaction(make_sessionmaker(engine)) as session:
+                await store_sites(session, [(None, s) for s in sites[chunk:chunk + 1000]], by)
+    finally:
+        await engine.dispose()
+    return time.perf_counter() - start
+
+
+async def seed_cases(intake: httpx.AsyncClient, matching: httpx.AsyncClient, n: int) -> tuple[list[str], float]:
+    """n leads over intake's API (each opens a case); returns the case ids once matching has matched them all."""
+    start = time.perf_counter()
+    queue = iter(range(n))
+    case_ids: list[str] = []
+
+    async def worker(progress, task):
+        for _ in queue:
+            data = intake_lead_payload()["data"]
+            del data["organisation"]
+            answer = await intake.post("/leads", json=data, headers={"Authorization": "Bearer rom"})
+            assert answer.status_code == 201, answer.text
+            case_ids.append(answer.json()["lead"]["case_id"])
+            progress.advance(task)
+
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task(f"submitting {n:,} leads to intake", total=n)
+        await asyncio.gather(*(worker(progress, task) for _ in range(8)))
+        matched = progress.add_task("matching matches the cases (Kafka)", total=n)
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            listed = (await matching.get("/cases", params={"limit": 1000},
+                                         headers={"Authorization": "Bearer coord"})).json()
+            progress.update(matched, completed=len(listed))
+            if len(listed) >= n:
+                break
+            await asyncio.sleep(2)
+    assert all(case_ids), "every bench lead opens a case"
+    return case_ids, time.perf_counter() - start
+
+
+async def timed(browser: httpx.AsyncClient, paths: list[str]) -> dict:
+    latencies = []
+    for path in paths:
+        t0 = time.perf_counter()
+        answer = await browser.get(path)
+        latencies.append((time.perf_counter() - t0) * 1000)
+        assert answer.status_code == 200, (path, answer.status_code, answer.text[:300])
+    q = statistics.quantiles(latencies, n=20, method="inclusive")
+    return {"runs": len(paths), "p50_ms": statistics.median(latencies), "p95_ms": q[18], "max_ms": max(latencies),
+            "bytes": len(answer.content)}
+
+
+async def run(args: argparse.Namespace, ends) -> dict:
+    tag = uuid.uuid4().hex[:8]
+    name = f"groeiruimte_bench_wb_{tag}"
+    db = await create_database(ends.database_url, name, services=["intake", "matching", "notifications", "workbench"])
+    prefix = f"bench-wb-{tag}."
+    common = dict(kafka_bootstrap_servers=ends.kafka, database_url=db, topic_prefix=prefix,
+                  kafka_session_timeout_ms=6000)
+    tokens = SecretStr("rom:oost-nl:rom,coord:taskforce:coordinator")
+    os.environ.update(ends.kafka_security)
+    intake = intake_app(IntakeSettings(**common, api_tokens=tokens))
+    matching = matching_app(MatchingSettings(**common, api_tokens=tokens, load_reference_sites=False))
+    notifications = notifications_app(NotificationsSettings(**common, api_tokens=tokens))
+    folder = Path(tempfile.mkdtemp(prefix="bench-workbench-"))
+    accounts.create(folder / "accounts.json", username="coordinator", name="Coordinator", role="coordinator",
+                    organisation="taskforce", password=PASSWORD)
+    try:
+        sites_s = await seed_sites(db, args.sites)
+        console.print(f"{args.sites:,} sites stored in {sites_s:.1f} s")
+        async with contextlib.AsyncExitStack() as stack_:
+            await stack_.enter_async_context(intake.state.runtime.running())
+            await stack_.enter_async_context(matching.state.runtime.running())
+            intake_c = await stack_.enter_async_context(httpx.AsyncClient(
+                transport=httpx.ASGITransport(intake), base_url="http://intake", timeout=60))
+            matching_c = await stack_.enter_async_context(httpx.AsyncClient(
+                transport=httpx.ASGITransport(matching), base_url="http://matching", timeout=60))
+            case_ids, cases_s = await seed_cases(intake_c, matching_c, args.cases)
+            console.print(f"{args.cases:,} cases opened and matched in {cases_s:.1f} s")
+            workbench = workbench_app(WorkbenchSettings(database_url=db, accounts_file=folder / "accounts.json",
+                                                        intake_url="http://intake", matching_url="http://matching",
+                                                        notifications_url="http://notifications"))
+            deps = workbench.state.deps
+            await deps.upstream.client.aclose()
+            deps.upstream.client = httpx.AsyncClient(timeout=60, transport=Services(
+                intake=intake, matching=matching, notifications=notifications))
+            try:
+                browser = await stack_.enter_async_context(httpx.AsyncClient(
+                    transport=httpx.ASGITransport(workbench), base_url="http://workbench", timeout=60))
+                page = (await browser.get("/sign-in")).text
+                token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+                signed = await browser.post("/sign-in", data={"username": "coordinator", "password": PASSWORD,
+                                                              "csrf_token": token})
+                assert signed.status_code == 303, signed.text
+                pages = {"board": ["/board"] * args.runs,
+                         "case": [f"/cases/{c}" for c in random.Random(1).sample(case_ids, args.runs)],
+                         "sites": ["/sites"] * args.runs}
+                for paths in pages.values():  # warm-up: connections, templates, the catalogue
+                    await browser.get(paths[0])
+                figures = {name: await timed(browser, paths) for name, paths in pages.items()}
+            finally:
+                await deps.close()
+    finally:
+        await drop_database(ends.database_url, name)
+    return {"cases": args.cases, "sites": args.sites, "seed_seconds": {"sites": sites_s, "cases": cases_s},
+            "load": os.getloadavg(), "pages": figures}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(prog="python -m bench.workbench")
+    p.add_argument("--cases", type=int, default=1000)
+    p.add_argument("--sites", type=int, default=10_000)
+    p.add_argument("--runs", type=int, default=40)
+    os.environ.setdefault("GROEIRUIMTE_ENV", "development")  # the services' development secrets, on loopback only
+    ends = stack.up()  # the running stack's addresses (starts nothing that runs already)
+    result = asyncio.run(run(p.parse_args(), ends))
+    table = Table("page", "runs", "p50 ms", "p95 ms", "max ms", "KB", f"p95 < {TARGET_MS} ms",
+                  title=f"workbench, {result['cases']:,} open cases, {result['sites']:,} sites "
+                        f"(load {result['load'][0]:.1f})")
+    for name, f in result["pages"].items():
+        table.add_row(name, str(f["runs"]), f"{f['p50_ms']:.0f}", f"{f['p95_ms']:.0f}", f"{f['max_ms']:.0f}",
+                      f"{f['bytes'] / 1024:.0f}", "yes" if f["p95_ms"] < TARGET_MS else "NO")
+    console.print(table)
+    out = ROOT / "artifacts" / "bench-workbench.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(result, indent=2))
+    console.print(f"written to {out}")
+
+
+if __name__ == "__main__":
+    main()
