@@ -90,6 +90,12 @@ bench-matching: install
 bench-notifications: install
 	$(PY) -m bench.notifications --mails 2000 --outage-mails 200 --outages 5 15
 
+# Workbench pages with 1,000 open cases and 10,000 sites seeded through the services (fresh database and topics):
+# p50/p95 of the case board, a case page and the site catalogue page (target p95 < 200 ms; docs/workbench.md).
+.PHONY: bench-workbench
+bench-workbench: install
+	$(PY) -m bench.workbench --cases 1000 --sites 10000 --runs 40
+
 # Faults under load on a PRIVATE Kafka + PostgreSQL (own ports and state dir; the shared stack is never touched):
 # each service SIGKILLed 3 times, the broker killed, PostgreSQL stopped -m immediate; prints lost/duplicated.
 # Defaults: 200 leads, 2 proposals (mails) per lead, 1 broker, 200 mails in the mail phase (docs/chaos.md).
