@@ -245,9 +245,8 @@ def taskforce_status(row) -> str:
 
 
 def taskforce_case(row) -> TaskforceCase:
-    payload = row.payload
-    return TaskforceCase(case_id=row.id, code_name=row.code_name, opened_at=row.opened_at, stage=payload["stage"],
-                         region=payload["location"]["region"],
-                         municipality_code=payload["location"]["municipality_code"],
-                         technology_domains=list(payload.get("technology_domains") or ()), origins=row.origins,
+    """A board row from the case and its opening lead's stage, region, municipality and domains."""
+    return TaskforceCase(case_id=row.id, code_name=row.code_name, opened_at=row.opened_at, stage=row.stage,
+                         region=row.region, municipality_code=row.municipality_code,
+                         technology_domains=list(row.technology_domains or ()), origins=row.origins,
                          case_status=taskforce_status(row), outcome=row.outcome)
