@@ -123,7 +123,8 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     async def decide_review(review_id: Id, decision: ReviewDecision,
                             caller: Caller = Depends(caller_of)) -> NameReview:
         require(caller, "coordinator")
-        return await use.decide_review(deps, caller.organisation, review_id, decision)
+        # Through the workbench the person who decided is kept, not only the organisation.
+        return await use.decide_review(deps, caller.person or caller.organisation, review_id, decision)
 
     return app
 

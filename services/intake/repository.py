@@ -178,6 +178,14 @@ async def open_reviews(session: AsyncSession, *, lead_id: UUID | None = None) ->
     return list((await session.execute(stmt)).all())
 
 
+async def reviewed_leads(session: AsyncSession, *, lead_ids: set[UUID]) -> list:
+    """The leads of look-alike pairs with their case's code name (one statement for the whole queue)."""
+    stmt = (select(lead.c.id, lead.c.organisation, lead.c.reference, lead.c.payload, lead.c.signalled_at,
+                   lead.c.case_id, case.c.code_name)
+            .select_from(lead.outerjoin(case, case.c.id == lead.c.case_id)).where(lead.c.id.in_(lead_ids)))
+    return list((await session.execute(stmt)).all())
+
+
 async def audit(session: AsyncSession, *, lead_id: UUID, actor: str, channel: str, action: str,
                 event_id: UUID | None, changes: dict[str, Any], at: datetime | None = None) -> None:
     values = dict(lead_id=lead_id, actor=actor[:100], channel=channel, action=action, event_id=event_id,

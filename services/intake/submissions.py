@@ -104,7 +104,9 @@ async def own_audit(deps: Deps, organisation: str, lead_id: UUID) -> list[views.
 async def open_reviews(deps: Deps) -> list[views.NameReview]:
     async with deps.runtime.sessions() as session:
         rows = await repository.open_reviews(session)
-    return [views.review(r) for r in rows]
+        ids = {r.lead_id for r in rows} | {r.similar_lead_id for r in rows}
+        leads = {r.id: views.reviewed_lead(r) for r in await repository.reviewed_leads(session, lead_ids=ids)}
+    return [views.review(r, leads) for r in rows]
 
 
 async def case_origins(deps: Deps, case_id: UUID) -> views.CaseOrigins:

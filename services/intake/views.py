@@ -90,6 +90,19 @@ class AuditEntry(BaseModel):
     changes: dict[str, Any]
 
 
+class ReviewedLead(BaseModel):
+    """One side of a look-alike pair, for the coordinator (under the NDA): whose lead, which company, which case."""
+
+    lead_id: UUID
+    organisation: str
+    reference: str
+    company_name: str
+    kvk_number: str
+    signalled_at: datetime
+    case_id: UUID | None = None
+    code_name: str | None = None
+
+
 class NameReview(BaseModel):
     id: int
     lead_id: UUID
@@ -100,6 +113,8 @@ class NameReview(BaseModel):
     decided_by: str | None = None
     decided_at: datetime | None = None
     note: str | None = None
+    lead: ReviewedLead | None = Field(default=None, description="The lead flagged (in GET /reviews).")
+    similar_lead: ReviewedLead | None = Field(default=None, description="The lead whose name it looks like.")
 
 
 class Origin(BaseModel):
@@ -125,10 +140,19 @@ class ReviewDecision(BaseModel):
     note: StorableStr = Field(default="", max_length=500)
 
 
-def review(row) -> NameReview:
+def review(row, leads: dict[UUID, ReviewedLead] | None = None) -> NameReview:
+    leads = leads or {}
     return NameReview(id=row.id, lead_id=row.lead_id, similar_lead_id=row.similar_lead_id, similarity=row.similarity,
                       status=row.status, created_at=row.created_at, decided_by=row.decided_by,
-                      decided_at=row.decided_at, note=row.note)
+                      decided_at=row.decided_at, note=row.note, lead=leads.get(row.lead_id),
+                      similar_lead=leads.get(row.similar_lead_id))
+
+
+def reviewed_lead(row) -> ReviewedLead:
+    company = row.payload["company"]
+    return ReviewedLead(lead_id=row.id, organisation=row.organisation, reference=row.reference,
+                        company_name=company["name"], kvk_number=company["kvk_number"], signalled_at=row.signalled_at,
+                        case_id=row.case_id, code_name=row.code_name)
 
 
 class FieldError(BaseModel):

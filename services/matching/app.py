@@ -27,6 +27,7 @@ from services.matching.views import (
     SiteUpload,
     SiteView,
     SiteWrite,
+    StuckCase,
     errors,
     site_view,
 )
@@ -63,6 +64,13 @@ def create_app(settings: MatchingSettings | None = None) -> FastAPI:
         require(caller, "coordinator")
         async with runtime.sessions() as session:
             return [CaseLine.model_validate(row) for row in await repository.list_matches(session, status=status)]
+
+    @app.get("/cases/without-proposition", tags=["coordinator"], response_model=list[StuckCase],
+             summary="Open cases no site anywhere qualifies for, with what blocked each region (coordinator)")
+    async def stuck_cases(caller: Caller = Depends(caller_of)) -> list[StuckCase]:
+        require(caller, "coordinator")
+        async with runtime.sessions() as session:
+            return [StuckCase.model_validate(row) for row in await repository.stuck_matches(session)]
 
     @app.get("/cases/{case_id}/proposals", tags=["coordinator"], summary="A case's ranked proposals",
              response_model=CaseProposals, responses=errors(404, 422, d404="No such case, or not matched yet."))

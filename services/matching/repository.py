@@ -196,6 +196,16 @@ async def list_matches(session: AsyncSession, *, status: str | None = None) -> l
              "proposed_at": r.proposed_at.isoformat()} for r in (await session.execute(stmt)).all()]
 
 
+async def stuck_matches(session: AsyncSession) -> list[dict]:
+    """Open cases without a proposition anywhere, with their blockers, the longest waiting first."""
+    stmt = (select(case_match.c.case_id, case_match.c.code_name, case_match.c.revision, case_match.c.proposed_at,
+                   case_match.c.case_payload["origin"]["region"].astext.label("origin_region"),
+                   case_match.c.blocking, case_match.c.blocking_details, case_match.c.near_misses)
+            .where(case_match.c.status == "open", case_match.c.no_proposition != 0)
+            .order_by(case_match.c.proposed_at))
+    return [dict(r) for r in (await session.execute(stmt)).mappings()]
+
+
 async def close_case(session: AsyncSession, case_id: UUID, outcome: str) -> bool:
     """Mark an open case closed; False when it was not open."""
     stmt = (update(case_match).where(case_match.c.case_id == case_id, case_match.c.status == "open")

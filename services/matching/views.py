@@ -145,6 +145,19 @@ class CaseLine(BaseModel):
     proposals: int = Field(description="How many sites are proposed.")
 
 
+class StuckCase(BaseModel):
+    """An open case for which no site anywhere meets the hard constraints, with what blocked each region."""
+
+    case_id: UUID
+    code_name: str
+    revision: int
+    proposed_at: datetime
+    origin_region: str | None = Field(description="The company's own region.")
+    blocking: dict[str, list[str]]
+    blocking_details: dict[str, list[str]]
+    near_misses: list[NearMiss]
+
+
 class DecisionRecord(BaseModel):
     site_id: str
     decision: Literal["accepted", "declined"]

@@ -24,6 +24,7 @@ from services.notifications.views import (
     RecipientBody,
     RecipientOut,
     ReplyBody,
+    ReplyLine,
     ReplyResult,
 )
 from shared.auth import Caller, require
@@ -80,6 +81,14 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
         if row is None:
             raise HTTPException(404, f"no delivery {delivery_id}")
         return DeliveryDetail.model_validate(row)
+
+    @app.get("/cases/{case_id}/replies", tags=["replies"], response_model=list[ReplyLine],
+             summary="The answers recipients gave about a case, newest first (coordinator)")
+    async def case_replies(case_id: UUID, _: Caller = Depends(coordinator)) -> list[ReplyLine]:
+        # The coordinator's alone: a municipality must not learn which others were asked, or what they said.
+        async with runtime.sessions() as session:
+            rows = await repository.replies_of_case(session, case_id)
+        return [ReplyLine.model_validate(r | {"site_id": r["site_key"] or None}) for r in rows]
 
     @app.get("/recipients", tags=["directory"], response_model=list[RecipientOut],
              summary="The recipient directory (coordinator)")

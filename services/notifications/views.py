@@ -71,6 +71,20 @@ class ReplyResult(BaseModel):
     changed: bool = Field(description="False when the same answer was already recorded (nothing emitted).")
 
 
+class ReplyLine(BaseModel):
+    """A recipient's current answer about a case (a changed answer replaces the one before)."""
+
+    case_id: UUID
+    recipient_code: str
+    recipient_name: str | None = Field(description="From the directory; None when the entry is gone.")
+    site_id: str | None = Field(description="None when the answer is about the case as a whole.")
+    response: Literal["offer", "decline"]
+    message: str
+    via: Literal["api", "link"]
+    created_at: datetime
+    updated_at: datetime
+
+
 class DeliveryLine(BaseModel):
     """One mail in the delivery log (its parts: GET /deliveries/{id})."""
 

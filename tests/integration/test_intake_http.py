@@ -220,6 +220,10 @@ async def test_look_alike_names_go_to_the_coordinator_for_a_decision_without_tel
     reviews = (await client.get("/reviews", headers=coordinator)).json()
     (flag,) = [r for r in reviews if r["lead_id"] == two["lead_id"]]
     assert flag["similar_lead_id"] == one["lead_id"] and flag["status"] == "open"
+    # Both sides as the coordinator decides on them (under the NDA): whose lead, which company, which case.
+    assert (flag["lead"]["organisation"], flag["lead"]["company_name"]) == ("bom", f"{stem.lower()} bv")
+    assert flag["similar_lead"]["case_id"] == one["case_id"] and flag["similar_lead"]["code_name"]
+    assert flag["similar_lead"]["kvk_number"] != flag["lead"]["kvk_number"]
 
     decision = {"decision": "different-companies", "note": "two spin-offs of one lab"}
     assert (await client.post(f"/reviews/{flag['id']}/decision", json=decision, headers=ROM_A)).status_code == 403

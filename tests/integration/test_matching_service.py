@@ -154,7 +154,7 @@ async def test_proposals_are_ranked_and_explained_per_criterion(app, settings, c
     assert "grid: 8 MW by 2027-06-01" in " ".join(early["explanations"])  # its reinforcement is done by then
 
 
-async def test_no_site_anywhere_is_a_no_proposition_with_blocking_constraints_per_region(app, settings):
+async def test_no_site_anywhere_is_a_no_proposition_with_blocking_constraints_per_region(app, settings, client):
     case_id = await open_case(settings, demand={"floor_space": {"floor_space_m2": 1_000_000, "needed_by": NEED}})
     (proposed,) = await matches(settings, case_id)
     assert proposed.data.no_proposition and proposed.data.proposals == ()
@@ -162,6 +162,13 @@ async def test_no_site_anywhere_is_a_no_proposition_with_blocking_constraints_pe
     assert all("floor_space" in names for names in proposed.data.blocking.values())
     assert proposed.data.blocking_details["oost"][0].startswith(
         "floor space: 2 of 2 sites lack 1,000,000 m² by 2027-06-01")
+
+    # The coordinator's list of such cases says the same per region; nobody else reads it.
+    stuck = (await client.get("/cases/without-proposition", headers=COORD)).json()
+    (line,) = [c for c in stuck if c["case_id"] == str(case_id)]
+    assert line["blocking"] == proposed.data.blocking and line["blocking_details"]["oost"] == list(
+        proposed.data.blocking_details["oost"]) and line["origin_region"]
+    assert (await client.get("/cases/without-proposition", headers=PROVINCE)).status_code == 403
 
 
 async def test_a_supply_change_rematches_the_open_cases_it_affects(app, settings, client):

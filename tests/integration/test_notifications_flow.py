@@ -483,6 +483,14 @@ async def test_reply_link_and_api_record_an_answer_once_as_an_event(app, setting
     assert (await client.post("/replies", headers=COORDINATOR, json={
         "case_id": str(case["case_id"]), "response": "offer"})).status_code == 403
 
+    # The coordinator reads the answers per case (the workbench's case page); the recipients themselves do not.
+    read = (await client.get(f"/cases/{case['case_id']}/replies", headers=COORDINATOR)).json()
+    assert [(r["recipient_code"], r["response"], r["site_id"]) for r in read] == [
+        ("PV23", "decline", None), ("GM0153", "offer", "oost-kennispark")]
+    assert read[1]["message"] == answer["message"] and read[1]["via"] == "link" and read[1]["recipient_name"]
+    for other in (ENSCHEDE, {"Authorization": "Bearer rom"}):
+        assert (await client.get(f"/cases/{case['case_id']}/replies", headers=other)).status_code == 403
+
     # Every recorded reply is on Kafka once the outbox holds nothing unpublished: then count them all.
     assert await eventually(lambda: _nothing_unpublished(app), timeout=30, interval=0.1)
     records = await collect_all(settings.kafka_bootstrap_servers, settings.topic(RecipientReplied.topic))

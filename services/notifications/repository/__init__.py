@@ -29,10 +29,10 @@ from services.notifications.repository.directory import (
     put_recipient,
     recipients,
 )
-from services.notifications.repository.replies import record_reply
+from services.notifications.repository.replies import record_reply, replies_of_case
 
 __all__ = ["DirectoryCache", "active_directory", "add_delivery", "add_to_digest", "case_profile", "claim_due",
            "deactivate_recipient", "delay_for_outage", "deliveries", "delivery_detail", "digest_items",
            "hand_over", "load_file_entries", "lock_case", "mark_failed", "mark_rendered", "mark_sent", "notified_about",
            "notified_sites", "postpone", "profiles", "put_recipient", "recipients", "record_reply",
-           "release_after_outage", "renew_claim", "save_case", "summary", "use_budget"]
+           "release_after_outage", "replies_of_case", "renew_claim", "save_case", "summary", "use_budget"]

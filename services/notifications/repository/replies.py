@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.notifications.orm import recipient
 from services.notifications.orm import reply as table
 
 
@@ -24,3 +25,13 @@ async def record_reply(session: AsyncSession, *, case_id: UUID, recipient_code: 
     stmt = insert(table).values(**key, **values)
     await session.execute(stmt.on_conflict_do_update(constraint="uq_reply_case_id", set_=values))
     return True
+
+
+async def replies_of_case(session: AsyncSession, case_id: UUID) -> list[dict]:
+    """The current answers about a case, newest first, with the recipient's name from the directory."""
+    stmt = (select(table.c.case_id, table.c.recipient_code, recipient.c.name.label("recipient_name"),
+                   table.c.site_key, table.c.response, table.c.message, table.c.via, table.c.created_at,
+                   table.c.updated_at)
+            .select_from(table.outerjoin(recipient, recipient.c.code == table.c.recipient_code))
+            .where(table.c.case_id == case_id).order_by(table.c.updated_at.desc(), table.c.id.desc()))
+    return [dict(r) for r in (await session.execute(stmt)).mappings()]
