@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from services.workbench import coordinator, rom, signin, supply_pages, upload_pages
+from services.workbench import coordinator, queue_pages, rom, signin, supply_pages, upload_pages
 from services.workbench.bootstrap import Deps, bootstrap
 from services.workbench.config import HERE, WorkbenchSettings
 from services.workbench.pages import SignInRequired, current_person
@@ -52,6 +52,7 @@ def create_app(settings: WorkbenchSettings | None = None) -> FastAPI:
     csrf = [Depends(deps.csrf.check)]
     app.include_router(signin.router(deps), dependencies=csrf)
     app.include_router(coordinator.router(deps), dependencies=csrf)
+    app.include_router(queue_pages.router(deps), dependencies=csrf)
     # Before the ROM and supply pages: /leads/upload and /sites/import would otherwise be read as ids.
     app.include_router(upload_pages.router(deps), dependencies=csrf)
     app.include_router(rom.router(deps), dependencies=csrf)
