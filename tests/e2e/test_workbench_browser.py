@@ -323,3 +323,49 @@ async def test_a_municipality_keeps_its_own_site_current_and_is_refused_another(
     assert refused.status == 403
     assert "GM0014" in await refused.text()
     await page.context.close()
+
+
+async def _lead(client: httpx.AsyncClient, system, token: str, payload: dict) -> dict:
+    sent = await client.post(f"{system.url('intake')}/leads", json=payload["data"],
+                             headers={"Authorization": f"Bearer {token}"})
+    assert sent.status_code == 201, sent.text
+    return sent.json()["lead"]
+
+
+async def test_coordinator_works_the_queues_look_alikes_mails_and_cases_without_a_proposition(
+        browser, workbench, system, shots):
+    stem = f"Lichtlab Gamma {uuid.uuid4().hex[:6]}"
+    huge = intake_lead_payload(organisation="oost-nl")
+    huge["data"]["demand"]["floor_space"]["floor_space_m2"] = 1_000_000  # nowhere in the Netherlands
+    async with httpx.AsyncClient(timeout=30) as client:
+        await _lead(client, system, "dev-oost", intake_lead_payload(organisation="oost-nl", name=f"{stem} B.V."))
+        await _lead(client, system, "dev-bom", intake_lead_payload(organisation="bom", name=f"{stem.lower()} bv"))
+        stuck = await _lead(client, system, "dev-oost", huge)
+    case_id, _ = await matched_case(system)
+
+    page = await signed_in(browser, workbench, "coordinator")
+    await page.get_by_role("link", name="Gelijkende namen", exact=True).click()
+    pair = page.locator("li.review").filter(has_text=f"{stem.lower()} bv")
+    await expect(pair).to_contain_text(f"{stem} B.V.")
+    await accessible(page, shots, "reviews")
+    await pair.get_by_label("Nee, twee verschillende bedrijven").check()
+    await pair.get_by_label("Waarom (voor het dossier)").fill("Twee spin-offs van één lab")
+    await pair.get_by_role("button", name="Besluit vastleggen").click()
+    await expect(page.get_by_role("status")).to_have_text("Het besluit is vastgelegd in de intake.")
+    await expect(page.locator("li.review").filter(has_text=f"{stem.lower()} bv")).to_have_count(0)
+
+    await page.goto(f"{workbench.url}/cases/{case_id}")
+    await page.get_by_role("link", name="Verzonden mails en ontvangen antwoorden").click()
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("Mails en antwoorden bij casus")
+    await expect(page.locator("#mails-heading + table")).to_contain_text("Voorstel", timeout=60_000)
+    await accessible(page, shots, "case-mail")
+
+    await page.get_by_role("link", name="Nergens een propositie", exact=True).click()
+    code_name = await _code_name(system, stuck["case_id"])
+    section = page.locator("section").filter(has=page.get_by_role("link", name=code_name, exact=True))
+    await expect(section).to_contain_text("Te weinig vloeroppervlak")
+    await accessible(page, shots, "no-proposition")
+    await page.goto(f"{workbench.url}/no-proposition?lang=en")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("No proposition anywhere")
+    await accessible(page, shots, "no-proposition-en")
+    await page.context.close()
