@@ -15,7 +15,7 @@ from services.workbench.security import Csrf, Person, Sessions
 from services.workbench.upstream import Upstream
 from shared.db import make_engine, make_sessionmaker, transaction
 
-ASSET_VERSION = "2"  # bump when static files change: their URLs carry it, so browsers fetch the new ones
+ASSET_VERSION = "3"  # bump when static files change: their URLs carry it, so browsers fetch the new ones
 
 
 @dataclass
