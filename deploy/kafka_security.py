@@ -48,7 +48,8 @@ def principals() -> list[str]:
 READS: Mapping[str, tuple[str, ...]] = {
     "intake": (LEAD_TOPIC, "match-proposed", "case-closed"),
     "matching": ("case-opened", "lead-updated", "site-changed", "case-closed"),
-    "notifications": ("match-proposed", "relocation-realised", "case-opened", "lead-updated", "consent-granted"),
+    "notifications": ("match-proposed", "relocation-realised", "case-opened", "lead-updated", "consent-granted",
+                      "identity-erased"),
     # Reporting reads no identities: neither lead-signalled nor consent-granted (what it needs of a lead, the
     # company's keyed name digests for its note check included, comes in lead-registered).
     "reporting": ("case-opened", "match-proposed", "relocation-realised", "lead-registered", "lead-updated",
@@ -56,7 +57,7 @@ READS: Mapping[str, tuple[str, ...]] = {
     "workbench": (),
 }
 WRITES: Mapping[str, tuple[str, ...]] = {
-    "intake": ("lead-registered", "lead-updated", "consent-granted", "case-opened"),
+    "intake": ("lead-registered", "lead-updated", "consent-granted", "case-opened", "identity-erased"),
     "matching": ("match-proposed", "proposal-decided", "relocation-realised", "case-closed", "site-changed"),
     "notifications": ("recipient-replied",),
     "reporting": (),

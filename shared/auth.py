@@ -18,7 +18,11 @@ import jwt
 from fastapi import HTTPException, status
 
 Role = Literal["rom", "coordinator", "municipality", "province", "ministry"]
-ROLES: tuple[str, ...] = get_args(Role)
+ROLES: tuple[str, ...] = get_args(Role)  # a person's roles (workbench accounts, person tokens)
+# Another service of ours calling with its own static token (notifications asking intake for a sealing key):
+# never a person's role, so no person token can carry it.
+SERVICE_ROLE = "service"
+AnyRole = Role | Literal["service"]
 PERSON_TOKEN_ISSUER = "groeiruimte-workbench"
 PERSON_TOKEN_SECONDS = 60
 _ALGORITHM = "HS256"
@@ -27,7 +31,7 @@ _ALGORITHM = "HS256"
 @dataclass(frozen=True)
 class Caller:
     organisation: str
-    role: Role
+    role: AnyRole
     person: str | None = None  # set when a person acts through the workbench (their account name)
 
 
@@ -92,7 +96,7 @@ def authenticate(presented: str | None, tokens: dict[str, Caller], persons: Pers
     raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown token", headers={"WWW-Authenticate": "Bearer"})
 
 
-def require(caller: Caller, *roles: Role) -> Caller:
+def require(caller: Caller, *roles: AnyRole) -> Caller:
     if caller.role not in roles:
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {caller.role!r} may not do this")
     return caller

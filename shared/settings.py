@@ -23,7 +23,8 @@ DEV_API_TOKENS = ",".join(
     ["dev-coordinator:taskforce:coordinator", "dev-ministry:ministry:ministry"]
     + [f"dev-{short}:{organisation}:rom" for short, organisation in DEV_ROMS.items()]
     + [f"dev-{code.lower()}:{code}:municipality" for code in DEV_MUNICIPALITIES]
-    + [f"dev-{code.lower()}:{code}:province" for code in DEV_PROVINCES])
+    + [f"dev-{code.lower()}:{code}:province" for code in DEV_PROVINCES]
+    + ["dev-notifications:notifications:service"])
 
 DEV_PERSON_TOKEN_SECRET = "development-only-person-token-secret-0123456789"
 DEV_NAME_HASH_KEY = "development-only-name-key"

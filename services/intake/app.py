@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 from uuid import UUID
 
-from fastapi import Body, Depends, FastAPI, Query, Request, Response, status
+from fastapi import Body, Depends, FastAPI, HTTPException, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from services.intake import csv_upload
@@ -18,6 +18,8 @@ from services.intake.views import (
     CaseOrigins,
     CsvReport,
     CsvUpload,
+    Erasure,
+    IdentityKey,
     LeadDetail,
     LeadSubmission,
     LeadSummary,
@@ -31,6 +33,7 @@ from shared.auth import Caller, require
 from shared.http import Id, Limit, Offset, problems
 from shared.runtime import http_app
 
+KEY_READER = "notifications"  # the one service that may open a consented company's sealed identity
 NOT_FOUND = problems(404, d404="No such lead among the caller's own (other organisations' leads included).")
 errors_of_file = problems(422)
 DESCRIPTION = """Receives ROM leads over HTTP (this API) and Kafka (topic `lead-signalled`), one validation for both.
@@ -126,6 +129,21 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         # Through the workbench the person who decided is kept, not only the organisation.
         return await use.decide_review(deps, caller.person or caller.organisation, review_id, decision)
 
+    @app.post("/leads/{lead_id}/erasure", tags=["leads"], response_model=Erasure, responses=NOT_FOUND,
+              summary="Erase the company's identity on request (GDPR art. 17): the ROM of the lead, or the coordinator")
+    async def erase_identity(lead_id: UUID, caller: Caller = Depends(caller_of)) -> Erasure:
+        require(caller, "rom", "coordinator")
+        return await use.erase_identity(deps, caller, lead_id)
+
+    @app.get("/identity-keys/{key_id}", tags=["system"], response_model=IdentityKey,
+             responses=problems(404, 410, d404="No such key", d410="The key was destroyed: the identity was erased"),
+             summary="The key that opens a sealed identity in consent-granted (notifications only)")
+    async def identity_key(key_id: UUID, caller: Caller = Depends(caller_of)) -> IdentityKey:
+        require(caller, "service")
+        if caller.organisation != KEY_READER:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "only notifications opens sealed identities")
+        return await use.identity_key(deps, key_id)
+
     return app
 
 
@@ -147,6 +165,14 @@ def _errors(app: FastAPI) -> None:
     @app.exception_handler(use.ReviewNotFound)
     async def no_review(_: Request, err: use.ReviewNotFound) -> JSONResponse:
         return JSONResponse({"detail": "no open review with this id"}, status_code=404)
+
+    @app.exception_handler(use.KeyNotFound)
+    async def no_key(_: Request, err: use.KeyNotFound) -> JSONResponse:
+        return JSONResponse({"detail": "no such identity key"}, status_code=404)
+
+    @app.exception_handler(use.KeyErased)
+    async def key_erased(_: Request, err: use.KeyErased) -> JSONResponse:
+        return JSONResponse({"detail": "the identity was erased: its key is destroyed"}, status_code=410)
 
     @app.exception_handler(use.LeadNotFound)
     async def not_found(_: Request, err: use.LeadNotFound) -> JSONResponse:

@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.orm import case, lead, lead_audit, lead_origin, name_review
-from services.intake.repository import _RECORD_MATCH, NAME_CANDIDATES
+from services.intake.repository import _RECORD_MATCH, NAME_CANDIDATES, new_identity_keys  # noqa: F401 (LeadBatches)
 
 _LEAD_COLUMNS = [c for c in lead.columns if c.name not in ("created_at", "version")]
 

@@ -113,7 +113,8 @@ async def _finish(uow: IntakeUnitOfWork, subs: list[_New], opened: set[UUID],
     await uow.batches.flag_name_reviews([r for s in subs for r in _reviews(s, look_alikes[s.lead_id])])
     consenting = [s.case_id for s in subs if s.case_id in opened and s.ctx.lead.consent is ConsentStatus.CONSENTED]
     granted = await uow.batches.mark_consents_granted(consenting)
-    caused = [(s.ctx.evt, e) for s in subs for e in _events(s, s.case_id in opened, s.case_id in granted)]
+    keys = await uow.batches.new_identity_keys([c for c in consenting if c in granted])
+    caused = [(s.ctx.evt, e) for s in subs for e in _events(s, s.case_id in opened, keys.get(s.case_id))]
     await uow.outbox.add_many([e for _, e in caused], caused_by=[cause for cause, _ in caused])
 
 
@@ -128,8 +129,9 @@ def _reviews(s: _New, candidates: list[tuple[UUID, str]]) -> list[dict]:
     return reviews
 
 
-def _events(s: _New, opened: bool, consent_granted: bool) -> list[Envelope]:
-    """The events of one registered lead, in the order register() emits them."""
+def _events(s: _New, opened: bool, identity_key: tuple[UUID, bytes] | None) -> list[Envelope]:
+    """The events of one registered lead, in the order register() emits them; `identity_key`: the sealing key of
+    its case when the lead's consent is released now."""
     ctx, lid = s.ctx, s.lead_id
     cid = s.case_id if opened else None
     out: list[Envelope] = []
@@ -139,8 +141,9 @@ def _events(s: _New, opened: bool, consent_granted: bool) -> list[Envelope]:
         log.info("case_opened", lead_id=str(lid), case_id=str(cid))
     out.append(messages.lead_registered(ctx.lead, lead_id=lid, company_ref=ctx.ref, name_digests=ctx.name_digests,
                                         verdict=ctx.verdict, case_id=cid, joined=False, signalled_at=ctx.evt.time))
-    if consent_granted:
-        out.append(messages.consent_granted(ctx.lead, case_id=cid))
+    if identity_key is not None:
+        key_id, key = identity_key
+        out.append(messages.consent_granted(ctx.lead, case_id=cid, key_id=key_id, key=key))
         log.info("consent_granted", case_id=str(cid))
     status = "case-opened" if opened else "portfolio"
     log.info("lead_registered", lead_id=str(lid), status=status, reason=ctx.verdict.reason, channel=ctx.via.channel)

@@ -13,6 +13,7 @@ from shared.contracts.events import (
     CaseClosed,
     CaseOpened,
     ConsentGranted,
+    IdentityErased,
     LeadRegistered,
     LeadSignalled,
     LeadUpdated,
@@ -21,7 +22,7 @@ from shared.contracts.events import (
 from shared.runtime import Runtime
 from shared.unit_of_work import as_batch_effect
 
-PUBLISHED = (LeadRegistered, LeadUpdated, ConsentGranted, CaseOpened)
+PUBLISHED = (LeadRegistered, LeadUpdated, ConsentGranted, CaseOpened, IdentityErased)
 
 
 def organisation_topics(settings: IntakeSettings) -> list[str]:

@@ -134,3 +134,28 @@ def merge_patch(target: Any, patch: Any) -> Any:
         else:
             merged[key] = merge_patch(merged.get(key), value)
     return merged
+
+
+# Erasure on request (GDPR art. 17): what of a lead identifies the company or a person, and what replaces it.
+ERASED = "(gewist op verzoek)"
+ERASED_COMPANY = {"kvk_number": "00000000", "name": ERASED}
+IDENTITY_FIELDS = ("company", "contact")
+
+
+def erased_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    """A stored lead without its identity: the company's name and KvK number replaced, the contact person gone.
+    What the figures need (stage, domains, demand, location, investment) stays."""
+    kept = {k: v for k, v in payload.items() if k != "contact"}
+    return kept | {"company": ERASED_COMPANY}
+
+
+def erased_changes(changes: dict[str, Any]) -> dict[str, Any]:
+    """An audit entry's changes without the identity: a registered payload is erased, a changed identity field
+    keeps only that it changed."""
+    out = dict(changes)
+    if isinstance(out.get("new"), dict) and "company" in out["new"]:
+        out["new"] = erased_payload(out["new"])
+    for name in IDENTITY_FIELDS:
+        if name in out:
+            out[name] = {"old": ERASED, "new": ERASED}
+    return out

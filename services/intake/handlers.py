@@ -164,6 +164,10 @@ class _Context:
         return Outcome(lid, "registered", placed.case_id)
 
     async def update(self, existing) -> Outcome:
+        if getattr(existing, "erased_at", None) is not None:
+            # Its identity was erased on request: taking this one in would bring the erased identity back.
+            raise Rejected("data.reference: this lead's company identity was erased on request; a new signal of "
+                           "the company needs a new reference")
         if existing.changed_at and self.evt.time < existing.changed_at:
             log.info("stale_lead_ignored", lead_id=str(existing.id), event_id=str(self.evt.id))
             return Outcome(existing.id, "stale", existing.case_id)
@@ -279,5 +283,6 @@ class _Context:
         if lead.consent is not ConsentStatus.CONSENTED:
             return
         if await self.leads.mark_consent_granted(case_id=cid):
-            await self.uow.outbox.add(messages.consent_granted(lead, case_id=cid))
+            key_id, key = await self.leads.new_identity_key(case_id=cid)
+            await self.uow.outbox.add(messages.consent_granted(lead, case_id=cid, key_id=key_id, key=key))
             log.info("consent_granted", case_id=str(cid))

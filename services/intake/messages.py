@@ -1,6 +1,6 @@
 """The events intake publishes, built from a lead. Only case-opened's code name and the keyed KvK hash
 identify the company outside intake (and lead-registered's keyed name digests, which only reporting can compare
-with); consent-granted is the one event that carries its identity."""
+with); consent-granted is the one event that carries its identity, sealed (shared/sealing.py)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,14 @@ from datetime import datetime
 from uuid import UUID
 
 from services.intake.domain import Triage
+from shared import sealing
 from shared.contracts.events import (
     CaseOpened,
     CaseOpenedData,
     ConsentGranted,
     ConsentGrantedData,
+    IdentityErased,
+    IdentityErasedData,
     LeadRegistered,
     LeadRegisteredData,
     LeadSignalledData,
@@ -59,6 +62,14 @@ def lead_updated(lead: LeadSignalledData, *, lead_id: UUID, case_id: UUID | None
         in_scope=verdict.in_scope, company_ref=company_ref, organisation=lead.organisation))
 
 
-def consent_granted(lead: LeadSignalledData, *, case_id: UUID) -> ConsentGranted:
-    return ConsentGranted(source=SOURCE, subject=str(case_id), data=ConsentGrantedData(
-        case_id=case_id, company_name=lead.company.name, kvk_number=lead.company.kvk_number))
+def consent_granted(lead: LeadSignalledData, *, case_id: UUID, key_id: UUID, key: bytes) -> ConsentGranted:
+    """The identity sealed with the case's own key: erasure destroys the key, and with it every copy in Kafka."""
+    sealed = sealing.seal(key, key_id=key_id, case_id=case_id, company_name=lead.company.name,
+                          kvk_number=lead.company.kvk_number)
+    return ConsentGranted(source=SOURCE, subject=str(case_id), data=ConsentGrantedData(case_id=case_id,
+                                                                                       identity=sealed))
+
+
+def identity_erased(*, case_id: UUID | None, lead_ids: list[UUID], requested_by: str) -> IdentityErased:
+    return IdentityErased(source=SOURCE, subject=str(case_id or lead_ids[0]), data=IdentityErasedData(
+        case_id=case_id, lead_ids=tuple(lead_ids), requested_by=requested_by))

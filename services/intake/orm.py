@@ -10,6 +10,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
     UniqueConstraint,
@@ -43,6 +44,8 @@ lead = Table(
     # Time of the newest event applied: an older one arriving late must not undo a newer update.
     Column("changed_at", DateTime(timezone=True)),
     Column("version", BigInteger, nullable=False, server_default="1"),
+    # Set when the company's identity was erased on request: name and KvK number are gone from the payload.
+    Column("erased_at", DateTime(timezone=True)),
     UniqueConstraint("organisation", "reference"),
     # GiST, not GIN: nearest-name search (ORDER BY <-> LIMIT) stays fast when many names share a word.
     Index("ix_lead_name_key_gist", "name_key", postgresql_using="gist", postgresql_ops={"name_key": "gist_trgm_ops"}),
@@ -106,4 +109,15 @@ lead_audit = Table(
     Column("action", String(30), nullable=False),
     Column("event_id", Uuid),
     Column("changes", JSONB, nullable=False),
+)
+
+# The key that seals a case's company identity in consent-granted (shared/sealing.py). Erasure sets `key` to NULL:
+# every copy of the event in Kafka is unreadable from then on.
+identity_key = Table(
+    "identity_key", metadata,
+    Column("case_id", Uuid, ForeignKey("case.id"), primary_key=True),
+    Column("key_id", Uuid, nullable=False, unique=True),
+    Column("key", LargeBinary),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("erased_at", DateTime(timezone=True)),
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from sqlalchemy import (
     Boolean,
@@ -16,6 +16,7 @@ from sqlalchemy import (
     Uuid,
     and_,
     bindparam,
+    delete,
     func,
     literal,
     not_,
@@ -26,7 +27,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.intake.orm import case, lead, lead_audit, lead_origin, name_review
+from services.intake.orm import case, identity_key, lead, lead_audit, lead_origin, name_review, outbox
+from shared import sealing
 
 NAME_CANDIDATES = 5
 CASE_PROGRESS = (case.c.code_name, case.c.sites_proposed, case.c.no_proposition, case.c.proposed_at, case.c.closed_at,
@@ -294,3 +296,61 @@ async def cases_with_opening_lead(session: AsyncSession, *, status: str | None, 
 async def case_with_opening_lead(session: AsyncSession, *, case_id: UUID):
     stmt = select(case, lead.c.payload).join(lead, lead.c.id == case.c.opened_by_lead_id).where(case.c.id == case_id)
     return (await session.execute(stmt)).first()
+
+
+# Erasure on request (GDPR art. 17) and the keys that seal identities (shared/sealing.py).
+
+async def new_identity_keys(session: AsyncSession, case_ids: list[UUID]) -> dict[UUID, tuple[UUID, bytes]]:
+    """A new sealing key for each case (once, with its consent): case id -> (key id, key). One statement."""
+    rows = [dict(case_id=c, key_id=uuid4(), key=sealing.new_key()) for c in case_ids]
+    if rows:
+        await session.execute(insert(identity_key), rows)
+    return {r["case_id"]: (r["key_id"], r["key"]) for r in rows}
+
+
+async def new_identity_key(session: AsyncSession, *, case_id: UUID) -> tuple[UUID, bytes]:
+    return (await new_identity_keys(session, [case_id]))[case_id]
+
+
+async def identity_key_of(session: AsyncSession, *, key_id: UUID):
+    """The key row (key None once erased), or None when there is no such key."""
+    return (await session.execute(select(identity_key).where(identity_key.c.key_id == key_id))).first()
+
+
+async def leads_of_company(session: AsyncSession, *, company_ref: str) -> list:
+    """Every lead of the company, locked: erasure rewrites them all."""
+    return list((await session.execute(select(lead).where(lead.c.company_ref == company_ref)
+                                       .order_by(lead.c.created_at).with_for_update())).all())
+
+
+async def erase_leads(session: AsyncSession, payloads: dict[UUID, dict[str, Any]]) -> None:
+    """Each lead's payload without the identity, no name key (fuzzy search), and when it was erased."""
+    await session.execute(update(lead).where(lead.c.id == bindparam("lid"))
+                          .values(payload=bindparam("erased"), name_key=None, erased_at=func.now()),
+                          [{"lid": lid, "erased": p} for lid, p in payloads.items()])
+
+
+async def audit_entries_of(session: AsyncSession, *, lead_ids: list[UUID]) -> list:
+    return list((await session.execute(select(lead_audit.c.id, lead_audit.c.changes)
+                                       .where(lead_audit.c.lead_id.in_(lead_ids)))).all())
+
+
+async def rewrite_audit_changes(session: AsyncSession, changes: dict[int, dict[str, Any]]) -> None:
+    if changes:
+        await session.execute(update(lead_audit).where(lead_audit.c.id == bindparam("aid"))
+                              .values(changes=bindparam("scrubbed")),
+                              [{"aid": aid, "scrubbed": c} for aid, c in changes.items()])
+
+
+async def destroy_identity_key(session: AsyncSession, *, case_id: UUID) -> bool:
+    """Shred the case's sealing key; True when there was one to destroy."""
+    stmt = (update(identity_key).where(identity_key.c.case_id == case_id, identity_key.c.key.is_not(None))
+            .values(key=None, erased_at=func.now()).returning(identity_key.c.key_id))
+    return (await session.execute(stmt)).first() is not None
+
+
+async def forget_published_consents(session: AsyncSession, *, case_id: UUID) -> int:
+    """Published consent-granted rows of the case still in the outbox (kept for its retention): gone now."""
+    stmt = delete(outbox).where(outbox.c.topic.like("%consent-granted"), outbox.c.key == str(case_id),
+                                outbox.c.published_at.is_not(None))
+    return (await session.execute(stmt)).rowcount

@@ -6,13 +6,18 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+import structlog
 from pydantic import ValidationError
 
-from services.intake import domain, repository, views
+from services.intake import domain, messages, repository, views
 from services.intake.handlers import JOINED_CASE, Deps, Via, receive_lead
+from shared import sealing
+from shared.auth import Caller
 from shared.contracts.events import LeadSignalled, LeadSignalledData
 from shared.db import transaction
 from shared.messaging import Rejected
+
+log = structlog.get_logger()
 
 
 class LeadNotFound(LookupError):
@@ -25,6 +30,14 @@ class CaseNotFound(LookupError):
 
 class ReviewNotFound(LookupError):
     """No open name review with this id."""
+
+
+class KeyNotFound(LookupError):
+    """No identity key with this id."""
+
+
+class KeyErased(LookupError):
+    """The identity key existed and was destroyed by an erasure."""
 
 
 class InvalidLead(ValueError):
@@ -154,6 +167,48 @@ async def decide_review(deps: Deps, decided_by: str, review_id: int,
     if row is None:
         raise ReviewNotFound(review_id)
     return views.review(row)
+
+
+async def erase_identity(deps: Deps, caller: Caller, lead_id: UUID) -> views.Erasure:
+    """Erase the identity of the lead's company on request (GDPR art. 17): in every lead of the company (whichever
+    ROM signalled it), their audit trails and the outbox's published copies, and destroy the key that seals it in
+    consent-granted, so every copy Kafka keeps is unreadable. identity-erased tells notifications to drop its copy.
+    What the figures need stays (the keyed company hash, stage, demand...). A ROM may ask for its own leads,
+    the coordinator for any."""
+    actor = caller.person or caller.organisation
+    async with transaction(deps.runtime.sessions) as session:
+        asked = await repository.get_lead(session, lead_id=lead_id)
+        if asked is None or (caller.role != "coordinator" and asked.organisation != caller.organisation):
+            raise LeadNotFound(lead_id)
+        leads = await repository.leads_of_company(session, company_ref=asked.company_ref)
+        await repository.erase_leads(session, {r.id: domain.erased_payload(r.payload) for r in leads})
+        entries = await repository.audit_entries_of(session, lead_ids=[r.id for r in leads])
+        scrubbed = {e.id: c for e in entries if (c := domain.erased_changes(e.changes)) != e.changes}
+        await repository.rewrite_audit_changes(session, scrubbed)
+        case_id = next((r.case_id for r in leads if r.case_id is not None), None)
+        destroyed = case_id is not None and await repository.destroy_identity_key(session, case_id=case_id)
+        if case_id is not None:
+            await repository.forget_published_consents(session, case_id=case_id)
+        evt = messages.identity_erased(case_id=case_id, lead_ids=[r.id for r in leads],
+                                       requested_by=caller.organisation)
+        for r in leads:
+            # Another ROM's lead of the company says only that intake erased it: not who asked.
+            await repository.audit(session, lead_id=r.id, actor=actor if r.id == lead_id else "intake",
+                                   channel="http" if r.id == lead_id else "intake", action="erased",
+                                   event_id=evt.id, changes={})
+        await deps.runtime.outbox.add(session, evt)
+    log.info("identity_erased", lead_id=str(lead_id), case_id=str(case_id), leads=len(leads), key_destroyed=destroyed)
+    return views.Erasure(lead_id=lead_id, key_destroyed=destroyed)
+
+
+async def identity_key(deps: Deps, key_id: UUID) -> views.IdentityKey:
+    async with deps.runtime.sessions() as session:
+        row = await repository.identity_key_of(session, key_id=key_id)
+    if row is None:
+        raise KeyNotFound(key_id)
+    if row.key is None:
+        raise KeyErased(key_id)
+    return views.IdentityKey(key_id=row.key_id, case_id=row.case_id, key=sealing.encode_key(row.key))
 
 
 async def _own(session, organisation: str, lead_id: UUID):

@@ -274,3 +274,21 @@ def taskforce_case(row) -> TaskforceCase:
                          region=row.region, municipality_code=row.municipality_code,
                          technology_domains=list(row.technology_domains or ()), origins=row.origins,
                          case_status=taskforce_status(row), outcome=row.outcome)
+
+
+class Erasure(BaseModel):
+    """The answer to an erasure request. It names only the lead asked about: a ROM must not learn from it
+    whether other organisations signalled the same company (their leads are erased too)."""
+
+    lead_id: UUID
+    erased: Literal[True] = True
+    key_destroyed: bool = Field(description="Whether the case's sealing key was destroyed now (False when the "
+                                            "company had no consent released, or it was erased before).")
+
+
+class IdentityKey(BaseModel):
+    """A case's key that opens its sealed identity in consent-granted (notifications only)."""
+
+    key_id: UUID
+    case_id: UUID
+    key: str = Field(description="Base64 (URL-safe) of the 32-byte AES-256-GCM key.")

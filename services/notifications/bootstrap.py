@@ -8,11 +8,13 @@ import structlog
 
 from services.notifications import domain, handlers, repository
 from services.notifications.config import NotificationsSettings
+from services.notifications.identity_keys import IdentityKeys
 from services.notifications.mailer import MailCounters, Mailer
 from services.notifications.orm import metadata
 from shared.contracts import (
     CaseOpened,
     ConsentGranted,
+    IdentityErased,
     LeadUpdated,
     MatchProposed,
     RecipientReplied,
@@ -26,7 +28,8 @@ CONSUMED = ((MatchProposed, "notifications", handlers.notify_about_proposal),
             (RelocationRealised, "notifications-relocations", handlers.notify_about_relocation),
             (CaseOpened, "notifications-cases", handlers.keep_case_and_signal_housing),
             (LeadUpdated, "notifications-lead-updates", handlers.follow_lead_update),
-            (ConsentGranted, "notifications-consents", handlers.release_identity))
+            (ConsentGranted, "notifications-consents", handlers.release_identity),
+            (IdentityErased, "notifications-erasures", handlers.forget_identity))
 
 
 def bootstrap(settings: NotificationsSettings) -> handlers.Deps:
@@ -36,7 +39,8 @@ def bootstrap(settings: NotificationsSettings) -> handlers.Deps:
     deps = handlers.Deps(settings=settings, runtime=runtime,
                          mailer=Mailer(settings, runtime.sessions, domain.templates(settings.templates_dir),
                                        MailCounters(runtime.metrics.registry)),
-                         directory=repository.DirectoryCache(ttl=settings.directory_cache_seconds))
+                         directory=repository.DirectoryCache(ttl=settings.directory_cache_seconds),
+                         identity_keys=IdentityKeys(settings))
     # Each sender claims its own batch (SKIP LOCKED): SMTP is round-trip bound, so connections side by side help.
     runtime.workers.extend([deps.mailer.run] * settings.send_connections)
     runtime.startup_hooks.append(partial(load_directory_file, settings=settings))

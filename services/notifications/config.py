@@ -10,6 +10,7 @@ from shared.settings import ServiceSettings, development_secret
 
 HERE = Path(__file__).parent
 DEV_REPLY_SECRET = "dev-only-reply-secret-change-me"
+DEV_INTAKE_TOKEN = "dev-notifications"  # in the development API_TOKENS as notifications:service
 
 
 class NotificationsSettings(ServiceSettings):
@@ -51,6 +52,10 @@ class NotificationsSettings(ServiceSettings):
     # Signs reply links: with the public default anybody could forge a municipality's reply.
     reply_secret: SecretStr = development_secret(DEV_REPLY_SECRET)
     reply_valid_days: int = 90
+    # Sealed identities (consent-granted): their keys come from intake, which destroys one on erasure.
+    intake_url: str = "http://127.0.0.1:8001"
+    intake_token: SecretStr = development_secret(DEV_INTAKE_TOKEN)
+    intake_timeout_seconds: float = 10.0
 
     def _missing_credentials(self) -> list[str]:
         missing = super()._missing_credentials()

@@ -18,10 +18,13 @@ from services.notifications import domain, repository
 from services.notifications.config import NotificationsSettings
 from services.notifications.domain import rules
 from services.notifications.domain.directory import no_header_breaks
+from services.notifications.identity_keys import IdentityKeys
 from services.notifications.mailer import Mailer
+from shared import sealing
 from shared.contracts import (
     CaseOpened,
     ConsentGranted,
+    IdentityErased,
     LeadUpdated,
     MatchProposed,
     RecipientReplied,
@@ -45,6 +48,7 @@ class Deps:
     mailer: Mailer
     # Shared with the directory API, which invalidates it on edits.
     directory: repository.DirectoryCache
+    identity_keys: IdentityKeys
 
 
 async def notify_about_proposal(session: AsyncSession, evt: MatchProposed, *, deps: Deps) -> None:
@@ -90,10 +94,40 @@ async def follow_lead_update(session: AsyncSession, evt: LeadUpdated, *, deps: D
 
 async def release_identity(session: AsyncSession, evt: ConsentGranted, *, deps: Deps) -> None:
     """The company consented: from now on its name and KvK number may appear in mails about its case."""
+    identity = await _opened(evt, deps)
+    if identity is None:
+        log.info("identity_not_released_erased", case_id=str(evt.data.case_id), event_id=str(evt.id))
+        return
+    name, kvk = identity
     await repository.lock_case(session, evt.data.case_id)
-    await repository.save_case(session, evt.data.case_id, company_name=evt.data.company_name,
-                               kvk_number=evt.data.kvk_number, consent_at=evt.time)
+    await repository.save_case(session, evt.data.case_id, company_name=name, kvk_number=kvk, consent_at=evt.time)
     log.info("identity_released", case_id=str(evt.data.case_id))
+
+
+async def _opened(evt: ConsentGranted, deps: Deps) -> tuple[str, str] | None:
+    """The consented identity: opened with its case's key from intake; None when that key was destroyed."""
+    identity = evt.data.identity
+    if identity.form == "plain":  # written before identities were sealed (version 1)
+        return identity.company_name, identity.kvk_number
+    key = await deps.identity_keys.key(identity.key_id)
+    if key is None:
+        return None
+    try:
+        return sealing.unseal(key, identity, case_id=evt.data.case_id)
+    except sealing.Unsealable as err:  # forged, tampered with, or copied from another case's event
+        raise Rejected(f"data.identity: {err}") from err
+
+
+async def forget_identity(session: AsyncSession, evt: IdentityErased, *, deps: Deps) -> None:
+    """The company's identity was erased on request: delete the copy kept for mails and redact it from every
+    mail of its case kept in the delivery log (sent or still waiting)."""
+    if evt.data.case_id is None:
+        return
+    profile = await repository.lock_case(session, evt.data.case_id)
+    known = [v for v in (profile.get("company_name"), profile.get("kvk_number")) if v]
+    redacted = await repository.redact_case_mails(session, evt.data.case_id, known) if known else 0
+    await repository.save_case(session, evt.data.case_id, company_name=None, kvk_number=None, consent_at=None)
+    log.info("identity_forgotten", case_id=str(evt.data.case_id), mails_redacted=redacted)
 
 
 def _refuse_header_breaks(value: str, field: str) -> None:

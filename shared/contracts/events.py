@@ -564,19 +564,62 @@ class LeadUpdated(Envelope):
     data: LeadUpdatedData
 
 
+class SealedIdentity(Frozen):
+    """The company's name and KvK number encrypted (AES-256-GCM) with a key of its own that intake keeps and
+    hands to notifications only. Erasure destroys the key: every copy of this event in Kafka is unreadable
+    from then on (crypto-shredding), while the events around it still rebuild the figures."""
+
+    form: Literal["sealed"] = "sealed"
+    key_id: UUID = Field(description="Which key of intake's opens it (GET /identity-keys/{key_id}).")
+    nonce: str = Field(description="Base64 (URL-safe) of the 12-byte GCM nonce.")
+    ciphertext: str = Field(description="Base64 (URL-safe) of the encrypted JSON {name, kvk_number} with its tag; "
+                                        "the case id is bound to it as associated data.")
+
+
+class PlainIdentity(Frozen):
+    """Version 1's identity in the clear (events written before sealing): still readable, never written."""
+
+    form: Literal["plain"] = "plain"
+    company_name: str
+    kvk_number: str = Field(pattern=r"^\d{8}$")
+
+
 class ConsentGrantedData(Frozen):
     """The company consented to its identity being shared with municipalities and provinces for its case."""
 
     case_id: UUID
-    company_name: str
-    kvk_number: str = Field(pattern=r"^\d{8}$")
+    identity: Annotated[SealedIdentity | PlainIdentity, Field(discriminator="form")]
+
+
+def consent_granted_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 carried the name and KvK number in the clear; version 2 carries them sealed (or, for those old
+    events, as a plain identity), so a reader handles both with one model."""
+    identity = {"form": "plain", "company_name": data.pop("company_name", None),
+                "kvk_number": data.pop("kvk_number", None)}
+    return data | {"identity": identity}
 
 
 class ConsentGranted(Envelope):
     topic: ClassVar[str] = "consent-granted"
     type: Literal["nl.groeiruimte.consent-granted"] = "nl.groeiruimte.consent-granted"
-    schemaversion: Literal[1] = 1
+    schemaversion: Literal[2] = 2
+    upcasters: ClassVar = {1: consent_granted_v1_to_v2}
     data: ConsentGrantedData
+
+
+class IdentityErasedData(Frozen):
+    """A company's identity was erased on request (GDPR art. 17): whoever kept a copy deletes it. No identity."""
+
+    case_id: UUID | None = Field(description="The company's case; None when none of its leads has one.")
+    lead_ids: tuple[UUID, ...]
+    requested_by: str = Field(description="The organisation that asked (a ROM for its lead, or the taskforce).")
+
+
+class IdentityErased(Envelope):
+    topic: ClassVar[str] = "identity-erased"
+    type: Literal["nl.groeiruimte.identity-erased"] = "nl.groeiruimte.identity-erased"
+    schemaversion: Literal[1] = 1
+    data: IdentityErasedData
 
 
 class CaseOutcome(StrEnum):
@@ -658,5 +701,5 @@ class RecipientReplied(Envelope):
 EVENT_TYPES: dict[str, type[Envelope]] = {
     model.topic: model for model in (
         LeadSignalled, LeadRegistered, LeadUpdated, ConsentGranted, CaseOpened, MatchProposed, ProposalDecided,
-        SiteChanged, RelocationRealised, CaseClosed, RecipientReplied)
+        SiteChanged, RelocationRealised, CaseClosed, RecipientReplied, IdentityErased)
 }

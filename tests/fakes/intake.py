@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from services.intake import domain
 from services.intake.repository import NAME_CANDIDATES, NewLead
+from shared import sealing
 from tests.fakes import FakeUnitOfWork
 
 
@@ -24,6 +25,7 @@ class FakeLeads:
         self.origins: dict[tuple[UUID, UUID], SimpleNamespace] = {}
         self.reviews: dict[tuple[UUID, UUID], float] = {}
         self.audit_trail: list[SimpleNamespace] = []
+        self.identity_keys: dict[UUID, tuple[UUID, bytes]] = {}
 
     async def insert_new_lead(self, *, audit_as: dict[str, Any], **values) -> NewLead | None:
         if values["id"] in self.leads or any((r.organisation, r.reference) == (values["organisation"],
@@ -84,6 +86,11 @@ class FakeLeads:
             return False
         found.consent_granted_at = datetime.now(UTC)
         return True
+
+    async def new_identity_key(self, *, case_id: UUID) -> tuple[UUID, bytes]:
+        key = (uuid4(), sealing.new_key())
+        self.identity_keys[case_id] = key
+        return key
 
     async def audit(self, *, lead_id: UUID, actor: str, channel: str, action: str, event_id: UUID | None,
                     changes: dict[str, Any]) -> None:

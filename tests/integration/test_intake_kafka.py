@@ -14,8 +14,9 @@ from sqlalchemy import func, select
 from services.intake.bootstrap import bootstrap
 from services.intake.config import IntakeSettings
 from services.intake.domain import lead_id
-from services.intake.orm import case, lead, lead_audit, lead_origin, name_review, processed_event
+from services.intake.orm import case, identity_key, lead, lead_audit, lead_origin, name_review, processed_event
 from services.intake.retriage import retriage_portfolio
+from shared import sealing
 from shared.contracts.events import (
     CaseOpened,
     ConsentGranted,
@@ -177,8 +178,12 @@ async def test_consent_releases_the_identity_once_per_case(intake):
     assert await eventually(lambda: processed(intake, consenting), timeout=30)
     (row,) = await rows(intake, select(lead.c.case_id).where(lead.c.id == lid(consenting)))
     (granted,) = await events(intake, ConsentGranted, until=1, where=lambda e: e.data.case_id == row.case_id)
-    assert granted.data.kvk_number == consenting["data"]["company"]["kvk_number"]
-    assert granted.data.company_name == consenting["data"]["company"]["name"]
+    # Sealed with the case's own key: neither the name nor the KvK number is readable on the topic.
+    assert granted.data.identity.form == "sealed"
+    raw = granted.model_dump_json()
+    assert consenting["data"]["company"]["name"] not in raw and consenting["data"]["company"]["kvk_number"] not in raw
+    assert await opened(intake, granted) == (consenting["data"]["company"]["name"],
+                                             consenting["data"]["company"]["kvk_number"])
 
 
 async def test_bad_leads_are_dead_lettered_with_a_reason_and_the_good_ones_go_on(intake):
@@ -217,7 +222,13 @@ async def test_an_earlier_portfolio_lead_joins_when_another_rom_opens_the_compan
     assert joined.data.changed == ("case_id",) and joined.data.case_id == case_id
     # The earlier lead said the company consented: its identity is released for the case it joined.
     (granted,) = await events(intake, ConsentGranted, until=1, where=lambda e: e.data.case_id == case_id)
-    assert granted.data.kvk_number == kvk
+    assert (await opened(intake, granted))[1] == kvk
+
+
+async def opened(intake, granted: ConsentGranted) -> tuple[str, str]:
+    """The sealed identity of a consent-granted, opened with the key intake keeps for its case."""
+    (key,) = await rows(intake, select(identity_key.c.key).where(identity_key.c.key_id == granted.data.identity.key_id))
+    return sealing.unseal(key.key, granted.data.identity, case_id=granted.data.case_id)
 
 
 async def test_fuzzed_leads_are_stored_or_dead_lettered_with_a_reason_and_none_is_lost(intake):

@@ -315,8 +315,10 @@ async def test_identity_appears_only_after_consent_and_never_for_the_ministry(ap
     await mails(smtp, "mirt@minez", secret["code_name"], 1)
     assert name not in before_consent.as_string() and "vertrouwelijk" in text_of(before_consent)
 
-    consent = ConsentGranted.model_validate({"source": SOURCE, "subject": str(secret["case_id"]), "data": {
-        "case_id": secret["case_id"], "company_name": name, "kvk_number": kvk}})
+    # A version-1 event, its identity in the clear (as written before sealing): still read, upcast to version 2.
+    consent = ConsentGranted.model_validate({"source": SOURCE, "subject": str(secret["case_id"]), "schemaversion": 1,
+                                             "data": {"case_id": secret["case_id"], "company_name": name,
+                                                      "kvk_number": kvk}})
     CONSENTED[secret["case_id"]] = (name, kvk, datetime.now(UTC))
     await handled(settings, await publish(settings, consent))  # it travels on its own topic: first let it land
     moved = {"case_id": secret["case_id"], "origin": ENSCHEDE_LOC, "destination": EINDHOVEN_LOC,

@@ -19,6 +19,7 @@ from shared.settings import DEVELOPMENT_ENV, UnsafeSettings
 PROPER = {"API_TOKENS": "s3cr3t-ministry-token-0123456789:ministry:ministry",
           "INTAKE_KVK_HASH_KEY": "a-real-kvk-hash-key-from-the-vault",
           "NOTIFICATIONS_REPLY_SECRET": "a-real-reply-secret-from-the-vault",
+          "NOTIFICATIONS_INTAKE_TOKEN": "a-real-notifications-token-for-intake",
           "NAME_HASH_KEY": "a-real-name-hash-key-from-the-vault",
           "PERSON_TOKEN_SECRET": "a-real-person-token-secret-from-the-vault"}
 
@@ -76,6 +77,12 @@ def test_sasl_without_a_password_is_a_missing_secret(production):
 def test_an_smtp_user_without_a_password_is_a_missing_secret(production):
     production.setenv("NOTIFICATIONS_SMTP_USERNAME", "mailer")
     with pytest.raises(UnsafeSettings, match="NOTIFICATIONS_SMTP_PASSWORD: missing"):
+        NotificationsSettings().refuse_unsafe()
+
+
+def test_notifications_refuses_the_development_token_for_intake_s_identity_keys(production):
+    production.setenv("NOTIFICATIONS_INTAKE_TOKEN", "dev-notifications")
+    with pytest.raises(UnsafeSettings, match="NOTIFICATIONS_INTAKE_TOKEN: is the public development value"):
         NotificationsSettings().refuse_unsafe()
 
 

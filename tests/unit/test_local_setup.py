@@ -11,7 +11,7 @@ from pathlib import Path
 from deploy import run
 from deploy.processes import ROOT
 from services.notifications.domain import province_code
-from shared.auth import parse_tokens
+from shared.auth import SERVICE_ROLE, parse_tokens
 from shared.settings import ServiceSettings
 
 DOMAIN_ROMS = {"nom", "oost-nl", "bom", "innovationquarter", "horizon-flevoland"}  # NOM, Oost-NL, BOM, IQ, Horizon
@@ -73,7 +73,8 @@ def reference_site_places() -> tuple[set[str], set[str]]:
 
 def test_development_tokens_give_one_caller_per_role_and_organisation():
     callers = list(tokens().values())
-    assert {c.role for c in callers} == ROLES
+    assert {c.role for c in callers} == {*ROLES, SERVICE_ROLE}
+    assert {c.organisation for c in callers if c.role == SERVICE_ROLE} == {"notifications"}  # identity keys
     assert len({(c.organisation, c.role) for c in callers}) == len(callers)  # one token each
     by_role = {role: {c.organisation for c in callers if c.role == role} for role in ROLES}
     municipalities, provinces = reference_site_places()

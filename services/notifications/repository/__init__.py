@@ -1,6 +1,6 @@
 """Persistence: the directory, case profiles, deliveries with their digests and budgets, and replies."""
 
-from services.notifications.repository.cases import case_profile, lock_case, profiles, save_case
+from services.notifications.repository.cases import case_profile, lock_case, profiles, redact_case_mails, save_case
 from services.notifications.repository.deliveries import (
     add_delivery,
     add_to_digest,
@@ -35,4 +35,5 @@ __all__ = ["DirectoryCache", "active_directory", "add_delivery", "add_to_digest"
            "deactivate_recipient", "delay_for_outage", "deliveries", "delivery_detail", "digest_items",
            "hand_over", "load_file_entries", "lock_case", "mark_failed", "mark_rendered", "mark_sent", "notified_about",
            "notified_sites", "postpone", "profiles", "put_recipient", "recipients", "record_reply",
-           "release_after_outage", "replies_of_case", "renew_claim", "save_case", "summary", "use_budget"]
+           "redact_case_mails", "release_after_outage", "replies_of_case", "renew_claim", "save_case", "summary",
+           "use_budget"]
