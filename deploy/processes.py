@@ -100,6 +100,11 @@ def migrate_all(env: dict[str, str]) -> None:
                        env=DEVELOPMENT | os.environ | env, check=True, stdout=subprocess.DEVNULL)
 
 
+def peers_env(ports: dict[str, int]) -> dict[str, str]:
+    """Where a service finds the others it calls: notifications asks intake for the keys of sealed identities."""
+    return {"NOTIFICATIONS_INTAKE_URL": f"http://127.0.0.1:{ports['intake']}"} if "intake" in ports else {}
+
+
 def workbench_env(procs: Iterable[ServiceProcess]) -> dict[str, str]:
     """Where the workbench finds each service."""
     return {f"WORKBENCH_{p.name.upper()}_URL": p.url for p in procs}

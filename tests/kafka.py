@@ -128,11 +128,13 @@ async def eventually(predicate, *, timeout: float = 60, interval: float = 0.3):
 async def collect_all(bootstrap: str, topic: str, *, timeout: float = 60) -> list:
     """Everything `topic` holds now: read from the beginning up to its end offsets (not for a fixed time)."""
     ends = await end_offsets(bootstrap, topic)
+    wanted = [tp for tp, end in ends.items() if end > 0]
+    if not wanted:  # an empty topic (a consumer assigned nothing fails as it stops)
+        return []
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, **security_from_env(), enable_auto_commit=False)
     await consumer.start()
     records: list = []
     try:
-        wanted = [tp for tp, end in ends.items() if end > 0]
         consumer.assign(wanted)
         await consumer.seek_to_beginning(*wanted)
         deadline = time.monotonic() + timeout

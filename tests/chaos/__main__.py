@@ -43,7 +43,7 @@ from aiosmtpd.controller import Controller
 from rich.table import Table
 from sqlalchemy.engine import make_url
 
-from deploy.processes import DEVELOPMENT, ROOT, SERVICES, ServiceProcess
+from deploy.processes import DEVELOPMENT, ROOT, SERVICES, ServiceProcess, peers_env
 from deploy.run import make_console
 from tests.chaos.mail_crash import KILL, POSTGRES, free_port, run_mail_crash
 from tests.chaos.supervisor import Supervisor
@@ -199,7 +199,9 @@ async def pipeline_phase(ends: Stack, *, leads: int, kills: int, proposals: int,
            "NOTIFICATIONS_PROPOSAL_NOTIFIES_PROVINCE": "false",
            "NOTIFICATIONS_SEND_CONNECTIONS": str(SEND_CONNECTIONS), "MATCHING_TOP_N": str(proposals)}
     await migrate_side_by_side(env)
-    procs = {name: ServiceProcess(name, free_port(), env, logs / f"chaos-{name}.log") for name in SERVICES}
+    ports = {name: free_port() for name in SERVICES}
+    env |= peers_env(ports)
+    procs = {name: ServiceProcess(name, ports[name], env, logs / f"chaos-{name}.log") for name in SERVICES}
     watcher = asyncio.create_task(watch(ends, inbox, procs))
     supervisor = Supervisor(log=console.print)
     try:

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from aiosmtpd.controller import Controller
 
-from deploy.processes import SERVICES, ServiceProcess, stop_all
+from deploy.processes import SERVICES, ServiceProcess, peers_env, stop_all
 
 pytestmark = pytest.mark.e2e
 # Migrations, topics and consumer group joins of four processes on two busy cores can take minutes.
@@ -69,7 +69,9 @@ def system(service_env, smtp, artifacts):
                          # (threshold, budget/digest, provinces) are tested in test_notifications_flow.py.
                          "NOTIFICATIONS_RELEVANCE_THRESHOLD": "0", "NOTIFICATIONS_BUDGET_PER_PERIOD": "1000000",
                          "NOTIFICATIONS_PROPOSAL_NOTIFIES_PROVINCE": "false"}
-    procs = {name: ServiceProcess(name, free_port(), env, artifacts / "logs" / f"{name}.log") for name in SERVICES}
+    ports = {name: free_port() for name in SERVICES}
+    env |= peers_env(ports)
+    procs = {name: ServiceProcess(name, ports[name], env, artifacts / "logs" / f"{name}.log") for name in SERVICES}
     try:
         for p in procs.values():
             p.start(wait=START_WITHIN)

@@ -21,7 +21,7 @@ import uuid
 import pytest
 
 from deploy.databases import create_database, drop_database
-from deploy.processes import SERVICES, ServiceProcess
+from deploy.processes import SERVICES, ServiceProcess, peers_env
 from shared.auth import parse_tokens
 from shared.settings import ServiceSettings
 from tests.e2e.conftest import free_port
@@ -60,7 +60,9 @@ def fuzzed(infra, run_id, artifacts):
     env = {"KAFKA_BOOTSTRAP_SERVERS": infra.kafka, "DATABASE_URL": database, "LOG_LEVEL": "WARNING",
            "KAFKA_TOPIC_PREFIX": f"fuzz-{uuid.uuid4().hex[:8]}.", "KAFKA_SESSION_TIMEOUT_MS": "6000",
            "API_TOKENS": development_tokens(), "NOTIFICATIONS_SMTP_PORT": str(free_port())}
-    procs = {s: ServiceProcess(s, free_port(), env, artifacts / "logs" / f"fuzz-{s}.log") for s in SERVICES}
+    ports = {s: free_port() for s in SERVICES}
+    env |= peers_env(ports)
+    procs = {s: ServiceProcess(s, ports[s], env, artifacts / "logs" / f"fuzz-{s}.log") for s in SERVICES}
     try:
         for p in procs.values():
             p.launch()
