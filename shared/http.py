@@ -50,6 +50,12 @@ class FieldError(BaseModel):
     field: str = Field(description="The input at fault as a dotted path (`company.kvk_number`, `offset`); "
                                    "`(body)` for the body as a whole.", examples=["company.kvk_number"])
     reason: str = Field(examples=["String should match pattern '^\\d{8}$'"])
+    type: str | None = Field(default=None, examples=["string_pattern_mismatch"],
+                             description="pydantic's error type, when the schema refused it (for clients that "
+                                         "word the reason themselves, e.g. in Dutch).")
+    ctx: dict[str, str | int | float | bool] | None = Field(
+        default=None, examples=[{"pattern": "^\\d{8}$"}], description="The limit the input broke (min_length, "
+                                                                      "ge, pattern, expected, ...), when known.")
 
 
 class ValidationProblem(BaseModel):
@@ -116,8 +122,18 @@ def field_errors(errors: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
         if err.get("type") == "json_invalid":  # loc holds the character position, not a field
             out.append({"field": "(body)", "reason": f"{err['msg']} (at character {'.'.join(loc) or 0})"})
             continue
-        out.append({"field": ".".join(loc) or "(body)", "reason": _reason(err)})
+        out.append({"field": ".".join(loc) or "(body)", "reason": _reason(err), **error_facts(err)})
     return out
+
+
+def error_facts(err: Mapping[str, Any]) -> dict[str, Any]:
+    """pydantic's error type and the limits it names (JSON scalars only), so a client can word the reason in
+    its reader's language; additive to {field, reason}."""
+    facts: dict[str, Any] = {"type": err["type"]} if err.get("type") else {}
+    ctx = {k: v for k, v in (err.get("ctx") or {}).items() if isinstance(v, str | int | float | bool)}
+    if ctx:
+        facts["ctx"] = ctx
+    return facts
 
 
 def _reason(err: Mapping[str, Any]) -> str:

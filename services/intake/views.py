@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from shared.contracts.events import LeadSignalledData
 from shared.contracts.text import StorableStr
+from shared.http import error_facts
 
 RomStatus = Literal["portfolio", "case-opened"]
 
@@ -158,6 +159,8 @@ def reviewed_lead(row) -> ReviewedLead:
 class FieldError(BaseModel):
     field: str = Field(description="Dotted path of the offending field, e.g. company.kvk_number.")
     reason: str
+    type: str | None = Field(default=None, description="pydantic's error type, when the schema refused it.")
+    ctx: dict[str, str | int | float | bool] | None = Field(default=None, description="The limit it broke.")
 
 
 def summary(row) -> LeadSummary:
@@ -214,7 +217,7 @@ def field_errors(err: ValidationError | list[dict], *, strip: tuple[str, ...] = 
         loc = [str(p) for p in e["loc"]]
         while loc and loc[0] in strip:
             loc = loc[1:]
-        out.append({"field": ".".join(loc) or "(body)", "reason": e["msg"]})
+        out.append({"field": ".".join(loc) or "(body)", "reason": e["msg"], **error_facts(e)})
     return out
 
 

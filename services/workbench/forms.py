@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.workbench.labels import FIELD_HELP
+from services.workbench.problems import plain
 from shared.contracts.events import Region, Stage, TechnologyDomain
 
 DEMAND_PARTS: dict[str, tuple[str, ...]] = {
@@ -72,9 +73,10 @@ class LeadForm:
         given = {n: self.values.get(f"demand.{part}.{n}", "") for n in DEMAND_PARTS[part]}
         return {n: _typed(f"demand.{part}.{n}", v) for n, v in given.items() if v}
 
-    def take_errors(self, problems: list[Mapping[str, str]] | str, gettext=lambda m: m) -> None:
-        """The API's field errors, each beside its input (or on the form as a whole), in plain words where the
-        form knows what to ask for; otherwise the API's own reason."""
+    def take_errors(self, problems: list[Mapping[str, Any]] | str, gettext=lambda m: m, lang: str = "en") -> None:
+        """The API's field errors, each beside its input (or on the form as a whole), in plain words: the form's
+        help where it knows what to ask for, else the error type's words with its limit (services.workbench.
+        problems); a service's own rule without a type keeps its reason."""
         if isinstance(problems, str):
             self.errors["(body)"] = problems
             return
@@ -82,7 +84,8 @@ class LeadForm:
             name = problem.get("field", "(body)")
             target = name if name in TEXT_FIELDS or name == "technology_domains" else _nearest(name)
             help_text = FIELD_HELP.get(name) if name == target else None
-            self.errors.setdefault(target, gettext(help_text) if help_text else problem.get("reason", ""))
+            words = gettext(help_text) if help_text else plain(problem, gettext, lang)
+            self.errors.setdefault(target, words or problem.get("reason", ""))
 
 
 def _nearest(name: str) -> str:

@@ -44,7 +44,7 @@ def router(deps: Deps) -> APIRouter:
         form = LeadForm.from_form(submitted, [str(d) for d in submitted.getlist("technology_domains")])
         code, answer = await deps.upstream.write(person, "POST", "intake", "/leads", form.submission())
         if code == 422:
-            form.take_errors(answer, translations(language(request)).gettext)
+            form.take_errors(answer, translations(language(request)).gettext, language(request))
             await deps.audit(person, "lead-submitted", outcome="refused", fields=sorted(form.errors))
             return form_page(request, person, form, status=422)
         lead_id = answer["lead"]["lead_id"]
@@ -70,7 +70,7 @@ def router(deps: Deps) -> APIRouter:
         code, answer = await deps.upstream.write(person, "PATCH", "intake", f"/leads/{lead_id}",
                                                  form.merge_patch(current["lead"]))
         if code == 422:
-            form.take_errors(answer, translations(language(request)).gettext)
+            form.take_errors(answer, translations(language(request)).gettext, language(request))
             await deps.audit(person, "lead-corrected", target=str(lead_id), outcome="refused",
                              fields=sorted(form.errors))
             return form_page(request, person, form, lead_id=lead_id, status=422)

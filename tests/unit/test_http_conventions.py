@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from services.intake.app import create_app as intake_app
 from services.matching.app import create_app as matching_app
@@ -84,9 +84,19 @@ def test_constrained_types_reject_with_the_field_and_a_readable_reason(value, fi
 
 def test_field_errors_drop_the_location_and_name_the_body_for_unreadable_json():
     assert field_errors([{"loc": ("query", "offset"), "msg": "too big", "type": "x"}]) == [
-        {"field": "offset", "reason": "too big"}]
+        {"field": "offset", "reason": "too big", "type": "x"}]
     [error] = field_errors([{"loc": ("body", 7), "msg": "JSON decode error", "type": "json_invalid"}])
     assert error["field"] == "(body)" and "7" in error["reason"]
+
+
+def test_field_errors_carry_the_error_type_and_its_limit_for_clients_that_word_them():
+    class Bounded(BaseModel):
+        name: str = Field(max_length=3)
+
+    with pytest.raises(ValidationError) as err:
+        Bounded.model_validate({"name": "abcd"})
+    assert field_errors(err.value.errors()) == [{"field": "name", "reason": "String should have at most 3 characters",
+                                                 "type": "string_too_long", "ctx": {"max_length": 3}}]
 
 
 def test_a_handler_message_becomes_field_errors():

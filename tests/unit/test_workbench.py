@@ -109,6 +109,30 @@ def test_the_apis_field_errors_land_beside_their_inputs_or_their_group():
     assert form.errors == {"company.kvk_number": "Een KvK-nummer heeft 8 cijfers, bijv. 12345678."}
 
 
+def test_schema_errors_the_form_has_no_help_for_are_worded_from_their_type_and_limit_in_dutch():
+    problems = [{"field": "sector", "reason": "String should have at most 100 characters", "type": "string_too_long",
+                 "ctx": {"max_length": 1500}},
+                {"field": "stage", "reason": "Input should be 'startup', 'scale-up' or 'grown-up'", "type": "enum",
+                 "ctx": {"expected": "'startup', 'scale-up' or 'grown-up'"}},
+                {"field": "technology_domains", "reason": "List should have at least 1 item after validation",
+                 "type": "too_short", "ctx": {"min_length": 1}},
+                {"field": "company.name", "reason": "Field required", "type": "missing"},
+                {"field": "location.region", "reason": "odd", "type": "some_new_type"}]
+    form = LeadForm()
+    form.take_errors([problems[0], *problems[2:]], gettext=translations("nl").gettext, lang="nl")
+    assert form.errors == {"sector": "Geef hoogstens 1.500 tekens.", "technology_domains": "Geef er minstens 1.",
+                           "company.name": "Geef de naam van het bedrijf (hoogstens 200 tekens).",
+                           "location.region": "Kies de regio."}
+    form = LeadForm()
+    form.take_errors([{**problems[1], "field": "location.region.x"}, {**problems[4], "field": "sector"}],
+                     gettext=translations("nl").gettext, lang="nl")
+    assert form.errors == {"location": "Kies een van de mogelijkheden.",
+                           "sector": "Deze waarde wordt niet geaccepteerd."}
+    form = LeadForm()
+    form.take_errors([problems[0]], lang="en")
+    assert form.errors == {"sector": "Give at most 1,500 characters."}
+
+
 def test_a_correction_removes_a_demand_type_the_form_emptied():
     current = {"demand": {"floor_space": {"floor_space_m2": 100, "needed_by": "2027-01-01"},
                           "energy": {"grid_connection_mw": 2, "needed_by": "2027-01-01"}}}

@@ -1,0 +1,67 @@
+"""The services' refusals in the reader's language, worded here from their structured parts.
+
+A 422 entry carries pydantic's error `type` and its limits (`ctx`) beside the English `reason` (shared.http): the
+workbench words the known types itself, with the limit in the reader's number format, so no English sentence
+from a service reaches a Dutch page. An entry without a type (a service's own rule) keeps the service's reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from babel.numbers import format_decimal
+
+from services.workbench.labels import N_
+
+# pydantic's error type -> plain words; {limit} is the bound the input broke, {expected} the allowed choices.
+BY_TYPE = {
+    "missing": N_("Fill this in."),
+    "string_too_short": N_("Give at least {limit} characters."),
+    "string_too_long": N_("Give at most {limit} characters."),
+    "too_short": N_("Give at least {limit}."),
+    "too_long": N_("Give at most {limit}."),
+    "greater_than_equal": N_("Give a number of at least {limit}."),
+    "greater_than": N_("Give a number greater than {limit}."),
+    "less_than_equal": N_("Give a number of at most {limit}."),
+    "less_than": N_("Give a number less than {limit}."),
+    "string_pattern_mismatch": N_("This is not in the expected form."),
+    "enum": N_("Choose one of the options."),
+    "literal_error": N_("Choose one of the options."),
+    "int_parsing": N_("Give a whole number, e.g. 12."),
+    "int_from_float": N_("Give a whole number, e.g. 12."),
+    "int_type": N_("Give a whole number, e.g. 12."),
+    "float_parsing": N_("Give a number, e.g. 2500 or 1.5."),
+    "float_type": N_("Give a number, e.g. 2500 or 1.5."),
+    "finite_number": N_("Give a number, e.g. 2500 or 1.5."),
+    "decimal_parsing": N_("Give a number, e.g. 2500 or 1.5."),
+    "bool_parsing": N_("Choose yes or no."),
+    "date_parsing": N_("Give a date, e.g. 2027-09-01."),
+    "date_from_datetime_parsing": N_("Give a date, e.g. 2027-09-01."),
+    "date_type": N_("Give a date, e.g. 2027-09-01."),
+    "datetime_parsing": N_("Give a date and time, e.g. 2027-09-01 09:00."),
+    "uuid_parsing": N_("This is not a valid identifier."),
+    "string_type": N_("Give a text."),
+    "list_type": N_("Choose one or more of the options."),
+    "extra_forbidden": N_("This field is not part of the form."),
+    "value_error": N_("This value is not accepted."),
+    "assertion_error": N_("This value is not accepted."),
+}
+UNKNOWN_TYPE = N_("This value is not accepted.")
+_LIMITS = ("min_length", "max_length", "ge", "gt", "le", "lt")
+
+
+def plain(problem: Mapping[str, Any], gettext: Callable[[str], str], lang: str) -> str | None:
+    """A 422 entry's reason in plain words in the reader's language; None when the service gave no type."""
+    kind = problem.get("type")
+    if not kind:
+        return None
+    ctx = problem.get("ctx") or {}
+    limit = next((ctx[k] for k in _LIMITS if k in ctx), None)
+    text = gettext(BY_TYPE.get(kind, UNKNOWN_TYPE))
+    return text.format(limit=number(limit, lang) if isinstance(limit, int | float) else limit or "")
+
+
+def number(value: float, lang: str) -> str:
+    """A number as the reader writes it (Dutch: 2.500 and 1,5)."""
+    return format_decimal(value, locale=lang)
