@@ -54,7 +54,8 @@ def create_app(settings: MatchingSettings | None = None) -> FastAPI:
     @app.exception_handler(coordinator.Problem)
     async def problem(_: Request, exc: coordinator.Problem) -> JSONResponse:
         detail = rejections(exc.detail) if exc.status == 422 else exc.detail
-        return JSONResponse(status_code=exc.status, content={"detail": detail})
+        extra = {"refusal": exc.refusal} if exc.refusal else {}
+        return JSONResponse(status_code=exc.status, content={"detail": detail, **extra})
 
 
     @app.get("/cases", tags=["coordinator"], summary="All matched cases, newest match first",

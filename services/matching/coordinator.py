@@ -30,10 +30,12 @@ from shared.contracts.events import InvestmentStatus
 class Problem(Exception):
     """A request the service understood but cannot honour; app.py turns it into an HTTP status."""
 
-    def __init__(self, status: int, detail: str | list[dict[str, str]]) -> None:
-        """`detail`: one sentence (`field: reason`), or for a 422 the field errors themselves."""
+    def __init__(self, status: int, detail: str | list[dict[str, str]], *,
+                 refusal: dict[str, str] | None = None) -> None:
+        """`detail`: one sentence (`field: reason`), or for a 422 the field errors themselves; `refusal`: the same
+        refusal as facts (domain.ownership.Refusal), answered beside `detail`."""
         super().__init__(detail)
-        self.status, self.detail = status, detail
+        self.status, self.detail, self.refusal = status, detail, refusal
 
 
 class Decision(Frozen):

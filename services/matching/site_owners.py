@@ -30,7 +30,7 @@ async def stored_sites(session: AsyncSession, site_ids: list[str], *, lock: bool
 def _may(caller: Caller, before: domain.Site | None, after: domain.Site | None) -> None:
     refused = ownership.refusal(caller.role, caller.organisation, before, after)
     if refused:
-        raise Problem(403, f"{refused[0]}: {refused[1]}")
+        raise Problem(403, f"{refused.field}: {refused.reason}", refusal=refused.facts)
 
 
 async def change_site(session: AsyncSession, site_id: str, changed: dict, caller: Caller, *, deps: Deps,

@@ -52,7 +52,9 @@ async def check_or_load(session: AsyncSession, upload: SiteUpload, caller: Calle
         refused = ownership.refusal(caller.role, caller.organisation, before, site)
         line = SiteImportRow(row=number, site_id=site.id, name=site.name, action=_action(before, site))
         if refused:
-            line.action, line.errors = None, [FieldError(field=refused[0], reason=refused[1])]
+            facts = dict(refused.facts)
+            line.action, line.errors = None, [FieldError(field=refused.field, reason=refused.reason,
+                                                         type=facts.pop("type"), ctx=facts)]
         elif line.action != "unchanged":
             loads.append((before, site))
         report[number] = line

@@ -13,6 +13,7 @@ from typing import Any
 from babel.numbers import format_decimal
 
 from services.workbench.labels import N_
+from shared.contracts.geography import municipalities
 
 # pydantic's error type -> plain words; {limit} is the bound the input broke, {expected} the allowed choices.
 BY_TYPE = {
@@ -45,6 +46,14 @@ BY_TYPE = {
     "list_type": N_("Choose one or more of the options."),
     "extra_forbidden": N_("This field is not part of the form."),
     "value_error": N_("This value is not accepted."),
+    # the contracts' own types (shared.contracts): their facts are in ctx
+    "string_nul_character": N_("Remove the invisible control character (NUL) from the text."),
+    "string_unpaired_surrogate": N_("Remove the character that is not valid text (an unpaired surrogate)."),
+    "string_too_long_normalised": N_("Give at most {max} characters (this one has {length} when written out)."),
+    "unknown_municipality": N_("Give the CBS code of a municipality of this year, e.g. GM0153 (Enschede)."),
+    "province_mismatch": N_("{code} lies in {province}: leave the province out or give that one."),
+    "sector_required": N_("Give the company's sector: it is needed when no technology domain says it, or for "
+                          "strategic autonomy."),
     "assertion_error": N_("This value is not accepted."),
 }
 UNKNOWN_TYPE = N_("This value is not accepted.")
@@ -59,9 +68,46 @@ def plain(problem: Mapping[str, Any], gettext: Callable[[str], str], lang: str) 
     ctx = problem.get("ctx") or {}
     limit = next((ctx[k] for k in _LIMITS if k in ctx), None)
     text = gettext(BY_TYPE.get(kind, UNKNOWN_TYPE))
-    return text.format(limit=number(limit, lang) if isinstance(limit, int | float) else limit or "")
+    facts = {k: number(v, lang) if isinstance(v, int | float) and not isinstance(v, bool) else v
+             for k, v in ctx.items()}
+    try:
+        return text.format(**facts, limit=number(limit, lang) if isinstance(limit, int | float) else limit or "")
+    except (KeyError, IndexError):  # a type whose facts are not all given: its words without them
+        return gettext(UNKNOWN_TYPE)
 
 
 def number(value: float, lang: str) -> str:
     """A number as the reader writes it (Dutch: 2.500 and 1,5)."""
     return format_decimal(value, locale=lang)
+
+
+# matching's refusal of a site change, by its type (domain/ownership.py in matching); {place} is where it lies.
+REFUSALS = {
+    "not-site-owner": N_("This site lies in {place}; only that municipality, that province or the coordinator may "
+                         "change it."),
+    "site-out-of-reach-municipality": N_("You may create or move sites only within your own municipality; this "
+                                         "site would lie in {place}."),
+    "site-out-of-reach-province": N_("You may create or move sites only within your own province; this site would "
+                                     "lie in {place}."),
+}
+
+REFUSAL_TYPES = ("not-site-owner", "site-out-of-reach")
+
+
+def refusal(facts: Mapping[str, Any], gettext: Callable[[str], str]) -> str | None:
+    """matching's refusal facts (`type`, `municipality_code`, `province`, `role`) in the reader's language."""
+    kind = facts.get("type")
+    if kind == "site-out-of-reach":
+        kind = f"{kind}-{'municipality' if facts.get('role') == 'municipality' else 'province'}"
+    if kind not in REFUSALS:
+        return None
+    code = str(facts.get("municipality_code", ""))
+    name = municipalities().get(code.upper(), (code,))[0]
+    return gettext(REFUSALS[kind]).format(place=f"{name} ({facts.get('province', '')})")
+
+
+def site_error(error: Mapping[str, Any], gettext: Callable[[str], str], lang: str) -> str | None:
+    """One error of matching's import report (refusal facts in `ctx`, or a schema error) in plain words."""
+    if error.get("type") in REFUSAL_TYPES:
+        return refusal({**(error.get("ctx") or {}), "type": error["type"]}, gettext)
+    return plain(error, gettext, lang)

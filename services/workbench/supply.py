@@ -8,10 +8,11 @@ Who may edit is decided by matching (the coordinator, or the municipality or pro
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from services.workbench import problems
 from shared.contracts.geography import province_code, province_of_municipality
 from shared.geo.canvas import MapWords
 from shared.geo.counts import count_map
@@ -118,11 +119,14 @@ class SiteForm:
                 body[name] = value
         return body
 
-    def take_errors(self, answer: Any) -> None:
-        """matching's 422 (list of field/reason) beside the inputs; anything else as a form-wide error."""
+    def take_errors(self, answer: Any, gettext: Callable[[str], str] = lambda m: m, lang: str = "en") -> None:
+        """matching's 422 (list of field/reason) beside the inputs; anything else as a form-wide error. Worded in
+        the reader's language from the error's type or refusal facts where given; else matching's reason."""
         for error in answer if isinstance(answer, list) else [{"field": "", "reason": str(answer)}]:
             name = str(error.get("field", "")).split(".")[-1]
-            self.errors[name if name in EDITABLE else "form"] = str(error.get("reason", ""))
+            words = (problems.refusal(error["refusal"], gettext) if error.get("refusal")
+                     else problems.plain(error, gettext, lang))
+            self.errors[name if name in EDITABLE else "form"] = words or str(error.get("reason", ""))
 
 
 def _shown(value: Any) -> str:

@@ -70,11 +70,14 @@ def router(deps: Deps) -> APIRouter:
         except UpstreamError as refused:
             if refused.status != 403:
                 raise
-            code, answer = 403, refused.detail  # not this person's site: matching says whose it is
+            # not this person's site: matching says whose it is, as facts the page words in the reader's language
+            code, answer = 403, ([{"field": "", "reason": refused.detail, "refusal": refused.facts}]
+                                 if refused.facts else refused.detail)
         await deps.audit(person, "site-changed", target=site_id, outcome="done" if code < 400 else "refused",
                          fields=sorted(body))
         if code in (403, 422):
-            form.take_errors(answer)
+            lang = language(request)
+            form.take_errors(answer, translations(lang).gettext, lang)
             return await site_page(request, person, site_id, form=form, status=code)
         return RedirectResponse(f"/sites/{site_id}?notice=site-saved", status_code=303)
 

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
-from services.workbench import uploads
+from services.workbench import problems, uploads
 from services.workbench.bootstrap import Deps
 from services.workbench.i18n import translations
 from services.workbench.labels import FIELD_HELP
@@ -119,7 +119,9 @@ def _sites(web: APIRouter, deps: Deps) -> None:
         if code == 422:
             await deps.audit(person, action, outcome="refused", problem="file")
             return page(request, person, status=422, error="file", detail=uploads.file_errors(answer))
-        report = uploads.site_report(answer)
+        lang = language(request)
+        gettext = translations(lang).gettext
+        report = uploads.site_report(answer, lambda error: problems.site_error(error, gettext, lang))
         await deps.audit(person, action, rows=len(report.rows), valid=report.valid, refused=report.refused)
         return page(request, person, report=report, content=text if dry_run else "", format=kind,
                     done=not dry_run)

@@ -87,10 +87,11 @@ def lead_report(answer: Mapping[str, Any], plain: Callable[[str, str], str] = la
     return Report(rows=rows, ignored_columns=tuple(answer.get("ignored_columns") or ()))
 
 
-def site_report(answer: Mapping[str, Any]) -> Report:
-    """matching's SiteImport."""
+def site_report(answer: Mapping[str, Any], plain: Callable[[Mapping[str, Any]], str | None] = lambda e: None
+                ) -> Report:
+    """matching's SiteImport; `plain` words a row's error in the reader's language where it carries facts."""
     rows = tuple(RowLine(row=r["row"], key=r.get("site_id") or "", name=r.get("name") or "", action=r.get("action"),
-                         errors=tuple((e["field"], e["reason"]) for e in r["errors"]),
+                         errors=tuple((e["field"], plain(e) or e["reason"]) for e in r["errors"]),
                          link=f"/sites/{r['site_id']}" if r.get("site_id") and not r["errors"] else None)
                  for r in answer["rows"])
     return Report(rows=rows, extra={"rematched": len(answer.get("rematched_cases") or ())})

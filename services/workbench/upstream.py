@@ -18,9 +18,10 @@ from shared.auth import issue_person_token
 class UpstreamError(Exception):
     """A service answered with an error the page cannot show as field errors."""
 
-    def __init__(self, service: str, status: int, detail: Any) -> None:
+    def __init__(self, service: str, status: int, detail: Any, facts: Any = None) -> None:
         super().__init__(f"{service} answered {status}")
         self.service, self.status, self.detail = service, status, detail
+        self.facts = facts  # beside `detail`, the same refusal as facts (matching's `refusal`), when given
 
 
 class Upstream:
@@ -53,8 +54,16 @@ class Upstream:
         """Status and JSON body of a write; a 422's field errors are for the form, other errors raise."""
         response = await self.request(person, method, service, path, json=body)
         if response.status_code >= 400 and response.status_code != 422:
-            raise UpstreamError(service, response.status_code, _detail(response))
+            raise UpstreamError(service, response.status_code, _detail(response), _refusal(response))
         return response.status_code, _detail(response)
+
+
+def _refusal(response: httpx.Response) -> Any:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body.get("refusal") if isinstance(body, dict) else None
 
 
 def _detail(response: httpx.Response) -> Any:

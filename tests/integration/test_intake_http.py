@@ -314,7 +314,8 @@ async def test_what_postgresql_would_refuse_answers_422_with_the_field_never_500
     poison = body(name="Poison\u0000geheim B.V.")
     r = await client.post("/leads", json=poison, headers=ROM_A)
     assert r.status_code == 422 and r.json()["detail"] == [
-        {"field": "company.name", "reason": "must not contain a NUL character (U+0000)"}]
+        {"field": "company.name", "reason": "must not contain a NUL character (U+0000)",
+         "type": "string_nul_character"}]
     assert "Poison" not in r.text and poison["company"]["kvk_number"] not in r.text
     r = await client.post("/leads", json=body(name="Ⅷ" * 200), headers=ROM_A)
     assert r.status_code == 422 and [e["field"] for e in r.json()["detail"]] == ["company.name"]
@@ -340,7 +341,7 @@ async def test_integers_beyond_64_bits_and_nul_in_a_note_answer_422_with_the_fie
     assert r.status_code == 422 and r.json()["detail"][0]["field"] == "review_id"
     r = await client.post("/reviews/1/decision", json=decision | {"note": "a\u0000b"}, headers=coordinator)
     assert r.status_code == 422 and r.json()["detail"] == [
-        {"field": "note", "reason": "must not contain a NUL character (U+0000)"}]
+        {"field": "note", "reason": "must not contain a NUL character (U+0000)", "type": "string_nul_character"}]
 
 
 async def test_a_second_rom_sees_its_lead_exactly_as_a_fresh_case_everywhere(client):
@@ -400,7 +401,8 @@ async def test_a_rom_can_leave_out_what_it_does_not_know_yet(client):
     r = await client.post("/leads", json=wrong, headers=ROM_A)
     assert r.status_code == 422 and r.json()["detail"] == [
         {"field": "location.province",
-         "reason": "GM0153 lies in Overijssel (PV23): leave the province out or give that one"}]
+         "reason": "GM0153 lies in Overijssel (PV23): leave the province out or give that one",
+         "type": "province_mismatch", "ctx": {"code": "GM0153", "province": "Overijssel", "pv": "PV23"}}]
 
 
 async def test_a_company_outside_the_nts_domains_is_signalled_and_triage_gives_its_reason(client):

@@ -95,6 +95,8 @@ async def test_a_municipality_or_province_changes_only_the_sites_that_lie_in_it(
     assert other.status_code == 403 and other.json()["detail"].startswith(
         "site_id: site 'z-campus' lies in GM0772 (Noord-Brabant); only that municipality, that province or the "
         "coordinator may change it, not GM0153")
+    assert other.json()["refusal"] == {"type": "not-site-owner", "site_id": "z-campus", "municipality_code": "GM0772",
+                                       "province": "Noord-Brabant", "organisation": "GM0153", "role": "municipality"}
     assert (await client.put("/sites/z-campus", json=site("z-campus", "zuid", floor_space_m2=1),
                              headers=ENSCHEDE)).status_code == 403
     assert (await client.patch("/sites/z-campus", json={"name": "x"}, headers=OVERIJSSEL)).status_code == 403
@@ -226,7 +228,8 @@ async def test_input_postgresql_cannot_store_is_a_422_naming_the_field(client):
                               headers=COORD | {"Content-Type": "application/json"})
     # (an infinite number is beyond the bound of any real site, which pydantic says before "not finite")
     assert huge.status_code == 422 and huge.json()["detail"] == [
-        {"field": "floor_space_m2", "reason": "Input should be less than or equal to 1000000000"}]
+        {"field": "floor_space_m2", "reason": "Input should be less than or equal to 1000000000",
+         "type": "less_than_equal", "ctx": {"le": 1e9}}]  # type and limit: for clients that word it themselves
     assert (await client.get("/sites?region=%00", headers=COORD)).status_code == 422
     bad_id = await client.get("/sites/o%00park/history", headers=COORD)
     assert bad_id.status_code == 422 and bad_id.json()["detail"][0]["field"] == "site_id"
@@ -240,7 +243,7 @@ async def test_an_invalid_site_id_in_the_path_is_told_its_rule(client):
     (error,) = (await client.get("/sites/oost_park", headers=COORD)).json()["detail"]
     assert error == {"field": "site_id", "reason": "site id 'oost_park' is not valid: 2 to 100 characters, only "
                      "lower-case letters a-z, digits 0-9 and '-', starting with a letter or digit, e.g. "
-                     "oost-kennispark (upper case is lower-cased)"}
+                     "oost-kennispark (upper case is lower-cased)", "type": "value_error"}
 
 
 async def test_another_producer_s_deletion_retires_the_site_and_never_deletes_it(settings, client):

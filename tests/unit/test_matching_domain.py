@@ -245,6 +245,11 @@ def test_a_site_belongs_to_its_municipality_and_province_by_cbs_code():
     assert not ownership.owns("rom", "oost-nl", enschede)
     assert ownership.owns("province", "PV23", site("typo", province="Overijsel"))  # by CBS's municipality table
     assert ownership.refusal("municipality", "GM0153", None, enschede) is None
-    field, reason = ownership.refusal("municipality", "GM0153", enschede, site("oo", municipality_code="GM0772"))
+    field, reason, facts = ownership.refusal("municipality", "GM0153", enschede,
+                                             site("oo", municipality_code="GM0772"))
     assert field == "municipality_code" and "within its own municipality" in reason
-    assert ownership.refusal("province", "PV30", enschede, enschede)[0] == "site_id"
+    assert facts["type"] == "site-out-of-reach" and facts["municipality_code"] == "GM0772"  # the same, as facts
+    refused = ownership.refusal("province", "PV30", enschede, enschede)
+    assert refused.field == "site_id" and refused.facts == {
+        "type": "not-site-owner", "site_id": "oo", "municipality_code": "GM0153", "province": "Overijssel",
+        "organisation": "PV30", "role": "province"}

@@ -7,6 +7,8 @@ province by name (used when the municipality is not in the table).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from services.matching.domain.sites import Site
 from shared.contracts.geography import province_code, province_of_municipality
 
@@ -28,20 +30,35 @@ def owns(role: str, organisation: str, site: Site) -> bool:
     return False
 
 
-def refusal(role: str, organisation: str, before: Site | None, after: Site | None) -> tuple[str, str] | None:
-    """(field, reason) when the caller may not make this change; None when it may.
+class Refusal(NamedTuple):
+    """Why the caller may not: the field, the sentence (for API users), and the same as facts (for clients that
+    word it in their reader's language): `type` is `not-site-owner` or `site-out-of-reach`."""
+
+    field: str
+    reason: str
+    facts: dict[str, str]
+
+
+def refusal(role: str, organisation: str, before: Site | None, after: Site | None) -> Refusal | None:
+    """Why the caller may not make this change; None when it may.
 
     The site as it was must be the caller's (nobody changes another municipality's site), and so must the site
     as it becomes (nobody creates a site elsewhere or moves one out of reach)."""
     if before is not None and not owns(role, organisation, before):
-        return "site_id", (f"site {before.id!r} lies in {_place(before)}; only that municipality, that province or "
-                           f"the coordinator may change it, not {organisation}")
+        return Refusal("site_id", f"site {before.id!r} lies in {_place(before)}; only that municipality, that "
+                                  f"province or the coordinator may change it, not {organisation}",
+                       _facts("not-site-owner", role, organisation, before))
     if after is not None and not owns(role, organisation, after):
         field = "municipality_code" if role == "municipality" else "province"
-        return field, (f"{organisation} may create or move sites only within its own "
-                       f"{'municipality' if role == 'municipality' else 'province'}; this site would lie in "
-                       f"{_place(after)}")
+        return Refusal(field, f"{organisation} may create or move sites only within its own "
+                              f"{'municipality' if role == 'municipality' else 'province'}; this site would lie in "
+                              f"{_place(after)}", _facts("site-out-of-reach", role, organisation, after))
     return None
+
+
+def _facts(kind: str, role: str, organisation: str, site: Site) -> dict[str, str]:
+    return {"type": kind, "site_id": site.id, "municipality_code": site.municipality_code, "province": site.province,
+            "organisation": organisation, "role": role}
 
 
 def _place(site: Site) -> str:

@@ -1,0 +1,87 @@
+"""Dutch and English pages carry no sentence a service wrote in English: the workbench words the services'
+structured answers (error types and limits, refusal facts, near misses' and regions' shortfalls) itself."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from pydantic import ValidationError
+from starlette.requests import Request
+
+from services.intake.views import field_errors
+from services.matching.domain import ownership
+from services.workbench import supply
+from services.workbench.config import WorkbenchSettings
+from services.workbench.forms import DOMAINS, REGIONS, STAGES, LeadForm
+from services.workbench.i18n import translations
+from services.workbench.render import Pages
+from services.workbench.security import Csrf, Person
+from shared.contracts.events import LeadSignalledData
+
+PAGES = Pages(Csrf(WorkbenchSettings()), asset_version="t")
+ROM = Person(username="rom", name="ROM", role="rom", organisation="oost-nl")
+ENSCHEDE = Person(username="ens", name="Enschede", role="municipality", organisation="GM0153")
+SITE = {"id": "z-campus", "name": "Z Campus", "municipality_code": "GM0772", "province": "Noord-Brabant",
+        "region": "zuid", "hotspot": None, "source": "reference", "updated_at": "2026-12-01T12:00:00+00:00",
+        "floor_space_m2": 5000.0, "largest_lot_m2": 2000.0, "grid_mw_available": 5.0, "cleanroom_m2": None}
+
+
+def _get(path: str, lang: str) -> Request:
+    return Request({"type": "http", "method": "GET", "headers": [], "path": path,
+                    "query_string": f"lang={lang}".encode()})
+
+
+def _visible(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def _intake_refuses(lead: dict) -> list[dict]:
+    """intake's own 422 entries for this lead (its model, its field_errors)."""
+    with pytest.raises(ValidationError) as err:
+        LeadSignalledData.model_validate(lead)
+    return field_errors(err.value)
+
+
+BAD_LEAD = {"organisation": "oost-nl", "reference": "R-1", "company": {"name": "X", "kvk_number": "12345678"},
+            "stage": "giant", "technology_domains": ["warp-drive"], "sector": "s" * 300,
+            "location": {"municipality_code": "GM0153", "region": "oost"},
+            "demand": {"floor_space": {"floor_space_m2": 100, "needed_by": "2027-01-01"}}}
+# What pydantic and matching would say in English: none of it may reach a Dutch page.
+ENGLISH_FROM_SERVICES = ("Input should be", "String should have", "List should have", "Field required",
+                         "may change it", "may create or move sites", "lies in")
+
+
+@pytest.mark.parametrize(("lang", "present"), [("nl", "Kies een van de mogelijkheden."),
+                                               ("en", "Choose one of the options.")])
+def test_the_lead_forms_schema_errors_are_in_the_readers_language(lang, present):
+    problems = _intake_refuses(BAD_LEAD)
+    assert {p["field"] for p in problems} >= {"stage", "sector", "technology_domains.0"}
+    form = LeadForm.from_form({}, [])
+    form.take_errors(problems, translations(lang).gettext, lang)
+    html = _visible(PAGES.render(_get("/leads/new", lang), "lead_form.html.j2", person=ROM, status=422, form=form,
+                                 lead_id=None, stages=STAGES, regions=REGIONS, domains=DOMAINS).body.decode())
+    assert present in html
+    assert ("Geef hoogstens" in html) is (lang == "nl") and ("Give at most" in html) is (lang == "en")
+    assert not [p for p in ENGLISH_FROM_SERVICES[:4] if p in html]
+
+
+@pytest.mark.parametrize(("lang", "present", "absent"), [
+    ("nl", "Deze locatie ligt in Eindhoven (Noord-Brabant); alleen die gemeente", "only that municipality"),
+    ("en", "This site lies in Eindhoven (Noord-Brabant); only that municipality", "alleen die gemeente")])
+def test_a_refused_site_edit_is_worded_from_matchings_refusal_facts(lang, present, absent):
+    refused = ownership.refusal("municipality", "GM0153", _domain_site(), None)
+    form = supply.SiteForm.from_site(SITE)
+    form.take_errors([{"field": "", "reason": f"{refused.field}: {refused.reason}", "refusal": refused.facts}],
+                     translations(lang).gettext, lang)
+    html = _visible(PAGES.render(_get("/sites/z-campus", lang), "site.html.j2", person=ENSCHEDE, status=403,
+                                 site=SITE, form=form, fields=supply.EDITABLE, editable=False, notice="",
+                                 provinces={}).body.decode())
+    assert present in html and absent not in html
+    assert refused.reason not in html  # matching's English sentence stays for API users
+
+
+def _domain_site():
+    from services.matching.domain.sites import Site
+    return Site.model_validate({k: v for k, v in SITE.items() if k not in ("source", "updated_at", "hotspot")}
+                               | {"available_from": "2026-01-01"})
