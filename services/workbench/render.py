@@ -9,7 +9,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from services.workbench import i18n
+from services.workbench import explanations, i18n
 from services.workbench.labels import FIELD_LABELS, LABELS
 from services.workbench.security import CSRF_FIELD, CSRF_HEADER, Csrf, Person
 
@@ -39,6 +39,7 @@ class Pages:
             csrf_token=self.csrf.token(binding), path=request.url.path, moment=lambda v: i18n.moment(v, lang),
             label=lambda value: gettext(LABELS[value]) if value in LABELS else value,
             field_label=lambda name: gettext(FIELD_LABELS[name]) if name in FIELD_LABELS else name,
+            what_if=lambda miss: explanations.counterfactuals(miss, gettext, lang),
             assets=self.asset_version, **context)
         response = HTMLResponse(html, status_code=status)
         if new:

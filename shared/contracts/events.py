@@ -446,6 +446,22 @@ class Proposal(Frozen):
     completeness: float = Field(default=1.0, ge=0, le=1, description="Share of the applicable weight with data.")
 
 
+class Shortfall(Frozen):
+    """One hard constraint a near miss fails, as facts: what a client needs to word the counterfactual itself
+    (in its reader's language, numbers and dates as the reader writes them)."""
+
+    constraint: str = Field(description="The hard constraint: availability, floor_space, cleanroom, "
+                                        "vibration_free, grid_capacity or environmental_category.")
+    needed: float | None = Field(default=None, description="m² (floor space, cleanroom) or MW (grid) needed.")
+    offered: float | None = Field(default=None, description="What the site offers by the date needed, same unit.")
+    needed_by: date | None = Field(default=None, description="When the company needs it.")
+    site_from: date | None = Field(default=None, description="The site's own date that would make it: planned "
+                                                             "land, a grid reinforcement, or when it is available.")
+    required: str | None = Field(default=None, description="The class needed: ISO cleanroom class or "
+                                                           "environmental category.")
+    present: str | None = Field(default=None, description="What the site has of it (none: nothing).")
+
+
 class NearMiss(Frozen):
     """A site that fails few hard constraints by a small margin, with what would make it qualify."""
 
@@ -456,6 +472,8 @@ class NearMiss(Frozen):
     own_region: bool
     failed: tuple[str, ...] = Field(description="The hard constraints it fails.")
     counterfactuals: tuple[str, ...] = Field(description="e.g. 'qualifies with +2 MW by 2027-06'.")
+    shortfalls: tuple[Shortfall, ...] = Field(default=(), description="The same as facts, one per failed "
+                                                                      "constraint, in the order of `failed`.")
 
 
 class MatchProposedData(Frozen):

@@ -4,6 +4,7 @@ structured answers (error types and limits, refusal facts, near misses' and regi
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 from pydantic import ValidationError
@@ -85,3 +86,58 @@ def _domain_site():
     from services.matching.domain.sites import Site
     return Site.model_validate({k: v for k, v in SITE.items() if k not in ("source", "updated_at", "hotspot")}
                                | {"available_from": "2026-01-01"})
+
+
+def _match_with_near_misses() -> dict:
+    """A real match by matching's domain: one site fits, others miss by grid, floor space and cleanroom."""
+    from tests.unit.test_matching_domain import case, run, site
+    result = run(case(), [site("fits"), site("grid", grid_mw_available=1.5),
+                          site("floor", floor_space_m2=3_500, largest_lot_m2=3_000),
+                          site("clean", cleanroom_iso_class=8), site("late", available_from=date(2027, 12, 1))],
+                 near_n=5)
+    return {"near_misses": [m.model_dump(mode="json") for m in result.near_misses],
+            "blocking": {"zuid": ["grid_capacity", "floor_space"]}}
+
+
+def _dossier() -> dict:
+    return {"case_id": "00000000-0000-0000-0000-000000000001", "code_name": "Opal 1", "case_status": "proposed",
+            "outcome": None, "consent_granted_at": None, "opened_at": "2026-11-01T10:00:00+00:00",
+            "company": {"name": "X B.V.", "kvk_number": "12345678"}, "origins": [],
+            "lead": {"stage": "scale-up", "technology_domains": ["semiconductor-technologies"], "sector": None,
+                     "location": {"municipality_code": "GM0153", "province": "Overijssel", "region": "oost"},
+                     "demand": {"energy": {"grid_connection_mw": 3.0, "needed_by": "2027-06-01"}}}}
+
+
+NEAR_MISS_ENGLISH = ("qualifies with", "MW by", "m² more by", "grid_capacity", "floor_space")
+
+
+@pytest.mark.parametrize(("lang", "present"), [("nl", ("komt in aanmerking met +1,5 MW vóór jun 2027",
+                                                       "komt in aanmerking met 1.500 m² meer vóór jun 2027",
+                                                       "Te weinig netcapaciteit")),
+                                               ("en", ("qualifies with +1.5 MW by Jun 2027",
+                                                       "qualifies with 1,500 m² more by Jun 2027",
+                                                       "Too little grid capacity"))])
+def test_the_case_page_and_the_no_proposition_page_word_near_misses_in_the_readers_language(lang, present):
+    from services.workbench import queues, views
+    match = _match_with_near_misses()
+    english = [s for m in match["near_misses"] for s in m["counterfactuals"]]
+    assert {m["site_id"] for m in match["near_misses"]} >= {"grid", "floor"} and english
+    proposals = {"status": "open", "proposals": [], "decisions": [], "no_proposition": False, **match}
+    page = views.case_page(_dossier(), proposals, [])
+    drawn = views.case_map(page, english=lang == "en", title="t", description="d")
+    coordinator = Person(username="c", name="C", role="coordinator", organisation="taskforce")
+    case_html = _visible(PAGES.render(
+        _get("/cases/1", lang), "case.html.j2", person=coordinator, case=page, map=drawn, outcomes=(), errors={},
+        form={}, notice="", coordinators=[], contacts=(), today=date(2026, 12, 1), names={}).body.decode())
+    stuck = queues.stuck_cases([{"case_id": "1", "code_name": "Opal 1", "revision": 1, "origin_region": "oost",
+                                 "proposed_at": "2026-11-01T10:00:00+00:00", "blocking": match["blocking"],
+                                 "blocking_details": {}, "near_misses": match["near_misses"]}])
+    stuck_html = _visible(PAGES.render(_get("/no-proposition", lang), "no_proposition.html.j2", person=coordinator,
+                                       cases=stuck).body.decode())
+    for html in (case_html, stuck_html):
+        assert all(p in html for p in present[:2]), html
+        if lang == "nl":  # matching's own English sentences never reach a Dutch page
+            assert not [s for s in english if s in html] and not [p for p in NEAR_MISS_ENGLISH if p in html]
+        else:  # worded here too, from the facts: the month as an English reader writes it, not matching's 2027-06
+            assert "MW by 2027-06" not in html and "Jun 2027" in html
+    assert present[2] in case_html

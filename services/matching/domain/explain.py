@@ -20,6 +20,7 @@ from services.matching.domain.constraints import (
 )
 from services.matching.domain.criteria import GRADUATES_PER_HIRE, Case
 from services.matching.domain.sites import ACCESS, CONGESTION, DOMAINS, ENV_CATEGORIES
+from shared.contracts.events import Shortfall
 
 EPOCH = date(1970, 1, 1)
 # Above these a site's soft offer is named as a need it does not meet (the score already weighs it).
@@ -151,6 +152,39 @@ def counterfactuals(case: Case, cat: Catalogue, checks: Checks, i: int) -> tuple
     """The failed constraints of a near miss, and what would make it qualify."""
     failed = [name for name, bad in checks.failed.items() if bad[i]]
     return failed, [_what_if(name, case, cat.cols, checks, i) for name in failed]
+
+
+def shortfalls(case: Case, cat: Catalogue, checks: Checks, i: int) -> list[Shortfall]:
+    """The same as `counterfactuals`, as facts (clients word them in their reader's language)."""
+    return [_shortfall_facts(name, case, cat.cols, checks, i) for name, bad in checks.failed.items() if bad[i]]
+
+
+def _shortfall_facts(name: str, case: Case, c, checks: Checks, i: int) -> Shortfall:
+    d = case.demand
+    if name == FLOOR:
+        planned = int(c["planned_from"][i])
+        arrives = (planned != NEVER and checks.offered[FLOOR][i] + c["planned_m2"][i] >= d.floor_space.floor_space_m2)
+        return Shortfall(constraint=name, needed=d.floor_space.floor_space_m2,
+                         offered=float(checks.offered[FLOOR][i]), needed_by=d.floor_space.needed_by,
+                         site_from=as_date(planned) if arrives else None)
+    if name == GRID:
+        when = int(c["reinforce_from"][i])
+        comes = when != NEVER and c["mw_after"][i] >= d.energy.grid_connection_mw
+        return Shortfall(constraint=name, needed=d.energy.grid_connection_mw, offered=float(checks.offered[GRID][i]),
+                         needed_by=d.energy.needed_by, site_from=as_date(when) if comes else None)
+    if name == AVAILABILITY:
+        return Shortfall(constraint=name, needed_by=case_need(case), site_from=as_date(c["available_from"][i]))
+    if name == CLEANROOM:
+        fs = d.floor_space
+        has = float(c["cleanroom_m2"][i]) if _known(c["cleanroom_m2"][i]) else None
+        return Shortfall(constraint=name, required=str(fs.cleanroom_iso_class),
+                         present=str(int(c["iso"][i])) if _known(c["iso"][i]) else None,
+                         needed=fs.cleanroom_m2 if fs.cleanroom_m2 and has is not None and has < fs.cleanroom_m2
+                         else None, offered=has)
+    if name == ENVIRONMENT:
+        return Shortfall(constraint=name, required=d.floor_space.environmental_category.value,
+                         present=ENV_CATEGORIES[int(c["env_max"][i])])
+    return Shortfall(constraint=name)
 
 
 def _what_if(name: str, case: Case, c, checks: Checks, i: int) -> str:

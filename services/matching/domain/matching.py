@@ -155,7 +155,7 @@ def _near_miss(case: Case, cat: Catalogue, checks: constraints.Checks, i: int) -
     name, _, municipality = cat.labels[i]
     return NearMiss(site_id=cat.ids[i], site_name=name, region=cat.region_of(i), municipality_code=municipality,
                     own_region=int(cat.cols["region"][i]) == home_region_code(case), failed=tuple(failed),
-                    counterfactuals=tuple(what_if))
+                    counterfactuals=tuple(what_if), shortfalls=tuple(explain.shortfalls(case, cat, checks, i)))
 
 
 def _blocking(case: Case, cat: Catalogue, ranked: Ranked,
