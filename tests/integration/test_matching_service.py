@@ -283,7 +283,7 @@ async def test_the_import_cli_loads_a_file_and_its_changes_rematch_open_cases(ap
 async def test_supply_api_rejects_bad_changes_and_unauthorised_callers(app, client):
     unknown = await client.patch("/sites/t-fits", json={"colour": "red"}, headers=COORD)
     assert (unknown.status_code, unknown.json()) == (422, {"detail": [
-        {"field": "colour", "reason": "Extra inputs are not permitted"}]})
+        {"field": "colour", "reason": "Extra inputs are not permitted", "type": "extra_forbidden"}]})
     bad = await client.patch("/sites/t-fits", json={"grid_mw_available": "lots"}, headers=COORD)
     assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "grid_mw_available"
     assert bad.json()["detail"][0]["reason"].startswith("Input should be a valid number")
