@@ -17,7 +17,14 @@ from pydantic import StringConstraints, ValidationError
 
 from services.reporting import disclosed, domain, repository
 from services.reporting.disclosure.views import ImpactRow, Published, TrendPoint, csv_rows
-from services.reporting.domain.periods import PERIOD_PATTERN, Period, cutoff, parse_period, report_date
+from services.reporting.domain.periods import (
+    PERIOD_PATTERN,
+    Period,
+    cutoff,
+    dutch_today,
+    parse_period,
+    report_date,
+)
 from services.reporting.outlook.repository import outlook_facts
 from services.reporting.outlook.views import OutlookRow, outlook_view
 from services.reporting.projections import Projections
@@ -40,11 +47,11 @@ def moment(as_of: date | None, period: str | None) -> tuple[date, Period | None]
             chosen = parse_period(period)
         except ValueError as err:
             raise invalid("period", str(err)) from None
-        return report_date(chosen, date.today()), chosen
+        return report_date(chosen, dutch_today()), chosen
     if as_of is not None and not EARLIEST <= as_of <= LATEST:
         raise HTTPException(422, [{"loc": ["query", "as_of"], "type": "value_error",
                                    "msg": f"must lie between {EARLIEST} and {LATEST}"}])
-    return as_of or date.today(), None
+    return as_of or dutch_today(), None
 
 
 EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)  # a figure "as of" outside says nothing (and overflows)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date
 from pathlib import Path
 
 from services.reporting import chromium, disclosed, pages, repository
 from services.reporting.config import ReportingSettings
 from services.reporting.disclosure.views import Published
-from services.reporting.domain.periods import parse_period, report_date
+from services.reporting.domain.periods import dutch_today, parse_period, report_date
 from services.reporting.i18n import DEFAULT
 from services.reporting.projections import Projections
 from services.reporting.render import html
@@ -24,7 +23,7 @@ async def build_report(projections: Projections, period_name: str, *, as_reporte
     the current ones that include later corrections; earlier half-years in the trend are current.
     """
     period = parse_period(period_name)
-    when = report_date(period, date.today())  # never "as of" the future
+    when = report_date(period, dutch_today())  # never "as of" the future
     figures, trend = await disclosed.view_with_trend(projections, when, "ministry")
     reported_at = None
     if as_reported:

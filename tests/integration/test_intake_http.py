@@ -84,7 +84,7 @@ async def test_a_rom_creates_reads_lists_and_updates_its_lead(client, app):
 
     settings = app.state.runtime.settings
     (updated,) = [e for r in await collect(settings.kafka_bootstrap_servers, settings.topic(LeadUpdated.topic),
-                                           until=1, timeout=20)
+                                           until=1, timeout=60)
                   if str((e := LeadUpdated.from_json(r.value)).data.lead_id) == lead_id]
     assert set(updated.data.changed) == {"stage", "life_phase"}
 

@@ -24,6 +24,7 @@ from services.reporting import chromium
 from services.reporting.app import create_app
 from services.reporting.config import ReportingSettings
 from services.reporting.domain import REPORTED
+from services.reporting.domain.periods import dutch_today
 from services.reporting.rebuild import rebuild
 from services.reporting.reports import write_report
 from services.reporting.synthetic import case_closed, case_opened, lead_registered, lead_updated, match_proposed
@@ -339,9 +340,9 @@ async def test_the_ministry_reaches_aggregates_only_and_small_cells_are_suppress
     first, last = ({r["indicator"]: r for r in trend[i]["impact"]} for i in (0, -1))
     assert first["leads_in_portfolio"]["value"] == 4 and first["cases_in_execution"]["value"] == 4
     assert trend[-1]["future"] and last["leads_in_portfolio"]["target_pro_rata"] == 40
-    under_way = f"{date.today().year}-H{1 if date.today().month <= 6 else 2}"
+    under_way = f"{dutch_today().year}-H{1 if dutch_today().month <= 6 else 2}"
     current = (await http.get("/kpi/figures", params={"period": under_way}, headers=MINISTRY)).json()
-    assert current["as_of"] == date.today().isoformat()  # a half-year under way: as of today, never its end
+    assert current["as_of"] == dutch_today().isoformat()  # a half-year under way: as of today, never its end
     bad = await http.get("/kpi/figures", params={"period": "2026-07"}, headers=MINISTRY)
     assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "period"
 

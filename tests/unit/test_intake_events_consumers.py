@@ -11,6 +11,7 @@ from services.matching.domain import Catalogue, Weights, case_of, match
 from services.matching.domain.sites import Site
 from services.matching.repository import reference_sites
 from services.reporting.domain.facts import fact_of
+from services.reporting.domain.periods import dutch_today
 from services.reporting.domain.projection import figures_from_facts
 from shared.contracts import EVENT_TYPES
 from shared.contracts.events import LeadSignalledData
@@ -53,7 +54,7 @@ def test_reporting_counts_such_leads_and_cases():
     leads = [sparse_lead(), sparse_lead(technology_domains=[], sector="retail"),
              sparse_lead(technology_domains=["strategic-autonomy"], sector="space")]
     facts = [fact_of(evt) for lead in leads for evt in events_of(lead)]
-    figures = figures_from_facts(facts, [date.today()])[date.today()]
+    figures = figures_from_facts(facts, [dutch_today()])[dutch_today()]
     assert figures.impact["cases_in_execution"].value == 2  # the retail lead is turned away
     assert figures.impact["leads_in_portfolio"].value == 2  # and is not in the programme's scope
     assert figures.breakdowns["cases_by_technology_domain"]["strategic-autonomy"].value == 1

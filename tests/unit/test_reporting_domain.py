@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -12,7 +12,7 @@ from services.reporting.disclosure import releases as rel
 from services.reporting.disclosure.views import Disclosure, csv_rows
 from services.reporting.domain.facts import Fact, fact_of
 from services.reporting.domain.figures import Cell
-from services.reporting.domain.periods import cutoff, parse_period, pro_rata_target, programme_periods
+from services.reporting.domain.periods import cutoff, dutch_today, parse_period, pro_rata_target, programme_periods
 from services.reporting.domain.projection import figures_from_facts
 from services.reporting.repository import _fact_record
 from services.reporting.synthetic import case_opened, lead_registered, match_proposed, relocation_realised
@@ -107,3 +107,10 @@ def test_a_fact_body_with_an_integer_beyond_64_bits_is_still_stored_as_json():
     fact = Fact(uuid.uuid4(), "site-changed", datetime.fromisoformat("2026-01-01T12:00:00+00:00"), "site-1",
                 {"site_id": "site-1", "changed": {"floor_space_m2": huge}})
     assert json.loads(_fact_record(fact)[4]) == fact.body
+
+
+def test_today_is_the_dutch_day_even_when_the_server_s_clock_is_still_on_yesterday_in_utc():
+    # 23:30 UTC on 1 December is 00:30 on 2 December in the Netherlands: the day's first events count "today".
+    assert dutch_today(datetime(2026, 12, 1, 23, 30, tzinfo=UTC)) == date(2026, 12, 2)
+    assert dutch_today(datetime(2026, 6, 30, 21, 59, tzinfo=UTC)) == date(2026, 6, 30)  # CEST: 23:59
+    assert dutch_today(datetime(2026, 6, 30, 22, 0, tzinfo=UTC)) == date(2026, 7, 1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -68,6 +68,13 @@ def cutoff(as_of: date) -> datetime:
 def local_day(moment: datetime) -> date:
     """The day in the Netherlands on which an instant falls (the day a fact counts from)."""
     return moment.astimezone(AMSTERDAM).date()
+
+
+def dutch_today(now: datetime | None = None) -> date:
+    """Today in the Netherlands: figures "as of today" count what happened up to now there. The machine's date
+    (UTC on a server) is still yesterday between midnight and 01:00 or 02:00 Dutch time, which left the
+    day's first events out of "today"."""
+    return local_day(now or datetime.now(UTC))
 
 
 def period_of(day: date) -> Period:
