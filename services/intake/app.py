@@ -14,6 +14,8 @@ from services.intake.bootstrap import bootstrap
 from services.intake.config import IntakeSettings
 from services.intake.views import (
     AuditEntry,
+    BoardCases,
+    BoardQuery,
     CaseDossier,
     CaseOrigins,
     CsvReport,
@@ -112,6 +114,13 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
                               caller: Caller = Depends(caller_of)) -> list[TaskforceCase]:
         require(caller, "coordinator")
         return await use.taskforce_cases(deps, status=status, limit=limit, offset=offset)
+
+    @app.post("/cases/search", tags=["taskforce"], response_model=BoardCases, responses=problems(422),
+              summary="One page of the board: cases filtered by status, region, stage, code name and ids, with counts "
+                      "(coordinator)")
+    async def board_cases(query: BoardQuery, caller: Caller = Depends(caller_of)) -> BoardCases:
+        require(caller, "coordinator")
+        return await use.board_cases(deps, query)
 
     @app.get("/cases/{case_id}", tags=["taskforce"], response_model=CaseDossier,
              responses=problems(404, d404="No such case"),

@@ -140,6 +140,12 @@ async def taskforce_cases(deps: Deps, *, status: str | None, limit: int,
     return [views.taskforce_case(r) for r in rows]
 
 
+async def board_cases(deps: Deps, query: views.BoardQuery) -> views.BoardCases:
+    async with deps.runtime.sessions() as session:
+        kept, open_cases, rows = await repository.board_cases(session, query)
+    return views.BoardCases(kept=kept, open_cases=open_cases, cases=[views.taskforce_case(r) for r in rows])
+
+
 async def case_dossier(deps: Deps, case_id: UUID) -> views.CaseDossier:
     async with deps.runtime.sessions() as session:
         found = await repository.case_with_opening_lead(session, case_id=case_id)

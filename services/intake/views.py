@@ -244,6 +244,37 @@ class TaskforceCase(BaseModel):
     outcome: str | None
 
 
+BOARD_IDS_MOST = 20_000  # a coordinator's owned cases, or every owned case: far more than the programme holds
+
+
+class BoardQuery(BaseModel):
+    """The board's filters on intake's own fields, and the page asked for (POST /cases/search: the owner
+    filter sends its case ids, too many for a URL)."""
+
+    model_config = {"extra": "forbid"}
+
+    status: Literal["open", "closed"] | None = Field("open", description="Open or closed cases; all when null.")
+    case_status: Literal["open", "proposed", "no-proposition", "closed"] | None = None
+    region: str | None = Field(None, max_length=40)
+    stage: str | None = Field(None, max_length=40)
+    q: str | None = Field(None, max_length=100, description="Part of the code name, any case.")
+    case_ids: list[UUID] | None = Field(None, max_length=BOARD_IDS_MOST,
+                                        description="Only these cases (e.g. a coordinator's own).")
+    except_case_ids: list[UUID] = Field(default_factory=list, max_length=BOARD_IDS_MOST,
+                                        description="Never these cases (e.g. every case with an owner).")
+    order: Literal["newest", "oldest"] = "newest"
+    offset: int = Field(0, ge=0, le=2**63 - 1)
+    limit: int = Field(100, ge=1, le=1000)
+
+
+class BoardCases(BaseModel):
+    """One page of the board, with how many cases the filters keep and how many are open at all."""
+
+    kept: int
+    open_cases: int
+    cases: list[TaskforceCase]
+
+
 class CaseCompany(BaseModel):
     name: str
     kvk_number: str

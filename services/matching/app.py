@@ -37,6 +37,8 @@ from shared.db import transaction
 from shared.http import Limit, Offset, rejections
 from shared.runtime import http_app
 
+BOARD_PAGE_MOST = 200  # the ids of one board page travel in the URL: ~37 characters each
+
 SUPPLY_ROLES = ("coordinator", "province", "municipality")
 OWNERS = ("A municipality or province may change only the sites that lie in it (before and after the change); "
           "the coordinator any site.")
@@ -61,10 +63,14 @@ def create_app(settings: MatchingSettings | None = None) -> FastAPI:
     @app.get("/cases", tags=["coordinator"], summary="All matched cases, newest match first",
              response_model=list[CaseLine], responses=errors(422))
     async def cases(status: Literal["open", "closed"] | None = None,
+                    case_id: list[UUID] | None = Query(None, max_length=BOARD_PAGE_MOST,
+                                                       description="Only these cases (the board's page); every "
+                                                                   "matched case when left out."),
                     caller: Caller = Depends(caller_of)) -> list[CaseLine]:
         require(caller, "coordinator")
         async with runtime.sessions() as session:
-            return [CaseLine.model_validate(row) for row in await repository.list_matches(session, status=status)]
+            rows = await repository.list_matches(session, status=status, case_ids=case_id)
+        return [CaseLine.model_validate(row) for row in rows]
 
     @app.get("/cases/without-proposition", tags=["coordinator"], response_model=list[StuckCase],
              summary="Open cases no site anywhere qualifies for, with what blocked each region (coordinator)")

@@ -184,7 +184,8 @@ async def open_matches(session: AsyncSession) -> list:
     return list((await session.execute(stmt)).mappings())
 
 
-async def list_matches(session: AsyncSession, *, status: str | None = None) -> list[dict]:
+async def list_matches(session: AsyncSession, *, status: str | None = None,
+                       case_ids: list[UUID] | None = None) -> list[dict]:
     """A line per case for the coordinator's overview, newest match first."""
     stmt = select(case_match.c.case_id, case_match.c.code_name, case_match.c.status, case_match.c.outcome,
                   case_match.c.revision, case_match.c.no_proposition, case_match.c.proposed_at,
@@ -192,6 +193,8 @@ async def list_matches(session: AsyncSession, *, status: str | None = None) -> l
                   ).order_by(case_match.c.proposed_at.desc())
     if status:
         stmt = stmt.where(case_match.c.status == status)
+    if case_ids is not None:
+        stmt = stmt.where(case_match.c.case_id.in_(case_ids))
     return [{**r._mapping, "case_id": str(r.case_id), "no_proposition": bool(r.no_proposition),
              "proposed_at": r.proposed_at.isoformat()} for r in (await session.execute(stmt)).all()]
 

@@ -53,6 +53,15 @@ async def board_work(session: AsyncSession, case_ids: list[UUID]) -> tuple[dict[
     return owners, {str(case_id): r for case_id, r in first.items()}
 
 
+async def owner_filter(session: AsyncSession, owner: str, no_owner: str) -> dict[str, list[str]]:
+    """The owner filter as intake's board query understands it: the owner's case ids, or those to leave out."""
+    if not owner:
+        return {}
+    if owner == no_owner:
+        return {"except_case_ids": await store.owned_cases(session)}
+    return {"case_ids": await store.owned_cases(session, owner)}
+
+
 async def case_work(session: AsyncSession, case_id: UUID):
     return await store.notes(session, case_id), await store.owner_of(session, case_id), \
         await store.reminders(session, case_id)

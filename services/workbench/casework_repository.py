@@ -39,6 +39,14 @@ async def owners(session: AsyncSession, case_ids: Iterable[UUID]) -> dict[str, s
     return {str(case_id): owner for case_id, owner in rows}
 
 
+async def owned_cases(session: AsyncSession, owner: str | None = None) -> list[str]:
+    """The ids of the cases `owner` owns, or of every case with an owner (None): the board's owner filter."""
+    stmt = select(case_owner.c.case_id)
+    if owner is not None:
+        stmt = stmt.where(case_owner.c.owner == owner)
+    return [str(case_id) for case_id in (await session.execute(stmt)).scalars()]
+
+
 async def add_note(session: AsyncSession, *, case_id: UUID, author: str, contact: str, contact_on: date,
                    text: str, now: datetime) -> UUID:
     note_id = uuid.uuid4()

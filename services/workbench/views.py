@@ -46,7 +46,6 @@ class BoardRow:
 
 
 BOARD_PAGE = 100
-BOARD_MOST = 1000  # intake's and matching's largest page: the board filters over this many open cases
 
 
 @dataclass(frozen=True)
@@ -71,6 +70,17 @@ def board_page(rows: list[BoardRow], page: int) -> BoardPage:
     pages = max(1, -(-len(rows) // BOARD_PAGE))
     page = min(max(page, 1), pages)
     return BoardPage(rows=rows[(page - 1) * BOARD_PAGE:page * BOARD_PAGE], kept=len(rows), page=page, pages=pages)
+
+
+def last_page(kept: int) -> int:
+    return max(1, -(-kept // BOARD_PAGE))
+
+
+def board_query(filters: BoardFilters, page: int) -> dict[str, Any]:
+    """Intake's board query for one page (intake filters its own fields; the owner filter is added by ids)."""
+    return {"status": "open", "case_status": filters.status or None, "region": filters.region or None,
+            "stage": filters.stage or None, "q": filters.q or None, "order": "oldest",
+            "offset": (page - 1) * BOARD_PAGE, "limit": BOARD_PAGE}
 
 
 def board(cases: Iterable[Mapping[str, Any]], matches: Iterable[Mapping[str, Any]], filters: BoardFilters,

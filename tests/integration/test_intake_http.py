@@ -466,3 +466,32 @@ async def test_a_second_rom_does_not_see_the_progress_the_case_made_before_it_jo
     assert await eventually(lambda: seen(second["lead_id"], ROM_B, "closed"), timeout=30)
     late = (await client.post("/leads", json=body(kvk=kvk), headers={"Authorization": "Bearer rom-c"})).json()
     assert (late["lead"]["case_status"], late["lead"]["case_outcome"]) == ("open", None)
+
+
+async def test_the_board_search_filters_and_pages_in_intake_with_counts_coordinator_only(client):
+    """POST /cases/search: intake's own fields filtered and paged in one query, with the kept and open counts."""
+    coordinator = {"Authorization": "Bearer coord"}
+    ids = [(await client.post("/leads", json=body(kvk=random_kvk()), headers=ROM_A)).json()["lead"]["case_id"]
+           for _ in range(3)]
+    mine = {"case_ids": ids, "order": "oldest", "limit": 2}
+    first = (await client.post("/cases/search", json=mine, headers=coordinator)).json()
+    second = (await client.post("/cases/search", json=mine | {"offset": 2}, headers=coordinator)).json()
+    assert [c["case_id"] for c in first["cases"] + second["cases"]] == ids  # oldest first, across the pages
+    assert first["kept"] == second["kept"] == 3 and first["open_cases"] >= 3
+    newest = (await client.post("/cases/search", json=mine | {"order": "newest"}, headers=coordinator)).json()
+    assert [c["case_id"] for c in newest["cases"]] == ids[:0:-1]
+    code = first["cases"][0]["code_name"]
+    named = (await client.post("/cases/search", json={"case_ids": ids, "q": code.upper()}, headers=coordinator))
+    assert [c["case_id"] for c in named.json()["cases"]] == [ids[0]]
+    for narrowed, kept in (({"region": "oost", "stage": "scale-up", "case_status": "open"}, 3),
+                           ({"region": "noord"}, 0), ({"stage": "start-up"}, 0), ({"case_status": "proposed"}, 0),
+                           ({"except_case_ids": ids[1:]}, 1), ({"status": "closed"}, 0)):
+        found = (await client.post("/cases/search", json={"case_ids": ids} | narrowed, headers=coordinator)).json()
+        assert found["kept"] == kept and len(found["cases"]) == kept, narrowed
+    past = (await client.post("/cases/search", json=mine | {"offset": 50}, headers=coordinator)).json()
+    assert (past["kept"], past["cases"]) == (3, [])
+    assert (await client.post("/cases/search", json=mine, headers=ROM_A)).status_code == 403
+    for bad in ({"limit": 0}, {"limit": 1001}, {"order": "sideways"}, {"case_ids": ["nope"]}, {"owner": "x"},
+                {"q": "x" * 101}):
+        refused = await client.post("/cases/search", json=bad, headers=coordinator)
+        assert refused.status_code == 422, bad

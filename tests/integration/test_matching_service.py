@@ -345,6 +345,11 @@ async def test_the_coordinator_decides_on_proposals_and_records_a_relocation(app
         c for c in closed if c["case_id"] == str(case_id)).items()
     assert str(case_id) not in {c["case_id"] for c in (await client.get("/cases?status=open", headers=COORD)).json()}
     assert (await client.get("/cases?status=lost", headers=COORD)).status_code == 422
+    # The board's page asks only for its own cases' lines, coordinator only.
+    only = (await client.get("/cases", params={"case_id": [str(case_id), str(uuid.uuid4())]}, headers=COORD)).json()
+    assert [c["case_id"] for c in only] == [str(case_id)]
+    assert (await client.get("/cases", params={"case_id": "nope"}, headers=COORD)).status_code == 422
+    assert (await client.get("/cases", params={"case_id": str(case_id)}, headers=PROVINCE)).status_code == 403
 
 
 async def test_other_outcomes_close_the_case_with_a_reason(app, settings, client):

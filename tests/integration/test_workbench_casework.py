@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import json
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -39,9 +40,27 @@ def dossier(case: str) -> dict:
                      "location": {"municipality_code": "GM0153", "province": "PV23", "region": "oost"}}}
 
 
-def services(settings: WorkbenchSettings, case: str) -> httpx.MockTransport:
-    """Intake, matching and notifications for one case, deciding about the person as intake does."""
+def board_line(case: str, code_name: str = "Opaal 7", region: str = "oost", days: float = 3) -> dict:
+    opened = (datetime.now(UTC) - timedelta(days=days)).isoformat()
+    return {"case_id": case, "code_name": code_name, "case_status": "open", "opened_at": opened, "region": region,
+            "stage": "scale-up", "origins": 1}
+
+
+def board_search(lines: list[dict], query: dict) -> dict:
+    """Intake's POST /cases/search over `lines` (oldest first), as far as these tests ask it."""
+    kept = [line for line in lines if (not query.get("region") or line["region"] == query["region"])
+            and (query.get("case_ids") is None or line["case_id"] in query["case_ids"])
+            and line["case_id"] not in query.get("except_case_ids", [])]
+    page = kept[query["offset"]:query["offset"] + query["limit"]]
+    return {"kept": len(kept), "open_cases": len(lines), "cases": page}
+
+
+def services(settings: WorkbenchSettings, case: str, lines: list[dict] | None = None,
+             asked: list[httpx.Request] | None = None) -> httpx.MockTransport:
+    """Intake, matching and notifications for one case (or the board `lines`), deciding about the person as
+    intake does; every request lands in `asked`."""
     secret = settings.person_token_secret.get_secret_value()
+    lines = [board_line(case)] if lines is None else lines
 
     def answer(request: httpx.Request) -> httpx.Response:
         service = {8001: "intake", 8002: "matching", 8003: "notifications"}[request.url.port]
@@ -50,11 +69,10 @@ def services(settings: WorkbenchSettings, case: str) -> httpx.MockTransport:
         if caller.role != "coordinator":
             return httpx.Response(403, json={"detail": "not allowed"})
         path = request.url.path
-        if service == "intake" and path == "/cases":
-            d = dossier(case)
-            return httpx.Response(200, json=[{**{k: d[k] for k in ("case_id", "code_name", "case_status",
-                                                                    "opened_at")},
-                                              "region": "oost", "stage": "scale-up", "origins": 1}])
+        if asked is not None:
+            asked.append(request)
+        if service == "intake" and path == "/cases/search" and request.method == "POST":
+            return httpx.Response(200, json=board_search(lines, json.loads(request.content)))
         if service == "intake" and path == f"/cases/{case}":
             return httpx.Response(200, json=dossier(case))
         if service == "matching" and path == "/cases":
@@ -245,3 +263,30 @@ async def test_the_timeline_exports_as_csv_with_dutch_headers_and_the_export_is_
         assert printable.status_code == 200 and "Tijdlijn van casus Opaal 7" in printable.text
     exports = [t for a, _, t in await trail(app, "marit", case) if a == "timeline-exported"]
     assert exports == [case, case, case]
+
+
+async def test_page_two_of_a_filtered_board_shows_its_cases_and_asks_matching_only_about_them(database_url,
+                                                                                                accounts_file):
+    """150 open cases, 120 of them in the east: page 2 of the east holds the 21st to 120th oldest of the east;
+    the workbench asked intake for that page with the filter, and matching only for its ids."""
+    lines = [board_line(str(uuid.uuid4()), f"Casus {n:03d}", "oost" if n % 5 else "west", days=200 - n)
+             for n in range(150)]
+    east = [line for line in lines if line["region"] == "oost"]
+    asked: list[httpx.Request] = []
+    settings = WorkbenchSettings(database_url=database_url, accounts_file=accounts_file)
+    app = create_app(settings)
+    app.state.deps.upstream.client = httpx.AsyncClient(transport=services(settings, "", lines, asked))
+    try:
+        async with signed_in(app, "marit") as marit:
+            asked.clear()
+            page = (await marit.get("/board", params={"region": "oost", "page": 2})).text
+    finally:
+        await app.state.deps.upstream.client.aclose()
+        await app.state.deps.close()
+    shown = re.findall(r"Casus \d{3}", page)
+    assert shown == [line["code_name"] for line in east[100:]]
+    assert "Casus 000" not in page and "Casus 005" not in page  # page 1's and the west's
+    query = json.loads(next(r for r in asked if r.url.path == "/cases/search").content)
+    assert (query["region"], query["offset"], query["limit"], query["order"]) == ("oost", 100, 100, "oldest")
+    matching = [r for r in asked if r.url.port == 8002]
+    assert [r.url.params.get_list("case_id") for r in matching] == [[line["case_id"] for line in east[100:]]]
