@@ -60,11 +60,13 @@ def result_doc(result: domain.MatchResult) -> dict:
     """The JSON form stored and compared: a re-match that gives the same document emits nothing."""
     return {"proposals": [p.model_dump(mode="json") for p in result.proposals],
             "near_misses": [n.model_dump(mode="json") for n in result.near_misses],
-            "blocking": result.blocking, "blocking_details": result.blocking_details}
+            "blocking": result.blocking, "blocking_details": result.blocking_details,
+            "blocking_facts": result.blocking_facts}
 
 
 def _same(previous, doc: dict) -> bool:
-    return all(previous[key] == doc[key] for key in ("proposals", "near_misses", "blocking", "blocking_details"))
+    return all(previous[key] == doc[key] for key in ("proposals", "near_misses", "blocking", "blocking_details",
+                                            "blocking_facts"))
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,7 @@ case_match = Table(
     Column("near_misses", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
     Column("blocking", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
     Column("blocking_details", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("blocking_facts", JSONB, nullable=False, server_default=text("'{}'::jsonb")),  # the same, as facts
     # What a changed site must beat to enter this match (domain.Cutoffs); lets re-matching skip cases.
     Column("cutoffs", JSONB),
     Column("revision", Integer, nullable=False, server_default="1"),

@@ -95,7 +95,7 @@ async def site_history(session: AsyncSession, site_id: str) -> list:
 
 
 _MATCH_VALUES = ("code_name", "case_payload", "revision", "proposals", "near_misses", "blocking", "blocking_details",
-                 "no_proposition", "cutoffs")
+                 "blocking_facts", "no_proposition", "cutoffs")
 
 
 def _save_match_statement():
@@ -158,6 +158,7 @@ def _match_values(case_id: UUID, code_name: str, case_payload: dict, result: dic
     return {"case_id": case_id, "code_name": code_name, "case_payload": case_payload, "revision": revision,
             "proposals": result["proposals"], "near_misses": result["near_misses"],
             "blocking": result["blocking"], "blocking_details": result["blocking_details"],
+            "blocking_facts": result.get("blocking_facts") or {},
             "no_proposition": int(not result["proposals"]),
             "cutoffs": result.get("cutoffs")}
 
@@ -203,7 +204,8 @@ async def stuck_matches(session: AsyncSession) -> list[dict]:
     """Open cases without a proposition anywhere, with their blockers, the longest waiting first."""
     stmt = (select(case_match.c.case_id, case_match.c.code_name, case_match.c.revision, case_match.c.proposed_at,
                    case_match.c.case_payload["origin"]["region"].astext.label("origin_region"),
-                   case_match.c.blocking, case_match.c.blocking_details, case_match.c.near_misses)
+                   case_match.c.blocking, case_match.c.blocking_details, case_match.c.blocking_facts,
+                   case_match.c.near_misses)
             .where(case_match.c.status == "open", case_match.c.no_proposition != 0)
             .order_by(case_match.c.proposed_at))
     return [dict(r) for r in (await session.execute(stmt)).mappings()]

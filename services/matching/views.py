@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -149,6 +149,19 @@ class CaseLine(BaseModel):
     proposals: int = Field(description="How many sites are proposed.")
 
 
+class RegionShortfall(BaseModel):
+    """One constraint that blocked a region, as facts: what `blocking_details` says in words, for clients that
+    word it in their reader's language."""
+
+    constraint: str = Field(description="The hard constraint, or no_sites for a region without any site.")
+    sites_failing: int = Field(description="How many of the region's sites fail it.")
+    sites: int = Field(description="How many sites the region has.")
+    needed: float | None = Field(default=None, description="m² (floor space, cleanroom) or MW (grid) needed.")
+    best_offered: float | None = Field(default=None, description="The largest offer in the region by then.")
+    needed_by: date | None = Field(default=None, description="When the company needs it.")
+    required: str | None = Field(default=None, description="ISO cleanroom class or environmental category.")
+
+
 class StuckCase(BaseModel):
     """An open case for which no site anywhere meets the hard constraints, with what blocked each region."""
 
@@ -159,6 +172,8 @@ class StuckCase(BaseModel):
     origin_region: str | None = Field(description="The company's own region.")
     blocking: dict[str, list[str]]
     blocking_details: dict[str, list[str]]
+    blocking_facts: dict[str, list[RegionShortfall]] = Field(
+        default_factory=dict, description="Per region in `blocking`: the same as facts.")
     near_misses: list[NearMiss]
 
 
@@ -183,6 +198,8 @@ class CaseProposals(BaseModel):
     near_misses: list[NearMiss]
     blocking: dict[str, list[str]]
     blocking_details: dict[str, list[str]]
+    blocking_facts: dict[str, list[RegionShortfall]] = Field(
+        default_factory=dict, description="Per region in `blocking`: the same as facts.")
     decisions: list[DecisionRecord]
 
 

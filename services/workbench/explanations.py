@@ -63,3 +63,40 @@ def what_if(fact: Mapping[str, Any], gettext: Callable[[str], str], lang: str) -
         gap=gap_text, needed=number(needed, lang) if needed is not None else "",
         needed_by=month(fact.get("needed_by"), lang), site_from=month(fact.get("site_from"), lang),
         required=fact.get("required") or "", present=fact.get("present") or "")
+
+
+# What blocked a region, per constraint (matching's `blocking_facts`); {failing} of {sites} sites there.
+IN_REGION = {
+    "floor_space": N_("{failing} of {sites} sites lack {needed} m² by {needed_by} (largest there {best} m²)"),
+    "grid_capacity": N_("{failing} of {sites} sites cannot deliver {needed} MW by {needed_by} (most there {best} MW)"),
+    "grid_capacity-unknown": N_("{failing} of {sites} sites cannot deliver {needed} MW by {needed_by}"),
+    "cleanroom": N_("{failing} of {sites} sites lack an ISO {required} cleanroom"),
+    "cleanroom-size": N_("{failing} of {sites} sites lack an ISO {required} cleanroom of {needed} m²"),
+    "environmental_category": N_("{failing} of {sites} sites do not allow environmental category {required}"),
+    "vibration_free": N_("{failing} of {sites} sites have no vibration-free floors"),
+    "availability": N_("{failing} of {sites} sites are not available by {needed_by}"),
+    "no_sites": N_("no sites in the catalogue"),
+}
+
+
+def day(value: str | date | None, lang: str) -> str:
+    """A date as the reader writes it (Dutch: '1 jun 2027')."""
+    if value is None:
+        return "–"
+    return format_date(date.fromisoformat(value) if isinstance(value, str) else value, "d MMM y", locale=lang)
+
+
+def in_region(fact: Mapping[str, Any], gettext: Callable[[str], str], lang: str) -> str:
+    """One constraint that blocked a region, in the reader's language."""
+    kind = str(fact.get("constraint"))
+    needed, best = fact.get("needed"), fact.get("best_offered")
+    if kind == "cleanroom" and needed:
+        kind = "cleanroom-size"
+    elif kind in ("floor_space", "grid_capacity") and best is None:
+        kind = "grid_capacity-unknown" if kind == "grid_capacity" else kind
+    if kind not in IN_REGION:
+        return gettext(LABELS.get(f"blocker-{kind}", kind))
+    return gettext(IN_REGION[kind]).format(
+        failing=number(fact.get("sites_failing", 0), lang), sites=number(fact.get("sites", 0), lang),
+        needed=number(needed, lang) if needed is not None else "", best=number(best, lang) if best is not None else "–",
+        needed_by=day(fact.get("needed_by"), lang), required=fact.get("required") or "")

@@ -105,7 +105,7 @@ class StuckCase:
     origin_region: str | None
     since: datetime
     blocking: dict[str, list[str]]
-    details: dict[str, list[str]]
+    details: dict[str, list[Mapping[str, Any]]]  # matching's blocking_facts: worded by the page
     near_misses: list[Mapping[str, Any]]
 
 
@@ -117,7 +117,7 @@ def stuck_cases(lines: Iterable[Mapping[str, Any]]) -> list[StuckCase]:
         order = sorted(line["blocking"], key=lambda region: (region != own, region))
         cases.append(StuckCase(case_id=str(line["case_id"]), code_name=line["code_name"], origin_region=own,
                                since=_when(line["proposed_at"]), blocking={r: line["blocking"][r] for r in order},
-                               details=line.get("blocking_details") or {}, near_misses=line.get("near_misses") or []))
+                               details=line.get("blocking_facts") or {}, near_misses=line.get("near_misses") or []))
     return sorted(cases, key=lambda c: c.since)
 
 

@@ -40,6 +40,7 @@ class Pages:
             label=lambda value: gettext(LABELS[value]) if value in LABELS else value,
             field_label=lambda name: gettext(FIELD_LABELS[name]) if name in FIELD_LABELS else name,
             what_if=lambda miss: explanations.counterfactuals(miss, gettext, lang),
+            in_region=lambda fact: explanations.in_region(fact, gettext, lang),
             assets=self.asset_version, **context)
         response = HTMLResponse(html, status_code=status)
         if new:

@@ -84,6 +84,8 @@ class Services:
             return [{"case_id": case, "code_name": "Opaal 7", "revision": 2, "proposed_at": at(30),
                      "origin_region": "oost", "blocking": {"zuid": ["grid_capacity"], "oost": ["floor_space"]},
                      "blocking_details": {"zuid": ["grid: 3 of 3 sites cannot deliver 8 MW by 2027-06-01"]},
+                     "blocking_facts": {"zuid": [{"constraint": "grid_capacity", "sites_failing": 3, "sites": 3,
+                                                  "needed": 8.0, "best_offered": 6.0, "needed_by": "2027-06-01"}]},
                      "near_misses": [{"site_name": "Brainport Park", "region": "zuid", "failed": ["grid_capacity"],
                                       "counterfactuals": ["qualifies with +2 MW by 2027-06"],
                                       "shortfalls": [{"constraint": "grid_capacity", "needed": 8.0, "offered": 6.0,
@@ -177,7 +179,8 @@ async def test_the_cases_without_a_proposition_say_what_blocked_each_region_own_
         page = (await marit.get("/no-proposition")).text
         assert "<h1>Nergens een propositie</h1>" in page and "Opaal 7" in page
         assert page.index("Oost") < page.index("Zuid")  # the company's own region comes first
-        assert "Te weinig netcapaciteit" in page and "cannot deliver 8 MW" in page
+        assert "Te weinig netcapaciteit" in page and "kunnen geen 8 MW leveren vóór 1 jun 2027" in page
+        assert "cannot deliver 8 MW" not in page  # matching's sentence, for API users
         assert "Brainport Park" in page and "komt in aanmerking met +2 MW vóór jun 2027" in page
         assert "+2 MW by 2027-06" not in page  # matching's English sentence: for API users, not this page
 

@@ -91,12 +91,12 @@ def _domain_site():
 def _match_with_near_misses() -> dict:
     """A real match by matching's domain: one site fits, others miss by grid, floor space and cleanroom."""
     from tests.unit.test_matching_domain import case, run, site
-    result = run(case(), [site("fits"), site("grid", grid_mw_available=1.5),
+    result = run(case(), [site("grid", grid_mw_available=1.5),
                           site("floor", floor_space_m2=3_500, largest_lot_m2=3_000),
                           site("clean", cleanroom_iso_class=8), site("late", available_from=date(2027, 12, 1))],
                  near_n=5)
-    return {"near_misses": [m.model_dump(mode="json") for m in result.near_misses],
-            "blocking": {"zuid": ["grid_capacity", "floor_space"]}}
+    return {"near_misses": [m.model_dump(mode="json") for m in result.near_misses], "blocking": result.blocking,
+            "blocking_details": result.blocking_details, "blocking_facts": result.blocking_facts}
 
 
 def _dossier() -> dict:
@@ -113,10 +113,12 @@ NEAR_MISS_ENGLISH = ("qualifies with", "MW by", "m² more by", "grid_capacity", 
 
 @pytest.mark.parametrize(("lang", "present"), [("nl", ("komt in aanmerking met +1,5 MW vóór jun 2027",
                                                        "komt in aanmerking met 1.500 m² meer vóór jun 2027",
-                                                       "Te weinig netcapaciteit")),
+                                                       "Te weinig netcapaciteit",
+                                                       "1 van 4 locaties kunnen geen 3 MW leveren vóór 1 jun 2027")),
                                                ("en", ("qualifies with +1.5 MW by Jun 2027",
                                                        "qualifies with 1,500 m² more by Jun 2027",
-                                                       "Too little grid capacity"))])
+                                                       "Too little grid capacity",
+                                                       "1 of 4 sites cannot deliver 3 MW by 1 Jun 2027"))])
 def test_the_case_page_and_the_no_proposition_page_word_near_misses_in_the_readers_language(lang, present):
     from services.workbench import queues, views
     match = _match_with_near_misses()
@@ -131,9 +133,12 @@ def test_the_case_page_and_the_no_proposition_page_word_near_misses_in_the_reade
         form={}, notice="", coordinators=[], contacts=(), today=date(2026, 12, 1), names={}).body.decode())
     stuck = queues.stuck_cases([{"case_id": "1", "code_name": "Opal 1", "revision": 1, "origin_region": "oost",
                                  "proposed_at": "2026-11-01T10:00:00+00:00", "blocking": match["blocking"],
-                                 "blocking_details": {}, "near_misses": match["near_misses"]}])
+                                 "blocking_details": match["blocking_details"],
+                                 "blocking_facts": match["blocking_facts"], "near_misses": match["near_misses"]}])
     stuck_html = _visible(PAGES.render(_get("/no-proposition", lang), "no_proposition.html.j2", person=coordinator,
                                        cases=stuck).body.decode())
+    english += [line for lines in match["blocking_details"].values() for line in lines]
+    assert present[3] in stuck_html
     for html in (case_html, stuck_html):
         assert all(p in html for p in present[:2]), html
         if lang == "nl":  # matching's own English sentences never reach a Dutch page

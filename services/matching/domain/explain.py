@@ -225,22 +225,43 @@ def case_need(case: Case) -> date:
 
 
 def blocking_by_region(case: Case, cat: Catalogue, checks: Checks,
-                       regions: list[int]) -> dict[int, tuple[list[str], list[str]]]:
+                       regions: list[int]) -> dict[int, tuple[list[str], list[str], list[dict]]]:
     """For each region without a qualifying site: the constraints that blocked it, and per constraint how many
-    sites failed it and the largest offer in the region."""
+    sites failed it and the largest offer in the region, in words and as facts (clients word those)."""
     region = cat.cols["region"]
-    out: dict[int, tuple[list[str], list[str]]] = {}
+    out: dict[int, tuple[list[str], list[str], list[dict]]] = {}
     for r in regions:
         here = region == r
         total = int(here.sum())
-        names, lines = [], []
+        names, lines, facts = [], [], []
         for name, bad in checks.failed.items():
             count = int((bad & here).sum())
             if count:
                 names.append(name)
                 lines.append(f"{LABELS[name]}: {count} of {total} sites {_shortfall(name, case, checks, here)}")
-        out[r] = (names, lines) if total else ([NO_SITES], ["no sites in the catalogue"])
+                facts.append({"constraint": name, "sites_failing": count, "sites": total}
+                             | _region_facts(name, case, checks, here))
+        out[r] = (names, lines, facts) if total else ([NO_SITES], ["no sites in the catalogue"],
+                                                      [{"constraint": NO_SITES, "sites_failing": 0, "sites": 0}])
     return out
+
+
+def _region_facts(name: str, case: Case, checks: Checks, here: np.ndarray) -> dict:
+    """What `_shortfall` says, as JSON facts: needed, best offered there, by when, the class needed."""
+    d = case.demand
+    if name in (FLOOR, GRID):
+        offered = checks.offered[name][here]
+        best = float(np.nanmax(offered)) if np.any(~np.isnan(offered)) else None
+        need = d.floor_space if name == FLOOR else d.energy
+        needed = need.floor_space_m2 if name == FLOOR else need.grid_connection_mw
+        return {"needed": needed, "best_offered": best, "needed_by": need.needed_by.isoformat()}
+    if name == CLEANROOM:
+        return {"required": str(d.floor_space.cleanroom_iso_class), "needed": d.floor_space.cleanroom_m2}
+    if name == ENVIRONMENT:
+        return {"required": d.floor_space.environmental_category.value}
+    if name == AVAILABILITY:
+        return {"needed_by": case_need(case).isoformat()}
+    return {}
 
 
 def _shortfall(name: str, case: Case, checks: Checks, here: np.ndarray) -> str:

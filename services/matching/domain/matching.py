@@ -33,6 +33,7 @@ class MatchResult:
     blocking: dict[str, list[str]]  # regions where no site qualifies -> the constraints that blocked them
     blocking_details: dict[str, list[str]] = field(default_factory=dict)  # the same, in words, with numbers
     cutoffs: Cutoffs = Cutoffs()
+    blocking_facts: dict[str, list[dict]] = field(default_factory=dict)  # the same, as facts (RegionShortfall)
 
     @property
     def no_proposition(self) -> bool:
@@ -103,8 +104,8 @@ def match(case: Case, cat: Catalogue, weights: Weights, *, top_n: int, near_n: i
                       worst_near_key=worst, near_misses=len(near), option_regions=option_regions,
                       own_shown=any(p.own_region for p in proposals),
                       other_shown=any(not p.own_region for p in proposals))
-    blocking, details = _blocking(case, cat, ranked, option_regions)
-    return MatchResult(proposals, near, blocking, details, cutoffs)
+    blocking, details, facts = _blocking(case, cat, ranked, option_regions)
+    return MatchResult(proposals, near, blocking, details, cutoffs, blocking_facts=facts)
 
 
 def _proposal(case: Case, cat: Catalogue, ranked: Ranked, rank_no: int, pos: int) -> Proposal:
@@ -159,8 +160,9 @@ def _near_miss(case: Case, cat: Catalogue, checks: constraints.Checks, i: int) -
 
 
 def _blocking(case: Case, cat: Catalogue, ranked: Ranked,
-              with_option: tuple[int, ...]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+              with_option: tuple[int, ...]) -> tuple[dict[str, list[str]], dict[str, list[str]], dict[str, list[dict]]]:
     lacking = [r for r in range(len(REGIONS)) if r not in with_option]
     found = explain.blocking_by_region(case, cat, ranked.checks, lacking)
-    return ({REGIONS[r]: names for r, (names, _) in found.items()},
-            {REGIONS[r]: lines for r, (_, lines) in found.items()})
+    return ({REGIONS[r]: names for r, (names, _, _) in found.items()},
+            {REGIONS[r]: lines for r, (_, lines, _) in found.items()},
+            {REGIONS[r]: facts for r, (_, _, facts) in found.items()})
