@@ -47,9 +47,8 @@ def router(deps: Deps) -> APIRouter:
             found = await board_search(person, views.board_query(filters, page) | by_owner)
         cases = found["cases"]
         ids = [c["case_id"] for c in cases]
-        matches = await read(person, "matching", "/cases", params={"case_id": ids}) if ids else []
-        async with deps.db() as session:
-            owners, follow_ups = await casework_pages.board_work(session, [UUID(i) for i in ids])
+        # Matching's counts and the taskforce's own work on the page, at the same time: neither needs the other.
+        (owners, follow_ups), matches = await asyncio.gather(page_work(ids), proposal_counts(person, ids))
         rows = views.BoardPage(rows=views.board(cases, matches, views.BoardFilters(), owners=owners,
                                                    follow_ups=follow_ups),
                                kept=found["kept"], page=page, pages=views.last_page(found["kept"]))
@@ -58,6 +57,13 @@ def router(deps: Deps) -> APIRouter:
                                  stages=STAGES, statuses=CASE_STATUSES, total=found["open_cases"],
                                  coordinators=casework_pages.coordinators(deps), no_owner=views.NO_OWNER,
                                  today=today(), names=casework_pages.names(deps))
+
+    async def page_work(ids: list[str]):
+        async with deps.db() as session:
+            return await casework_pages.board_work(session, [UUID(i) for i in ids])
+
+    async def proposal_counts(person: Person, ids: list[str]) -> list:
+        return await read(person, "matching", "/cases", params={"case_id": ids}) if ids else []
 
     async def board_search(person: Person, query: dict) -> dict:
         status, found = await deps.upstream.write(person, "POST", "intake", "/cases/search", query)
