@@ -45,6 +45,7 @@ from sqlalchemy.engine import make_url
 
 from deploy.processes import DEVELOPMENT, ROOT, SERVICES, ServiceProcess, peers_env
 from deploy.run import make_console
+from tests import log_scan
 from tests.chaos.mail_crash import KILL, POSTGRES, free_port, run_mail_crash
 from tests.chaos.supervisor import Supervisor
 from tests.factories import lead_payload
@@ -454,8 +455,19 @@ async def run(args, ends: Stack, logs) -> int:
     if args.mails:
         ends.faults.clear()
         ok &= await mail_phase(ends, mails=args.mails, kills=args.kills, logs=logs)
+    ok &= logs_hold_no_identity(logs)
     console.print(f"chaos: {'PASSED' if ok else 'FAILED'} in {time.monotonic() - started:.0f} s")
     return 0 if ok else 1
+
+
+def logs_hold_no_identity(logs) -> bool:
+    """No line of the services' logs of this run carries a company name or KvK number (tests/log_scan.py)."""
+    paths = log_scan.log_files([*logs.glob("chaos-*.log"), *logs.glob("mailcrash-*.log")])
+    leaks = list(log_scan.findings(paths))
+    for leak in leaks[:20]:
+        console.print(f"  identity in a log: {leak}")
+    console.print(f"logs: {len(paths)} service logs scanned, {len(leaks)} lines with a company's identity")
+    return not leaks
 
 
 def main(argv: list[str] | None = None) -> int:
