@@ -57,6 +57,14 @@ LABELS = {
     "blocker-cleanroom": N_("No suitable cleanroom"), "blocker-vibration_free": N_("Not vibration-free"),
     "blocker-grid_capacity": N_("Too little grid capacity"),
     "blocker-environmental_category": N_("Environmental category too low"), "blocker-no_sites": N_("No sites"),
+    # data the catalogue lacks for a proposed site (matching's missing_keys)
+    "missing-largest_lot": N_("largest contiguous lot"), "missing-vibration_free": N_("vibration-free floors"),
+    "missing-cleanroom_size": N_("cleanroom size"),
+    "missing-environmental_category": N_("environmental category allowed"),
+    "missing-grid_capacity": N_("grid capacity (verify with the grid operator)"),
+    "missing-graduates": N_("graduate numbers"), "missing-labour_market": N_("labour-market tightness"),
+    "missing-housing_pressure": N_("housing pressure"),
+    "missing-knowledge_distance": N_("distance to knowledge institutions"),
     # site write results and the site form's fields
     "site-saved": N_("The site is saved; matching re-matches the open cases it affects."),
     "site-unchanged": N_("Nothing changed: the site was already like this."),

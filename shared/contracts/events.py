@@ -444,6 +444,10 @@ class Proposal(Frozen):
     missing_data: tuple[str, ...] = Field(
         default=(), description="Criteria the catalogue has no data for: left out of the score, not scored zero.")
     completeness: float = Field(default=1.0, ge=0, le=1, description="Share of the applicable weight with data.")
+    missing_keys: tuple[str, ...] = Field(
+        default=(), description="`missing_data` as keys (largest_lot, vibration_free, cleanroom_size, "
+                                "environmental_category, grid_capacity, graduates, labour_market, housing_pressure, "
+                                "knowledge_distance), for clients that word them in their reader's language.")
 
 
 class Shortfall(Frozen):

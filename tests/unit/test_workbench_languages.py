@@ -146,3 +146,21 @@ def test_the_case_page_and_the_no_proposition_page_word_near_misses_in_the_reade
         else:  # worded here too, from the facts: the month as an English reader writes it, not matching's 2027-06
             assert "MW by 2027-06" not in html and "Jun 2027" in html
     assert present[2] in case_html
+
+
+@pytest.mark.parametrize(("lang", "present"), [("nl", "grootste aaneengesloten kavel"),
+                                               ("en", "largest contiguous lot")])
+def test_a_proposals_missing_data_is_named_in_the_readers_language(lang, present):
+    from services.workbench import views
+    from tests.unit.test_matching_domain import case, run, site
+    result = run(case(), [site("fits", largest_lot_m2=None)])
+    (proposal,) = result.proposals
+    assert "largest contiguous lot unknown" in proposal.missing_data and "largest_lot" in proposal.missing_keys
+    proposals = {"status": "open", "proposals": [proposal.model_dump(mode="json")], "decisions": [],
+                 "no_proposition": False, "near_misses": [], "blocking": {}}
+    page = views.case_page(_dossier(), proposals, [])
+    html = _visible(PAGES.render(
+        _get("/cases/1", lang), "case.html.j2", person=Person("c", "C", "coordinator", "taskforce"), case=page,
+        map=views.case_map(page, english=lang == "en", title="t", description="d"), outcomes=(), errors={},
+        form={}, notice="", coordinators=[], contacts=(), today=date(2026, 12, 1), names={}).body.decode())
+    assert present in html and "largest contiguous lot unknown" not in html

@@ -128,24 +128,36 @@ def _unmet_housing(housing, c, i: int) -> list[str]:
     return out
 
 
+MISSING = {"largest_lot": "largest contiguous lot unknown", "vibration_free": "vibration-free floors unknown",
+           "cleanroom_size": "cleanroom size unknown",
+           "environmental_category": "environmental category allowed unknown",
+           "grid_capacity": "grid capacity unknown: verify with the grid operator",
+           "graduates": "graduate numbers unknown", "labour_market": "labour-market tightness unknown",
+           "housing_pressure": "housing pressure unknown",
+           "knowledge_distance": "distance to knowledge institutions unknown"}
+
+
 def missing(case: Case, cat: Catalogue, i: int) -> list[str]:
     """Data the catalogue lacks for this case: the coordinator should verify it before the meeting."""
+    return [MISSING[key] for key in missing_keys(case, cat, i)]
+
+
+def missing_keys(case: Case, cat: Catalogue, i: int) -> list[str]:
+    """The same as keys of `MISSING` (clients word them in their reader's language)."""
     c, d = cat.cols, case.demand
     fs = d.floor_space
-    checks = [(fs and not _known(c["lot"][i]), "largest contiguous lot unknown"),
-              (fs and fs.vibration_free and not _known(c["vibration"][i]), "vibration-free floors unknown"),
-              (fs and fs.cleanroom_m2 and not _known(c["cleanroom_m2"][i]), "cleanroom size unknown"),
-              (fs and fs.environmental_category and not _known(c["env_max"][i]),
-               "environmental category allowed unknown"),
-              (d.energy and not _known(_mw_at(c, i, d.energy.needed_by)),
-               "grid capacity unknown: verify with the grid operator"),
+    checks = [(fs and not _known(c["lot"][i]), "largest_lot"),
+              (fs and fs.vibration_free and not _known(c["vibration"][i]), "vibration_free"),
+              (fs and fs.cleanroom_m2 and not _known(c["cleanroom_m2"][i]), "cleanroom_size"),
+              (fs and fs.environmental_category and not _known(c["env_max"][i]), "environmental_category"),
+              (d.energy and not _known(_mw_at(c, i, d.energy.needed_by)), "grid_capacity"),
               (d.talent and any(fte and not _known(c[f"grads_{lvl}"][i]) for lvl, fte in
                                 (("mbo", d.talent.fte_mbo), ("hbo", d.talent.fte_hbo), ("wo", d.talent.fte_wo))),
-               "graduate numbers unknown"),
-              (d.talent and not _known(c["tightness"][i]), "labour-market tightness unknown"),
-              (d.housing and not _known(c["housing"][i]), "housing pressure unknown"),
-              (not _known(c["knowledge_km"][i]), "distance to knowledge institutions unknown")]
-    return [text for flagged, text in checks if flagged]
+               "graduates"),
+              (d.talent and not _known(c["tightness"][i]), "labour_market"),
+              (d.housing and not _known(c["housing"][i]), "housing_pressure"),
+              (not _known(c["knowledge_km"][i]), "knowledge_distance")]
+    return [key for flagged, key in checks if flagged]
 
 
 def counterfactuals(case: Case, cat: Catalogue, checks: Checks, i: int) -> tuple[list[str], list[str]]:
