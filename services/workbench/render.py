@@ -41,6 +41,7 @@ class Pages:
             field_label=lambda name: gettext(FIELD_LABELS[name]) if name in FIELD_LABELS else name,
             what_if=lambda miss: explanations.counterfactuals(miss, gettext, lang),
             in_region=lambda fact: explanations.in_region(fact, gettext, lang),
+            day=lambda value: explanations.day(value, lang), number=lambda value: explanations.number(value, lang),
             assets=self.asset_version, **context)
         response = HTMLResponse(html, status_code=status)
         if new:

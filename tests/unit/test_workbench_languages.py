@@ -164,3 +164,6 @@ def test_a_proposals_missing_data_is_named_in_the_readers_language(lang, present
         map=views.case_map(page, english=lang == "en", title="t", description="d"), outcomes=(), errors={},
         form={}, notice="", coordinators=[], contacts=(), today=date(2026, 12, 1), names={}).body.decode())
     assert present in html and "largest contiguous lot unknown" not in html
+    # the demand's date and number as the reader writes them (Babel), not as the API's JSON has them
+    assert ("Nodig per 1 jun 2027" if lang == "nl" else "Needed by 1 Jun 2027") in html
+    assert "Nodig per 2027-06-01" not in html and "Needed by 2027-06-01" not in html
