@@ -10,8 +10,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
 
-from services.workbench import coordinator, queue_pages, rom, signin, supply_pages, upload_pages
+from services.workbench import coordinator, oidc, queue_pages, rom, signin, supply_pages, upload_pages
 from services.workbench.bootstrap import Deps, bootstrap
 from services.workbench.config import HERE, WorkbenchSettings
 from services.workbench.pages import SignInRequired, current_person
@@ -51,6 +52,11 @@ def create_app(settings: WorkbenchSettings | None = None) -> FastAPI:
     _headers(app)
     csrf = [Depends(deps.csrf.check)]
     app.include_router(signin.router(deps), dependencies=csrf)
+    if deps.settings.oidc_issuer:
+        # authlib keeps the state, nonce and PKCE verifier of a sign-in in progress in a signed cookie.
+        app.add_middleware(SessionMiddleware, secret_key=deps.settings.session_secret.get_secret_value(),
+                           session_cookie="wb_oidc", same_site="lax", https_only=not deps.settings.development)
+        app.include_router(oidc.router(deps))
     app.include_router(coordinator.router(deps), dependencies=csrf)
     app.include_router(queue_pages.router(deps), dependencies=csrf)
     # Before the ROM and supply pages: /leads/upload and /sites/import would otherwise be read as ids.

@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import ServiceSettings, development_mode, development_secret
+from shared.settings import ServiceSettings, UnsafeSettings, development_mode, development_secret
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
@@ -46,6 +46,21 @@ class WorkbenchSettings(ServiceSettings):
     mail_from: str = _smtp("mail_from", "Taskforce Groeiruimte <taskforce@groeiruimte.example>", prefix="")
     public_url: str = Field(default="http://127.0.0.1:8005", description="Where people open the workbench "
                                                                          "(the links in reminder mails).")
+
+    # Sign-in through the organisation's OpenID Connect provider; off (local accounts file only) when no issuer.
+    oidc_issuer: str | None = Field(default=None, description="The provider's issuer URL (discovery under it).")
+    oidc_client_id: str = "groeiruimte-workbench"
+    oidc_client_secret: SecretStr | None = Field(default=None, description="Required outside development "
+                                                                           "when the issuer is set.")
+    oidc_scopes: str = "openid profile email"
+    oidc_role_claim: str = Field(default="groeiruimte_role", description="The ID token claim with the role.")
+    oidc_organisation_claim: str = Field(default="groeiruimte_organisation",
+                                         description="The ID token claim with the organisation.")
+
+    def refuse_unsafe(self) -> None:
+        if self.oidc_issuer and self.oidc_client_secret is None and not development_mode():
+            raise UnsafeSettings("WORKBENCH_OIDC_CLIENT_SECRET is required when WORKBENCH_OIDC_ISSUER is set")
+        super().refuse_unsafe()
 
     @property
     def development(self) -> bool:

@@ -24,7 +24,7 @@ def router(deps: Deps) -> APIRouter:
     @web.get("/sign-in")
     async def sign_in_page(request: Request, next: str | None = None) -> Response:
         return deps.pages.render(request, "sign_in.html.j2", person=None, next=_safe_next(next), username="",
-                                 failed=False)
+                                 failed=False, oidc=bool(deps.settings.oidc_issuer))
 
     @web.post("/sign-in")
     async def sign_in(request: Request, username: str = Form(""), password: str = Form(""),
@@ -34,7 +34,8 @@ def router(deps: Deps) -> APIRouter:
         if account is None:
             await deps.audit(name or "(empty)", "sign-in", outcome="refused")
             return deps.pages.render(request, "sign_in.html.j2", person=None, status=401, next=_safe_next(next),
-                                     username=name, failed=True)
+                                     username=name, failed=True,
+                                     oidc=bool(deps.settings.oidc_issuer))
         secret = await deps.sessions.start(account)
         await deps.audit(Person(account.username, account.name, account.role, account.organisation), "sign-in")
         response = RedirectResponse(_safe_next(next), status_code=303)

@@ -1,0 +1,93 @@
+"""Sign-in through the organisation's OpenID Connect provider (authlib), beside the local accounts file.
+
+authlib discovers the provider from `<issuer>/.well-known/openid-configuration`, sends the browser there with
+state, nonce and PKCE (S256), and on the way back checks the ID token's signature (the provider's JWKS), issuer,
+audience, nonce and expiry. The workbench then maps two claims to a role and an organisation; a person whose role
+is not one of the workbench's, or who has no organisation, is refused (and audited). A signed-in person gets the
+same session cookie as a local sign-in.
+"""
+
+from __future__ import annotations
+
+from authlib.integrations.base_client.errors import OAuthError
+from authlib.integrations.starlette_client import OAuth
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from joserfc.errors import JoseError
+
+from services.workbench.accounts import Account
+from services.workbench.bootstrap import Deps
+from services.workbench.security import Person
+from shared.auth import ROLES
+
+PROVIDER = "organisation"
+REFUSED = {
+    "token": "Inloggen via uw organisatie is niet gelukt: het antwoord van uw organisatie kon niet worden "
+             "gecontroleerd. Probeer het opnieuw.",
+    "role": "U bent bij uw organisatie aangemeld, maar uw rol geeft geen toegang tot de werkbank. "
+            "Vraag de taskforce om toegang.",
+    "organisation": "U bent bij uw organisatie aangemeld, maar uw organisatie is niet bekend. "
+                    "Vraag de taskforce om toegang.",
+}
+
+
+def client(deps: Deps) -> OAuth:
+    settings = deps.settings
+    oauth = OAuth()
+    oauth.register(PROVIDER, client_id=settings.oidc_client_id,
+                   client_secret=settings.oidc_client_secret.get_secret_value() if settings.oidc_client_secret
+                   else None,
+                   server_metadata_url=settings.oidc_issuer.rstrip("/") + "/.well-known/openid-configuration",
+                   client_kwargs={"scope": settings.oidc_scopes, "code_challenge_method": "S256"})
+    return oauth
+
+
+def account_of(deps: Deps, claims: dict) -> tuple[Account | None, str]:
+    """The person the ID token names, or None with the reason for refusing."""
+    settings = deps.settings
+    role = str(claims.get(settings.oidc_role_claim) or "")
+    organisation = str(claims.get(settings.oidc_organisation_claim) or "").strip()
+    username = f"oidc:{claims.get('sub', '')}"[:64]
+    if role not in ROLES or role == "service":
+        return None, "role"
+    if not organisation:
+        return None, "organisation"
+    name = str(claims.get("name") or claims.get("preferred_username") or claims.get("sub"))
+    return Account(username, name, role, organisation, password_hash="", email=str(claims.get("email") or "")), ""
+
+
+def router(deps: Deps) -> APIRouter:
+    web = APIRouter(include_in_schema=False)
+    oauth = client(deps)
+
+    @web.get("/login/oidc")
+    async def login(request: Request) -> Response:
+        callback = deps.settings.public_url.rstrip("/") + "/login/oidc/callback"
+        return await oauth.organisation.authorize_redirect(request, callback)
+
+    @web.get("/login/oidc/callback")
+    async def callback(request: Request) -> Response:
+        try:
+            token = await oauth.organisation.authorize_access_token(request)
+        except (OAuthError, JoseError, ValueError) as error:  # forged signature, other audience, wrong state or nonce
+            await deps.audit("(oidc)", "sign-in", outcome="refused", method="oidc", reason=type(error).__name__)
+            return refuse(deps, request, "token")
+        claims = dict(token.get("userinfo") or {})
+        account, reason = account_of(deps, claims)
+        if account is None:
+            await deps.audit(f"oidc:{claims.get('sub', '')}"[:64], "sign-in", outcome="refused", method="oidc",
+                             reason=reason)
+            return refuse(deps, request, reason)
+        secret = await deps.sessions.start(account)
+        await deps.audit(Person(account.username, account.name, account.role, account.organisation), "sign-in",
+                         method="oidc")
+        response = RedirectResponse("/", status_code=303)
+        deps.sessions.set_cookie(response, secret)
+        return response
+
+    return web
+
+
+def refuse(deps: Deps, request: Request, reason: str) -> Response:
+    return deps.pages.render(request, "sign_in.html.j2", person=None, status=403, next="/", username="",
+                             failed=False, oidc=True, oidc_refused=REFUSED[reason])
