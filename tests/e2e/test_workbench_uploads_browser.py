@@ -77,7 +77,10 @@ async def test_a_municipality_imports_its_sites_and_retires_one_with_the_keyboar
         files=[{"name": "register.csv", "mimeType": "text/csv", "buffer": text.encode()}])
     await page.get_by_role("button", name="Bestand controleren").click()
     await expect(page.get_by_role("heading", name="Controleer voor het laden")).to_be_visible()
-    await expect(page.get_by_role("row").filter(has_text=f"elders-{sid[-6:]}")).to_contain_text("GM0772")
+    # Another municipality's site is refused on its row, in Dutch, naming where it would lie.
+    elsewhere = page.get_by_role("row").filter(has_text=f"elders-{sid[-6:]}")
+    await expect(elsewhere).to_contain_text("Niet geldig")
+    await expect(elsewhere).to_contain_text("Eindhoven (Noord-Brabant)")
     await accessible(page, shots, "sites-import-preview")
     await page.get_by_role("button", name="De 1 gewijzigde locaties laden").click()
     await expect(page.get_by_role("status")).to_contain_text("1 rijen geladen; 1 rijen niet geladen")

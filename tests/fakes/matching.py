@@ -36,7 +36,8 @@ class FakeMatches:
         self.rows[case_id] = kept | deepcopy({
             "case_id": case_id, "code_name": code_name, "case_payload": case_payload, "revision": revision,
             "proposals": result["proposals"], "near_misses": result["near_misses"], "blocking": result["blocking"],
-            "blocking_details": result["blocking_details"], "no_proposition": int(not result["proposals"]),
+            "blocking_details": result["blocking_details"], "blocking_facts": result.get("blocking_facts") or {},
+            "no_proposition": int(not result["proposals"]),
             "cutoffs": result.get("cutoffs")})
 
     async def keep_pending_update(self, case_id: UUID, changes: dict) -> None:

@@ -12,11 +12,13 @@ from datetime import datetime
 
 import httpx
 import pytest
+from babel.dates import format_date
 
 from deploy.databases import create_database, drop_database
 from services.reporting.app import create_app
 from services.reporting.config import ReportingSettings
 from services.reporting.domain.figures import REGION_ROM
+from services.reporting.domain.periods import dutch_today, parse_period, report_date
 from services.reporting.reports import write_report
 from services.reporting.synthetic import case_closed, case_opened, lead_registered, match_proposed
 from services.reporting.synthetic import relocation_realised as realised
@@ -167,7 +169,9 @@ async def test_the_december_report_is_dutch_complete_and_discloses_by_the_policy
     written = await write_report(settings, "2026-H2", artifacts / "reporting-december")
     page = written[0].read_text(encoding="utf-8")
     assert "Jaarverslag en voortgangsrapportage december 2026" in page and '<html lang="nl">' in page
-    assert "cijfers per 1 december 2026" in page  # never "as of" a day still to come
+    # As of today (in the Netherlands) while the half-year is under way: never "as of" a day still to come.
+    as_of = report_date(parse_period("2026-H2"), dutch_today())
+    assert f"cijfers per {format_date(as_of, format='long', locale='nl')}" in page
     for part in ("Bijlage: definities van de indicatoren", "Leereffecten van het experiment",
                  "Waarom bedrijven kozen zoals ze kozen", "Eén samenhangend ecosysteem: stromen tussen regio's",
                  "Regionale vooruitblik: vraag tegenover aanbod", "€ 450–460 mln", "Vroeg overleg met de netbeheerder"):
