@@ -51,12 +51,14 @@ def create_app(settings: WorkbenchSettings | None = None) -> FastAPI:
     _errors(app, deps)
     _headers(app)
     csrf = [Depends(deps.csrf.check)]
-    app.include_router(signin.router(deps), dependencies=csrf)
-    if deps.settings.oidc_issuer:
-        # authlib keeps the state, nonce and PKCE verifier of a sign-in in progress in a signed cookie.
+    oauth = oidc.client(deps) if deps.settings.oidc_issuer else None
+    app.include_router(signin.router(deps, oauth), dependencies=csrf)
+    if oauth is not None:
+        # authlib keeps the state, nonce and PKCE verifier of a sign-in in progress in a signed cookie (and the
+        # sign-out's state, while the browser is at the provider).
         app.add_middleware(SessionMiddleware, secret_key=deps.settings.session_secret.get_secret_value(),
                            session_cookie="wb_oidc", same_site="lax", https_only=not deps.settings.development)
-        app.include_router(oidc.router(deps))
+        app.include_router(oidc.router(deps, oauth))
     app.include_router(coordinator.router(deps), dependencies=csrf)
     app.include_router(queue_pages.router(deps), dependencies=csrf)
     # Before the ROM and supply pages: /leads/upload and /sites/import would otherwise be read as ids.

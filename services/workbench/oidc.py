@@ -4,11 +4,21 @@ authlib discovers the provider from `<issuer>/.well-known/openid-configuration`,
 state, nonce and PKCE (S256), and on the way back checks the ID token's signature (the provider's JWKS), issuer,
 audience, nonce and expiry. The workbench then maps two claims to a role and an organisation; a person whose role
 is not one of the workbench's, or who has no organisation, is refused (and audited). A signed-in person gets the
-same session cookie as a local sign-in.
+same session cookie as a local sign-in, and its ID token is kept with the session.
+
+Signing out (OpenID Connect RP-Initiated Logout 1.0): the local session always ends first; then, for a person
+who signed in here and a provider whose discovery document has an `end_session_endpoint`, the browser is sent
+there with `id_token_hint`, `post_logout_redirect_uri` (`/sign-out/done`) and `state`, so the provider ends its
+session too and sends the browser back to the sign-in page.
 """
 
 from __future__ import annotations
 
+import hmac
+import secrets
+from urllib.parse import urlencode
+
+import httpx
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.starlette_client import OAuth
 from fastapi import APIRouter, Request
@@ -21,6 +31,8 @@ from services.workbench.security import Person
 from shared.auth import ROLES
 
 PROVIDER = "organisation"
+SIGNED_OUT_PATH = "/sign-out/done"
+SIGN_OUT_STATE = "sign_out"  # in authlib's signed session cookie: the state sent to the provider, and who left
 REFUSED = {
     "token": "Inloggen via uw organisatie is niet gelukt: het antwoord van uw organisatie kon niet worden "
              "gecontroleerd. Probeer het opnieuw.",
@@ -56,9 +68,26 @@ def account_of(deps: Deps, claims: dict) -> tuple[Account | None, str]:
     return Account(username, name, role, organisation, password_hash="", email=str(claims.get("email") or "")), ""
 
 
-def router(deps: Deps) -> APIRouter:
+async def provider_sign_out(oauth: OAuth, deps: Deps, request: Request, person: Person,
+                            id_token: str) -> str | None:
+    """Where to send the browser so the provider ends its session too; None if it has no end_session_endpoint."""
+    try:
+        metadata = await oauth.organisation.load_server_metadata()
+    except (httpx.HTTPError, ValueError):  # the provider is away: the local session has ended, that must do
+        await deps.audit(person, "provider-sign-out", outcome="unreachable", method="oidc")
+        return None
+    endpoint = metadata.get("end_session_endpoint")
+    if not endpoint:
+        return None
+    state = secrets.token_urlsafe(16)
+    request.session[SIGN_OUT_STATE] = {"state": state, "username": person.username}
+    query = urlencode({"id_token_hint": id_token, "client_id": deps.settings.oidc_client_id, "state": state,
+                       "post_logout_redirect_uri": deps.settings.public_url.rstrip("/") + SIGNED_OUT_PATH})
+    return f"{endpoint}{'&' if '?' in endpoint else '?'}{query}"
+
+
+def router(deps: Deps, oauth: OAuth) -> APIRouter:
     web = APIRouter(include_in_schema=False)
-    oauth = client(deps)
 
     @web.get("/login/oidc")
     async def login(request: Request) -> Response:
@@ -78,12 +107,21 @@ def router(deps: Deps) -> APIRouter:
             await deps.audit(f"oidc:{claims.get('sub', '')}"[:64], "sign-in", outcome="refused", method="oidc",
                              reason=reason)
             return refuse(deps, request, reason)
-        secret = await deps.sessions.start(account)
+        secret = await deps.sessions.start(account, id_token=token.get("id_token"))
         await deps.audit(Person(account.username, account.name, account.role, account.organisation), "sign-in",
                          method="oidc")
         response = RedirectResponse("/", status_code=303)
         deps.sessions.set_cookie(response, secret)
         return response
+
+    @web.get(SIGNED_OUT_PATH)
+    async def signed_out(request: Request, state: str = "") -> Response:
+        """The provider's way back after it ended its session; audited as confirmed when the state is ours."""
+        sent = request.session.pop(SIGN_OUT_STATE, None) or {}
+        confirmed = bool(state) and hmac.compare_digest(state, str(sent.get("state", "")))
+        await deps.audit(str(sent.get("username") or "(oidc)"), "provider-sign-out",
+                         outcome="done" if confirmed else "unconfirmed", method="oidc")
+        return RedirectResponse("/sign-in", status_code=303)
 
     return web
 

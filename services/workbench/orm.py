@@ -20,6 +20,9 @@ web_session = Table(
     Column("last_seen_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("ended_at", DateTime(timezone=True)),
+    # Only for a sign-in through the organisation's provider: sent back as id_token_hint when the person signs
+    # out, so the provider ends its own session too (OpenID Connect RP-Initiated Logout).
+    Column("id_token", Text),
 )
 
 # Every action a person takes through the workbench (and every refused sign-in), newest last.

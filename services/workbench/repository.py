@@ -12,10 +12,10 @@ from services.workbench.orm import audit_entry, web_session
 
 
 async def add_session(session: AsyncSession, *, id_hash: str, username: str, role: str, organisation: str,
-                      name: str, now: datetime, expires_at: datetime) -> None:
+                      name: str, now: datetime, expires_at: datetime, id_token: str | None = None) -> None:
     await session.execute(insert(web_session).values(id_hash=id_hash, username=username, role=role,
                                                      organisation=organisation, name=name[:200], created_at=now,
-                                                     last_seen_at=now, expires_at=expires_at))
+                                                     last_seen_at=now, expires_at=expires_at, id_token=id_token))
 
 
 async def live_session(session: AsyncSession, *, id_hash: str, now: datetime, idle_since: datetime):
@@ -28,9 +28,16 @@ async def live_session(session: AsyncSession, *, id_hash: str, now: datetime, id
     return row
 
 
-async def end_session(session: AsyncSession, *, id_hash: str, now: datetime) -> None:
-    await session.execute(update(web_session).where(web_session.c.id_hash == id_hash,
-                                                    web_session.c.ended_at.is_(None)).values(ended_at=now))
+async def end_session(session: AsyncSession, *, id_hash: str, now: datetime) -> str | None:
+    """End the session; returns its ID token (None for a local sign-in, or a session that had ended already).
+
+    The token is cleared as the session ends: RETURNING would show the new row, so the old one is read beside it.
+    """
+    before = (select(web_session.c.id_hash, web_session.c.id_token)
+              .where(web_session.c.id_hash == id_hash).with_for_update().subquery())
+    return (await session.execute(
+        update(web_session).where(web_session.c.id_hash == before.c.id_hash, web_session.c.ended_at.is_(None))
+        .values(ended_at=now, id_token=None).returning(before.c.id_token))).scalar_one_or_none()
 
 
 async def audit(session: AsyncSession, *, username: str, role: str | None, organisation: str | None, action: str,

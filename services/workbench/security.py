@@ -50,14 +50,15 @@ class Sessions:
         self.settings = settings
         self.db = sessions
 
-    async def start(self, account: Account) -> str:
-        """A new session for the account; returns the cookie value."""
+    async def start(self, account: Account, *, id_token: str | None = None) -> str:
+        """A new session for the account (with the provider's ID token after an OIDC sign-in); the cookie value."""
         secret = secrets.token_urlsafe(32)
         now = datetime.now(UTC)
         async with transaction(self.db) as session:
             await repository.add_session(session, id_hash=_hash(secret), username=account.username,
                                          role=account.role, organisation=account.organisation, name=account.name,
-                                         now=now, expires_at=now + timedelta(hours=self.settings.session_hours))
+                                         now=now, expires_at=now + timedelta(hours=self.settings.session_hours),
+                                         id_token=id_token)
         return secret
 
     async def person(self, request: Request) -> Person | None:
@@ -70,11 +71,13 @@ class Sessions:
                                                 idle_since=now - timedelta(minutes=self.settings.idle_minutes))
         return Person(row.username, row.name, row.role, row.organisation) if row else None
 
-    async def end(self, request: Request) -> None:
+    async def end(self, request: Request) -> str | None:
+        """End the browser's session for good; returns the ID token it was signed in with through OIDC, if any."""
         secret = request.cookies.get(SESSION_COOKIE)
-        if secret:
-            async with transaction(self.db) as session:
-                await repository.end_session(session, id_hash=_hash(secret), now=datetime.now(UTC))
+        if not secret:
+            return None
+        async with transaction(self.db) as session:
+            return await repository.end_session(session, id_hash=_hash(secret), now=datetime.now(UTC))
 
     def set_cookie(self, response: Response, secret: str) -> None:
         response.set_cookie(SESSION_COOKIE, secret, httponly=True, samesite="lax",

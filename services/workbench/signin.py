@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from authlib.integrations.starlette_client import OAuth
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from services.workbench import accounts
+from services.workbench import accounts, oidc
 from services.workbench.bootstrap import Deps
 from services.workbench.pages import current_person
 from services.workbench.security import Person
@@ -18,7 +19,8 @@ def _safe_next(target: str | None) -> str:
     return "/"
 
 
-def router(deps: Deps) -> APIRouter:
+def router(deps: Deps, oauth: OAuth | None = None) -> APIRouter:
+    """The sign-in page and sign-out; with `oauth` (the organisation's provider) sign-out ends its session too."""
     web = APIRouter(include_in_schema=False)
 
     @web.get("/sign-in")
@@ -44,9 +46,12 @@ def router(deps: Deps) -> APIRouter:
 
     @web.post("/sign-out")
     async def sign_out(request: Request, person: Person = Depends(current_person(deps))) -> Response:
-        await deps.sessions.end(request)
+        id_token = await deps.sessions.end(request)  # first, whatever the provider does next
         await deps.audit(person, "sign-out")
-        response = RedirectResponse("/sign-in", status_code=303)
+        target = None
+        if oauth is not None and id_token:
+            target = await oidc.provider_sign_out(oauth, deps, request, person, id_token)
+        response = RedirectResponse(target or "/sign-in", status_code=303)
         deps.sessions.clear_cookie(response)
         return response
 
