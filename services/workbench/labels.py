@@ -134,3 +134,51 @@ FIELD_HELP = {
     "demand.talent.fte_mbo": _NUMBER, "demand.talent.fte_hbo": _NUMBER, "demand.talent.fte_wo": _NUMBER,
     "demand.floor_space.needed_by": _DATE, "demand.energy.needed_by": _DATE, "demand.talent.needed_by": _DATE,
 }
+
+# The columns of an uploaded file (intake's CSV import of leads, matching's import of sites), by the name the
+# service gives a row's error: the preview names the column in the reader's words, not by its code.
+COLUMN_LABELS = {
+    "(row)": N_("The row"), "row": N_("The row"), "csv": N_("The file"), "content": N_("The file"),
+    # leads (intake's import format)
+    "reference": N_("Your reference"), "company_name": N_("Company name"), "kvk_number": N_("KvK number"),
+    "organisation_kind": N_("Kind of organisation"), "consent": N_("Consent"), "stage": N_("Stage"),
+    "life_phase": N_("Life phase"), "technology_domains": N_("Technology domains"), "sector": N_("Sector"),
+    "municipality_code": N_("Municipality (CBS code)"), "province": N_("Province"), "region": N_("Region"),
+    "investment_eur": N_("Expected investment (EUR)"), "investment_status": N_("Investment status"),
+    "leaving_likelihood": N_("Likelihood of leaving"), "leaving_countries": N_("Countries it may leave for"),
+    "low_value_production": N_("Low-value production"), "negative_externalities": N_("Negative external effects"),
+    "contact_role": N_("Contact's role"), "contact_email": N_("Contact's e-mail address"),
+    "floor_space_m2": N_("Floor space (m²)"), "cleanroom_iso_class": N_("Cleanroom ISO class"),
+    "cleanroom_m2": N_("Cleanroom (m²)"), "vibration_free": N_("Vibration-free floor"),
+    "environmental_category": N_("Environmental category"), "floor_space_needed_by": N_("Space needed by"),
+    "capital_facility": N_("Facility"), "capital_description": N_("Description of the capital need"),
+    "capital_needed_by": N_("Capital needed by"), "talent_fte_mbo": N_("Staff, vocational (mbo, FTE)"),
+    "talent_fte_hbo": N_("Staff, applied university (hbo, FTE)"),
+    "talent_fte_wo": N_("Staff, research university (wo, FTE)"), "talent_needed_by": N_("Staff needed by"),
+    "housing_staff": N_("Staff to house"), "housing_transport": N_("Transport needs"),
+    "housing_needed_by": N_("Housing needed by"), "energy_grid_mw": N_("Grid connection (MW)"),
+    "energy_needed_by": N_("Grid connection needed by"),
+    # sites (matching's import format)
+    "id": N_("Site id"), "name": N_("Name"), "hotspot": N_("Hotspot"), "latitude": N_("Latitude"),
+    "longitude": N_("Longitude"), "available_from": N_("Available from"),
+    "planned_floor_space_m2": N_("Planned floor space (m²)"), "planned_available_from": N_("Planned land from"),
+    "largest_lot_m2": N_("Largest lot (m²)"), "cleanroom_facility": N_("Cleanroom facility"),
+    "environmental_category_max": N_("Highest environmental category allowed"),
+    "grid_mw_available": N_("Grid capacity available now (MW)"), "grid_congestion": N_("Grid congestion"),
+    "grid_reinforcement_date": N_("Grid reinforcement date"),
+    "grid_mw_after_reinforcement": N_("Grid capacity after the reinforcement (MW)"),
+    "graduates_mbo": N_("Yearly graduates, vocational (mbo)"),
+    "graduates_hbo": N_("Yearly graduates, applied university (hbo)"),
+    "graduates_wo": N_("Yearly graduates, research university (wo)"),
+    "labour_market_tightness": N_("Labour-market tightness"), "housing_pressure": N_("Housing pressure"),
+    "accessibility": N_("Accessibility"), "clusters": N_("Clusters of companies"),
+    "knowledge_institutions": N_("Knowledge institutions"), "fieldlabs": N_("Fieldlabs"),
+    "knowledge_distance_km": N_("Distance to knowledge institutions (km)"), "illustrative": N_("Illustrative"),
+    "retired": N_("Retired"), "location": N_("Location"), "geometry": N_("Location"),
+}
+
+
+def column_key(column: str) -> str:
+    """A row error's column as COLUMN_LABELS knows it: a list item or nested part (`accessibility.0`) by its
+    column."""
+    return column if column in COLUMN_LABELS else column.split(".")[0]

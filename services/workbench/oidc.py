@@ -27,19 +27,21 @@ from joserfc.errors import JoseError
 
 from services.workbench.accounts import Account
 from services.workbench.bootstrap import Deps
+from services.workbench.labels import N_
 from services.workbench.security import Person
 from shared.auth import ROLES
 
 PROVIDER = "organisation"
 SIGNED_OUT_PATH = "/sign-out/done"
 SIGN_OUT_STATE = "sign_out"  # in authlib's signed session cookie: the state sent to the provider, and who left
+# Why a sign-in through the organisation was refused, in English message ids (the catalogue has the Dutch).
 REFUSED = {
-    "token": "Inloggen via uw organisatie is niet gelukt: het antwoord van uw organisatie kon niet worden "
-             "gecontroleerd. Probeer het opnieuw.",
-    "role": "U bent bij uw organisatie aangemeld, maar uw rol geeft geen toegang tot de werkbank. "
-            "Vraag de taskforce om toegang.",
-    "organisation": "U bent bij uw organisatie aangemeld, maar uw organisatie is niet bekend. "
-                    "Vraag de taskforce om toegang.",
+    "token": N_("Signing in through your organisation did not succeed: your organisation's answer could not be "
+                "checked. Please try again."),
+    "role": N_("You are signed in at your organisation, but your role gives no access to the workbench. "
+               "Ask the taskforce for access."),
+    "organisation": N_("You are signed in at your organisation, but your organisation is not known. "
+                       "Ask the taskforce for access."),
 }
 
 

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from services.workbench import explanations, i18n
-from services.workbench.labels import FIELD_LABELS, LABELS
+from services.workbench.labels import COLUMN_LABELS, FIELD_LABELS, LABELS, column_key
 from services.workbench.security import CSRF_FIELD, CSRF_HEADER, Csrf, Person
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -32,13 +32,17 @@ class Pages:
     def render(self, request: Request, template: str, *, person: Person | None, status: int = 200,
                **context: Any) -> HTMLResponse:
         lang = language(request)
-        gettext = i18n.translations(lang).gettext
+        catalogue = i18n.translations(lang)
+        gettext = catalogue.gettext
         binding, new = self.csrf.binding(request)
         html = self.env.get_template(template).render(
-            _=gettext, lang=lang, person=person, csrf_field=CSRF_FIELD, csrf_header=CSRF_HEADER,
+            _=gettext, ngettext=catalogue.ngettext, lang=lang, person=person, csrf_field=CSRF_FIELD,
+            csrf_header=CSRF_HEADER,
             csrf_token=self.csrf.token(binding), path=request.url.path, moment=lambda v: i18n.moment(v, lang),
             label=lambda value: gettext(LABELS[value]) if value in LABELS else value,
             field_label=lambda name: gettext(FIELD_LABELS[name]) if name in FIELD_LABELS else name,
+            column_label=lambda name: (gettext(COLUMN_LABELS[column_key(name)]) if column_key(name) in COLUMN_LABELS
+                                       else name),
             what_if=lambda miss: explanations.counterfactuals(miss, gettext, lang),
             in_region=lambda fact: explanations.in_region(fact, gettext, lang),
             day=lambda value: explanations.day(value, lang), number=lambda value: explanations.number(value, lang),

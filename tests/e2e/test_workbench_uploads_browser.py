@@ -82,8 +82,8 @@ async def test_a_municipality_imports_its_sites_and_retires_one_with_the_keyboar
     await expect(elsewhere).to_contain_text("Niet geldig")
     await expect(elsewhere).to_contain_text("Eindhoven (Noord-Brabant)")
     await accessible(page, shots, "sites-import-preview")
-    await page.get_by_role("button", name="De 1 gewijzigde locaties laden").click()
-    await expect(page.get_by_role("status")).to_contain_text("1 rijen geladen; 1 rijen niet geladen")
+    await page.get_by_role("button", name="De gewijzigde locatie laden").click()
+    await expect(page.get_by_role("status")).to_contain_text("1 rij geladen. 1 rij niet geladen.")
     await accessible(page, shots, "sites-import-done")
 
     await page.get_by_role("link", name=sid).click()

@@ -162,8 +162,8 @@ async def test_a_rom_sees_each_row_checked_and_only_the_valid_rows_are_submitted
         preview = await upload(anna, "/leads/upload", text, "crm.csv")
         assert preview.status_code == 200, preview.text
         page = preview.text
-        assert "Controleer voor het indienen" in page and "2 van de 3 rijen zijn geldig" in page
-        assert re.search(r"BAD" + tag + r".*?Niet geldig.*?<code>kvk_number</code>: Een KvK-nummer heeft 8 cijfers",
+        assert "Controleer voor het indienen" in page and "Geldige rijen: 2 van 3" in page
+        assert re.search(r"BAD" + tag + r".*?Niet geldig.*?<li>KvK-nummer: Een KvK-nummer heeft 8 cijfers",
                          page, re.S)
         assert await own_leads(intake, "oost-nl") & {*good, f"BAD{tag}"} == set()  # the preview wrote nothing
 
@@ -172,7 +172,8 @@ async def test_a_rom_sees_each_row_checked_and_only_the_valid_rows_are_submitted
 
         done = await anna.post("/leads/upload/confirm", data={"csrf_token": token_in(page),
                                                               "content": hidden(page, "content")})
-        assert done.status_code == 200 and "2 rijen ingediend als leads van oost-nl" in done.text
+        assert done.status_code == 200 and "2 rijen ingediend als leads van oost-nl." in done.text
+        assert "1 rij niet ingediend." in done.text  # one row: singular
         assert await own_leads(intake, "oost-nl") >= set(good)
         assert f"BAD{tag}" not in await own_leads(intake, "oost-nl")
         lead_link = re.search(r'href="(/leads/[0-9a-f-]{36})"', done.text).group(1)
@@ -204,16 +205,16 @@ async def test_a_municipality_imports_only_its_own_sites_after_the_preview(app, 
         preview = await upload(gemma, "/sites/import", text, "register.csv")
         assert preview.status_code == 200, preview.text
         page = preview.text
-        assert "1 van de 3 rijen zijn geldig" in page
-        assert re.search(elsewhere + r".*?Niet geldig.*?<code>municipality_code</code>", page, re.S)
-        assert re.search(bad + r".*?Niet geldig.*?<code>floor_space_m2</code>", page, re.S)
+        assert "Geldige rijen: 1 van 3" in page and "2 rijen zijn niet geldig" in page
+        assert re.search(elsewhere + r".*?Niet geldig.*?<li>Gemeente \(CBS-code\): ", page, re.S)
+        assert re.search(bad + r".*?Niet geldig.*?<li>Vloeroppervlak \(m²\): ", page, re.S)
         assert [await site_of(matching, s) for s in (own, elsewhere, bad)] == [None, None, None]  # nothing written
 
         form = {"content": hidden(page, "content"), "format": hidden(page, "format")}
         assert (await gemma.post("/sites/import/confirm", data=form)).status_code == 403  # no CSRF token
         assert await site_of(matching, own) is None
         done = await gemma.post("/sites/import/confirm", data=form | {"csrf_token": token_in(page)})
-        assert done.status_code == 200 and "1 rijen geladen; 2 rijen niet geladen" in done.text
+        assert done.status_code == 200 and "1 rij geladen. 2 rijen niet geladen." in done.text
     assert (await site_of(matching, own))["municipality_code"] == "GM0153"
     assert await site_of(matching, elsewhere) is None and await site_of(matching, bad) is None
     async with signed_in(app, "anna-up") as anna:
@@ -229,7 +230,7 @@ async def test_the_coordinator_imports_geojson(app, matching):
         {"type": "Feature", "geometry": {"type": "Point", "coordinates": "nowhere"}, "properties": {"id": "x-1"}}]}
     async with signed_in(app, "marit-up") as marit:
         preview = await upload(marit, "/sites/import", json.dumps(doc), "parks.geojson")
-        assert preview.status_code == 200 and "1 van de 2 rijen zijn geldig" in preview.text
+        assert preview.status_code == 200 and "Geldige rijen: 1 van 2" in preview.text
         assert await site_of(matching, sid) is None
         page = preview.text
         done = await marit.post("/sites/import/confirm", data={"csrf_token": token_in(page), "format": "geojson",

@@ -167,3 +167,44 @@ def test_a_proposals_missing_data_is_named_in_the_readers_language(lang, present
     # the demand's date and number as the reader writes them (Babel), not as the API's JSON has them
     assert ("Nodig per 1 jun 2027" if lang == "nl" else "Needed by 1 Jun 2027") in html
     assert "Nodig per 2027-06-01" not in html and "Needed by 2027-06-01" not in html
+
+
+@pytest.mark.parametrize(("lang", "present", "absent"), [
+    ("nl", ("Inloggen via uw organisatie", "Inloggen is niet gelukt", "uw rol geeft geen toegang"), "your role"),
+    ("en", ("Sign in through your organisation", "Signing in did not succeed", "your role gives no access"),
+     "uw rol")])
+def test_the_oidc_sign_in_and_its_refusals_are_in_the_readers_language(lang, present, absent):
+    from services.workbench.oidc import REFUSED
+    html = _visible(PAGES.render(_get("/login/oidc/callback", lang), "sign_in.html.j2", person=None, status=403,
+                                 next="/", username="", failed=False, oidc=True,
+                                 oidc_refused=REFUSED["role"]).body.decode())
+    assert all(p in html for p in present) and absent not in html
+
+
+def _site_import_preview(lang: str, refused: int) -> str:
+    """matching's import report (its real shape): one row refused for its municipality, others for floor space."""
+    from services.workbench import problems, uploads
+    gettext = translations(lang).gettext
+    rows = [{"row": 2, "site_id": "eigen", "name": "Eigen", "action": "create", "errors": []},
+            {"row": 3, "site_id": "elders", "name": "Elders", "action": None, "errors": [
+                {"field": "municipality_code", "reason": "municipality_code: GM0772 lies outside GM0153",
+                 "type": "site-out-of-reach", "ctx": {"municipality_code": "GM0772", "province": "Noord-Brabant",
+                                                      "role": "municipality"}}]}]
+    rows += [{"row": 4 + n, "site_id": f"fout-{n}", "name": "Fout", "action": None, "errors": [
+        {"field": "floor_space_m2", "reason": "Input should be a valid number", "type": "float_parsing"}]}
+        for n in range(refused - 1)]
+    report = uploads.site_report({"rows": rows}, lambda e: problems.site_error(e, gettext, lang))
+    return _visible(PAGES.render(_get("/sites/import", lang), "sites_import.html.j2", person=ENSCHEDE, report=report,
+                                 content="x", format="csv", error="", done=False).body.decode())
+
+
+@pytest.mark.parametrize(("lang", "one", "two", "labels"), [
+    ("nl", "1 rij is niet geldig", "2 rijen zijn niet geldig", ("Gemeente (CBS-code):", "Vloeroppervlak (m²):")),
+    ("en", "1 row is not valid", "2 rows are not valid", ("Municipality (CBS code):", "Floor space (m²):"))])
+def test_the_import_preview_counts_rows_in_singular_and_plural_and_names_fields_by_their_label(lang, one, two,
+                                                                                               labels):
+    single, double = _site_import_preview(lang, 1), _site_import_preview(lang, 2)
+    assert one in single and "rows are not valid" not in single and "rijen zijn niet geldig" not in single
+    assert two in double and labels[0] in single and labels[1] in double
+    assert "municipality_code" not in single and "floor_space_m2" not in double  # no raw field names
+    assert "Input should be" not in double
