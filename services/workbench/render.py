@@ -44,6 +44,8 @@ class Pages:
             column_label=lambda name: (gettext(COLUMN_LABELS[column_key(name)]) if column_key(name) in COLUMN_LABELS
                                        else name),
             what_if=lambda miss: explanations.counterfactuals(miss, gettext, lang),
+            why_it_fits=lambda proposal: explanations.why_it_fits(proposal, catalogue, lang),
+            decimal=lambda value, places=2: explanations.decimal(value, places, lang),
             in_region=lambda fact: explanations.in_region(fact, gettext, lang),
             day=lambda value: explanations.day(value, lang), number=lambda value: explanations.number(value, lang),
             assets=self.asset_version, **context)

@@ -429,6 +429,41 @@ class CaseOpened(Envelope):
     data: CaseOpenedData
 
 
+class Explanation(Frozen):
+    """One line of a proposal's `explanations` as facts: what a client needs to word it itself (in its reader's
+    language, numbers and dates as the reader writes them). Only the facts of its criterion are given."""
+
+    criterion: str = Field(description="floor_space, cleanroom, grid_capacity, capital, talent, housing, cluster "
+                                       "or knowledge.")
+    unmet: str | None = Field(default=None, description="None: why the site fits; else the soft need of the "
+                                                        "criterion it does not meet: largest_lot, facility, "
+                                                        "graduates, labour_market, access or housing.")
+    needed: float | None = Field(default=None, description="m² (floor space, lot), MW (grid) or yearly "
+                                                           "graduates needed.")
+    offered: float | None = Field(default=None, description="What the site offers by the date needed, same unit.")
+    needed_by: date | None = Field(default=None, description="When the company needs it.")
+    largest_lot_m2: float | None = Field(default=None, description="The site's largest contiguous lot.")
+    vibration_free: bool | None = Field(default=None, description="True: the vibration-free floors needed are "
+                                                                  "there.")
+    required: str | None = Field(default=None, description="ISO cleanroom class, or facility (shared, own) "
+                                                           "wanted.")
+    present: str | None = Field(default=None, description="ISO cleanroom class, or facility (none, shared, own) "
+                                                          "the site has.")
+    facility: str | None = Field(default=None, description="The cleanroom's facility: none, shared or own.")
+    fieldlabs: int | None = Field(default=None, description="Fieldlabs at the site.")
+    graduates: dict[str, int] = Field(default_factory=dict, description="Yearly graduates nearby by level "
+                                                                        "(mbo, hbo, wo), where known.")
+    level: str | None = Field(default=None, description="mbo, hbo or wo.")
+    hires: int | None = Field(default=None, description="Staff of that level the company will hire (FTE).")
+    tightness: float | None = Field(default=None, description="Vacancies per job seeker.")
+    housing_pressure: float | None = Field(default=None, description="0 relaxed .. 1 severe.")
+    access: tuple[str, ...] = Field(default=(), description="Accessibility the site has (fits) or lacks (unmet).")
+    domains: tuple[str, ...] = Field(default=(), description="The company's technology domains clustered there.")
+    distance_km: float | None = Field(default=None, description="To the nearest knowledge institution.")
+    congestion: str | None = Field(default=None, description="Grid congestion: none, pre-congestion, congested.")
+    staff: int | None = Field(default=None, description="Staff to house.")
+
+
 class Proposal(Frozen):
     rank: int = Field(ge=1)
     site_id: str
@@ -448,6 +483,8 @@ class Proposal(Frozen):
         default=(), description="`missing_data` as keys (largest_lot, vibration_free, cleanroom_size, "
                                 "environmental_category, grid_capacity, graduates, labour_market, housing_pressure, "
                                 "knowledge_distance), for clients that word them in their reader's language.")
+    explanation_facts: tuple[Explanation, ...] = Field(
+        default=(), description="`explanations` as facts, one per line in the same order.")
 
 
 class Shortfall(Frozen):

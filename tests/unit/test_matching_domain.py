@@ -253,3 +253,23 @@ def test_a_site_belongs_to_its_municipality_and_province_by_cbs_code():
     assert refused.field == "site_id" and refused.facts == {
         "type": "not-site-owner", "site_id": "oo", "municipality_code": "GM0153", "province": "Overijssel",
         "organisation": "PV30", "role": "province"}
+
+
+def test_each_explanation_line_has_its_facts_in_the_same_order():
+    need = {"needed_by": NEED}
+    demand = case(capital={"facility": "own"} | need, talent={"fte_mbo": 50, "fte_hbo": 10} | need,
+                  housing={"staff_to_house": 30, "transport_needs": ["rail", "port"]} | need)
+    (p,) = run(demand, [site("rich-park", largest_lot_m2=3000, housing_pressure=0.8, labour_market_tightness=1.4,
+                             grid_congestion="congested")]).proposals
+    facts = [(f.criterion, f.unmet) for f in p.explanation_facts]
+    assert len(facts) == len(p.explanations)
+    assert [line.split(":")[0] for line in p.explanations][:3] == ["floor space", "cleanroom", "grid"]
+    assert facts[:3] == [("floor_space", None), ("cleanroom", None), ("grid_capacity", None)]
+    unmet = [f for f in p.explanation_facts if f.unmet]
+    assert [f.unmet for f in unmet] == ["largest_lot", "facility", "graduates", "labour_market", "access", "housing"]
+    assert len(unmet) == sum(line.startswith("not met:") for line in p.explanations)
+    floor, grid = p.explanation_facts[0], p.explanation_facts[2]
+    assert (floor.needed, floor.offered, floor.largest_lot_m2, floor.vibration_free) == (5000, 10000, 3000, True)
+    assert (grid.needed, grid.offered, grid.congestion) == (3.0, 5.0, "congested")
+    assert unmet[2].level == "mbo" and unmet[2].hires == 50 and unmet[2].needed == 1000 and unmet[2].offered == 500
+    assert unmet[3].tightness == 1.4 and unmet[4].access == ("port",)  # no float32 noise in the facts

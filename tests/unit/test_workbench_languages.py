@@ -208,3 +208,59 @@ def test_the_import_preview_counts_rows_in_singular_and_plural_and_names_fields_
     assert two in double and labels[0] in single and labels[1] in double
     assert "municipality_code" not in single and "floor_space_m2" not in double  # no raw field names
     assert "Input should be" not in double
+
+
+def _rich_proposal() -> dict:
+    """A real proposal by matching's domain with a line for every criterion and every soft need it misses."""
+    from tests.unit.test_matching_domain import case, run, site
+    need = {"needed_by": "2027-06-01"}
+    demand = case(capital={"facility": "own"} | need, talent={"fte_mbo": 50, "fte_hbo": 10} | need,
+                  housing={"staff_to_house": 30, "transport_needs": ["rail", "port"]} | need)
+    (proposal,) = run(demand, [site("rich-park", largest_lot_m2=3000, housing_pressure=0.8,
+                                    labour_market_tightness=1.4, grid_congestion="congested")]).proposals
+    return proposal.model_dump(mode="json")
+
+
+def _case_html(lang: str, proposals: dict) -> str:
+    from services.workbench import views
+    page = views.case_page(_dossier(), proposals, [])
+    return _visible(PAGES.render(
+        _get("/cases/1", lang), "case.html.j2", person=Person("c", "C", "coordinator", "taskforce"), case=page,
+        map=views.case_map(page, english=lang == "en", title="t", description="d"), outcomes=(), errors={},
+        form={}, notice="", coordinators=[], contacts=(), today=date(2026, 12, 1), names={}).body.decode())
+
+
+@pytest.mark.parametrize(("lang", "present"), [
+    ("nl", ("Vloeroppervlak: 10.000 m² per 1 jun 2027, 5.000 m² nodig; grootste kavel 3.000 m²",
+            "Netaansluiting: 5 MW per 1 jun 2027, 3 MW nodig; het net is overbelast",
+            "Talent: afgestudeerden per jaar in de buurt 500 mbo, 800 hbo, 400 wo; krapte op de arbeidsmarkt 1,40",
+            "Niet voldaan: geen bereikbaarheid per haven", "Niet voldaan: de arbeidsmarkt is krap (1,40 vacatures",
+            "Cluster: bedrijven in Halfgeleidertechnologieën", "Kennisinstelling op 2 km; 1 fieldlab")),
+    ("en", ("Floor space: 10,000 m² by 1 Jun 2027, 5,000 m² needed; largest lot 3,000 m²",
+            "Grid: 5 MW by 1 Jun 2027, 3 MW needed; the grid is congested",
+            "Talent: yearly graduates nearby 500 mbo, 800 hbo, 400 wo; labour-market tightness 1.40",
+            "Not met: no port access", "Not met: the labour market is tight (1.40 vacancies",
+            "Cluster: companies in Semiconductor technologies", "Knowledge institution at 2 km; 1 fieldlab"))])
+def test_a_proposals_explanation_lines_are_worded_from_matchings_facts_in_the_readers_language(lang, present):
+    proposal = _rich_proposal()
+    english = proposal["explanations"]
+    assert len(english) == len(proposal["explanation_facts"]) == 14  # line for line
+    html = _case_html(lang, {"status": "open", "proposals": [proposal], "decisions": [], "no_proposition": False,
+                             "near_misses": [], "blocking": {}})
+    missing = [p for p in present if p not in html]
+    assert not missing, missing
+    assert not [s for s in english if s in html]  # matching's own sentences reach neither page
+    score = explanations_decimal(proposal["score"], lang)
+    assert score in html and ("," in score) is (lang == "nl")  # the score as the reader writes it
+
+
+def explanations_decimal(value: float, lang: str) -> str:
+    from services.workbench.explanations import decimal
+    return decimal(value, 2, lang)
+
+
+def test_a_proposal_stored_before_matching_gave_facts_shows_no_english_line():
+    proposal = {k: v for k, v in _rich_proposal().items() if k != "explanation_facts"}
+    html = _case_html("nl", {"status": "open", "proposals": [proposal], "decisions": [], "no_proposition": False,
+                             "near_misses": [], "blocking": {}})
+    assert not [s for s in proposal["explanations"] if s in html] and "Bijdrage per criterium" in html

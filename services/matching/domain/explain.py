@@ -20,7 +20,7 @@ from services.matching.domain.constraints import (
 )
 from services.matching.domain.criteria import GRADUATES_PER_HIRE, Case
 from services.matching.domain.sites import ACCESS, CONGESTION, DOMAINS, ENV_CATEGORIES
-from shared.contracts.events import Shortfall
+from shared.contracts.events import Explanation, Shortfall
 
 EPOCH = date(1970, 1, 1)
 # Above these a site's soft offer is named as a need it does not meet (the score already weighs it).
@@ -74,6 +74,77 @@ def explanations(case: Case, cat: Catalogue, i: int) -> list[str]:
     if _known(c["knowledge_km"][i]):
         out.append(f"knowledge institution at {c['knowledge_km'][i]:.0f} km, {int(c['fieldlabs'][i])} fieldlab(s)")
     return out + [f"not met: {text}" for text in unmet(case, cat, i)]
+
+
+def _value(x) -> float | None:
+    """A catalogue number as a fact: float32 noise rounded off (1.4, not 1.399999976), unknown as None."""
+    return round(float(x), 4) if _known(x) else None
+
+
+def explanation_facts(case: Case, cat: Catalogue, i: int) -> list[Explanation]:
+    """The same as `explanations`, as facts, line for line (clients word them in their reader's language)."""
+    c, d, out = cat.cols, case.demand, []
+    if d.floor_space:
+        fs = d.floor_space
+        out.append(Explanation(criterion=FLOOR, needed=fs.floor_space_m2, offered=_floor_at(c, i, fs.needed_by),
+                               needed_by=fs.needed_by, largest_lot_m2=_value(c["lot"][i]),
+                               vibration_free=True if fs.vibration_free and c["vibration"][i] == 1 else None))
+        if fs.cleanroom_iso_class:
+            out.append(Explanation(criterion=CLEANROOM, required=str(fs.cleanroom_iso_class),
+                                   present=str(int(c["iso"][i])),
+                                   facility=("none", "shared", "own")[int(c["facility"][i])]))
+    if d.energy:
+        code = c["congestion"][i]
+        out.append(Explanation(criterion=GRID, needed=d.energy.grid_connection_mw,
+                               offered=_mw_at(c, i, d.energy.needed_by), needed_by=d.energy.needed_by,
+                               congestion=CONGESTION[int(code)] if _known(code) else None))
+    if d.capital:
+        out.append(Explanation(criterion="capital", required=d.capital.facility,
+                               present=("none", "shared", "own")[int(c["facility"][i])],
+                               fieldlabs=int(c["fieldlabs"][i])))
+    if d.talent:
+        out.append(Explanation(criterion="talent", tightness=_value(c["tightness"][i]), graduates={
+            lvl: int(c[f"grads_{lvl}"][i]) for lvl in ("mbo", "hbo", "wo") if _known(c[f"grads_{lvl}"][i])}))
+    if d.housing:
+        out.append(Explanation(criterion="housing", housing_pressure=_value(c["housing"][i]),
+                               access=tuple(a for k, a in enumerate(ACCESS) if int(c["access"][i]) >> k & 1)))
+    out.append(Explanation(criterion="cluster", domains=tuple(
+        dom for k, dom in enumerate(DOMAINS) if int(c["clusters"][i]) >> k & 1
+        and dom in {getattr(x, "value", x) for x in case.domains})))
+    if _known(c["knowledge_km"][i]):
+        out.append(Explanation(criterion="knowledge", distance_km=_value(c["knowledge_km"][i]),
+                               fieldlabs=int(c["fieldlabs"][i])))
+    return out + unmet_facts(case, cat, i)
+
+
+def unmet_facts(case: Case, cat: Catalogue, i: int) -> list[Explanation]:
+    """The same as `unmet`, as facts, line for line."""
+    c, d, out = cat.cols, case.demand, []
+    if d.floor_space and _unmet_space(d.floor_space, c, i):
+        out.append(Explanation(criterion=FLOOR, unmet="largest_lot", needed=d.floor_space.floor_space_m2,
+                               offered=float(c["lot"][i])))
+    if d.capital and _unmet_capital(d.capital, c, i):
+        out.append(Explanation(criterion="capital", unmet="facility", required=d.capital.facility,
+                               present=("none", "shared", "own")[int(c["facility"][i])]))
+    if d.talent:
+        for level, fte in (("mbo", d.talent.fte_mbo), ("hbo", d.talent.fte_hbo), ("wo", d.talent.fte_wo)):
+            grads = c[f"grads_{level}"][i]
+            if fte and _known(grads) and grads < fte * GRADUATES_PER_HIRE:
+                out.append(Explanation(criterion="talent", unmet="graduates", level=level, hires=fte,
+                                       needed=fte * GRADUATES_PER_HIRE, offered=int(grads)))
+        tight = c["tightness"][i]
+        if d.talent.total_fte and _known(tight) and tight > TIGHT_LABOUR_MARKET:
+            out.append(Explanation(criterion="talent", unmet="labour_market", tightness=_value(tight)))
+    if d.housing:
+        have = {a for k, a in enumerate(ACCESS) if int(c["access"][i]) >> k & 1}
+        lacking = tuple(need for need in d.housing.transport_needs if need not in have)
+        if lacking:
+            out.append(Explanation(criterion="housing", unmet="access", access=lacking))
+        pressure = c["housing"][i]
+        if d.housing.staff_to_house and _known(pressure) and pressure > HOUSING_PRESSURE_HIGH:
+            out.append(Explanation(criterion="housing", unmet="housing", staff=d.housing.staff_to_house,
+                                   housing_pressure=_value(pressure)))
+    return out
 
 
 def unmet(case: Case, cat: Catalogue, i: int) -> list[str]:

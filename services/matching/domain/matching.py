@@ -118,6 +118,7 @@ def _proposal(case: Case, cat: Catalogue, ranked: Ranked, rank_no: int, pos: int
                     municipality_code=municipality, own_region=own, score=round(sum(contributions.values()), 4),
                     contributions=contributions, region_label="own region" if own else "other region",
                     explanations=tuple(explain.explanations(case, cat, i)),
+                    explanation_facts=tuple(explain.explanation_facts(case, cat, i)),
                     missing_data=tuple(explain.missing(case, cat, i)),
                     missing_keys=tuple(explain.missing_keys(case, cat, i)),
                     completeness=round(min(1.0, float(ranked.scores.completeness[pos])), 4))
