@@ -174,7 +174,7 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
 
 async def _answer(session, deps: handlers.Deps, **answer) -> bool:
     try:
-        return await handlers.record_answer(session, deps=deps, **answer)
+        return await handlers.record_answer(deps.unit_of_work(session), deps=deps, **answer)
     except handlers.UnknownSite as err:
         raise HTTPException(422, [{"field": "site_id", "reason": str(err)}]) from err
 

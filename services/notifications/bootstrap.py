@@ -22,6 +22,7 @@ from shared.contracts import (
 )
 from shared.db import transaction
 from shared.runtime import Runtime
+from shared.unit_of_work import as_effect
 
 log = structlog.get_logger()
 CONSUMED = ((MatchProposed, "notifications", handlers.notify_about_proposal),
@@ -45,7 +46,7 @@ def bootstrap(settings: NotificationsSettings) -> handlers.Deps:
     runtime.workers.extend([deps.mailer.run] * settings.send_connections)
     runtime.startup_hooks.append(partial(load_directory_file, settings=settings))
     for event, group, effect in CONSUMED:
-        runtime.consume(event, group=group, effect=partial(effect, deps=deps))
+        runtime.consume(event, group=group, effect=as_effect(effect, deps.unit_of_work, deps=deps))
     return deps
 
 

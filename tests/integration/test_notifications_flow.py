@@ -301,7 +301,7 @@ async def test_redelivered_events_send_nothing_twice(app, settings, smtp, client
     # Second guard: even past the processed-event key, (event, recipient, template) is recorded only once.
     runtime = app.state.runtime
     async with transaction(runtime.sessions) as session:
-        await handlers.notify_about_proposal(session, events[1], deps=app.state.deps)
+        await handlers.notify_about_proposal(app.state.deps.unit_of_work(session), events[1], deps=app.state.deps)
     again = (await client.get("/deliveries", params={"case_id": str(case["case_id"])}, headers=COORDINATOR)).json()
     assert [d["id"] for d in again] == [d["id"] for d in log]
 
