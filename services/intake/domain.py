@@ -54,6 +54,8 @@ class Triage:
     eligible: bool
     reason: str
     in_scope: bool | None = None  # in the programme's scope whatever the horizon (None: not known here)
+    # `reason` as facts (views.TriageFacts): `code` and what it depends on, for clients that word it themselves.
+    facts: dict[str, Any] | None = None
 
 
 def _horizon(today: date, years: int) -> date:
@@ -65,21 +67,29 @@ def _horizon(today: date, years: int) -> date:
 
 def triage(lead: LeadSignalledData, *, today: date, horizon_years: int = 3) -> Triage:
     """Eligible: an NTS or strategic-autonomy domain, growth blocked within the horizon, and not out of scope."""
+    need, sector = lead.demand.earliest_need, lead.sector or None
     if not set(lead.technology_domains) & (NTS_DOMAINS | STRATEGIC_AUTONOMY):
         return Triage(False, "out of scope: no NTS technology domain and not essential to strategic autonomy"
-                             + _sector(lead), in_scope=False)
+                             + _sector(lead), in_scope=False, facts={"code": "no-domain", "sector": sector})
     if lead.low_value_production:
-        return Triage(False, "out of scope: low-value production", in_scope=False)
+        return Triage(False, "out of scope: low-value production", in_scope=False,
+                      facts={"code": "low-value-production"})
     if lead.negative_externalities:
-        return Triage(False, "out of scope: many negative external effects", in_scope=False)
+        return Triage(False, "out of scope: many negative external effects", in_scope=False,
+                      facts={"code": "negative-externalities"})
     horizon = _horizon(today, horizon_years)
-    if lead.demand.earliest_need > horizon:
-        return Triage(False, f"space first needed by {lead.demand.earliest_need}, "
-                             f"beyond the {horizon_years}-year horizon ({horizon})", in_scope=True)
-    kind = "strategic autonomy" + _sector(lead) if set(lead.technology_domains) <= STRATEGIC_AUTONOMY \
-        else "NTS domain"
-    when = "now" if lead.demand.earliest_need <= today else f"by {lead.demand.earliest_need}"
-    return Triage(True, f"{kind}; growth blocked {when}, within {horizon_years} years", in_scope=True)
+    if need > horizon:
+        return Triage(False, f"space first needed by {need}, beyond the {horizon_years}-year horizon ({horizon})",
+                      in_scope=True, facts={"code": "beyond-horizon", "earliest_need": need.isoformat(),
+                                            "horizon_years": horizon_years, "horizon": horizon.isoformat()})
+    strategic = set(lead.technology_domains) <= STRATEGIC_AUTONOMY
+    kind = "strategic autonomy" + _sector(lead) if strategic else "NTS domain"
+    when = "now" if need <= today else f"by {need}"
+    return Triage(True, f"{kind}; growth blocked {when}, within {horizon_years} years", in_scope=True,
+                  facts={"code": "strategic-autonomy" if strategic else "nts-domain",
+                         "sector": sector if strategic else None,
+                         "earliest_need": None if need <= today else need.isoformat(),
+                         "horizon_years": horizon_years})
 
 
 def _sector(lead: LeadSignalledData) -> str:

@@ -140,7 +140,8 @@ class _Context:
         opens = self.expected_placement(lid)
         return dict(id=lid, organisation=self.lead.organisation, reference=self.lead.reference,
                     company_ref=self.ref, payload=self.payload, status=opens.status,
-                    triage_reason=self.verdict.reason, eligible=self.verdict.eligible, case_id=opens.case_id,
+                    triage_reason=self.verdict.reason, triage=self.verdict.facts, eligible=self.verdict.eligible,
+                    case_id=opens.case_id,
                     source_event_id=self.evt.id, signalled_at=self.evt.time, changed_at=self.evt.time,
                     name_key=domain.name_key(self.lead.company.name))
 
@@ -191,7 +192,8 @@ class _Context:
         status = existing.status if existing.case_id else placed.status
         await self.leads.update_lead(
             lead_id=existing.id, payload=self.payload, status=status, case_id=placed.case_id,
-            triage_reason=self.verdict.reason, eligible=self.verdict.eligible, changed_at=self.evt.time,
+            triage_reason=self.verdict.reason, triage=self.verdict.facts, eligible=self.verdict.eligible,
+            changed_at=self.evt.time,
             source_event_id=self.evt.id, name_key=domain.name_key(self.lead.company.name))
         triage_change = {"eligible": {"old": existing.eligible, "new": self.verdict.eligible}} \
             if existing.eligible != self.verdict.eligible else {}

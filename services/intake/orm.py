@@ -34,6 +34,8 @@ lead = Table(
     Column("payload", JSONB, nullable=False),
     Column("status", String(20), nullable=False),
     Column("triage_reason", String(300), nullable=False),
+    # The reason as facts (domain.Triage.facts); NULL for leads triaged before they were kept.
+    Column("triage", JSONB(none_as_null=True)),
     Column("case_id", Uuid),
     Column("source_event_id", Uuid, nullable=False),
     Column("signalled_at", DateTime(timezone=True), nullable=False),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
 
@@ -21,6 +21,19 @@ class LeadSubmission(LeadSignalledData):
     organisation: str | None = Field(default=None, description="Leave out: it is the caller's organisation.")
 
 
+class TriageFacts(BaseModel):
+    """`triage_reason` as facts, for clients that word it in their reader's language."""
+
+    code: Literal["no-domain", "low-value-production", "negative-externalities", "beyond-horizon", "nts-domain",
+                  "strategic-autonomy"] = Field(
+        description="no-domain, low-value-production, negative-externalities (out of scope); beyond-horizon "
+                    "(space needed after the horizon); nts-domain, strategic-autonomy (eligible).")
+    sector: str | None = Field(default=None, description="The company's sector, where the reason names it.")
+    earliest_need: date | None = Field(default=None, description="When growth is blocked; none: now.")
+    horizon_years: int | None = Field(default=None, description="The programme's horizon in years.")
+    horizon: date | None = Field(default=None, description="The horizon's date at triage (beyond-horizon).")
+
+
 class LeadSummary(BaseModel):
     lead_id: UUID
     organisation: str
@@ -31,6 +44,8 @@ class LeadSummary(BaseModel):
                     "Never tells whether another organisation signalled the company too.")
     eligible: bool
     triage_reason: str
+    triage: TriageFacts | None = Field(default=None, description="The reason as facts (none: a lead triaged "
+                                                                 "before intake kept them).")
     case_id: UUID | None
     code_name: str | None = Field(description="The case's name in all outside communication.")
     case_status: Literal["none", "open", "proposed", "no-proposition", "closed"] = Field(
@@ -166,8 +181,9 @@ class FieldError(BaseModel):
 def summary(row) -> LeadSummary:
     return LeadSummary(lead_id=row.id, organisation=row.organisation, reference=row.reference,
                        company_name=row.payload["company"]["name"], eligible=bool(row.eligible),
-                       triage_reason=row.triage_reason, signalled_at=row.signalled_at, changed_at=row.changed_at,
-                       version=row.version, **_case_as_seen(row))
+                       triage_reason=row.triage_reason, triage=getattr(row, "triage", None),
+                       signalled_at=row.signalled_at, changed_at=row.changed_at, version=row.version,
+                       **_case_as_seen(row))
 
 
 def _case_as_seen(row) -> dict:

@@ -9,7 +9,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from services.workbench import explanations, i18n
+from services.workbench import explanations, i18n, triage
 from services.workbench.labels import COLUMN_LABELS, FIELD_LABELS, LABELS, column_key
 from services.workbench.security import CSRF_FIELD, CSRF_HEADER, Csrf, Person
 
@@ -45,6 +45,7 @@ class Pages:
                                        else name),
             what_if=lambda miss: explanations.counterfactuals(miss, gettext, lang),
             why_it_fits=lambda proposal: explanations.why_it_fits(proposal, catalogue, lang),
+            triage=lambda lead: triage.triage(lead, catalogue, lang),
             decimal=lambda value, places=2: explanations.decimal(value, places, lang),
             in_region=lambda fact: explanations.in_region(fact, gettext, lang),
             day=lambda value: explanations.day(value, lang), number=lambda value: explanations.number(value, lang),

@@ -415,6 +415,12 @@ async def test_a_company_outside_the_nts_domains_is_signalled_and_triage_gives_i
                                                     sector="defence electronics"), headers=ROM_A)
     assert defence.status_code == 201 and defence.json()["lead"]["status"] == "case-opened"
     assert defence.json()["lead"]["triage_reason"].startswith("strategic autonomy (sector: defence electronics)")
+    # the same as facts, for clients that word them in their reader's language (stored, read back)
+    assert retail.json()["lead"]["triage"] == {"code": "no-domain", "sector": "retail", "earliest_need": None,
+                                               "horizon_years": None, "horizon": None}
+    again = (await client.get(f"/leads/{defence.json()['lead']['lead_id']}", headers=ROM_A)).json()["triage"]
+    assert again["code"] == "strategic-autonomy" and again["sector"] == "defence electronics"
+    assert again["horizon_years"] == 3
     r = await client.post("/leads", json=body(technology_domains=[]), headers=ROM_A)
     assert r.status_code == 422 and r.json()["detail"][0]["field"] == "sector"
 

@@ -304,3 +304,29 @@ async def test_a_portfolio_lead_in_another_roms_case_is_triaged_again_and_then_s
     assert await retriage_portfolio(replace(intake_deps, settings=two_years_on), organisation=organisation) == 1
     now = await seen()
     assert now.status == "case-opened" and now.eligible and now.case_id is not None
+
+
+async def test_the_migration_reads_the_triage_facts_of_earlier_leads_back_from_their_reason(intake):
+    """Leads triaged before intake kept the facts: the migration's backfill gives each exactly the facts triage
+    gives now (every form of the reason), so the workbench can word them."""
+    import importlib
+
+    from sqlalchemy import null, text, update
+    backfill = importlib.import_module("services.intake.migrations.versions.2026_12_02_triage_facts").BACKFILL
+    leads = [intake_lead_payload(needed_in_days=365 * 5), intake_lead_payload(low_value_production=True),
+             intake_lead_payload(negative_externalities=True), intake_lead_payload(needed_in_days=-3),
+             intake_lead_payload(technology_domains=["strategic-autonomy"], sector="drinkwater"),
+             intake_lead_payload(technology_domains=[], sector="retail")]
+    await send(intake, *leads)
+    assert await eventually(lambda: processed(intake, *leads), timeout=30)
+    ids = [lid(p) for p in leads]
+    kept = {r.id: r.triage for r in await rows(intake, select(lead.c.id, lead.c.triage).where(lead.c.id.in_(ids)))}
+    assert {facts["code"] for facts in kept.values()} == {"beyond-horizon", "low-value-production", "nts-domain",
+                                                          "negative-externalities", "strategic-autonomy", "no-domain"}
+    async with intake.sessions() as s, s.begin():
+        await s.execute(update(lead).where(lead.c.id.in_(ids)).values(triage=null()))  # SQL NULL, as before
+        for where, facts in backfill:
+            await s.execute(text(f"UPDATE intake.lead SET triage = {facts} WHERE triage IS NULL AND {where} "
+                                 "AND id = ANY(:ids)"), {"ids": ids})
+    again = {r.id: r.triage for r in await rows(intake, select(lead.c.id, lead.c.triage).where(lead.c.id.in_(ids)))}
+    assert again == kept

@@ -25,22 +25,27 @@ def test_a_lead_without_any_technology_domain_is_not_eligible():
     # The contract asks for one domain at least; triage must not open a case should that ever be relaxed.
     no_domain = lead(need=TODAY).model_copy(update={"technology_domains": ()})
     assert domain.triage(no_domain, today=TODAY) == domain.Triage(
-        False, "out of scope: no NTS technology domain and not essential to strategic autonomy", in_scope=False)
+        False, "out of scope: no NTS technology domain and not essential to strategic autonomy", in_scope=False,
+        facts={"code": "no-domain", "sector": None})
 
 
 @pytest.mark.parametrize("flag, reason", [("low_value_production", "out of scope: low-value production"),
                                           ("negative_externalities", "out of scope: many negative external effects")])
 def test_out_of_scope_verdicts_are_exactly_false_with_their_reason(flag, reason):
-    assert domain.triage(lead(need=TODAY, **{flag: True}), today=TODAY) == domain.Triage(False, reason, in_scope=False)
+    assert domain.triage(lead(need=TODAY, **{flag: True}), today=TODAY) == domain.Triage(
+        False, reason, in_scope=False, facts={"code": flag.replace("_", "-")})
 
 
 def test_a_need_on_the_horizon_day_is_within_it_and_the_day_after_is_not():
     horizon = date(2029, 11, 30)
     on = domain.triage(lead(need=horizon), today=TODAY)
-    assert on == domain.Triage(True, "NTS domain; growth blocked by 2029-11-30, within 3 years", in_scope=True)
+    assert on == domain.Triage(True, "NTS domain; growth blocked by 2029-11-30, within 3 years", in_scope=True,
+                               facts={"code": "nts-domain", "sector": None, "earliest_need": "2029-11-30",
+                                      "horizon_years": 3})
     after = domain.triage(lead(need=horizon + timedelta(days=1)), today=TODAY)
     assert after == domain.Triage(False, "space first needed by 2029-12-01, beyond the 3-year horizon (2029-11-30)",
-                                  in_scope=True)
+                                  in_scope=True, facts={"code": "beyond-horizon", "earliest_need": "2029-12-01",
+                                                        "horizon_years": 3, "horizon": "2029-11-30"})
 
 
 def test_a_need_today_is_blocked_now_and_tomorrow_is_blocked_by_that_date():
@@ -64,7 +69,8 @@ def test_a_strategic_autonomy_lead_names_its_sector_in_the_reason():
     verdict = domain.triage(lead(need=TODAY, technology_domains=["strategic-autonomy"], sector="drinkwater"),
                             today=TODAY)
     assert verdict == domain.Triage(True, "strategic autonomy (sector: drinkwater); growth blocked now, within 3 years",
-                                    in_scope=True)
+                                    in_scope=True, facts={"code": "strategic-autonomy", "sector": "drinkwater",
+                                                          "earliest_need": None, "horizon_years": 3})
 
 
 @pytest.mark.parametrize("domains, kind", [

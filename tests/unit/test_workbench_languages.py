@@ -264,3 +264,40 @@ def test_a_proposal_stored_before_matching_gave_facts_shows_no_english_line():
     html = _case_html("nl", {"status": "open", "proposals": [proposal], "decisions": [], "no_proposition": False,
                              "near_misses": [], "blocking": {}})
     assert not [s for s in proposal["explanations"] if s in html] and "Bijdrage per criterium" in html
+
+
+def _lead_page(lang: str, triage) -> str:
+    """The ROM's lead page with intake's answer as its API gives it (views.detail of a stored row)."""
+    from types import SimpleNamespace
+
+    from services.intake import views as intake_views
+    lead = LeadSignalledData.model_validate(BAD_LEAD | {"stage": "scale-up", "technology_domains": [],
+                                                        "sector": "retail"})
+    row = SimpleNamespace(id="00000000-0000-0000-0000-000000000002", organisation="oost-nl", reference="R-1",
+                          payload=lead.model_dump(mode="json"), eligible=triage.eligible,
+                          triage_reason=triage.reason, triage=triage.facts, signalled_at="2026-11-01T10:00:00+00:00",
+                          changed_at=None, version=1, status="portfolio", case_id=None, code_name=None)
+    answer = intake_views.detail(row).model_dump(mode="json")
+    return _visible(PAGES.render(_get("/leads/x", lang), "lead.html.j2", person=ROM, lead=answer,
+                                 notice="").body.decode())
+
+
+@pytest.mark.parametrize(("lang", "present"), [
+    ("nl", ("Buiten het programma: geen technologiedomein van de NTS en niet essentieel voor strategische autonomie "
+            "(sector: retail)", "Ruimte pas nodig per 1 jun 2031, voorbij de horizon van 3 jaar (1 dec 2029)")),
+    ("en", ("Out of scope: no technology domain of the NTS and not essential to strategic autonomy (sector: retail)",
+            "Space first needed by 1 Jun 2031, beyond the horizon of 3 years (1 Dec 2029)"))])
+def test_intakes_triage_is_worded_from_its_facts_in_the_readers_language(lang, present):
+    from services.intake import domain
+    today = date(2026, 12, 1)
+    out_of_scope = domain.triage(LeadSignalledData.model_validate(BAD_LEAD | {
+        "stage": "scale-up", "technology_domains": [], "sector": "retail"}), today=today)
+    far = domain.triage(LeadSignalledData.model_validate(BAD_LEAD | {
+        "stage": "scale-up", "technology_domains": ["quantum-technologies"], "sector": None,
+        "demand": {"floor_space": {"floor_space_m2": 100, "needed_by": "2031-06-01"}}}), today=today)
+    for verdict, words in zip((out_of_scope, far), present, strict=True):
+        html = _lead_page(lang, verdict)
+        assert words in html and verdict.reason not in html  # intake's English sentence stays in its API
+    old = _lead_page(lang, domain.Triage(False, out_of_scope.reason))  # triaged before intake kept the facts
+    assert ("Komt niet in aanmerking" if lang == "nl" else "Not eligible for a case") in old
+    assert out_of_scope.reason not in old
