@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from urllib.parse import urlsplit
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -49,7 +50,7 @@ def create_app(settings: WorkbenchSettings | None = None) -> FastAPI:
     app.state.deps = deps
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     _errors(app, deps)
-    _headers(app)
+    _headers(app, deps.settings)
     csrf = [Depends(deps.csrf.check)]
     oauth = oidc.client(deps) if deps.settings.oidc_issuer else None
     app.include_router(signin.router(deps, oauth), dependencies=csrf)
@@ -80,11 +81,24 @@ def create_app(settings: WorkbenchSettings | None = None) -> FastAPI:
     return app
 
 
-def _headers(app: FastAPI) -> None:
+def security_headers_for(settings: WorkbenchSettings) -> dict[str, str]:
+    """The headers of every answer. With an OIDC provider, sign-out (a form) ends at the provider's end_session
+    endpoint: browsers hold a form's redirects to form-action too, so the provider's origin is allowed there."""
+    headers = dict(SECURITY_HEADERS)
+    if settings.oidc_issuer:
+        issuer = urlsplit(settings.oidc_issuer)
+        headers["Content-Security-Policy"] = headers["Content-Security-Policy"].replace(
+            "form-action 'self'", f"form-action 'self' {issuer.scheme}://{issuer.netloc}")
+    return headers
+
+
+def _headers(app: FastAPI, settings: WorkbenchSettings) -> None:
+    headers = security_headers_for(settings)
+
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
         response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
+        for name, value in headers.items():
             if name != "Cache-Control" or not request.url.path.startswith("/static/"):
                 response.headers.setdefault(name, value)
         return response

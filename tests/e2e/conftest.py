@@ -11,6 +11,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from deploy.processes import SERVICES, ServiceProcess, peers_env, stop_all
+from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, Provider, serving
 
 pytestmark = pytest.mark.e2e
 # Migrations, topics and consumer group joins of four processes on two busy cores can take minutes.
@@ -93,7 +94,14 @@ class Workbench:
 
 
 @pytest.fixture(scope="session")
-def workbench(system, service_env, artifacts, tmp_path_factory):
+def identity_provider():
+    """The organisations' OpenID Connect provider, on loopback: the workbench offers it beside the local accounts."""
+    with serving(Provider()) as idp:
+        yield idp
+
+
+@pytest.fixture(scope="session")
+def workbench(system, service_env, artifacts, tmp_path_factory, identity_provider):
     from services.workbench import accounts
 
     accounts_file = tmp_path_factory.mktemp("workbench") / "accounts.json"
@@ -101,7 +109,10 @@ def workbench(system, service_env, artifacts, tmp_path_factory):
         accounts.create(accounts_file, username=username, name=username.title(), role=role,
                         organisation=organisation, password=Workbench.PASSWORD)
     port = free_port()
-    env = service_env | {"WORKBENCH_ACCOUNTS_FILE": str(accounts_file)}
+    env = service_env | {"WORKBENCH_ACCOUNTS_FILE": str(accounts_file), "WORKBENCH_PUBLIC_URL": f"http://127.0.0.1:{port}",
+                         # As in production: the organisation's provider beside the local accounts file.
+                         "WORKBENCH_OIDC_ISSUER": identity_provider.issuer, "WORKBENCH_OIDC_CLIENT_ID": CLIENT_ID,
+                         "WORKBENCH_OIDC_CLIENT_SECRET": CLIENT_SECRET}
     env |= {f"WORKBENCH_{name.upper()}_URL": system.url(name) for name in SERVICES}
     proc = ServiceProcess("workbench", port, env, artifacts / "logs" / "workbench.log")
     try:

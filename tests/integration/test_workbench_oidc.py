@@ -4,114 +4,25 @@ and sign-out ending the provider's session too (RP-Initiated Logout)."""
 
 from __future__ import annotations
 
-import hashlib
 import re
-import secrets
-import threading
-import time
-from base64 import urlsafe_b64encode
-from urllib.parse import parse_qs, urlencode, urlparse
+from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
-import uvicorn
-from authlib.jose import JsonWebKey, jwt
-from fastapi import FastAPI, Form, Request
-from fastapi.responses import RedirectResponse
 
 from services.workbench import accounts, repository
 from services.workbench.app import create_app
 from services.workbench.config import WorkbenchSettings
+from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, Provider, serving
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
-CLIENT_ID, CLIENT_SECRET = "workbench-test", "a client secret for the test only"
 LOCAL_PASSWORD = "a local password for the test only"
-
-
-class Provider:
-    """An auto-approving identity provider; `claims` and `mode` say what its next ID token holds."""
-
-    def __init__(self) -> None:
-        self.key = JsonWebKey.generate_key("RSA", 2048, is_private=True, options={"kid": "test"})
-        self.other_key = JsonWebKey.generate_key("RSA", 2048, is_private=True, options={"kid": "test"})
-        self.issuer = ""
-        self.codes: dict[str, dict] = {}
-        self.claims: dict = {}
-        self.mode = "honest"
-        self.advertises_end_session = True
-        self.issued: list[str] = []  # the ID tokens handed out, newest last
-        self.sign_outs: list[dict] = []  # the end_session requests received, as their query parameters
-        self.app = self._app()
-
-    def _app(self) -> FastAPI:
-        app = FastAPI()
-
-        @app.get("/.well-known/openid-configuration")
-        async def discovery() -> dict:
-            found = {"issuer": self.issuer, "authorization_endpoint": f"{self.issuer}/authorize",
-                     "token_endpoint": f"{self.issuer}/token", "jwks_uri": f"{self.issuer}/jwks",
-                     "response_types_supported": ["code"], "id_token_signing_alg_values_supported": ["RS256"],
-                     "code_challenge_methods_supported": ["S256"]}
-            if self.advertises_end_session:
-                found["end_session_endpoint"] = f"{self.issuer}/end-session"
-            return found
-
-        @app.get("/end-session")
-        async def end_session(request: Request) -> RedirectResponse:
-            query = dict(request.query_params)
-            self.sign_outs.append(query)
-            back = f"{query['post_logout_redirect_uri']}?{urlencode({'state': query['state']})}"
-            return RedirectResponse(back)
-
-        @app.get("/jwks")
-        async def jwks() -> dict:
-            return {"keys": [self.key.as_dict(is_private=False)]}
-
-        @app.get("/authorize")
-        async def authorize(request: Request) -> RedirectResponse:
-            query = request.query_params
-            code = secrets.token_urlsafe(16)
-            self.codes[code] = {"nonce": query["nonce"], "challenge": query["code_challenge"],
-                                "redirect_uri": query["redirect_uri"]}
-            return RedirectResponse(f"{query['redirect_uri']}?{urlencode({'code': code, 'state': query['state']})}")
-
-        @app.post("/token")
-        async def token(request: Request, code: str = Form(), code_verifier: str = Form()) -> dict:
-            grant = self.codes.pop(code)
-            digest = urlsafe_b64encode(hashlib.sha256(code_verifier.encode()).digest()).rstrip(b"=").decode()
-            assert digest == grant["challenge"], "PKCE verifier does not match"
-            assert request.headers["authorization"] == "Basic " + urlsafe_b64encode(
-                f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
-            now = int(time.time())
-            claims = {"iss": self.issuer, "sub": "person-1", "aud": CLIENT_ID, "iat": now, "exp": now + 300,
-                      "nonce": grant["nonce"], "name": "Femke", **self.claims}
-            if self.mode == "audience":
-                claims["aud"] = "another-client"
-            if self.mode == "nonce":
-                claims["nonce"] = "not-the-nonce"
-            key = self.other_key if self.mode == "forged" else self.key
-            id_token = jwt.encode({"alg": "RS256", "kid": "test"}, claims, key).decode()
-            self.issued.append(id_token)
-            return {"access_token": secrets.token_urlsafe(16), "token_type": "Bearer", "expires_in": 300,
-                    "id_token": id_token}
-
-        return app
 
 
 @pytest.fixture(scope="module")
 def provider():
-    idp = Provider()
-    server = uvicorn.Server(uvicorn.Config(idp.app, host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    idp.issuer = f"http://127.0.0.1:{port}"
-    yield idp
-    server.should_exit = True
-    thread.join(5)
+    with serving(Provider()) as idp:
+        yield idp
 
 
 @pytest.fixture
@@ -203,6 +114,9 @@ def test_the_client_secret_is_required_outside_development(monkeypatch):
 
 async def test_signing_out_ends_the_local_session_first_then_the_providers(app, browser, provider):
     await through_provider(browser)
+    # A browser holds the sign-out form's redirect to form-action: the provider's origin must be allowed there.
+    page = await browser.get("/sign-in")
+    assert f"form-action 'self' {provider.issuer};" in page.headers["content-security-policy"]
     left = await sign_out(browser)
     assert left.status_code == 303
     away = urlparse(left.headers["location"])
