@@ -1,11 +1,14 @@
-"""Workbench pages under load: the case board, a case page and the site catalogue page with 1,000 open cases and
-10,000 sites (target: p95 < 200 ms each; docs/workbench.md).
+"""Workbench pages under load with 1,000 open cases and 10,000 sites (target: p95 < 200 ms each; docs/workbench.md):
+every page a coordinator (board, case, timeline, mails, queues, catalogue, site), a ROM (its leads, a lead, the
+lead form, the upload page, the catalogue) and a municipality (its catalogue, its own site with the form, import,
+retire) opens.
 
 Seeded through the services' own code paths on a fresh database and topic prefix: the sites stored as matching's
-import stores them (`history.store_sites`, with their history), then 1,000 leads submitted to intake's HTTP API,
-each opening a case that matching matches over Kafka against the 10,000 sites. Then the coordinator's pages are
-timed through the workbench, which calls intake, matching and notifications over HTTP with the person's token as
-in production (here each service's ASGI app in this process: no socket, the same routes, middleware and SQL).
+import stores them (`history.store_sites`, with their history), then 1,000 leads submitted to intake's HTTP API
+by one ROM, each opening a case that matching matches over Kafka against the 10,000 sites. Then each person's
+pages are timed through the workbench, which calls intake, matching and notifications over HTTP with the
+person's token as in production (here each service's ASGI app in this process: no socket, the same routes,
+middleware and SQL).
 
 `python -m bench.workbench [--cases 1000] [--sites 10000] [--runs 40]`; writes artifacts/bench-workbench.json.
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import json
 import os
@@ -50,7 +54,7 @@ from shared.db import make_engine, make_sessionmaker, transaction
 from shared.geo.boundaries import region_of_province
 from tests.factories import intake_lead_payload
 
-console = Console()
+console = Console(width=130)  # one row per page, also when written to a file
 PASSWORD = "bench password long enough"
 TARGET_MS = 200
 CLUSTERS = ["semiconductor-technologies", "quantum-technologies", "energy-materials",
@@ -95,11 +99,13 @@ async def seed_sites(database_url: str, n: int) -> float:
     return time.perf_counter() - start
 
 
-async def seed_cases(intake: httpx.AsyncClient, matching: httpx.AsyncClient, n: int) -> tuple[list[str], float]:
-    """n leads over intake's API (each opens a case); returns the case ids once matching has matched them all."""
+async def seed_cases(intake: httpx.AsyncClient, matching: httpx.AsyncClient,
+                     n: int) -> tuple[list[str], list[str], float]:
+    """n leads over intake's API (each opens a case); the case and lead ids once matching has matched them all."""
     start = time.perf_counter()
     queue = iter(range(n))
     case_ids: list[str] = []
+    lead_ids: list[str] = []
 
     async def worker(progress, task):
         for _ in queue:
@@ -108,6 +114,7 @@ async def seed_cases(intake: httpx.AsyncClient, matching: httpx.AsyncClient, n: 
             answer = await intake.post("/leads", json=data, headers={"Authorization": "Bearer rom"})
             assert answer.status_code == 201, answer.text
             case_ids.append(answer.json()["lead"]["case_id"])
+            lead_ids.append(answer.json()["lead"]["lead_id"])
             progress.advance(task)
 
     with Progress(console=console, transient=True) as progress:
@@ -123,7 +130,7 @@ async def seed_cases(intake: httpx.AsyncClient, matching: httpx.AsyncClient, n: 
                 break
             await asyncio.sleep(2)
     assert all(case_ids), "every bench lead opens a case"
-    return case_ids, time.perf_counter() - start
+    return case_ids, lead_ids, time.perf_counter() - start
 
 
 async def timed(browser: httpx.AsyncClient, paths: list[str], body: dict | None = None) -> dict:
@@ -139,6 +146,15 @@ async def timed(browser: httpx.AsyncClient, paths: list[str], body: dict | None 
             "bytes": len(answer.content)}
 
 
+async def signed_in(browser: httpx.AsyncClient, username: str) -> httpx.AsyncClient:
+    """The browser, signed in through the sign-in form (with its CSRF token)."""
+    page = (await browser.get("/sign-in")).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    signed = await browser.post("/sign-in", data={"username": username, "password": PASSWORD, "csrf_token": token})
+    assert signed.status_code == 303, signed.text
+    return browser
+
+
 async def run(args: argparse.Namespace, ends) -> dict:
     tag = uuid.uuid4().hex[:8]
     name = f"groeiruimte_bench_wb_{tag}"
@@ -152,8 +168,12 @@ async def run(args: argparse.Namespace, ends) -> dict:
     matching = matching_app(MatchingSettings(**common, api_tokens=tokens, load_reference_sites=False))
     notifications = notifications_app(NotificationsSettings(**common, api_tokens=tokens))
     folder = Path(tempfile.mkdtemp(prefix="bench-workbench-"))
-    accounts.create(folder / "accounts.json", username="coordinator", name="Coordinator", role="coordinator",
-                    organisation="taskforce", password=PASSWORD)
+    # The municipality with the most bench sites: its catalogue and its own sites' pages.
+    municipality = collections.Counter(s.municipality_code for s in synthetic_sites(args.sites)).most_common(1)[0][0]
+    for username, role, organisation in [("coordinator", "coordinator", "taskforce"), ("rom", "rom", "oost-nl"),
+                                         ("municipality", "municipality", municipality)]:
+        accounts.create(folder / "accounts.json", username=username, name=username.title(), role=role,
+                        organisation=organisation, password=PASSWORD)
     try:
         sites_s = await seed_sites(db, args.sites)
         console.print(f"{args.sites:,} sites stored in {sites_s:.1f} s")
@@ -164,7 +184,7 @@ async def run(args: argparse.Namespace, ends) -> dict:
                 transport=httpx.ASGITransport(intake), base_url="http://intake", timeout=60))
             matching_c = await stack_.enter_async_context(httpx.AsyncClient(
                 transport=httpx.ASGITransport(matching), base_url="http://matching", timeout=60))
-            case_ids, cases_s = await seed_cases(intake_c, matching_c, args.cases)
+            case_ids, lead_ids, cases_s = await seed_cases(intake_c, matching_c, args.cases)
             console.print(f"{args.cases:,} cases opened and matched in {cases_s:.1f} s")
             workbench = workbench_app(WorkbenchSettings(database_url=db, accounts_file=folder / "accounts.json",
                                                         intake_url="http://intake", matching_url="http://matching",
@@ -174,20 +194,42 @@ async def run(args: argparse.Namespace, ends) -> dict:
             deps.upstream.client = httpx.AsyncClient(timeout=60, transport=Services(
                 intake=intake, matching=matching, notifications=notifications))
             try:
-                browser = await stack_.enter_async_context(httpx.AsyncClient(
-                    transport=httpx.ASGITransport(workbench), base_url="http://workbench", timeout=60))
-                page = (await browser.get("/sign-in")).text
-                token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-                signed = await browser.post("/sign-in", data={"username": "coordinator", "password": PASSWORD,
-                                                              "csrf_token": token})
-                assert signed.status_code == 303, signed.text
-                pages = {"board": ["/board"] * args.runs,
-                         "board (oost, page 2)": ["/board?region=oost&page=2"] * args.runs,
-                         "case": [f"/cases/{c}" for c in random.Random(1).sample(case_ids, args.runs)],
-                         "sites": ["/sites"] * args.runs}
-                for paths in pages.values():  # warm-up: connections, templates, the catalogue
-                    await browser.get(paths[0])
-                figures = {name: await timed(browser, paths) for name, paths in pages.items()}
+                async def browser_of(username: str) -> httpx.AsyncClient:
+                    return await signed_in(await stack_.enter_async_context(httpx.AsyncClient(
+                        transport=httpx.ASGITransport(workbench), base_url="http://workbench", timeout=60)), username)
+
+                pick = random.Random(1)
+                cases, leads = pick.sample(case_ids, args.runs), pick.sample(lead_ids, args.runs)
+                catalogue = synthetic_sites(args.sites)
+                sites = [s.id for s in pick.sample(catalogue, args.runs)]
+                own = [s.id for s in catalogue if s.municipality_code == municipality][:args.runs]
+                own = (own * args.runs)[:args.runs]
+                people = {"coordinator": await browser_of("coordinator"), "rom": await browser_of("rom"),
+                          "municipality": await browser_of("municipality")}
+                pages = {
+                    ("coordinator", "board"): ["/board"] * args.runs,
+                    ("coordinator", "board (oost, page 2)"): ["/board?region=oost&page=2"] * args.runs,
+                    ("coordinator", "case"): [f"/cases/{c}" for c in cases],
+                    ("coordinator", "case timeline (print)"): [f"/cases/{c}/timeline" for c in cases],
+                    ("coordinator", "case mails and replies"): [f"/cases/{c}/mail" for c in cases],
+                    ("coordinator", "look-alike reviews"): ["/reviews"] * args.runs,
+                    ("coordinator", "no proposition anywhere"): ["/no-proposition"] * args.runs,
+                    ("coordinator", "catalogue"): ["/sites"] * args.runs,
+                    ("coordinator", "catalogue (oost, page 2)"): ["/sites?region=oost&page=2"] * args.runs,
+                    ("coordinator", "site"): [f"/sites/{s}" for s in sites],
+                    ("rom", "own leads"): ["/leads"] * args.runs,
+                    ("rom", "lead"): [f"/leads/{lead}" for lead in leads],
+                    ("rom", "lead form (new)"): ["/leads/new"] * args.runs,
+                    ("rom", "lead form (correct)"): [f"/leads/{lead}/edit" for lead in leads],
+                    ("rom", "leads upload"): ["/leads/upload"] * args.runs,
+                    ("municipality", "catalogue"): ["/sites"] * args.runs,
+                    ("municipality", "own site (with form)"): [f"/sites/{s}" for s in own],
+                    ("municipality", "sites import"): ["/sites/import"] * args.runs,
+                    ("municipality", "retire a site"): [f"/sites/{s}/retire" for s in own],
+                }
+                for (who, _), paths in pages.items():  # warm-up: connections, templates, the catalogue
+                    await people[who].get(paths[0])
+                figures = {f"{who}: {name}": await timed(people[who], paths) for (who, name), paths in pages.items()}
                 # Where the board's time goes: the service calls it makes, on their own (one page of 100).
                 board_query = {"status": "open", "order": "oldest", "offset": 0, "limit": 100}
                 intake_c.headers["Authorization"] = matching_c.headers["Authorization"] = "Bearer coord"

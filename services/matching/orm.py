@@ -24,6 +24,9 @@ metadata = service_metadata("matching")
 outbox, processed_event = plumbing_tables(metadata)
 CHANGED_XID = text("pg_current_xact_id()::text::bigint")  # the writing transaction's id (64-bit, never wraps)
 
+# A site in the catalogue: stored (a row without `record` is a placeholder) and not retired.
+LIVE_SITE = "record <> '{}'::jsonb AND (record ->> 'retired')::boolean IS NOT TRUE"
+
 # A few columns for queries; `record` is the full validated Site (services.matching.domain.Site).
 site = Table(
     "site", metadata,
@@ -45,6 +48,11 @@ site = Table(
     # The catalogue's numbers of the site, computed from `record` by the same trigger (site_columns.COLUMNS).
     Column("catalogue_row", LargeBinary),
     Index("ix_site_changed_xid", "changed_xid"),
+    # The workbench's catalogue page (repository.catalogue_page): its page of live sites by name read in index
+    # order (no sort of the whole catalogue), and the live sites counted per municipality from a small index
+    # rather than by reading every site's record.
+    Index("ix_site_live_by_name", func.lower(text("name")), "id", postgresql_where=text(LIVE_SITE)),
+    Index("ix_site_live_municipality", "municipality_code", postgresql_where=text(LIVE_SITE)),
 )
 
 # Every change to a site (API, import, event, reference seed), kept after the site is retired or deleted: who, when,
