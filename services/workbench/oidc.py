@@ -19,6 +19,7 @@ import secrets
 from urllib.parse import urlencode
 
 import httpx
+import httpx2
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.starlette_client import OAuth
 from fastapi import APIRouter, Request
@@ -75,7 +76,8 @@ async def provider_sign_out(oauth: OAuth, deps: Deps, request: Request, person: 
     """Where to send the browser so the provider ends its session too; None if it has no end_session_endpoint."""
     try:
         metadata = await oauth.organisation.load_server_metadata()
-    except (httpx.HTTPError, ValueError):  # the provider is away: the local session has ended, that must do
+    except (httpx2.HTTPError, httpx.HTTPError, ValueError):  # authlib's HTTP client (httpx2, else httpx) failed:
+        # the provider is away; the local session has ended, that must do
         await deps.audit(person, "provider-sign-out", outcome="unreachable", method="oidc")
         return None
     endpoint = metadata.get("end_session_endpoint")

@@ -5,6 +5,7 @@ and sign-out ending the provider's session too (RP-Initiated Logout)."""
 from __future__ import annotations
 
 import re
+import socket
 from urllib.parse import parse_qs, urlparse
 
 import httpx
@@ -162,3 +163,24 @@ async def test_a_local_account_or_a_provider_without_end_session_signs_out_here_
     assert oidc_only.status_code == 303 and oidc_only.headers["location"] == "/sign-in"
     assert "wb_session" not in browser.cookies
     assert len(provider.sign_outs) == before
+
+
+async def test_a_provider_that_cannot_be_reached_at_sign_out_leaves_the_local_sign_out_done(app, browser, database_url,
+                                                                                          tmp_path):
+    await through_provider(browser)
+    # The workbench restarted (the session lives on in the database) and the provider is away now.
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        away = f"http://127.0.0.1:{s.getsockname()[1]}"
+    restarted = create_app(WorkbenchSettings(database_url=database_url, accounts_file=tmp_path / "accounts.json",
+                                             public_url="http://workbench", oidc_issuer=away, oidc_client_id=CLIENT_ID,
+                                             oidc_client_secret=CLIENT_SECRET))
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(restarted), base_url="http://workbench",
+                                     cookies=browser.cookies) as again:
+            left = await sign_out(again)
+            assert left.status_code == 303 and left.headers["location"] == "/sign-in"
+            assert (await again.get("/")).headers["location"].startswith("/sign-in")
+    finally:
+        await restarted.state.deps.close()
+    assert ("provider-sign-out", "unreachable") in await refusals(app)
