@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 from services.reporting.disclosure import releases as rel
+from services.reporting.disclosure import rules
 from services.reporting.disclosure.rules import band
 from services.reporting.disclosure.views import Disclosure, csv_rows, full_view, future_points
 from tests.unit.test_disclosure_views import D1, D2, M, figures, rows_by_indicator
@@ -87,3 +88,48 @@ def test_the_half_year_that_begins_today_is_not_in_the_future_and_future_targets
     assert future_points(date(2028, 7, 1)) == []
     (last,) = future_points(date(2028, 6, 30))
     assert last.period == "2028-H2" and not any(r.suppressed for r in last.impact)
+
+
+D3 = date(2027, 6, 30)
+
+
+def test_one_contribution_alone_is_dominant_only_when_the_others_are_under_p_percent_of_it():
+    assert rules.dominated(120.0, [100.0]) is False  # the others give exactly 20 % of it
+    assert rules.dominated(119.0, [100.0]) is True
+
+
+def test_the_share_of_multi_region_cases_is_given_to_three_decimals():
+    now = figures(D1, more={("cases", ""): (3, 0.0), ("multi_region", ""): (1, 0.0)})
+    assert full_view(now).ecosystem.multi_region_share == 0.333
+
+
+def test_the_coordinator_s_lead_times_are_dated_the_day_they_are_asked_for():
+    day = date(2026, 5, 5)
+    assert full_view(figures(day)).lead_times_days["signal_to_case"].released_as_of == day
+
+
+def test_a_category_that_is_gone_from_the_figures_counts_as_empty():
+    releases = rel.release_groups([(D1, {"a": (3, 3), "b": (3, 3)}), (D2, {"a": (6, 6)})])
+    assert [(r.at, dict(r.values)) for r in releases] == [(D1, {"a": 3, "b": 3}), (D2, {"a": 6, "b": 0})]
+
+
+def test_a_move_of_domains_spread_over_categories_is_not_released_though_its_sum_would_be():
+    # Two and one more in two domains: perhaps two companies, so the merged move is not safe for domains.
+    moments = [(D1, {"a": (3, 3), "b": (3, 3)}), (D2, {"a": (5, 5), "b": (4, 4)})]
+    assert [r.at for r in rel.release_groups(moments, multi_valued=True)] == [D1]
+    assert [(r.at, r.values.get(rel.OTHER)) for r in rel.release_groups(moments)] == [(D1, None), (D2, 9)]
+
+
+def test_parts_are_released_at_a_later_allowed_moment_and_never_when_one_company_dominates_one():
+    ok = (100.0, 3, (40.0, 30.0))
+    moments = [(D1, {"estimated": ok}), (D2, {"estimated": ok}), (D3, {"estimated": (300.0, 6, (40.0, 30.0))})]
+    assert [r.at for r in rel.release_parts(moments, allowed={D3})] == [D3]
+    dominated = [(D1, {"estimated": (100.0, 3, (90.0, 5.0))})]
+    assert rel.release_parts(dominated, allowed={D1}) == []
+
+
+def test_a_statistic_with_more_cases_moves_even_if_its_total_did_not_and_one_unchanged_moment_stops_nothing():
+    moved = rel.release_stats([(D1, 3, 30.0, "a"), (D2, 6, 30.0, "b")])
+    assert [(r.at, r.cases, r.total) for r in moved] == [(D1, 3, 30.0), (D2, 6, 30.0)]
+    later = rel.release_stats([(D1, 3, 30.0, "a"), (D2, 3, 30.0, "b"), (D3, 6, 60.0, "c")])
+    assert [r.shown for r in later] == ["a", "c"]
