@@ -240,6 +240,12 @@ async def run(args: argparse.Namespace, ends) -> dict:
                         "matching GET /cases?case_id= (board)": (matching_c, f"/cases?{page_ids}", None),
                         "matching GET /sites/catalogue": (matching_c, "/sites/catalogue", None)}.items():
                     figures[name] = await timed(client, [path] * args.runs, body)
+                # ... the case page's (one case each time), and the ROM's list of its own leads.
+                figures["intake GET /cases/{id} (case)"] = await timed(intake_c, [f"/cases/{c}" for c in cases])
+                figures["matching GET /cases/{id}/proposals (case)"] = await timed(
+                    matching_c, [f"/cases/{c}/proposals" for c in cases])
+                intake_c.headers["Authorization"] = "Bearer rom"
+                figures["intake GET /leads (a ROM's own)"] = await timed(intake_c, ["/leads"] * args.runs)
             finally:
                 await deps.close()
     finally:
