@@ -1,4 +1,7 @@
-"""`python -m services.reporting rebuild | report --period 2026-H2 --out DIR` (serve and migrate as every service)."""
+"""`python -m services.reporting rebuild [--from-kafka] | report --period 2026-H2 --out DIR`.
+
+(serve and migrate as every service)
+"""
 
 from __future__ import annotations
 
@@ -15,15 +18,21 @@ from services.reporting.config import ReportingSettings
 console = Console(stderr=True)
 
 
-def _rebuild(settings: ReportingSettings) -> int:
-    from services.reporting.rebuild import rebuild
+def _rebuild(settings: ReportingSettings, *, from_kafka: bool) -> int:
+    from services.reporting.rebuild import rebuild_from_facts, rebuild_from_kafka
 
+    if not from_kafka:
+        with console.status("folding the stored facts into fresh projections"):
+            result = asyncio.run(rebuild_from_facts(settings))
+        console.print(f"[green]rebuilt[/green] from the fact table: {result.facts} facts folded"
+                      + ("" if result.facts else " (the fact table is empty: --from-kafka replays the topics)"))
+        return 0
     columns = (TextColumn("replaying topics"), BarColumn(), MofNCompleteColumn(), TextColumn("events"),
                TimeRemainingColumn())
     with Progress(*columns, console=console) as bar:
         task = bar.add_task("replay", total=None)
-        result = asyncio.run(rebuild(settings, progress=lambda done, total: bar.update(task, completed=done,
-                                                                                         total=total)))
+        result = asyncio.run(rebuild_from_kafka(
+            settings, progress=lambda done, total: bar.update(task, completed=done, total=total)))
     console.print(f"[green]rebuilt[/green]: {result.records} events read, {result.facts} facts stored, "
                   f"{result.skipped_invalid} invalid skipped")
     return 0
@@ -45,7 +54,10 @@ def run(argv: list[str]) -> int | None:
         return None
     parser = argparse.ArgumentParser(prog="python -m services.reporting")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("rebuild", help="replay every topic from the beginning into fresh projections")
+    rebuild = sub.add_parser("rebuild", help="fresh projections from the stored facts (reporting's event store)")
+    rebuild.add_argument("--from-kafka", action="store_true",
+                         help="replay every topic from the beginning into fresh facts and projections instead "
+                              "(a lost fact table, or a change to what a fact keeps of its event)")
     report = sub.add_parser("report", help="the June/December progress report (and the annual report in December)")
     report.add_argument("--period", required=True, help="half-year, e.g. 2026-H2")
     report.add_argument("--out", type=Path, default=Path("reports"), help="folder to write HTML and PDF into")
@@ -56,7 +68,7 @@ def run(argv: list[str]) -> int | None:
     settings = ReportingSettings()
     try:
         if args.command == "rebuild":
-            return _rebuild(settings)
+            return _rebuild(settings, from_kafka=args.from_kafka)
         return _report(settings, args.period, args.out, pdf=not args.no_pdf, as_reported=args.as_reported)
     except ValueError as err:
         console.print(f"[red]error[/red]: {err}")

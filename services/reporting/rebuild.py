@@ -1,10 +1,15 @@
-"""Rebuild the projections: replay every topic from the beginning into fresh facts and projections.
+"""Rebuild the projections from a durable history: reporting's fact table, or every topic from the beginning.
 
-It all happens in one transaction: readers keep seeing the old figures until the new ones are complete. Live
-consumers wait for the projections' lock meanwhile and then store only what the replay did not (facts are
-keyed by event id). The replay reads every record, keeps each event's fact once, then folds every case and
-company once (domain/projection.py) and loads facts, delta rows and amount steps with COPY: the same rows
-the live path would have written event by event, so the figures are identical.
+The fact table is reporting's event store: every event it consumed, once, keyed by event id, with what the
+figures need of it. `rebuild_from_facts` folds it into fresh projections (the default: no broker, no contract
+validation). `rebuild_from_kafka` replays every topic from the beginning into fresh facts and projections: for
+a lost fact table, or after a change to what a fact keeps of its event.
+
+Either happens in one transaction: readers keep seeing the old figures until the new ones are complete. Live
+consumers wait for the projections' lock meanwhile and then store only what the rebuild did not (facts are
+keyed by event id). Every case and company is folded once (domain/projection.py, the live path's functions)
+and delta rows and amount steps are loaded with COPY: the same rows the live path would have written event by
+event, so the figures are identical.
 """
 
 from __future__ import annotations
@@ -196,7 +201,7 @@ def fold_processes() -> int:
 
 async def store_history(session, facts: list[Fact], *, processes: int | None = None,
                         stopwatch: Stopwatch | None = None) -> int:
-    """Load a whole history into empty projections (the caller's transaction); returns the facts kept.
+    """Load a whole history into empty facts and projections (the caller's transaction); returns the facts kept.
 
     The entities are folded in worker processes while PostgreSQL loads the facts and builds their indexes:
     the fold is this process's CPU, the load is PostgreSQL's, so they overlap.
@@ -215,12 +220,18 @@ async def store_history(session, facts: list[Fact], *, processes: int | None = N
     finally:
         if not folding.done():
             folding.cancel()
+    await store_folded(session, days, steps)
+    stopwatch.lap("copy deltas, roll up, copy steps")
+    return len(facts)
+
+
+async def store_folded(session, days: dict[tuple[date, str, str], list], steps: list[StepRow]) -> None:
+    """A whole history's day sums and amount steps into empty projections; the month and half-year rows
+    are summed from the day rows in PostgreSQL."""
     await repository.copy_deltas(session, [("d", day, metric, key, n, a) for (day, metric, key), (n, a)
                                            in days.items() if n or a])
     await repository.roll_up_days(session)
     await repository.copy_steps(session, steps)
-    stopwatch.lap("copy deltas, roll up, copy steps")
-    return len(facts)
 
 
 def _workers(processes: int):
@@ -230,9 +241,51 @@ def _workers(processes: int):
     return ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"))
 
 
-async def rebuild(settings: ReportingSettings, *, progress: Progress | None = None,
-                  processes: int | None = None) -> RebuildResult:
-    """Replay all topics into fresh projections; returns what was read and kept.
+async def project_stored_facts(session, *, processes: int | None = None,
+                               stopwatch: Stopwatch | None = None) -> int:
+    """Fresh projections from the stored facts, in the caller's transaction; returns the facts folded.
+
+    Every fact is read once, in the order stored (the order the live path folds an entity's facts in), and
+    every entity folded once, in worker processes forked once the facts are read (as in `store_history`).
+    """
+    stopwatch = stopwatch or Stopwatch()
+    await repository.lock_projection(session)
+    await repository.forget_projections(session, facts=False)
+    facts = await repository.stored_facts(session)
+    gc.freeze()  # kept alive until folded: out of the collector's sight (see rebuild_from_kafka)
+    try:
+        stopwatch.lap("read facts")
+        days, steps = await _folded(facts, fold_processes() if processes is None else processes)
+        stopwatch.lap("fold")
+    finally:
+        gc.unfreeze()
+    await store_folded(session, days, steps)
+    stopwatch.lap("copy deltas, roll up, copy steps")
+    return len(facts)
+
+
+async def rebuild_from_facts(settings: ReportingSettings, *, processes: int | None = None) -> RebuildResult:
+    """Fresh projections from reporting's own durable history, the fact table; the facts stay as they are.
+
+    The same transaction and lock as a replay from Kafka (readers see the old figures until the commit, live
+    consumers wait). Enough after a change to what the facts contribute (projection.py, figures.py); a change
+    to what a fact keeps of its event (facts.py), or a lost fact table, needs `rebuild_from_kafka`.
+    """
+    processes = fold_processes() if processes is None else processes
+    engine = make_engine(settings.database_url, pool_size=1)
+    stopwatch = Stopwatch()
+    try:
+        async with transaction(make_sessionmaker(engine)) as session:
+            folded = await project_stored_facts(session, processes=processes, stopwatch=stopwatch)
+    finally:
+        await engine.dispose()
+    log.info("projections_rebuilt", source="facts", facts=folded, processes=processes)
+    return RebuildResult(records=folded, facts=folded, skipped_invalid=0, seconds=stopwatch.seconds)
+
+
+async def rebuild_from_kafka(settings: ReportingSettings, *, progress: Progress | None = None,
+                             processes: int | None = None) -> RebuildResult:
+    """Replay all topics into fresh facts and projections; returns what was read and kept.
 
     `processes` (default: one per core) fold the entities in parallel while PostgreSQL loads the facts; with
     1 all happens in this process.
@@ -246,7 +299,7 @@ async def rebuild(settings: ReportingSettings, *, progress: Progress | None = No
         total = await replay.open()
         async with transaction(make_sessionmaker(engine)) as session:
             await repository.lock_projection(session)
-            await repository.forget_projections(session)
+            await repository.forget_projections(session, facts=True)
             async for read, batch in replay.batches():
                 facts += batch
                 # The facts stay alive until they are loaded: out of the collector's sight, or every full
@@ -261,5 +314,5 @@ async def rebuild(settings: ReportingSettings, *, progress: Progress | None = No
         gc.unfreeze()
         await replay.close()
         await engine.dispose()
-    log.info("projections_rebuilt", records=done, facts=kept, processes=processes)
+    log.info("projections_rebuilt", source="kafka", records=done, facts=kept, processes=processes)
     return RebuildResult(records=done, facts=kept, skipped_invalid=done - len(facts), seconds=stopwatch.seconds)

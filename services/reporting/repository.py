@@ -203,14 +203,28 @@ async def late_since(session: AsyncSession, *, start: datetime, end: datetime, s
 
 # --- rebuild -------------------------------------------------------------------------------------------------
 
-async def forget_projections(session: AsyncSession) -> None:
-    """Empty facts and projections (a rebuild refills them in the same transaction).
+async def forget_projections(session: AsyncSession, *, facts: bool) -> None:
+    """Empty the projections, and the facts too with `facts` (a rebuild refills them in the same transaction).
 
     DELETE, not TRUNCATE: readers keep reading the old rows until the rebuild commits instead of waiting for it.
     """
     raw = await _raw(session)
-    for table in ("fact", "figure_delta", "amount_step"):
+    for table in ("fact", "figure_delta", "amount_step") if facts else ("figure_delta", "amount_step"):
         await raw.execute(f"DELETE FROM reporting.{table}")
+
+
+STORED_FACTS = ("SELECT event_id, topic, occurred_at, subject, body, arrived_at, clamped FROM reporting.fact "
+                "ORDER BY seq")
+
+
+async def stored_facts(session: AsyncSession, *, fetch: int = 50_000) -> list[Fact]:
+    """Every stored fact, in the order they were stored (the order the live path folds an entity's facts in),
+    read through a cursor in large fetches and turned into facts as the live path reads them (`_fact`)."""
+    cursor = await (await _raw(session)).cursor(STORED_FACTS)
+    facts: list[Fact] = []
+    while rows := await cursor.fetch(fetch):
+        facts += map(_fact, rows)
+    return facts
 
 
 @asynccontextmanager

@@ -25,7 +25,7 @@ from services.reporting.app import create_app
 from services.reporting.config import ReportingSettings
 from services.reporting.domain import REPORTED
 from services.reporting.domain.periods import dutch_today
-from services.reporting.rebuild import rebuild
+from services.reporting.rebuild import rebuild_from_kafka
 from services.reporting.reports import write_report
 from services.reporting.synthetic import case_closed, case_opened, lead_registered, lead_updated, match_proposed
 from services.reporting.synthetic import relocation_realised as realised
@@ -295,7 +295,7 @@ async def test_figures_equal_hand_counts_as_of_each_moment_and_after_rebuild(set
     moments = [H1_2025, H2_2025, H1_2026, date(2026, 12, 31)]
     live = await figures_at(app, moments)
     progress = []
-    result = await rebuild(settings, progress=lambda done, total: progress.append((done, total)))
+    result = await rebuild_from_kafka(settings, progress=lambda done, total: progress.append((done, total)))
     assert await figures_at(app, moments) == live  # identical, every cell (late events counted alike)
     # The rebuild replays what reporting reads, and not lead-signalled (+ 1: the late lead).
     assert result.records == len(reported(history)) + 1 and result.skipped_invalid == 0

@@ -193,10 +193,12 @@ def _deltas(days: Iterable[tuple[date, dict[CellKey, tuple[int, float]]]]) -> tu
     before: dict[CellKey, tuple[int, float]] = {}
     open_steps: dict[CellKey, tuple[date, float]] = {}
     for day, cells in days:
-        # Most of an entity's cells stay as they were from one of its days to the next: compare whole items.
-        for key in {key for key, _ in cells.items() ^ before.items()}:
-            n0, a0 = before.get(key, _NONE)
-            n1, a1 = cells.get(key, _NONE)
+        # Most of an entity's cells stay as they were from one of its days to the next: only the cells whose
+        # value changed, appeared or went make a delta row (looked up, not compared as sets of items: this runs
+        # for every entity and day of a rebuild).
+        changed = [(key, before.get(key, _NONE), now) for key, now in cells.items() if before.get(key) != now]
+        changed += [(key, was, _NONE) for key, was in before.items() if key not in cells]
+        for key, (n0, a0), (n1, a1) in changed:
             deltas.append((day, key[0], key[1], n1 - n0, a1 - a0))
             if key[0] in AMOUNT_METRICS:
                 if key in open_steps:
