@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -213,18 +214,55 @@ async def forget_projections(session: AsyncSession, *, facts: bool) -> None:
         await raw.execute(f"DELETE FROM reporting.{table}")
 
 
-STORED_FACTS = ("SELECT event_id, topic, occurred_at, subject, body, arrived_at, clamped FROM reporting.fact "
-                "ORDER BY seq")
+async def driver_dsn(session: AsyncSession) -> str:
+    """The session's database as a plain asyncpg DSN (for a worker process's own connection)."""
+    url = (await session.connection()).engine.url
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-async def stored_facts(session: AsyncSession, *, fetch: int = 50_000) -> list[Fact]:
-    """Every stored fact, in the order they were stored (the order the live path folds an entity's facts in),
-    read through a cursor in large fetches and turned into facts as the live path reads them (`_fact`)."""
-    cursor = await (await _raw(session)).cursor(STORED_FACTS)
-    facts: list[Fact] = []
+async def export_snapshot(session: AsyncSession) -> str:
+    """The transaction's view of the database, for other connections to read exactly the same rows."""
+    return await (await _raw(session)).fetchval("SELECT pg_export_snapshot()")
+
+
+# One share of the stored facts: the facts of the cases and companies in it and every `shares`-th single fact
+# (an entity is in share abs(hashtext(its id)) % shares: PostgreSQL picks the rows, so each reader reads only its
+# own). A lead's fact belongs to its case and its company, which may lie in different shares.
+SHARE_OF_FACTS = """
+SELECT event_id, topic, occurred_at, subject, body, arrived_at, clamped,
+       coalesce(abs(hashtext(case_id)) % $2 = $1, false) AS of_case,
+       coalesce(abs(hashtext(company_ref)) % $2 = $1, false) AS of_company, seq % $2 = $1 AS single
+FROM reporting.fact
+WHERE abs(hashtext(case_id)) % $2 = $1 OR abs(hashtext(company_ref)) % $2 = $1 OR seq % $2 = $1
+ORDER BY seq"""
+
+
+@dataclass
+class FactShare:
+    """One share of the stored facts, in the order stored (the order the live path folds an entity's facts in)."""
+
+    single: list[Fact] = field(default_factory=list)  # facts whose own contribution (fact_cells) is this share's
+    cases: dict[str, list[Fact]] = field(default_factory=dict)  # every fact of each case in the share
+    companies: dict[str, list[Fact]] = field(default_factory=dict)  # every fact of each company in the share
+    read: int = 0  # rows read
+
+
+async def share_of_stored_facts(connection, share: int, shares: int, *, fetch: int = 20_000) -> FactShare:
+    """One share of the stored facts, read through a cursor (`connection`: asyncpg's, in a transaction) and
+    turned into facts as the live path reads them (`_fact`)."""
+    out = FactShare()
+    cursor = await connection.cursor(SHARE_OF_FACTS, share, shares)
     while rows := await cursor.fetch(fetch):
-        facts += map(_fact, rows)
-    return facts
+        out.read += len(rows)
+        for row in rows:
+            f = _fact(row)
+            if row[9]:
+                out.single.append(f)
+            if row[7]:
+                out.cases.setdefault(f.case_id, []).append(f)
+            if row[8]:
+                out.companies.setdefault(f.company_ref, []).append(f)
+    return out
 
 
 @asynccontextmanager

@@ -93,12 +93,14 @@ async def test_a_rebuild_from_the_stored_facts_gives_the_live_paths_rows(reporti
     async with reporting_sessions() as session:
         stored = await session.scalar(text("SELECT count(*) FROM reporting.fact"))
 
-    async with transaction(reporting_sessions) as session:
-        raw = (await (await session.connection()).get_raw_connection()).driver_connection
-        await raw.execute("UPDATE reporting.figure_delta SET n = n + 1")  # projections gone wrong: replaced
-        assert await project_stored_facts(session, processes=2) == stored == len(facts)
-    assert (await rows(reporting_sessions, "figure_delta"), await rows(reporting_sessions, "amount_step")) == live
-    assert await Projections(reporting_sessions).figures(DATES) == figures
+    for processes in (1, 3):  # in this process, and in three workers each reading its own share of the facts
+        async with transaction(reporting_sessions) as session:
+            raw = (await (await session.connection()).get_raw_connection()).driver_connection
+            await raw.execute("UPDATE reporting.figure_delta SET n = n + 1")  # projections gone wrong: replaced
+            assert await project_stored_facts(session, processes=processes) == stored == len(facts)
+        assert (await rows(reporting_sessions, "figure_delta"),
+                await rows(reporting_sessions, "amount_step")) == live, processes
+        assert await Projections(reporting_sessions).figures(DATES) == figures
     async with reporting_sessions() as session:  # the facts themselves stay as they were
         assert await session.scalar(text("SELECT count(*) FROM reporting.fact")) == stored
 

@@ -273,11 +273,19 @@ def entity_contributions(facts: list[Fact], *, share: int = 0,
     """
     facts = with_lead_companies(facts)
     cases, companies = group_by_entity(facts)
-    yield fact_deltas(facts[share::shares]), []
-    for case_id, mine in islice(cases.items(), share, None, shares):
+    yield from contributions(facts[share::shares], dict(islice(cases.items(), share, None, shares)),
+                             list(islice(companies.values(), share, None, shares)))
+
+
+def contributions(single: Iterable[Fact], cases: dict[str, list[Fact]], companies: Iterable[list[Fact]]
+                  ) -> Iterator[tuple[list[Delta], list[tuple[str, Step]]]]:
+    """The delta rows and amount steps of these single facts, these cases' and these companies' facts (each
+    entity with all of its facts), one entity at a time (the single facts' first)."""
+    yield fact_deltas(single), []
+    for case_id, mine in cases.items():
         deltas, steps = case_deltas(case_id, mine)
         yield deltas, [(f"case:{case_id}", step) for step in steps]
-    for mine in islice(companies.values(), share, None, shares):
+    for mine in companies:
         yield company_deltas(mine)[0], []
 
 
