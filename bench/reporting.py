@@ -130,7 +130,8 @@ async def timed_rebuild(settings: ReportingSettings, *, from_kafka: bool) -> dic
     # time also counts waiting for a core (PostgreSQL's and Kafka's own work are in neither), hence the load.
     return {"events": result.records, "facts": result.facts, "seconds": seconds, "cpu_seconds": cpu,
             "worker_cpu_seconds": workers, "events_per_s": result.records / seconds,
-            "load_average": [load, os.getloadavg()[0]], "steps_seconds": result.seconds}
+            "load_average": [load, os.getloadavg()[0]], "steps_seconds": result.seconds,
+            "steps_worker_cpu_seconds": result.worker_cpu_seconds}
 
 
 def percentile(samples: list[float], q: float) -> float:
@@ -267,7 +268,8 @@ def show(result: dict) -> None:
     for n, r in result.items():
         for key in ("rebuild_from_facts", "rebuild_from_kafka"):
             steps = ", ".join(f"{step} {s:.1f}" for step, s in r[key]["steps_seconds"].items())
-            console.print(f"{key}, {n:,}: wall s per step: {steps}")
+            cpu = ", ".join(f"{step} {s:.1f}" for step, s in r[key]["steps_worker_cpu_seconds"].items())
+            console.print(f"{key}, {n:,}: wall s per step: {steps}" + (f"; workers' CPU s: {cpu}" if cpu else ""))
 
 
 if __name__ == "__main__":

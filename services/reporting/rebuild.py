@@ -54,6 +54,7 @@ class RebuildResult:
     facts: int
     skipped_invalid: int
     seconds: dict[str, float] = field(default_factory=dict)  # wall time per step (Stopwatch)
+    worker_cpu_seconds: dict[str, float] = field(default_factory=dict)  # CPU per step, summed over the workers
 
 
 class Stopwatch:
@@ -61,6 +62,7 @@ class Stopwatch:
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}  # CPU seconds per step where a step measures them (the fold workers')
         self._since = time.perf_counter()
 
     def lap(self, step: str) -> None:
@@ -273,10 +275,12 @@ async def project_stored_facts(session, *, processes: int | None = None,
             results = await asyncio.gather(*(loop.run_in_executor(pool, _fold_stored_share, dsn, snapshot,
                                                                   share, processes) for share in range(processes)))
     stopwatch.lap("read and fold facts")
-    days, steps = _merged([(share_days, share_steps) for _, share_days, share_steps in results])
+    days, steps = _merged([(share.days, share.steps) for share in results])
     await store_folded(session, days, steps)
     stopwatch.lap("copy deltas, roll up, copy steps")
-    return sum(facts for facts, _, _ in results)
+    for step in ("read facts", "fold"):
+        stopwatch.cpu[step] = sum(share.cpu_seconds[step] for share in results)
+    return sum(share.facts for share in results)
 
 
 def _fold_stored_share(dsn: str, snapshot: str, share: int, shares: int):
@@ -284,10 +288,17 @@ def _fold_stored_share(dsn: str, snapshot: str, share: int, shares: int):
     return asyncio.run(_read_and_fold(dsn, snapshot, share, shares))
 
 
-async def _read_and_fold(dsn: str, snapshot: str, share: int, shares: int
-                         ) -> tuple[int, dict[tuple[date, str, str], list], list[StepRow]]:
-    """One share of the stored facts read on the rebuild's snapshot and folded: (its single facts, day sums,
-    amount steps)."""
+@dataclass
+class FoldedShare:
+    facts: int  # the share's single facts (each stored fact is the single fact of exactly one share)
+    days: dict[tuple[date, str, str], list]
+    steps: list[StepRow]
+    cpu_seconds: dict[str, float]  # this process's CPU for reading the facts and for folding them
+
+
+async def _read_and_fold(dsn: str, snapshot: str, share: int, shares: int) -> FoldedShare:
+    """One share of the stored facts read on the rebuild's snapshot and folded."""
+    started = time.process_time()
     connection = await asyncpg.connect(dsn)
     try:
         async with connection.transaction(isolation="repeatable_read", readonly=True):
@@ -295,12 +306,14 @@ async def _read_and_fold(dsn: str, snapshot: str, share: int, shares: int
             facts = await repository.share_of_stored_facts(connection, share, shares)
     finally:
         await connection.close()
+    read = time.process_time()
     gc.freeze()  # the facts stay alive until folded: out of the collector's sight (see rebuild_from_kafka)
     try:
         days, steps = _summed(contributions(facts.single, facts.cases, facts.companies.values()))
     finally:
         gc.unfreeze()
-    return len(facts.single), days, steps
+    return FoldedShare(len(facts.single), days, steps,
+                       {"read facts": read - started, "fold": time.process_time() - read})
 
 
 async def rebuild_from_facts(settings: ReportingSettings, *, processes: int | None = None) -> RebuildResult:
@@ -319,7 +332,8 @@ async def rebuild_from_facts(settings: ReportingSettings, *, processes: int | No
     finally:
         await engine.dispose()
     log.info("projections_rebuilt", source="facts", facts=folded, processes=processes)
-    return RebuildResult(records=folded, facts=folded, skipped_invalid=0, seconds=stopwatch.seconds)
+    return RebuildResult(records=folded, facts=folded, skipped_invalid=0, seconds=stopwatch.seconds,
+                         worker_cpu_seconds=stopwatch.cpu)
 
 
 async def rebuild_from_kafka(settings: ReportingSettings, *, progress: Progress | None = None,

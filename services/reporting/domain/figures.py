@@ -8,9 +8,10 @@ them, from `value`, `contributors` and, for amounts, `largest`. The coordinator 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from services.reporting.domain.periods import TARGETS, cutoff, local_day, period_of, pro_rata_target
@@ -208,18 +209,24 @@ def company_cells(leads: Iterable[LeadState]) -> dict[CellKey, tuple[int, float]
     return cells
 
 
-def fact_cells(f: Fact) -> dict[CellKey, tuple[int, float]]:
-    """What one fact contributes on its own, whatever entity it belongs to."""
+def fact_cells(f: Fact, day: date | None = None) -> dict[CellKey, tuple[int, float]]:
+    """What one fact contributes on its own, whatever entity it belongs to (`day`: its local day, if known)."""
     one = (1, 0.0)
     cells = {("events", f.topic): one}
     if f.topic == "proposal-decided":
         cells[("decisions", f.body["decision"])] = one
     if f.clamped:
         cells[("clamped_events", "")] = one
-    period = period_of(local_day(f.occurred_at))
-    if f.arrived_at is not None and f.arrived_at >= cutoff(period.end):
+    period = period_of(day or local_day(f.occurred_at))
+    if f.arrived_at is not None and f.arrived_at >= _period_cutoff(period.end):
         cells[("late_events", period.name)] = one
     return cells
+
+
+@functools.cache
+def _period_cutoff(end: date) -> datetime:
+    """The end of a half-year's last day (a handful of values, asked for once per fact by a rebuild)."""
+    return cutoff(end)
 
 
 # --- assembly ------------------------------------------------------------------------------------------------

@@ -196,7 +196,7 @@ def _deltas(days: Iterable[tuple[date, dict[CellKey, tuple[int, float]]]]) -> tu
         # Most of an entity's cells stay as they were from one of its days to the next: only the cells whose
         # value changed, appeared or went make a delta row (looked up, not compared as sets of items: this runs
         # for every entity and day of a rebuild).
-        changed = [(key, before.get(key, _NONE), now) for key, now in cells.items() if before.get(key) != now]
+        changed = [(key, was, now) for key, now in cells.items() if (was := before.get(key, _NONE)) != now]
         changed += [(key, was, _NONE) for key, was in before.items() if key not in cells]
         for key, (n0, a0), (n1, a1) in changed:
             deltas.append((day, key[0], key[1], n1 - n0, a1 - a0))
@@ -239,8 +239,11 @@ def company_deltas(facts: Iterable[Fact]) -> tuple[list[Delta], list[Step]]:
 
 def fact_deltas(facts: Iterable[Fact]) -> list[Delta]:
     """What single facts add on their own day, whatever their entity (event counts, decisions, lateness)."""
-    return [(local_day(f.occurred_at), metric, key, n, amount) for f in facts
-            for (metric, key), (n, amount) in fact_cells(f).items()]
+    deltas: list[Delta] = []
+    for f in facts:
+        day = local_day(f.occurred_at)
+        deltas += [(day, metric, key, n, amount) for (metric, key), (n, amount) in fact_cells(f, day).items()]
+    return deltas
 
 
 def group_by_entity(facts: Iterable[Fact]) -> tuple[dict[str, list[Fact]], dict[str, list[Fact]]]:
