@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 
 from shared.contracts.events import LeadSignalledData
+from shared.http import error_facts
 
 # Column -> where it goes in the lead contract. Columns marked LIST hold several values separated by ";".
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -63,6 +64,8 @@ class RowError:
     row: int
     field: str
     reason: str
+    type: str | None = None  # pydantic's error type and limits, for clients that word the reason themselves
+    ctx: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -107,10 +110,10 @@ def parse_row(number: int, cells: dict[str, str], organisation: str) -> Row:
         return Row(number, LeadSignalledData.model_validate(nested(cells, organisation)))
     except ValidationError as err:
         # One error per column: a bad list item also fails the list's minimum length, which says nothing new.
-        first = {}
+        first: dict[str, dict] = {}
         for e in err.errors():
-            first.setdefault(column_of(e["loc"]), _reason(e))
-        return Row(number, None, tuple(RowError(number, column, reason) for column, reason in first.items()))
+            first.setdefault(column_of(e["loc"]), {"reason": _reason(e), **error_facts(e)})
+        return Row(number, None, tuple(RowError(number, column, **facts) for column, facts in first.items()))
 
 
 def _reason(error: dict) -> str:

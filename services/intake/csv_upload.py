@@ -60,17 +60,21 @@ async def _one(deps: Deps, read_row: tuple[csv_rows.Row, dict[str, str]], *, dry
     known = dict(row=row.number, reference=(cells.get("reference") or "").strip()[:100] or None,
                  company_name=(cells.get("company_name") or "").strip()[:200] or None)
     if row.lead is None:
-        return views.CsvRowResult(**known, errors=[_cell_error(e.field, e.reason) for e in row.errors])
+        return views.CsvRowResult(**known, errors=[_cell_error(e.field, e.reason, type=e.type, ctx=e.ctx)
+                                                   for e in row.errors])
     try:
         outcome, lead = await submissions.submit(deps, row.lead, channel="csv", dry_run=dry_run)
     except submissions.InvalidLead as err:
         return views.CsvRowResult(**known, errors=[
-            _cell_error(csv_rows.column_of(tuple(e["field"].split("."))), e["reason"], field=e["field"])
+            _cell_error(csv_rows.column_of(tuple(e["field"].split("."))), e["reason"], field=e["field"],
+                        type=e.get("type"), ctx=e.get("ctx"))
             for e in err.errors])
     return views.CsvRowResult(**known, outcome=outcome, lead_id=None if dry_run else lead.lead_id)
 
 
-def _cell_error(column: str, reason: str, *, field: str | None = None) -> views.CsvCellError:
-    """The column, and the lead's field path it fills (the form's and the API's name for it)."""
+def _cell_error(column: str, reason: str, *, field: str | None = None, type: str | None = None,  # noqa: A002
+                ctx: dict | None = None) -> views.CsvCellError:
+    """The column, and the lead's field path it fills (the form's and the API's name for it), with the error's
+    type and limits where the schema refused it."""
     path = field or (".".join(csv_rows.COLUMNS[column]) if column in csv_rows.COLUMNS else column)
-    return views.CsvCellError(column=column, field=path, reason=reason)
+    return views.CsvCellError(column=column, field=path, reason=reason, type=type, ctx=ctx)

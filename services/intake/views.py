@@ -80,6 +80,8 @@ class CsvCellError(BaseModel):
     column: str = Field(description="The CSV column (or the lead's field path when no single column is meant).")
     field: str = Field(description="The lead's field path, as POST /leads names it (company.kvk_number).")
     reason: str
+    type: str | None = Field(default=None, description="pydantic's error type, when the schema refused it.")
+    ctx: dict[str, str | int | float | bool] | None = Field(default=None, description="The limit it broke.")
 
 
 class CsvRowResult(BaseModel):

@@ -6,6 +6,7 @@ from typing import Literal
 from uuid import UUID
 
 from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.matching import repository
@@ -65,10 +66,12 @@ class Outcome(Frozen):
                                    "evidence_ref") if getattr(self, f) is None]
             if self.destination_site_id is None and self.destination is None:
                 lacking.append("destination_site_id or destination")
-            if lacking:
-                raise ValueError(f"a relocation needs {', '.join(lacking)}")
+            if lacking:  # a type and its facts beside the sentence: clients word it in their reader's language
+                raise PydanticCustomError("relocation_incomplete", "a relocation needs {lacking}",
+                                          {"lacking": ", ".join(lacking)})
         elif not self.reason:
-            raise ValueError(f"outcome {self.outcome.value} needs a reason")
+            raise PydanticCustomError("reason_required", "outcome {outcome} needs a reason",
+                                      {"outcome": self.outcome.value})
         return self
 
 

@@ -26,6 +26,8 @@ class Parsed:
 
     sites: list[tuple[int, Site]] = field(default_factory=list)
     errors: list[tuple[int, str]] = field(default_factory=list)
+    # A refused row's schema errors as facts, by row and field: pydantic's type and limits (clients word them).
+    facts: dict[int, dict[str, dict]] = field(default_factory=dict)
 
 
 def _cell(name: str, raw):
@@ -78,6 +80,15 @@ def _reason(err: Exception) -> str:
     return str(err)
 
 
+def _facts(err: ValidationError) -> dict[str, dict]:
+    """Each field's first error as its type and limits (scalars, as text), keyed as `_reason` names the field."""
+    out: dict[str, dict] = {}
+    for e in err.errors():
+        ctx = {k: str(v) for k, v in (e.get("ctx") or {}).items() if isinstance(v, str | int | float | bool)}
+        out.setdefault(".".join(map(str, e["loc"])) or "row", {"type": e["type"], "ctx": ctx or None})
+    return out
+
+
 def parse_rows(rows: Iterable[tuple[int, dict]], defaults: dict[str, str] | None = None,
                existing: dict[str, Site] | None = None) -> Parsed:
     """Validate each row independently; a duplicate id within the file is an error on the later row."""
@@ -87,6 +98,8 @@ def parse_rows(rows: Iterable[tuple[int, dict]], defaults: dict[str, str] | None
             site = _validate(row, defaults or {}, existing or {})
         except (ValidationError, ValueError) as err:
             out.errors.append((number, _reason(err)))
+            if isinstance(err, ValidationError):
+                out.facts[number] = _facts(err)
             continue
         if site.id in seen:
             out.errors.append((number, f"id: {site.id!r} already given on row {seen[site.id]}"))

@@ -44,7 +44,8 @@ async def check_or_load(session: AsyncSession, upload: SiteUpload, caller: Calle
     parsed = importer.parse_rows(rows, {}, existing)
     raw = dict(rows)
     report = {number: SiteImportRow(row=number, site_id=_text(raw[number].get("id"), 100),
-                                    name=_text(raw[number].get("name"), 200), errors=_errors(reason))
+                                    name=_text(raw[number].get("name"), 200),
+                                    errors=_errors(reason, parsed.facts.get(number, {})))
               for number, reason in parsed.errors}
     loads: list[tuple[domain.Site | None, domain.Site]] = []
     for number, site in parsed.sites:
@@ -79,11 +80,12 @@ def _action(before: domain.Site | None, after: domain.Site) -> str:
     return "change" if domain.changed_fields(before, after) else "unchanged"
 
 
-def _errors(reason: str) -> list[FieldError]:
-    """The importer's `field: reason; field: reason` as one error per field."""
+def _errors(reason: str, facts: dict[str, dict] | None = None) -> list[FieldError]:
+    """The importer's `field: reason; field: reason` as one error per field, with the field's schema facts
+    (pydantic's type and limits) where the importer kept them."""
     out = []
     for part in _NEXT_FIELD.split(reason):
         field, sep, text = part.partition(": ")
-        out.append(FieldError(field=field, reason=text) if sep and " " not in field else
-                   FieldError(field="(row)", reason=part))
+        out.append(FieldError(field=field, reason=text, **(facts or {}).get(field, {})) if sep and " " not in field
+                   else FieldError(field="(row)", reason=part))
     return out

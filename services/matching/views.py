@@ -84,7 +84,8 @@ class FieldError(BaseModel):
     field: str
     reason: str
     type: str | None = Field(default=None, description="What kind of refusal (e.g. not-site-owner, "
-                                                       "site-out-of-reach), for clients that word it themselves.")
+                                                       "site-out-of-reach, or pydantic's error type of a schema "
+                                                       "error), for clients that word it themselves.")
     ctx: dict[str, str] | None = Field(default=None, description="The refusal's facts: site_id, municipality_code, "
                                                                  "province, organisation, role.")
 

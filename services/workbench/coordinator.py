@@ -12,7 +12,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from services.workbench import casework_pages, views
+from services.workbench import casework_pages, problems, views
 from services.workbench.bootstrap import Deps
 from services.workbench.casework import CONTACTS, today
 from services.workbench.forms import REGIONS, STAGES
@@ -110,7 +110,7 @@ def router(deps: Deps) -> APIRouter:
         await deps.audit(person, "proposal-decided", target=f"{case_id}/{site_id}",
                          outcome="done" if code < 400 else "refused", decision=decision)
         if code == 422:
-            errors = {f"decision-{site_id}-{e['field']}": e["reason"] for e in answer}
+            errors = {f"decision-{site_id}-{e['field']}": worded(request, e) for e in answer}
             return await show_case(request, person, case_id, status=422, errors=errors,
                                    form={f"reason-{site_id}": reason})
         return RedirectResponse(f"/cases/{case_id}?notice=decided#proposal-{site_id}", status_code=303)
@@ -123,12 +123,18 @@ def router(deps: Deps) -> APIRouter:
         await deps.audit(person, "outcome-recorded", target=str(case_id),
                          outcome="done" if code < 400 else "refused", case_outcome=form.get("outcome", ""))
         if code == 422:
-            errors = {f"outcome-{e['field']}": e["reason"] for e in answer}
+            errors = {f"outcome-{e['field']}": worded(request, e) for e in answer}
             return await show_case(request, person, case_id, status=422, errors=errors, form=form)
         return RedirectResponse(f"/cases/{case_id}?notice=outcome#outcome", status_code=303)
 
     casework_pages.add_routes(web, deps, coordinator=coordinator, show_case=show_case, case_page=case_page)
     return web
+
+
+def worded(request: Request, problem: dict) -> str:
+    """A service's 422 entry in the reader's language from its type and limits; its own reason when it has none."""
+    lang = language(request)
+    return problems.plain(problem, translations(lang).gettext, lang) or problem["reason"]
 
 
 def outcome_body(form: dict[str, str]) -> dict:

@@ -55,7 +55,15 @@ BY_TYPE = {
     "sector_required": N_("Give the company's sector: it is needed when no technology domain says it, or for "
                           "strategic autonomy."),
     "assertion_error": N_("This value is not accepted."),
+    # matching's outcome rules (services/matching/coordinator.py): {lacking} is worded below
+    "relocation_incomplete": N_("A relocation needs: {lacking}."),
+    "reason_required": N_("Give the reason for this outcome."),
 }
+# The outcome form's fields, as a relocation names what it lacks (the form's own labels).
+OUTCOME_FIELDS = {"investment_retained_eur": N_("Investment retained (EUR)"),
+                  "investment_status": N_("Investment status"), "jobs": N_("Jobs"),
+                  "new_scale_up": N_("Became a scale-up"), "evidence_ref": N_("Evidence (reference)"),
+                  "destination_site_id or destination": N_("Destination site (id)")}
 UNKNOWN_TYPE = N_("This value is not accepted.")
 _LIMITS = ("min_length", "max_length", "ge", "gt", "le", "lt")
 
@@ -65,15 +73,28 @@ def plain(problem: Mapping[str, Any], gettext: Callable[[str], str], lang: str) 
     kind = problem.get("type")
     if not kind:
         return None
-    ctx = problem.get("ctx") or {}
+    ctx = {k: _numeric(v) for k, v in (problem.get("ctx") or {}).items()}
     limit = next((ctx[k] for k in _LIMITS if k in ctx), None)
     text = gettext(BY_TYPE.get(kind, UNKNOWN_TYPE))
     facts = {k: number(v, lang) if isinstance(v, int | float) and not isinstance(v, bool) else v
              for k, v in ctx.items()}
+    if kind == "relocation_incomplete":
+        facts["lacking"] = ", ".join(gettext(OUTCOME_FIELDS.get(f, f)) for f in str(ctx.get("lacking")).split(", "))
     try:
         return text.format(**facts, limit=number(limit, lang) if isinstance(limit, int | float) else limit or "")
     except (KeyError, IndexError):  # a type whose facts are not all given: its words without them
         return gettext(UNKNOWN_TYPE)
+
+
+def _numeric(value: Any) -> Any:
+    """A limit a service gave as text ("0.0", "1000") as the number it is, so the reader's format applies."""
+    if isinstance(value, str):
+        try:
+            found = float(value)
+        except ValueError:
+            return value
+        return int(found) if found.is_integer() else found
+    return value
 
 
 def number(value: float, lang: str) -> str:

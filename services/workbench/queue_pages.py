@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from services.workbench import queues
 from services.workbench.bootstrap import Deps
+from services.workbench.coordinator import worded
 from services.workbench.i18n import translations
 from services.workbench.pages import person_with_role
 from services.workbench.render import language
@@ -53,7 +54,7 @@ def router(deps: Deps) -> APIRouter:
         await deps.audit(person, "review-decided", target=str(review_id),
                          outcome="done" if code < 400 else "refused", decision=decision)
         if code == 422:
-            errors = {f"{prefix}-{e['field']}": e["reason"] for e in answer}
+            errors = {f"{prefix}-{e['field']}": worded(request, e) for e in answer}
             return await show_reviews(request, person, status=422, errors=errors, form={f"{prefix}-note": note})
         return RedirectResponse("/reviews?notice=review-decided", status_code=303)
 

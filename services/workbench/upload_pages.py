@@ -76,9 +76,10 @@ def _leads(web: APIRouter, deps: Deps) -> None:
         if code == 422:
             await deps.audit(person, action, outcome="refused", problem="file")
             return page(request, person, status=422, error="file", detail=uploads.file_errors(answer))
-        gettext = translations(language(request)).gettext
-        report = uploads.lead_report(answer, lambda field, reason: gettext(FIELD_HELP[field]) if field in FIELD_HELP
-                                     else reason)
+        lang = language(request)
+        gettext = translations(lang).gettext
+        report = uploads.lead_report(answer, lambda error: gettext(FIELD_HELP[error["field"]])
+                                     if error.get("field") in FIELD_HELP else problems.plain(error, gettext, lang))
         await deps.audit(person, action, rows=len(report.rows), valid=report.valid, refused=report.refused)
         return page(request, person, report=report, content=text if dry_run else "", done=not dry_run)
 

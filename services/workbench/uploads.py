@@ -77,11 +77,13 @@ class Report:
         return sum(1 for r in self.rows if r.valid and r.action != "unchanged")
 
 
-def lead_report(answer: Mapping[str, Any], plain: Callable[[str, str], str] = lambda field, reason: reason) -> Report:
-    """intake's CsvReport; `plain` says a field's reason in the reader's words where the lead form knows them."""
+def lead_report(answer: Mapping[str, Any], plain: Callable[[Mapping[str, Any]], str | None] = lambda e: None
+                ) -> Report:
+    """intake's CsvReport; `plain` says a row's error in the reader's words (the lead form's help, or its type and
+    limits); an error it cannot word keeps intake's reason."""
     rows = tuple(RowLine(row=r["row"], key=r.get("reference") or "", name=r.get("company_name") or "",
                          action=r.get("outcome"),
-                         errors=tuple((e["column"], plain(e.get("field", ""), e["reason"])) for e in r["errors"]),
+                         errors=tuple((e["column"], plain(e) or e["reason"]) for e in r["errors"]),
                          link=f"/leads/{r['lead_id']}" if r.get("lead_id") else None)
                  for r in answer["rows"])
     return Report(rows=rows, ignored_columns=tuple(answer.get("ignored_columns") or ()))
