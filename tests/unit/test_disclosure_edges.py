@@ -133,3 +133,10 @@ def test_a_statistic_with_more_cases_moves_even_if_its_total_did_not_and_one_unc
     assert [(r.at, r.cases, r.total) for r in moved] == [(D1, 3, 30.0), (D2, 6, 30.0)]
     later = rel.release_stats([(D1, 3, 30.0, "a"), (D2, 3, 30.0, "b"), (D3, 6, 60.0, "c")])
     assert [r.shown for r in later] == ["a", "c"]
+
+
+def test_a_merged_category_that_is_gone_from_the_figures_counts_as_empty_in_its_cell():
+    # b left: the merged cell would drop by one company, so the breakdown keeps its last release.
+    moments = [(D1, {"a": (3, 3), "b": (1, 1), "c": (2, 2)}), (D2, {"a": (3, 3), "c": (2, 2)})]
+    releases = rel.release_groups(moments)
+    assert [(r.at, dict(r.values), r.merged) for r in releases] == [(D1, {"a": 3, rel.OTHER: 3}, ("b", "c"))]
