@@ -165,7 +165,8 @@ def timeline_csv(entries: Iterable[Any], *, gettext: Callable[[str], str], kind_
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow([gettext(c) for c in EXPORT_COLUMNS])
     for e in entries:
-        writer.writerow([moment(e.at), kind_label(e.kind), _cell(e.text), _cell(e.detail), _cell(e.by)])
+        detail = kind_label(f"template-{e.detail}") if e.kind.startswith("mail-") else e.detail  # the mail's kind
+        writer.writerow([moment(e.at), kind_label(e.kind), _cell(e.text), _cell(detail), _cell(e.by)])
     return out.getvalue()
 
 

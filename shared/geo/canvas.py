@@ -52,6 +52,8 @@ class MapWords:
     count_legend: str = "aantal locaties in de gemeente"
     count_legend_province: str = "aantal locaties in de provincie"
     attribution: str = "Grenzen: CBS, Kadaster (CC BY 4.0)"
+    # The programme regions as the reader names them (on the map and in its table).
+    regions: tuple[tuple[str, str], ...] = tuple(REGION_NAMES.items())
 
     @classmethod
     def english(cls) -> MapWords:
@@ -63,7 +65,12 @@ class MapWords:
                    caption="The map as a table", sites="Sites",
                    count_legend="number of sites in the municipality",
                    count_legend_province="number of sites in the province",
-                   attribution="Boundaries: CBS, Kadaster (CC BY 4.0)")
+                   attribution="Boundaries: CBS, Kadaster (CC BY 4.0)",
+                   regions=(("noord", "North"), ("oost", "East"), ("zuid", "South"), ("west", "West"),
+                            ("midden", "Middle")))
+
+    def region_name(self, code: str) -> str:
+        return dict(self.regions).get(code, code)
 
 
 class Canvas:
@@ -157,11 +164,13 @@ def region_fills(regions: Iterable[str] = REGION_NAMES) -> dict[str, str]:
     return {pv: REGION_FILLS[region] for region in regions for pv in REGION_PROVINCES[region]}
 
 
-def region_labels(canvas: Canvas, regions: Iterable[str] = REGION_NAMES, *, size: int = 13) -> str:
-    """Each region's name at a point inside it (the regions whose point is in the frame)."""
+def region_labels(canvas: Canvas, regions: Iterable[str] = REGION_NAMES, *, size: int = 13,
+                  names: Mapping[str, str] = REGION_NAMES) -> str:
+    """Each region's name (in the reader's words: `names`) at a point inside it (the regions whose point is in
+    the frame)."""
     x0, y0, x1, y1 = canvas.bbox
     shown = [r for r in regions if x0 <= region_anchor(r)[0] <= x1 and y0 <= region_anchor(r)[1] <= y1]
-    return "".join(text(*canvas.point(region_anchor(r)), REGION_NAMES[r], size=size, weight="bold", fill="#3e4c59")
+    return "".join(text(*canvas.point(region_anchor(r)), names[r], size=size, weight="bold", fill="#3e4c59")
                    for r in shown)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from html import escape
 
-from shared.geo.boundaries import REGION_NAMES, municipalities, provinces, region_of_province
+from shared.geo.boundaries import municipalities, provinces, region_of_province
 from shared.geo.canvas import (
     SITE,
     Canvas,
@@ -36,7 +36,7 @@ def count_map(counts: Mapping[str, int], *, title: str, description: str, words:
     body = canvas.provinces(region_fills()) + (canvas.municipalities() if show_municipalities else "")
     body += layer(canvas, [municipalities()[c] for c in known], {}, SITE, 0.8, "gemeenten-met-locaties",
                   fill=WITH_SITES)
-    body += region_labels(canvas)
+    body += region_labels(canvas, names=dict(words.regions))
     crowded = focus is None and len(known) > CROWDED
     drawn = _per_province(known) if crowded else known
     # Largest first, so that a small count next to a large one is drawn on top and stays readable.
@@ -89,5 +89,5 @@ def _row(code: str, n: int, words: MapWords) -> str:
     area = municipalities()[code]
     region = region_of_province(area.province)
     cells = (area.name, provinces()[area.province].name,
-             REGION_NAMES[region] if region else words.outside_regions, str(n))
+             words.region_name(region) if region else words.outside_regions, str(n))
     return "<tr>" + "".join(f"<td>{escape(c)}</td>" for c in cells) + "</tr>"

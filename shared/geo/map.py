@@ -159,7 +159,7 @@ def table(placed: Sequence[PlacedMarker], words: MapWords = MapWords()) -> str:
 def _row(p: PlacedMarker, words: MapWords) -> str:
     m = p.marker
     province = provinces()[p.province].name if p.province else words.unknown
-    region = REGION_NAMES[p.region] if p.region else words.outside_regions
+    region = words.region_name(p.region) if p.region else words.outside_regions
     cells = (str(m.number) if m.number is not None else "—", m.label + (f" ({m.note})" if m.note else ""),
              words.current if m.kind == "current" else words.site, p.municipality or words.unknown, province, region)
     return "<tr>" + "".join(f"<td>{escape(c)}</td>" for c in cells) + "</tr>"
@@ -177,7 +177,7 @@ def site_map(markers: Iterable[Marker], *, title: str, description: str, words: 
     body = canvas.provinces(region_fills(shade_regions))
     if show_municipalities:
         body += canvas.municipalities()
-    body += _highlighted(canvas, highlight) + region_labels(canvas, shade_regions)
+    body += _highlighted(canvas, highlight) + region_labels(canvas, shade_regions, names=dict(words.regions))
     body += _markers(canvas, placed, words) + legend(words, {p.marker.kind for p in placed})
     svg = document(canvas, body, title=title, description=description, attribution=words.attribution)
     return MapView(svg=svg, placed=placed, table=table(placed, words))

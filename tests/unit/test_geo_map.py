@@ -133,7 +133,7 @@ def test_text_is_escaped_unplaceable_markers_are_left_out_and_english_is_a_choic
     assert [p.marker.label for p in view.placed] == ["<b>R&D</b>"]
     table = ET.fromstring(view.table)
     assert table.find("caption").text == "The map as a table"
-    assert [td.text for td in table.find("./tbody/tr")][2:] == ["proposed site", "Groningen", "Groningen", "Noord"]
+    assert [td.text for td in table.find("./tbody/tr")][2:] == ["proposed site", "Groningen", "Groningen", "North"]
 
 
 def test_municipalities_can_be_outlined_and_highlighted():
