@@ -19,9 +19,11 @@ MAX_ROWS = 1000  # a CRM export of one ROM; more is a job for the import command
 class BadFile(ValueError):
     """The file as a whole cannot be read as leads (missing columns, too many rows): [{field, reason}]."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, kind: str | None = None, **ctx: str | int) -> None:
         super().__init__(reason)
-        self.errors = [{"field": "csv", "reason": reason}]
+        # the type and its facts beside the sentence, for clients that word it in their reader's language
+        self.errors = [{"field": "csv", "reason": reason, **({"type": kind} if kind else {}),
+                        **({"ctx": ctx} if ctx else {})}]
 
 
 def _rows(text: str, organisation: str) -> Iterator[tuple[csv_rows.Row, dict[str, str]]]:
@@ -37,15 +39,17 @@ def read(text: str, organisation: str) -> tuple[list[tuple[csv_rows.Row, dict[st
     """The file's rows (as leads of the caller's organisation, whatever the file says) and its ignored columns."""
     text = text.removeprefix("\ufeff")  # Excel writes a byte-order mark
     if not text.strip():
-        raise BadFile("the file is empty")
+        raise BadFile("the file is empty", "file_empty")
     missing, unknown = csv_rows.header_problems(csv_rows.header(text))
     if missing:
-        raise BadFile(f"missing required column(s): {', '.join(missing)}")
+        raise BadFile(f"missing required column(s): {', '.join(missing)}", "missing_columns",
+                      columns=", ".join(missing))
     rows = list(_rows(text, organisation))
     if len(rows) > MAX_ROWS:
-        raise BadFile(f"{len(rows)} rows; at most {MAX_ROWS} per upload")
+        raise BadFile(f"{len(rows)} rows; at most {MAX_ROWS} per upload", "too_many_rows", rows=len(rows),
+                      max=MAX_ROWS)
     if not rows:
-        raise BadFile("the file has a header but no rows")
+        raise BadFile("the file has a header but no rows", "file_empty")
     return rows, unknown
 
 

@@ -30,9 +30,10 @@ def rows_of(upload: SiteUpload) -> list[tuple[int, dict]]:
     except ValueError as err:
         raise Problem(422, [{"field": "content", "reason": str(err)}]) from None
     if not rows:
-        raise Problem(422, [{"field": "content", "reason": "the file holds no sites"}])
+        raise Problem(422, [{"field": "content", "reason": "the file holds no sites", "type": "file_empty"}])
     if len(rows) > MAX_ROWS:
-        raise Problem(422, [{"field": "content", "reason": f"{len(rows)} rows; at most {MAX_ROWS} per upload"}])
+        raise Problem(422, [{"field": "content", "reason": f"{len(rows)} rows; at most {MAX_ROWS} per upload",
+                             "type": "too_many_rows", "ctx": {"rows": len(rows), "max": MAX_ROWS}}])
     return rows
 
 

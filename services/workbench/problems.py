@@ -58,6 +58,10 @@ BY_TYPE = {
     # matching's outcome rules (services/matching/coordinator.py): {lacking} is worded below
     "relocation_incomplete": N_("A relocation needs: {lacking}."),
     "reason_required": N_("Give the reason for this outcome."),
+    # a file the service cannot read as a whole (intake's CSV import, matching's site import)
+    "file_empty": N_("The file holds no rows."),
+    "missing_columns": N_("The file lacks required columns: {columns}."),
+    "too_many_rows": N_("The file has {rows} rows; at most {max} can be uploaded at once."),
 }
 # The outcome form's fields, as a relocation names what it lacks (the form's own labels).
 OUTCOME_FIELDS = {"investment_retained_eur": N_("Investment retained (EUR)"),

@@ -73,11 +73,12 @@ def _leads(web: APIRouter, deps: Deps) -> None:
         code, answer = await deps.upstream.write(person, "POST", "intake", "/leads/csv",
                                                  {"csv": text, "dry_run": dry_run})
         action = "leads-previewed" if dry_run else "leads-uploaded"
-        if code == 422:
-            await deps.audit(person, action, outcome="refused", problem="file")
-            return page(request, person, status=422, error="file", detail=uploads.file_errors(answer))
         lang = language(request)
         gettext = translations(lang).gettext
+        if code == 422:
+            await deps.audit(person, action, outcome="refused", problem="file")
+            return page(request, person, status=422, error="file",
+                        detail=uploads.file_errors(answer, lambda e: problems.plain(e, gettext, lang)))
         report = uploads.lead_report(answer, lambda error: gettext(FIELD_HELP[error["field"]])
                                      if error.get("field") in FIELD_HELP else problems.plain(error, gettext, lang))
         await deps.audit(person, action, rows=len(report.rows), valid=report.valid, refused=report.refused)
@@ -117,11 +118,12 @@ def _sites(web: APIRouter, deps: Deps) -> None:
         code, answer = await deps.upstream.write(person, "POST", "matching", "/sites/import",
                                                  {"format": kind, "content": text, "dry_run": dry_run})
         action = "sites-previewed" if dry_run else "sites-imported"
-        if code == 422:
-            await deps.audit(person, action, outcome="refused", problem="file")
-            return page(request, person, status=422, error="file", detail=uploads.file_errors(answer))
         lang = language(request)
         gettext = translations(lang).gettext
+        if code == 422:
+            await deps.audit(person, action, outcome="refused", problem="file")
+            return page(request, person, status=422, error="file",
+                        detail=uploads.file_errors(answer, lambda e: problems.plain(e, gettext, lang)))
         report = uploads.site_report(answer, lambda error: problems.site_error(error, gettext, lang))
         await deps.audit(person, action, rows=len(report.rows), valid=report.valid, refused=report.refused)
         return page(request, person, report=report, content=text if dry_run else "", format=kind,
@@ -155,7 +157,8 @@ def _retire(web: APIRouter, deps: Deps) -> None:
             raise
         if code == 422:
             await deps.audit(person, "site-retired", target=site_id, outcome="refused", fields=["reason"])
-            return await page(request, person, site_id, status=422, reason=reason,
-                              error=uploads.file_errors(answer))
+            lang = language(request)
+            return await page(request, person, site_id, status=422, reason=reason, error=uploads.file_errors(
+                answer, lambda e: problems.plain(e, translations(lang).gettext, lang)))
         await deps.audit(person, "site-retired", target=site_id)
         return RedirectResponse(f"/sites/{site_id}?notice=site-retired", status_code=303)

@@ -99,8 +99,9 @@ def site_report(answer: Mapping[str, Any], plain: Callable[[Mapping[str, Any]], 
     return Report(rows=rows, extra={"rematched": len(answer.get("rematched_cases") or ())})
 
 
-def file_errors(answer: Any) -> str:
-    """A service's 422 about the file as a whole (missing columns, too many rows) as one sentence."""
+def file_errors(answer: Any, plain: Callable[[Mapping[str, Any]], str | None] = lambda e: None) -> str:
+    """A service's 422 about the file as a whole (missing columns, too many rows) as one sentence; `plain` words
+    an error in the reader's language from its type and facts (else the service's reason stands)."""
     if isinstance(answer, list):
-        return "; ".join(str(e.get("reason", "")) for e in answer if isinstance(e, Mapping))
+        return " ".join(plain(e) or str(e.get("reason", "")) for e in answer if isinstance(e, Mapping))
     return str(answer)

@@ -301,3 +301,17 @@ def test_intakes_triage_is_worded_from_its_facts_in_the_readers_language(lang, p
     old = _lead_page(lang, domain.Triage(False, out_of_scope.reason))  # triaged before intake kept the facts
     assert ("Komt niet in aanmerking" if lang == "nl" else "Not eligible for a case") in old
     assert out_of_scope.reason not in old
+
+
+@pytest.mark.parametrize(("lang", "present"), [("nl", "Het bestand mist verplichte kolommen: kvk_number"),
+                                               ("en", "The file lacks required columns: kvk_number")])
+def test_a_file_intake_cannot_read_is_refused_in_the_readers_language(lang, present):
+    from services.intake import csv_upload
+    from services.workbench import problems, uploads
+    with pytest.raises(csv_upload.BadFile) as refused:
+        csv_upload.read("reference,company_name\nR-1,X B.V.\n", "oost-nl")
+    gettext = translations(lang).gettext
+    detail = uploads.file_errors(refused.value.errors, lambda e: problems.plain(e, gettext, lang))
+    html = _visible(PAGES.render(_get("/leads/upload", lang), "leads_upload.html.j2", person=ROM, status=422,
+                                 report=None, content="", error="file", detail=detail, done=False).body.decode())
+    assert present in html and str(refused.value) not in html  # intake's sentence stays in its API
