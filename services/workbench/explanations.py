@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from babel.dates import format_date
 from babel.numbers import format_decimal
 
-from services.workbench.labels import LABELS, N_
+from services.workbench.labels import LABELS, N_, Nn_
 from services.workbench.problems import number
 
 WHAT_IF = {
@@ -67,17 +67,25 @@ def what_if(fact: Mapping[str, Any], gettext: Callable[[str], str], lang: str) -
         required=fact.get("required") or "", present=fact.get("present") or "")
 
 
-# What blocked a region, per constraint (matching's `blocking_facts`); {failing} of {sites} sites there.
+# What blocked a region, per constraint (matching's `blocking_facts`): one or more failing sites (ngettext).
 IN_REGION = {
-    "floor_space": N_("{failing} of {sites} sites lack {needed} m² by {needed_by} (largest there {best} m²)"),
-    "grid_capacity": N_("{failing} of {sites} sites cannot deliver {needed} MW by {needed_by} (most there {best} MW)"),
-    "grid_capacity-unknown": N_("{failing} of {sites} sites cannot deliver {needed} MW by {needed_by}"),
-    "cleanroom": N_("{failing} of {sites} sites lack an ISO {required} cleanroom"),
-    "cleanroom-size": N_("{failing} of {sites} sites lack an ISO {required} cleanroom of {needed} m²"),
-    "environmental_category": N_("{failing} of {sites} sites do not allow environmental category {required}"),
-    "vibration_free": N_("{failing} of {sites} sites have no vibration-free floors"),
-    "availability": N_("{failing} of {sites} sites are not available by {needed_by}"),
-    "no_sites": N_("no sites in the catalogue"),
+    "floor_space": Nn_("{failing} of {sites} sites lacks {needed} m² by {needed_by} (largest there {best} m²)",
+                      "{failing} of {sites} sites lack {needed} m² by {needed_by} (largest there {best} m²)"),
+    "grid_capacity": Nn_("{failing} of {sites} sites cannot deliver {needed} MW by {needed_by} (most there {best} MW)",
+                        "{failing} of {sites} sites cannot deliver {needed} MW by {needed_by} (most there {best} MW)"),
+    "grid_capacity-unknown": Nn_("{failing} of {sites} sites cannot deliver {needed} MW by {needed_by}",
+                                "{failing} of {sites} sites cannot deliver {needed} MW by {needed_by}"),
+    "cleanroom": Nn_("{failing} of {sites} sites lacks an ISO {required} cleanroom",
+                    "{failing} of {sites} sites lack an ISO {required} cleanroom"),
+    "cleanroom-size": Nn_("{failing} of {sites} sites lacks an ISO {required} cleanroom of {needed} m²",
+                         "{failing} of {sites} sites lack an ISO {required} cleanroom of {needed} m²"),
+    "environmental_category": Nn_("{failing} of {sites} sites does not allow environmental category {required}",
+                                 "{failing} of {sites} sites do not allow environmental category {required}"),
+    "vibration_free": Nn_("{failing} of {sites} sites has no vibration-free floors",
+                         "{failing} of {sites} sites have no vibration-free floors"),
+    "availability": Nn_("{failing} of {sites} sites is not available by {needed_by}",
+                       "{failing} of {sites} sites are not available by {needed_by}"),
+    "no_sites": Nn_("no sites in the catalogue", "no sites in the catalogue"),
 }
 
 
@@ -88,8 +96,9 @@ def day(value: str | date | None, lang: str) -> str:
     return format_date(date.fromisoformat(value) if isinstance(value, str) else value, "d MMM y", locale=lang)
 
 
-def in_region(fact: Mapping[str, Any], gettext: Callable[[str], str], lang: str) -> str:
-    """One constraint that blocked a region, in the reader's language."""
+def in_region(fact: Mapping[str, Any], catalogue: Catalogue, lang: str) -> str:
+    """One constraint that blocked a region, in the reader's language (one failing site or more)."""
+    gettext = catalogue.gettext
     kind = str(fact.get("constraint"))
     needed, best = fact.get("needed"), fact.get("best_offered")
     if kind == "cleanroom" and needed:
@@ -98,7 +107,7 @@ def in_region(fact: Mapping[str, Any], gettext: Callable[[str], str], lang: str)
         kind = "grid_capacity-unknown" if kind == "grid_capacity" else kind
     if kind not in IN_REGION:
         return gettext(LABELS.get(f"blocker-{kind}", kind))
-    return gettext(IN_REGION[kind]).format(
+    return catalogue.ngettext(*IN_REGION[kind], int(fact.get("sites_failing", 0))).format(
         failing=number(fact.get("sites_failing", 0), lang), sites=number(fact.get("sites", 0), lang),
         needed=number(needed, lang) if needed is not None else "", best=number(best, lang) if best is not None else "–",
         needed_by=day(fact.get("needed_by"), lang), required=fact.get("required") or "")

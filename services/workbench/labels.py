@@ -7,6 +7,10 @@ def N_(message: str) -> str:  # noqa: N802 - gettext's conventional name for "ma
     return message
 
 
+def Nn_(singular: str, plural: str) -> tuple[str, str]:  # noqa: N802 - N_ with a plural, for ngettext
+    return singular, plural
+
+
 LABELS = {
     # case status
     "open": N_("Open, not matched yet"), "proposed": N_("Sites proposed"),

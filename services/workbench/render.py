@@ -47,7 +47,7 @@ class Pages:
             why_it_fits=lambda proposal: explanations.why_it_fits(proposal, catalogue, lang),
             triage=lambda lead: triage.triage(lead, catalogue, lang),
             decimal=lambda value, places=2: explanations.decimal(value, places, lang),
-            in_region=lambda fact: explanations.in_region(fact, gettext, lang),
+            in_region=lambda fact: explanations.in_region(fact, catalogue, lang),
             day=lambda value: explanations.day(value, lang), number=lambda value: explanations.number(value, lang),
             assets=self.asset_version, **context)
         response = HTMLResponse(html, status_code=status)

@@ -164,7 +164,7 @@ def test_every_text_of_the_pages_has_a_dutch_translation():
         catalogue = read_po(po, locale="nl")
     method_map = [("*.py", "python"), ("templates/**.j2", "jinja2")]
     found = {message for _, _, message, _, _ in extract_from_dir(
-        str(HERE), method_map, keywords={"_": None, "N_": None, "ngettext": (1, 2)})}
+        str(HERE), method_map, keywords={"_": None, "N_": None, "ngettext": (1, 2), "Nn_": (1, 2)})}
     assert len(found) > 150 and any(isinstance(m, tuple) for m in found)
     untranslated = sorted(str(m) for m in found if not _translated(catalogue, m))
     assert not untranslated, untranslated
