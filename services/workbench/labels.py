@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from shared.contracts.geography import municipalities
+
 
 def N_(message: str) -> str:  # noqa: N802 - gettext's conventional name for "mark for translation only"
     return message
@@ -186,3 +188,11 @@ def column_key(column: str) -> str:
     """A row error's column as COLUMN_LABELS knows it: a list item or nested part (`accessibility.0`) by its
     column."""
     return column if column in COLUMN_LABELS else column.split(".")[0]
+
+
+def municipality(code: str | None) -> str:
+    """A CBS municipality code as people know it: "Enschede (GM0153)"; the code alone when the table lacks it."""
+    if not code:
+        return ""
+    known = municipalities().get(code.upper())
+    return f"{known[0]} ({code})" if known else code

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from services.workbench import explanations, i18n, triage
-from services.workbench.labels import COLUMN_LABELS, FIELD_LABELS, LABELS, column_key
+from services.workbench.labels import COLUMN_LABELS, FIELD_LABELS, LABELS, column_key, municipality
 from services.workbench.security import CSRF_FIELD, CSRF_HEADER, Csrf, Person
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -49,7 +49,7 @@ class Pages:
             decimal=lambda value, places=2: explanations.decimal(value, places, lang),
             in_region=lambda fact: explanations.in_region(fact, catalogue, lang),
             day=lambda value: explanations.day(value, lang), number=lambda value: explanations.number(value, lang),
-            assets=self.asset_version, **context)
+            municipality=municipality, assets=self.asset_version, **context)
         response = HTMLResponse(html, status_code=status)
         if new:
             self.csrf.set_cookie(response, binding)

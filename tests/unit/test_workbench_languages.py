@@ -315,3 +315,11 @@ def test_a_file_intake_cannot_read_is_refused_in_the_readers_language(lang, pres
     html = _visible(PAGES.render(_get("/leads/upload", lang), "leads_upload.html.j2", person=ROM, status=422,
                                  report=None, content="", error="file", detail=detail, done=False).body.decode())
     assert present in html and str(refused.value) not in html  # intake's sentence stays in its API
+
+
+def test_a_municipality_is_shown_by_its_name_beside_its_code():
+    from services.workbench.labels import municipality
+
+    assert municipality("GM0153") == "Enschede (GM0153)"
+    assert municipality("gm0363") == "Amsterdam (gm0363)"
+    assert municipality("GM9999") == "GM9999" and municipality(None) == ""
