@@ -129,6 +129,17 @@ async def seed_cases(intake: httpx.AsyncClient, matching: httpx.AsyncClient,
             if len(listed) >= n:
                 break
             await asyncio.sleep(2)
+        # ... and until intake recorded every case's match (its consumer of match-proposed is the pipeline's last
+        # step here): pages timed while it still works would measure its backlog, not the page.
+        recorded = progress.add_task("intake records the matches (Kafka)", total=n)
+        unmatched = {"status": "open", "case_status": "open", "order": "oldest", "offset": 0, "limit": 1}
+        while time.monotonic() < deadline:
+            waiting = (await intake.post("/cases/search", json=unmatched,
+                                         headers={"Authorization": "Bearer coord"})).json()["kept"]
+            progress.update(recorded, completed=n - waiting)
+            if waiting == 0:
+                break
+            await asyncio.sleep(1)
     assert all(case_ids), "every bench lead opens a case"
     return case_ids, lead_ids, time.perf_counter() - start
 
