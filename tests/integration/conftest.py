@@ -35,3 +35,11 @@ async def reporting_sessions(infra, run_id):
 async def notifications_sessions(infra, run_id):
     async with fresh_sessions(infra, run_id, "notifications") as sessions:
         yield sessions
+
+
+@pytest.fixture
+async def engine(database_url):
+    """An engine on the test's database (the plan tests EXPLAIN the statements the repositories send on it)."""
+    engine = make_engine(database_url, pool_size=2)
+    yield engine
+    await engine.dispose()

@@ -6,17 +6,9 @@ from __future__ import annotations
 import pytest
 
 from services.intake import repository
-from shared.db import make_engine
 from tests.plans import plans_of
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
-
-
-@pytest.fixture
-async def engine(database_url):
-    engine = make_engine(database_url, pool_size=2)
-    yield engine
-    await engine.dispose()
 
 
 @pytest.mark.parametrize("in_case", [None, True])

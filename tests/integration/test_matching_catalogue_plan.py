@@ -9,18 +9,11 @@ import uuid
 import pytest
 
 from services.matching import repository
-from shared.db import make_engine, make_sessionmaker
+from shared.db import make_sessionmaker
 from tests.plans import plans_of
 from tests.unit.test_matching_domain import site
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
-
-
-@pytest.fixture
-async def engine(database_url):
-    engine = make_engine(database_url, pool_size=2)
-    yield engine
-    await engine.dispose()
 
 
 @pytest.mark.parametrize("region", [None, "oost"])

@@ -23,13 +23,12 @@ import pytest
 from babel.messages.pofile import read_po
 from pydantic import ValidationError
 
-from services.workbench import accounts
-from services.workbench.app import create_app
 from services.workbench.config import WorkbenchSettings
 from services.workbench.i18n import catalogue_path
 from shared.auth import PersonTokens, verify_person_token
 from shared.contracts.events import LeadSignalledData
 from shared.http import field_errors
+from tests import workbench_stand_ins as stand_ins
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 PASSWORD = "a password long enough"
@@ -255,22 +254,13 @@ def catalogue_texts() -> tuple[set[str], set[str]]:
 
 @pytest.fixture(scope="module")
 def accounts_file(tmp_path_factory):
-    path = tmp_path_factory.mktemp("languages") / "accounts.json"
-    for username, (role, organisation) in PEOPLE.items():
-        accounts.create(path, username=username, name=username.title(), role=role, organisation=organisation,
-                        password=PASSWORD)
-    return path
+    return stand_ins.accounts_file(tmp_path_factory.mktemp("languages"), PEOPLE, PASSWORD)
 
 
 @pytest.fixture
 async def app(database_url, accounts_file):
-    settings = WorkbenchSettings(database_url=database_url, accounts_file=accounts_file)
-    app = create_app(settings)
-    app.state.services = Services(settings)
-    app.state.deps.upstream.client = httpx.AsyncClient(transport=httpx.MockTransport(app.state.services.answer))
-    yield app
-    await app.state.deps.upstream.client.aclose()
-    await app.state.deps.close()
+    async with stand_ins.stand_in_workbench(database_url, accounts_file, Services) as app:
+        yield app
 
 
 def token_in(page: str) -> str:

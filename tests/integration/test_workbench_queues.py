@@ -16,10 +16,10 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from services.workbench import accounts, repository
-from services.workbench.app import create_app
+from services.workbench import repository
 from services.workbench.config import WorkbenchSettings
 from shared.auth import PersonTokens, verify_person_token
+from tests import workbench_stand_ins as stand_ins
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 PASSWORD = "a password long enough"
@@ -100,22 +100,13 @@ def caller_name(request: httpx.Request, secret: str) -> str:
 
 @pytest.fixture(scope="module")
 def accounts_file(tmp_path_factory):
-    path = tmp_path_factory.mktemp("queues") / "accounts.json"
-    for username, (role, organisation) in PEOPLE.items():
-        accounts.create(path, username=username, name=username.title(), role=role, organisation=organisation,
-                        password=PASSWORD)
-    return path
+    return stand_ins.accounts_file(tmp_path_factory.mktemp("queues"), PEOPLE, PASSWORD)
 
 
 @pytest.fixture
 async def app(database_url, accounts_file):
-    settings = WorkbenchSettings(database_url=database_url, accounts_file=accounts_file)
-    app = create_app(settings)
-    app.state.services = Services(settings)
-    app.state.deps.upstream.client = httpx.AsyncClient(transport=httpx.MockTransport(app.state.services.answer))
-    yield app
-    await app.state.deps.upstream.client.aclose()
-    await app.state.deps.close()
+    async with stand_ins.stand_in_workbench(database_url, accounts_file, Services) as app:
+        yield app
 
 
 async def csrf_of(browser: httpx.AsyncClient, path: str) -> str:
