@@ -78,11 +78,16 @@ def _bindable(port: int) -> bool:
 
 
 class Inbox:
-    """The municipalities' SMTP server: every accepted mail, by Message-ID and by (case code name, recipient)."""
+    """The municipalities' SMTP server: every accepted mail, by Message-ID and by (case code name, recipient).
+
+    The code name is what the run can see while it waits; the count at the end keys each mail by its case id
+    (`by_case`): code names are short and two of thousands of cases can share one, whose mails would then look
+    like one case's mail sent twice."""
 
     def __init__(self) -> None:
         self.by_id: Counter[str] = Counter()
         self.ids_of: dict[tuple[str, str], set[str]] = defaultdict(set)
+        self.address_of: dict[str, str] = {}
 
     async def handle_DATA(self, server, session, envelope):
         # Headers only: the bodies are not counted, and parsing thousands of them slows the run's own process.
@@ -90,6 +95,7 @@ class Inbox:
         self.by_id[msg["Message-ID"]] += 1
         key = (str(msg["Subject"]).split("case ")[-1], msg["To"].addresses[0].addr_spec)
         self.ids_of[key].add(msg["Message-ID"])
+        self.address_of[msg["Message-ID"]] = key[1]
         return "250 Message accepted for delivery"
 
 
@@ -379,21 +385,44 @@ async def _count_pipeline(ends: Stack, procs, inbox: Inbox, payloads: list[dict]
         "expected": 3 * leads, "arrived": sum(counted.values()),
         "lost": sum(max(0, leads - c) for c in counted.values()),
         "duplicated": sum(max(0, c - leads) for c in counted.values()), "same id again": "-"}
-    expected_keys = _mails_for(topics["match-proposed"], await _directory_emails(ends))
-    arrived = {k for k in inbox.ids_of if k in expected_keys}
+    expected_keys = _mails_for(topics["match-proposed"], await _directory_emails(ends), key="case_id")
+    ids_of = by_case(inbox, await _case_of_message(ends))
+    arrived = {k for k in ids_of if k in expected_keys}
     crashes = sum(1 for f in ends.faults if f in ("SIGKILL notifications", "stop PostgreSQL -m immediate"))
     out["mails"] = {"expected": len(expected_keys), "arrived": len(arrived), "lost": len(expected_keys - arrived),
-                    "duplicated": sum(len(ids) - 1 for ids in inbox.ids_of.values()),
+                    "duplicated": sum(len(ids) - 1 for ids in ids_of.values()),
                     "same id again": sum(inbox.by_id.values()) - len(inbox.by_id),
-                    "bound": crashes * SEND_CONNECTIONS, "unexpected": len(set(inbox.ids_of) - expected_keys)}
+                    "bound": crashes * SEND_CONNECTIONS, "unexpected": len(set(ids_of) - expected_keys)}
     out["_distinct_events"] = distinct
     return out
 
 
-def _mails_for(proposals: list[dict], emails: dict[str, str]) -> set[tuple[str, str]]:
-    """(code name, address) of every municipality mail the proposals call for (threshold 0, no budget)."""
-    return {(e["data"]["code_name"], emails[m]) for e in proposals
+def _mails_for(proposals: list[dict], emails: dict[str, str], *, key: str = "code_name") -> set[tuple[str, str]]:
+    """(code name or case id, address) of every municipality mail the proposals call for (threshold 0, no
+    budget)."""
+    return {(e["data"][key], emails[m]) for e in proposals
             for m in {p["municipality_code"] for p in e["data"]["proposals"]} if m in emails}
+
+
+def by_case(inbox: Inbox, case_of: dict[str, str]) -> dict[tuple[str, str], set[str]]:
+    """The Message-IDs that arrived per (case id, address). A Message-ID notifications has no mail of is kept
+    under its own key, so that it counts as unexpected rather than vanishing."""
+    ids_of: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for message_id, address in inbox.address_of.items():
+        ids_of[(case_of.get(message_id, f"unknown {message_id}"), address)].add(message_id)
+    return ids_of
+
+
+async def _case_of_message(ends: Stack) -> dict[str, str]:
+    """Notifications' own record of which case each Message-ID belongs to. Two mails of one case to one address
+    are still two Message-IDs under one key here, so a mail sent twice as two mails is still counted."""
+    conn = await asyncpg.connect(make_url(ends.database_url).set(drivername="postgresql").render_as_string(False))
+    try:
+        rows = await conn.fetch("SELECT message_id, case_id::text AS case_id FROM notifications.delivery"
+                                " WHERE case_id IS NOT NULL")
+        return {r["message_id"]: r["case_id"] for r in rows}
+    finally:
+        await conn.close()
 
 
 async def _directory_emails(ends: Stack) -> dict[str, str]:
