@@ -82,7 +82,14 @@ def scored(case: CaseOpenedData, *, deps: Deps, trigger: str, previous=None) -> 
     started = time.perf_counter()
     result = domain.match(domain.case_of(case), deps.supply.catalogue, deps.weights, top_n=deps.settings.top_n,
                           near_n=deps.settings.near_misses)
-    score_ms = round((time.perf_counter() - started) * 1000, 2)
+    return _new_match(case, result, score_ms=(time.perf_counter() - started) * 1000, trigger=trigger,
+                      previous=previous)
+
+
+def _new_match(case: CaseOpenedData, result: domain.MatchResult, *, score_ms: float, trigger: str,
+               previous) -> _NewMatch | None:
+    """The row and event of a case's match; None when it is the same as the last match's."""
+    score_ms = round(score_ms, 2)
     doc = result_doc(result) | {"cutoffs": asdict(result.cutoffs)}
     if previous is not None and _same(previous, doc):
         return None
@@ -125,24 +132,35 @@ async def propose_sites_for_cases(uow: MatchingUnitOfWork, events: list[CaseOpen
             await propose_sites_for_cases(uow, [evt], deps=deps)
         return
     found = await uow.matches.matches_and_pending(ids)
+    todo = [(evt, case, found[evt.data.case_id][0]) for evt in events
+            if (case := _case_to_match(evt.data, *found[evt.data.case_id])) is not None]
     new = []
-    for evt in events:
-        if m := _proposal_for(evt.data, *found[evt.data.case_id], deps=deps):
-            new.append((evt, m))
-        # Scoring holds the event loop; a whole batch of it without a pause starved the consumer's heartbeat on a
-        # busy machine (the group rebalanced and the batch was redone). Let other tasks run between cases.
+    # Scored together, as many cases per pass over the catalogue as its size allows (domain.match_many). Scoring
+    # holds the event loop; a whole batch of it without a pause starved the consumer's heartbeat on a busy
+    # machine (the group rebalanced and the batch was redone), so other tasks run between passes.
+    step = domain.cases_per_pass(deps.supply.catalogue)
+    for at in range(0, len(todo), step):
+        part = todo[at:at + step]
+        started = time.perf_counter()
+        results = domain.match_many([domain.case_of(case) for _, case, _ in part], deps.supply.catalogue,
+                                    deps.weights, top_n=deps.settings.top_n, near_n=deps.settings.near_misses)
+        score_ms = (time.perf_counter() - started) * 1000 / len(part)  # each case's share of the pass
+        for (evt, case, previous), result in zip(part, results, strict=True):
+            if m := _new_match(case, result, score_ms=score_ms, trigger="case-opened", previous=previous):
+                new.append((evt, m))
         await asyncio.sleep(0)
     await uow.matches.save_matches([m.row for _, m in new])
     await uow.outbox.add_many([m.event for _, m in new], caused_by=[evt for evt, _ in new])
 
 
-def _proposal_for(case: CaseOpenedData, previous, pending, *, deps: Deps) -> _NewMatch | None:
+def _case_to_match(case: CaseOpenedData, previous, pending) -> CaseOpenedData | None:
+    """The case as it is to be matched (with a demand change kept for it), or None when it is closed."""
     if previous is not None and previous["status"] != "open":
         log.info("case_already_closed", case_id=str(case.case_id))
         return None
     if pending:
         case = CaseOpenedData.model_validate(case.model_dump(mode="json") | pending)
-    return scored(case, deps=deps, trigger="case-opened", previous=previous)
+    return case
 
 
 async def rematch_for_changed_demand(uow: MatchingUnitOfWork, evt: LeadUpdated, *, deps: Deps) -> None:

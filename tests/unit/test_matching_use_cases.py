@@ -134,8 +134,13 @@ def test_every_method_of_the_seam_is_a_repository_function_with_the_same_paramet
     assert given == ["session", *wanted]
 
 
-async def test_a_batch_of_cases_lets_other_tasks_run_between_cases(uow, deps):
-    """The consumer's heartbeat runs on the same event loop: scoring a whole batch must not starve it."""
+async def test_a_batch_of_cases_lets_other_tasks_run_between_cases(uow, deps, monkeypatch):
+    """The consumer's heartbeat runs on the same event loop: scoring a whole batch must not starve it. Cases are
+    scored together as many per pass as the catalogue's size allows (one at a time at national scale; here one
+    at a time because the pass is made that small), and other tasks run between passes."""
+    from services.matching.domain import batch
+
+    monkeypatch.setattr(batch, "CELLS_PER_PASS", 1)
     cases = [case_opened_event(demand=SMALL) for _ in range(20)]
     ticks = 0
     scoring = asyncio.create_task(handlers.propose_sites_for_cases(uow, cases, deps=deps))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from services.matching.domain.batch import cases_per_pass, match_many
 from services.matching.domain.catalogue import Catalogue
 from services.matching.domain.criteria import CRITERIA, Case, Weights
 from services.matching.domain.matching import Cutoffs, MatchResult, match, rank
@@ -10,7 +11,8 @@ from services.matching.domain.sites import Site, action_of, changed_fields, fiel
 from shared.contracts.events import CaseOpenedData, Proposal
 
 __all__ = ["CRITERIA", "Case", "Catalogue", "Cutoffs", "MatchResult", "Site", "Weights", "action_of", "case_of",
-           "changed_fields", "could_change", "field_changes", "match", "propose", "rank", "site_key"]
+           "cases_per_pass", "changed_fields", "could_change", "field_changes", "match", "match_many", "propose",
+           "rank", "site_key"]
 
 
 def case_of(data: CaseOpenedData) -> Case:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -24,8 +25,10 @@ DAYS = {"planned_from": ("planned_available_from", NEVER), "available_from": ("a
 SMALL = ("iso", "vibration", "env_max", "facility", "congestion", "fieldlabs", "region")
 
 
+@functools.lru_cache(maxsize=4096)
 def day(value: date | str | None, default: int) -> int:
-    """Days since 1970-01-01 (int32 in the columns)."""
+    """Days since 1970-01-01 (int32 in the columns); remembered, since every case asks for the same few dates
+    many times (parsing one through numpy costs more than the rest of a small catalogue's constraint check)."""
     if value is None:
         return default
     return int(np.datetime64(value, "D").astype(np.int64))

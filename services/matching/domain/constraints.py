@@ -127,3 +127,110 @@ def _grid(demand: SpaceDemand, cols, checks: Checks) -> None:
     soon = (cols["reinforce_from"] <= np.int32(need_day + NEAR_REINFORCEMENT_DAYS)) & (
         cols["mw_after"] >= energy.grid_connection_mw)
     checks.near[GRID] = (offered >= energy.grid_connection_mw * (1 - NEAR_SHARE)) | soon
+
+
+@dataclass
+class CheckedCases:
+    """The hard constraints of many cases at once, as (cases × sites) masks: row k is what `check` gives case k.
+    A constraint a case does not have (no floor space asked, no cleanroom) is all False in its row and left out
+    of the case's `Checks`, so its order of constraints, failures and near misses are the same as `check`'s."""
+
+    failed: dict[str, np.ndarray]
+    near: dict[str, np.ndarray]
+    offered: dict[str, np.ndarray]
+    applies: dict[str, np.ndarray]  # per constraint, per case: whether the case has it
+    fails: np.ndarray  # failed constraints per case and site (uint8)
+    near_misses: np.ndarray  # sites failing one or two constraints, each narrowly, per case
+
+    def of(self, k: int) -> Checks:
+        """Case k's checks (views of its rows, no copies)."""
+        names = [name for name in ORDER if self.applies[name][k]]
+        return Checks(failed={name: self.failed[name][k] for name in names},
+                      near={name: self.near[name][k] for name in names},
+                      offered={name: self.offered[name][k] for name in names if name in self.offered})
+
+
+ORDER = (AVAILABILITY, FLOOR, CLEANROOM, VIBRATION, ENVIRONMENT, GRID)  # the order in which `check` adds them
+
+
+def _column(values, dtype) -> np.ndarray:
+    """One value per case as a column, so that it meets every site's value (a row) as `check`'s scalar does: a
+    Python number is taken to the dtype first (numpy does the same with a scalar against a float32 column)."""
+    return np.array(values, dtype=dtype)[:, None]
+
+
+def check_many(demands: list[SpaceDemand], catalogue: Catalogue) -> CheckedCases:
+    """`check` for many demands in one pass per constraint over the catalogue (2-D masks, cases × sites)."""
+    cols, n = catalogue.cols, len(demands)
+    fs = [d.floor_space for d in demands]
+    applies = {AVAILABILITY: np.ones(n, dtype=bool), FLOOR: np.array([f is not None for f in fs], dtype=bool),
+               CLEANROOM: np.array([bool(f and f.cleanroom_iso_class) for f in fs], dtype=bool),
+               VIBRATION: np.array([bool(f and f.vibration_free) for f in fs], dtype=bool),
+               ENVIRONMENT: np.array([bool(f and f.environmental_category) for f in fs], dtype=bool),
+               GRID: np.array([d.energy is not None for d in demands], dtype=bool)}
+    out = CheckedCases({}, {}, {}, applies, np.empty(0), np.empty(0))
+    need = _column([day(availability_need(d), 0) for d in demands], np.int32)
+    out.failed[AVAILABILITY] = cols["available_from"] > need
+    out.near[AVAILABILITY] = cols["available_from"] <= need + np.int32(NEAR_DAYS)
+    if applies[FLOOR].any():
+        _floor_space_many(fs, cols, out)
+    if applies[CLEANROOM].any():
+        _cleanroom_many(fs, cols, out)
+    if applies[VIBRATION].any():
+        out.failed[VIBRATION] = (cols["vibration"] == 0) & applies[VIBRATION][:, None]
+        out.near[VIBRATION] = np.ones_like(out.failed[VIBRATION])
+    if applies[ENVIRONMENT].any():
+        needed = _column([ENV_CATEGORIES.index(f.environmental_category.value) if ok else 0
+                          for f, ok in zip(fs, applies[ENVIRONMENT], strict=True)], np.int8)
+        out.failed[ENVIRONMENT] = (cols["env_max"] < needed) & applies[ENVIRONMENT][:, None]
+        out.near[ENVIRONMENT] = cols["env_max"] >= needed - np.int8(1)
+    if applies[GRID].any():
+        _grid_many(demands, cols, out)
+    _count(out, len(catalogue))
+    return out
+
+
+def _count(out: CheckedCases, sites: int) -> None:
+    n = len(out.applies[AVAILABILITY])
+    fails, near = np.zeros((n, sites), dtype=np.uint8), np.zeros((n, sites), dtype=np.uint8)
+    for name, bad in out.failed.items():
+        fails += bad
+        near += bad & out.near[name]
+    out.fails = fails
+    out.near_misses = (fails >= 1) & (fails <= 2) & (near == fails)
+
+
+def _floor_space_many(fs: list, cols, out: CheckedCases) -> None:
+    ok = out.applies[FLOOR]
+    need_day = np.array([day(f.needed_by, 0) if f else 0 for f in fs], dtype=np.int32)[:, None]
+    m2 = [f.floor_space_m2 if f else 0.0 for f in fs]
+    offered = floor_by(cols, need_day)
+    out.offered[FLOOR] = offered
+    out.failed[FLOOR] = (offered < _column(m2, np.float32)) & ok[:, None]
+    later = floor_by(cols, need_day + np.int32(NEAR_DAYS))
+    out.near[FLOOR] = (offered >= _column([v * (1 - NEAR_SHARE) for v in m2], np.float32)) | (
+        later >= _column(m2, np.float32))
+
+
+def _cleanroom_many(fs: list, cols, out: CheckedCases) -> None:
+    ok = out.applies[CLEANROOM]
+    iso_class = _column([f.cleanroom_iso_class if o else 0 for f, o in zip(fs, ok, strict=True)], np.int16)
+    sized = np.array([bool(o and f.cleanroom_m2) for f, o in zip(fs, ok, strict=True)], dtype=bool)[:, None]
+    m2 = [f.cleanroom_m2 if o and f.cleanroom_m2 else 0.0 for f, o in zip(fs, ok, strict=True)]
+    iso, room = cols["iso"], cols["cleanroom_m2"]
+    bad = ~(iso <= iso_class) | ((room < _column(m2, np.float32)) & sized)
+    out.failed[CLEANROOM] = bad & ok[:, None]
+    out.near[CLEANROOM] = (iso <= iso_class + np.int16(1)) & ~(
+        (room < _column([v * (1 - NEAR_SHARE) for v in m2], np.float32)) & sized)
+
+
+def _grid_many(demands: list[SpaceDemand], cols, out: CheckedCases) -> None:
+    ok = out.applies[GRID]
+    need_day = np.array([day(d.energy.needed_by, 0) if d.energy else 0 for d in demands], dtype=np.int32)[:, None]
+    mw = [d.energy.grid_connection_mw if d.energy else 0.0 for d in demands]
+    offered = mw_by(cols, need_day)
+    out.offered[GRID] = offered
+    out.failed[GRID] = (offered < _column(mw, np.float32)) & ok[:, None]
+    soon = (cols["reinforce_from"] <= need_day + np.int32(NEAR_REINFORCEMENT_DAYS)) & (
+        cols["mw_after"] >= _column(mw, np.float32))
+    out.near[GRID] = (offered >= _column([v * (1 - NEAR_SHARE) for v in mw], np.float32)) | soon

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date, timedelta
 
 import numpy as np
@@ -37,7 +38,14 @@ def month(d: date) -> str:
 
 
 def _known(x) -> bool:
-    return not np.isnan(x)
+    return not math.isnan(x)
+
+
+def _f32(x) -> float:
+    """x rounded to float32, as a float. The columns are float32 and numpy compares (and adds) a Python number
+    with them in float32; the batch path reads the same values as Python floats (match_many), so where a
+    catalogue number meets a demand's, both are taken to float32 here and the words come out the same."""
+    return float(np.float32(x))
 
 
 def explanations(case: Case, cat: Catalogue, i: int) -> list[str]:
@@ -129,7 +137,7 @@ def unmet_facts(case: Case, cat: Catalogue, i: int) -> list[Explanation]:
     if d.talent:
         for level, fte in (("mbo", d.talent.fte_mbo), ("hbo", d.talent.fte_hbo), ("wo", d.talent.fte_wo)):
             grads = c[f"grads_{level}"][i]
-            if fte and _known(grads) and grads < fte * GRADUATES_PER_HIRE:
+            if fte and _known(grads) and grads < _f32(fte * GRADUATES_PER_HIRE):
                 out.append(Explanation(criterion="talent", unmet="graduates", level=level, hires=fte,
                                        needed=fte * GRADUATES_PER_HIRE, offered=int(grads)))
         tight = c["tightness"][i]
@@ -159,7 +167,7 @@ def unmet(case: Case, cat: Catalogue, i: int) -> list[str]:
 
 def _unmet_space(fs, c, i: int) -> list[str]:
     lot = c["lot"][i]
-    if _known(lot) and lot < fs.floor_space_m2:
+    if _known(lot) and lot < _f32(fs.floor_space_m2):
         return [f"the largest contiguous lot is {lot:,.0f} m², smaller than the {fs.floor_space_m2:,.0f} m² "
                 "needed in one piece"]
     return []
@@ -178,7 +186,7 @@ def _unmet_talent(talent, c, i: int) -> list[str]:
     out = []
     for level, fte in (("mbo", talent.fte_mbo), ("hbo", talent.fte_hbo), ("wo", talent.fte_wo)):
         grads = c[f"grads_{level}"][i]
-        if fte and _known(grads) and grads < fte * GRADUATES_PER_HIRE:
+        if fte and _known(grads) and grads < _f32(fte * GRADUATES_PER_HIRE):
             out.append(f"{fte:,} {level} hires need about {fte * GRADUATES_PER_HIRE:,} yearly {level} graduates "
                        f"nearby; the site has {int(grads):,}")
     tight = c["tightness"][i]
@@ -246,13 +254,13 @@ def _shortfall_facts(name: str, case: Case, c, checks: Checks, i: int) -> Shortf
     d = case.demand
     if name == FLOOR:
         planned = int(c["planned_from"][i])
-        arrives = (planned != NEVER and checks.offered[FLOOR][i] + c["planned_m2"][i] >= d.floor_space.floor_space_m2)
+        arrives = planned != NEVER and _planned_land_suffices(d, c, checks, i)
         return Shortfall(constraint=name, needed=d.floor_space.floor_space_m2,
                          offered=float(checks.offered[FLOOR][i]), needed_by=d.floor_space.needed_by,
                          site_from=as_date(planned) if arrives else None)
     if name == GRID:
         when = int(c["reinforce_from"][i])
-        comes = when != NEVER and c["mw_after"][i] >= d.energy.grid_connection_mw
+        comes = when != NEVER and c["mw_after"][i] >= _f32(d.energy.grid_connection_mw)
         return Shortfall(constraint=name, needed=d.energy.grid_connection_mw, offered=float(checks.offered[GRID][i]),
                          needed_by=d.energy.needed_by, site_from=as_date(when) if comes else None)
     if name == AVAILABILITY:
@@ -270,20 +278,25 @@ def _shortfall_facts(name: str, case: Case, c, checks: Checks, i: int) -> Shortf
     return Shortfall(constraint=name)
 
 
+def _planned_land_suffices(d, c, checks: Checks, i: int) -> bool:
+    """Whether the site's planned land, once it arrives, makes up the floor space it lacks."""
+    return _f32(checks.offered[FLOOR][i] + c["planned_m2"][i]) >= _f32(d.floor_space.floor_space_m2)
+
+
 def _what_if(name: str, case: Case, c, checks: Checks, i: int) -> str:
     d = case.demand
     if name == FLOOR:
         gap = d.floor_space.floor_space_m2 - float(checks.offered[FLOOR][i])
         text = f"qualifies with {gap:,.0f} m² more by {month(d.floor_space.needed_by)}"
         planned = int(c["planned_from"][i])
-        if planned != NEVER and checks.offered[FLOOR][i] + c["planned_m2"][i] >= d.floor_space.floor_space_m2:
+        if planned != NEVER and _planned_land_suffices(d, c, checks, i):
             text += f", or when its planned land arrives ({month(as_date(planned))})"
         return text
     if name == GRID:
         gap = d.energy.grid_connection_mw - float(checks.offered[GRID][i])
         text = f"qualifies with +{gap:g} MW by {month(d.energy.needed_by)}"
         when = int(c["reinforce_from"][i])
-        if when != NEVER and c["mw_after"][i] >= d.energy.grid_connection_mw:
+        if when != NEVER and c["mw_after"][i] >= _f32(d.energy.grid_connection_mw):
             text += f", or if the grid reinforcement planned for {month(as_date(when))} comes by then"
         return text
     if name == AVAILABILITY:
@@ -294,8 +307,9 @@ def _what_if(name: str, case: Case, c, checks: Checks, i: int) -> str:
         fs = d.floor_space
         has = f"ISO {int(c['iso'][i])}" if _known(c["iso"][i]) else "no cleanroom"
         text = f"qualifies with an ISO {fs.cleanroom_iso_class} cleanroom (has {has})"
-        if fs.cleanroom_m2 and _known(c["cleanroom_m2"][i]) and c["cleanroom_m2"][i] < fs.cleanroom_m2:
-            text += f" of {fs.cleanroom_m2:,.0f} m² ({fs.cleanroom_m2 - c['cleanroom_m2'][i]:,.0f} m² more)"
+        has_m2 = c["cleanroom_m2"][i]
+        if fs.cleanroom_m2 and _known(has_m2) and has_m2 < _f32(fs.cleanroom_m2):
+            text += f" of {fs.cleanroom_m2:,.0f} m² ({_f32(_f32(fs.cleanroom_m2) - has_m2):,.0f} m² more)"
         return text
     allowed = ENV_CATEGORIES[int(c["env_max"][i])]
     return (f"qualifies if environmental category {d.floor_space.environmental_category.value} were allowed "
@@ -368,13 +382,16 @@ def _shortfall(name: str, case: Case, checks: Checks, here: np.ndarray) -> str:
 
 
 def _floor_at(c, i: int, need: date) -> float:
-    return float(c["floor_now"][i] + (c["planned_m2"][i] if c["planned_from"][i] <= day(need, 0) else 0))
+    now = c["floor_now"][i]
+    return _f32(now + c["planned_m2"][i]) if c["planned_from"][i] <= day(need, 0) else float(now)
 
 
 def _mw_at(c, i: int, need: date) -> float:
+    now = float(c["mw_now"][i])
     if c["reinforce_from"][i] <= day(need, 0):
-        return float(np.fmax(c["mw_after"][i], c["mw_now"][i]))
-    return float(c["mw_now"][i])
+        after = float(c["mw_after"][i])
+        return now if math.isnan(after) else after if math.isnan(now) else max(after, now)  # np.fmax
+    return now
 
 
 def _congestion(c, i: int) -> str:

@@ -67,7 +67,12 @@ class Rows(dict):
 def rank(case: Case, cat: Catalogue, weights: Weights, top_n: int) -> Ranked:
     """Vectorised core: constraints over all sites, scores over the qualifying ones, top N by score."""
     checks = constraints.check(case.demand, cat)
-    fails = checks.fail_count(len(cat))
+    return rank_checked(case, cat, weights, top_n, checks, checks.fail_count(len(cat)))
+
+
+def rank_checked(case: Case, cat: Catalogue, weights: Weights, top_n: int, checks: constraints.Checks,
+                 fails: np.ndarray) -> Ranked:
+    """Scores over the sites that pass every constraint, top N by score."""
     qualifying = np.flatnonzero(fails == 0)
     scores = criteria.score(case, Rows(cat.cols, qualifying), weights)
     positions = _top(scores.total, top_n, cat.cols["region"][qualifying], home_region_code(case))
@@ -96,9 +101,17 @@ def _top(total: np.ndarray, n: int, region: np.ndarray, home: int) -> np.ndarray
 def match(case: Case, cat: Catalogue, weights: Weights, *, top_n: int, near_n: int = 3) -> MatchResult:
     """Ranked, explained proposals; near misses with counterfactuals; per region what blocked it."""
     ranked = rank(case, cat, weights, top_n)
-    proposals = [_proposal(case, cat, ranked, rank_no, pos)
+    near, worst = near_miss_rows(case, ranked, ranked.checks.near_misses(len(cat), ranked.fails), near_n)
+    return explained(case, cat, ranked, near, worst, words=cat)
+
+
+def explained(case: Case, cat: Catalogue, ranked: Ranked, near: np.ndarray, worst: float | None, *,
+              words) -> MatchResult:
+    """The match in words: proposals for the ranked rows, near misses for `near`, what blocked each region.
+    `words` gives the catalogue's values at those rows (the catalogue itself, or match_many's Python values)."""
+    proposals = [_proposal(case, words, ranked, rank_no, pos)
                  for rank_no, pos in enumerate(ranked.positions, start=1)]
-    near, worst = _near_misses(case, cat, ranked, near_n)
+    near = [_near_miss(case, words, ranked.checks, i) for i in near.tolist()]
     option_regions = tuple(sorted(set(np.unique(cat.cols["region"][ranked.qualifying]).tolist())))
     cutoffs = Cutoffs(lowest_score=min((p.score for p in proposals), default=None), proposals=len(proposals),
                       worst_near_key=worst, near_misses=len(near), option_regions=option_regions,
@@ -114,13 +127,14 @@ def _proposal(case: Case, cat: Catalogue, ranked: Ranked, rank_no: int, pos: int
     own = int(cat.cols["region"][i]) == home_region_code(case)
     contributions = {k: round(float(v[pos]), 4) for k, v in ranked.scores.contributions.items()
                      if ranked.scores.known[k][pos]}
+    missing_keys = explain.missing_keys(case, cat, i)
     return Proposal(rank=rank_no, site_id=cat.ids[i], site_name=name, region=cat.region_of(i), province=province,
                     municipality_code=municipality, own_region=own, score=round(sum(contributions.values()), 4),
                     contributions=contributions, region_label="own region" if own else "other region",
                     explanations=tuple(explain.explanations(case, cat, i)),
                     explanation_facts=tuple(explain.explanation_facts(case, cat, i)),
-                    missing_data=tuple(explain.missing(case, cat, i)),
-                    missing_keys=tuple(explain.missing_keys(case, cat, i)),
+                    missing_data=tuple(explain.MISSING[key] for key in missing_keys),
+                    missing_keys=tuple(missing_keys),
                     completeness=round(min(1.0, float(ranked.scores.completeness[pos])), 4))
 
 
@@ -129,17 +143,18 @@ def near_key(case: Case, checks: constraints.Checks, fails: np.ndarray, rows: np
     return fails[rows].astype(np.float32) + _relative_gap(case, checks, rows)
 
 
-def _near_misses(case: Case, cat: Catalogue, ranked: Ranked, n: int) -> tuple[list[NearMiss], float | None]:
-    """The n near misses with the lowest near_key, and the highest key among them."""
-    near = np.flatnonzero(ranked.checks.near_misses(len(cat), ranked.fails))
+def near_miss_rows(case: Case, ranked: Ranked, near_misses: np.ndarray, n: int) -> tuple[np.ndarray, float | None]:
+    """The rows of the n near misses (of the mask `near_misses`) with the lowest near_key, and the highest key
+    among them."""
+    near = np.flatnonzero(near_misses)
     if len(near) == 0 or n <= 0:
-        return [], None
+        return near[:0], None
     key = near_key(case, ranked.checks, ranked.fails, near)
     if len(near) > n:  # partial selection first: a full sort of many near misses costs more than the rest
         head = np.argpartition(key, n - 1)[:n]
         near, key = near[head], key[head]
     order = np.lexsort((near, key))[:n]
-    return [_near_miss(case, cat, ranked.checks, int(i)) for i in near[order]], float(key[order].max())
+    return near[order], float(key[order].max())
 
 
 def _relative_gap(case: Case, checks: constraints.Checks, rows: np.ndarray) -> np.ndarray:

@@ -1,0 +1,75 @@
+"""Many cases against the catalogue at once, with the same results as `match` for each of them.
+
+What `match` does per case in many small numpy steps is done here once per batch where it can be: the hard
+constraints as (cases × sites) masks in one pass per constraint (`constraints.check_many`), and the words only for
+the sites that are emitted (proposals and near misses), read once as Python values for the whole batch instead of
+one numpy element at a time. Scores and the choice of rows stay per case, on the same arrays `match` computes, so
+rankings and ties come out the same.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from services.matching.domain import constraints
+from services.matching.domain.catalogue import Catalogue, Labels
+from services.matching.domain.criteria import Case, Weights
+from services.matching.domain.matching import MatchResult, Ranked, explained, near_miss_rows, rank_checked
+from services.matching.domain.sites import REGIONS
+
+# Cases × sites per 2-D pass: the pipeline's batches at once on a small catalogue, one case at a time at national
+# scale (a million sites), so memory stays that of one case's masks.
+CELLS_PER_PASS = 1 << 20
+
+
+def cases_per_pass(cat: Catalogue) -> int:
+    """How many cases match_many scores in one 2-D pass over this catalogue."""
+    return max(1, CELLS_PER_PASS // max(len(cat), 1))
+
+
+def match_many(cases: list[Case], cat: Catalogue, weights: Weights, *, top_n: int,
+               near_n: int = 3) -> list[MatchResult]:
+    """`match` for each case, in order."""
+    per_pass = cases_per_pass(cat)
+    results: list[MatchResult] = []
+    for at in range(0, len(cases), per_pass):
+        results += _match_chunk(cases[at:at + per_pass], cat, weights, top_n, near_n)
+    return results
+
+
+def _match_chunk(cases: list[Case], cat: Catalogue, weights: Weights, top_n: int,
+                 near_n: int) -> list[MatchResult]:
+    checked = constraints.check_many([c.demand for c in cases], cat)
+    chosen: list[tuple[Ranked, np.ndarray, float | None]] = []
+    for k, case in enumerate(cases):
+        ranked = rank_checked(case, cat, weights, top_n, checked.of(k), checked.fails[k])
+        chosen.append((ranked, *near_miss_rows(case, ranked, checked.near_misses[k], near_n)))
+    words = SiteValues(cat, np.concatenate([np.concatenate([r.order, near]) for r, near, _ in chosen] or
+                                           [np.empty(0, dtype=np.int64)]))
+    return [explained(case, cat, ranked, near, worst, words=words)
+            for case, (ranked, near, worst) in zip(cases, chosen, strict=True)]
+
+
+class _ValuesAt(dict):
+    """column name -> {catalogue row: Python value}, each column read when first asked for."""
+
+    def __init__(self, cols: dict[str, np.ndarray], rows: np.ndarray) -> None:
+        super().__init__()
+        self.cols, self.rows, self.keys_ = cols, rows, rows.tolist()
+
+    def __missing__(self, name: str) -> dict[int, float | int]:
+        value = self[name] = dict(zip(self.keys_, self.cols[name][self.rows].tolist(), strict=True))
+        return value
+
+
+class SiteValues:
+    """The catalogue at some rows, indexed like the catalogue (`cols[name][row]`, `ids`, `labels`), holding
+    Python numbers: float32 values exactly as floats (explain takes them to float32 where numpy would)."""
+
+    def __init__(self, cat: Catalogue, rows: np.ndarray) -> None:
+        self.cols = _ValuesAt(cat.cols, np.unique(rows))
+        self.ids: list[str] = cat.ids
+        self.labels: Labels = cat.labels
+
+    def region_of(self, i: int) -> str:
+        return REGIONS[int(self.cols["region"][i])]
