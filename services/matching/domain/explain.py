@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from datetime import date, timedelta
 
@@ -29,8 +30,14 @@ HOUSING_PRESSURE_HIGH = 0.5  # 0 relaxed .. 1 severe: above the middle, housing 
 TIGHT_LABOUR_MARKET = 1.0  # more vacancies than job seekers
 
 
+@functools.lru_cache(maxsize=4096)
+def _date_of(days: int) -> date:
+    return EPOCH + timedelta(days=days)
+
+
 def as_date(days: int) -> date:
-    return EPOCH + timedelta(days=int(days))
+    """The date of a day number (remembered: near misses name the same few dates again and again)."""
+    return _date_of(int(days))
 
 
 def month(d: date) -> str:
@@ -76,12 +83,17 @@ def explanations(case: Case, cat: Catalogue, i: int) -> list[str]:
         access = [a for k, a in enumerate(ACCESS) if int(c["access"][i]) >> k & 1]
         out.append("housing: pressure " + (f"{c['housing'][i]:.2f}" if _known(c["housing"][i]) else "unknown")
                    + f"; access {', '.join(access) or 'none recorded'}")
-    shared = [dom for k, dom in enumerate(DOMAINS) if int(c["clusters"][i]) >> k & 1
-              and dom in {getattr(x, "value", x) for x in case.domains}]
+    shared = _shared_domains(case, c, i)
     out.append(f"cluster: {', '.join(shared) or 'no companies in its domains yet'}")
     if _known(c["knowledge_km"][i]):
         out.append(f"knowledge institution at {c['knowledge_km'][i]:.0f} km, {int(c['fieldlabs'][i])} fieldlab(s)")
     return out + [f"not met: {text}" for text in unmet(case, cat, i)]
+
+
+def _shared_domains(case: Case, c, i: int) -> list[str]:
+    """The case's technology domains that have a cluster at the site, in DOMAINS order."""
+    wanted, present = {getattr(x, "value", x) for x in case.domains}, int(c["clusters"][i])
+    return [dom for k, dom in enumerate(DOMAINS) if present >> k & 1 and dom in wanted]
 
 
 def _value(x) -> float | None:
@@ -116,9 +128,7 @@ def explanation_facts(case: Case, cat: Catalogue, i: int) -> list[Explanation]:
     if d.housing:
         out.append(Explanation(criterion="housing", housing_pressure=_value(c["housing"][i]),
                                access=tuple(a for k, a in enumerate(ACCESS) if int(c["access"][i]) >> k & 1)))
-    out.append(Explanation(criterion="cluster", domains=tuple(
-        dom for k, dom in enumerate(DOMAINS) if int(c["clusters"][i]) >> k & 1
-        and dom in {getattr(x, "value", x) for x in case.domains})))
+    out.append(Explanation(criterion="cluster", domains=tuple(_shared_domains(case, c, i))))
     if _known(c["knowledge_km"][i]):
         out.append(Explanation(criterion="knowledge", distance_km=_value(c["knowledge_km"][i]),
                                fieldlabs=int(c["fieldlabs"][i])))

@@ -163,8 +163,8 @@ def _relative_gap(case: Case, checks: constraints.Checks, rows: np.ndarray) -> n
     for name, needed in ((constraints.FLOOR, d.floor_space and d.floor_space.floor_space_m2),
                          (constraints.GRID, d.energy and d.energy.grid_connection_mw)):
         if name in checks.offered:
-            short = np.clip((needed - checks.offered[name][rows]) / needed, 0, 1)
-            gap += np.nan_to_num(short, nan=0.0)
+            short = criteria.clip01((needed - checks.offered[name][rows]) / needed)
+            gap += criteria.nan_to_zero(short)
     return gap
 
 
