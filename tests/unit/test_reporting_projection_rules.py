@@ -99,3 +99,23 @@ def test_an_update_changes_the_leads_breakdowns_and_keeps_its_region_unless_it_n
     assert got.impact["leads_in_portfolio"].value == 1
     got = figures(registered, _envelope(LeadUpdated, day(5), str(lead), moved))
     assert {k: c.value for k, c in got.breakdowns["leads_by_origin_region"].items()} == {"zuid": 1}
+
+
+def test_a_new_scale_up_in_another_region_counts_and_its_hotspot_is_its_destination_municipality():
+    moved, stayed = uuid.uuid4(), uuid.uuid4()
+    got = figures(
+        relocation_realised(day(1), case_id=moved, origin="oost", destination="zuid", investment=1e6,
+                            new_scale_up=True),
+        relocation_realised(day(2), case_id=stayed, origin="west", destination="west", investment=1e6,
+                            new_scale_up=True))  # a scale-up that stayed in its region is not a new one elsewhere
+    assert got.impact["new_scale_ups"].value == 1 and got.impact["realised_other_region"].value == 1
+    assert {k: c.value for k, c in got.breakdowns["realised_by_origin_region"].items()} == {"oost": 1, "west": 1}
+    assert {k: c.value for k, c in got.ecosystem.hotspots.items()} == {"GM0772": 1, "GM0503": 1}
+
+
+def test_a_relocation_fact_stored_before_facts_named_the_municipality_counts_under_no_hotspot():
+    fact = fact_of(relocation_realised(day(1), case_id=uuid.uuid4(), origin="oost", destination="zuid",
+                                       investment=1e6))
+    del fact.body["destination_municipality"]
+    got = figures_from_facts([fact], [AS_OF])[AS_OF]
+    assert {k: c.value for k, c in got.ecosystem.hotspots.items()} == {"": 1}
