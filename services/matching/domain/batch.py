@@ -39,15 +39,25 @@ def match_many(cases: list[Case], cat: Catalogue, weights: Weights, *, top_n: in
 
 def _match_chunk(cases: list[Case], cat: Catalogue, weights: Weights, top_n: int,
                  near_n: int) -> list[MatchResult]:
-    checked = constraints.check_many([c.demand for c in cases], cat)
     chosen: list[tuple[Ranked, np.ndarray, float | None]] = []
-    for k, case in enumerate(cases):
-        ranked = rank_checked(case, cat, weights, top_n, checked.of(k), checked.fails[k])
-        chosen.append((ranked, *near_miss_rows(case, ranked, checked.near_misses[k], near_n)))
+    for case, (checks, fails, near) in zip(cases, _checked(cases, cat), strict=True):
+        ranked = rank_checked(case, cat, weights, top_n, checks, fails)
+        chosen.append((ranked, *near_miss_rows(case, ranked, near, near_n)))
     words = SiteValues(cat, np.concatenate([np.concatenate([r.order, near]) for r, near, _ in chosen] or
                                            [np.empty(0, dtype=np.int64)]))
     return [explained(case, cat, ranked, near, worst, words=words)
             for case, (ranked, near, worst) in zip(cases, chosen, strict=True)]
+
+
+def _checked(cases: list[Case], cat: Catalogue) -> list[tuple[constraints.Checks, np.ndarray, np.ndarray]]:
+    """Per case its checks, failures per site and near-miss mask: 2-D for many cases; for one case (a national
+    catalogue's pass) `check` itself, whose scalar comparisons are cheaper than broadcasting a 1 × 1 column."""
+    if len(cases) == 1:
+        checks = constraints.check(cases[0].demand, cat)
+        fails = checks.fail_count(len(cat))
+        return [(checks, fails, checks.near_misses(len(cat), fails))]
+    checked = constraints.check_many([c.demand for c in cases], cat)
+    return [(checked.of(k), checked.fails[k], checked.near_misses[k]) for k in range(len(cases))]
 
 
 class _ValuesAt(dict):

@@ -177,17 +177,24 @@ def check_many(demands: list[SpaceDemand], catalogue: Catalogue) -> CheckedCases
     if applies[CLEANROOM].any():
         _cleanroom_many(fs, cols, out)
     if applies[VIBRATION].any():
-        out.failed[VIBRATION] = (cols["vibration"] == 0) & applies[VIBRATION][:, None]
-        out.near[VIBRATION] = np.ones_like(out.failed[VIBRATION])
+        out.failed[VIBRATION] = _only_where(cols["vibration"] == 0, applies[VIBRATION])
+        out.near[VIBRATION] = np.broadcast_to(np.True_, out.failed[VIBRATION].shape)  # no copy: always near
     if applies[ENVIRONMENT].any():
         needed = _column([ENV_CATEGORIES.index(f.environmental_category.value) if ok else 0
                           for f, ok in zip(fs, applies[ENVIRONMENT], strict=True)], np.int8)
-        out.failed[ENVIRONMENT] = (cols["env_max"] < needed) & applies[ENVIRONMENT][:, None]
+        out.failed[ENVIRONMENT] = _only_where(cols["env_max"] < needed, applies[ENVIRONMENT])
         out.near[ENVIRONMENT] = cols["env_max"] >= needed - np.int8(1)
     if applies[GRID].any():
         _grid_many(demands, cols, out)
     _count(out, len(catalogue))
     return out
+
+
+def _only_where(failed: np.ndarray, applies: np.ndarray) -> np.ndarray:
+    """The failures of the cases that have the constraint (rows of the others all False); no pass over the
+    masks when every case has it (always so for one case at a time: a national catalogue's passes)."""
+    failed = np.broadcast_to(failed, (len(applies), failed.shape[-1]))
+    return failed if applies.all() else failed & applies[:, None]
 
 
 def _count(out: CheckedCases, sites: int) -> None:
@@ -206,7 +213,7 @@ def _floor_space_many(fs: list, cols, out: CheckedCases) -> None:
     m2 = [f.floor_space_m2 if f else 0.0 for f in fs]
     offered = floor_by(cols, need_day)
     out.offered[FLOOR] = offered
-    out.failed[FLOOR] = (offered < _column(m2, np.float32)) & ok[:, None]
+    out.failed[FLOOR] = _only_where(offered < _column(m2, np.float32), ok)
     later = floor_by(cols, need_day + np.int32(NEAR_DAYS))
     out.near[FLOOR] = (offered >= _column([v * (1 - NEAR_SHARE) for v in m2], np.float32)) | (
         later >= _column(m2, np.float32))
@@ -218,10 +225,12 @@ def _cleanroom_many(fs: list, cols, out: CheckedCases) -> None:
     sized = np.array([bool(o and f.cleanroom_m2) for f, o in zip(fs, ok, strict=True)], dtype=bool)[:, None]
     m2 = [f.cleanroom_m2 if o and f.cleanroom_m2 else 0.0 for f, o in zip(fs, ok, strict=True)]
     iso, room = cols["iso"], cols["cleanroom_m2"]
-    bad = ~(iso <= iso_class) | ((room < _column(m2, np.float32)) & sized)
-    out.failed[CLEANROOM] = bad & ok[:, None]
-    out.near[CLEANROOM] = (iso <= iso_class + np.int16(1)) & ~(
-        (room < _column([v * (1 - NEAR_SHARE) for v in m2], np.float32)) & sized)
+    bad, near = ~(iso <= iso_class), iso <= iso_class + np.int16(1)
+    if sized.any():
+        bad = bad | _only_where(room < _column(m2, np.float32), sized[:, 0])
+        near = near & ~_only_where(room < _column([v * (1 - NEAR_SHARE) for v in m2], np.float32), sized[:, 0])
+    out.failed[CLEANROOM] = _only_where(bad, ok)
+    out.near[CLEANROOM] = near
 
 
 def _grid_many(demands: list[SpaceDemand], cols, out: CheckedCases) -> None:
@@ -230,7 +239,7 @@ def _grid_many(demands: list[SpaceDemand], cols, out: CheckedCases) -> None:
     mw = [d.energy.grid_connection_mw if d.energy else 0.0 for d in demands]
     offered = mw_by(cols, need_day)
     out.offered[GRID] = offered
-    out.failed[GRID] = (offered < _column(mw, np.float32)) & ok[:, None]
+    out.failed[GRID] = _only_where(offered < _column(mw, np.float32), ok)
     soon = (cols["reinforce_from"] <= need_day + np.int32(NEAR_REINFORCEMENT_DAYS)) & (
         cols["mw_after"] >= _column(mw, np.float32))
     out.near[GRID] = (offered >= _column([v * (1 - NEAR_SHARE) for v in mw], np.float32)) | soon
