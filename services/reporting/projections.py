@@ -18,18 +18,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.reporting import repository
+from services.reporting.domain.changes import Changes, Delta
 from services.reporting.domain.facts import Fact
 from services.reporting.domain.figures import AMOUNT_METRICS, Figures, Sums, assemble
 from services.reporting.domain.periods import Period, cutoff
-from services.reporting.domain.projection import (
-    Delta,
-    Step,
-    case_deltas,
-    company_deltas,
-    fact_deltas,
-    group_by_entity,
-)
-from services.reporting.repository import DeltaRow, StepRow
+from services.reporting.domain.projection import case_days, company_days, fact_deltas, group_by_entity
+from services.reporting.repository import DeltaRow
 
 
 def buckets(day: date) -> tuple[tuple[str, date], ...]:
@@ -37,8 +31,9 @@ def buckets(day: date) -> tuple[tuple[str, date], ...]:
     return ("d", day), ("m", day.replace(day=1)), ("h", date(day.year, 1 if day.month <= 6 else 7, 1))
 
 
-def add_day_sums(days: dict[tuple[date, str, str], list], deltas: Iterable[Delta]) -> None:
-    """Add delta rows to the sums per day and cell in `days`."""
+def day_sums(deltas: Iterable[Delta]) -> dict[tuple[date, str, str], list]:
+    """Delta rows summed per day and cell."""
+    days: dict[tuple[date, str, str], list] = {}
     for day, metric, key, n, amount in deltas:
         found = days.get((day, metric, key))
         if found is None:
@@ -46,12 +41,6 @@ def add_day_sums(days: dict[tuple[date, str, str], list], deltas: Iterable[Delta
         else:
             found[0] += n
             found[1] += amount
-
-
-def day_sums(deltas: Iterable[Delta]) -> dict[tuple[date, str, str], list]:
-    """Delta rows summed per day and cell."""
-    days: dict[tuple[date, str, str], list] = {}
-    add_day_sums(days, deltas)
     return days
 
 
@@ -69,14 +58,6 @@ def grain_rows(deltas: Iterable[Delta]) -> list[DeltaRow]:
                 found[1] += amount
     rows = [("d", day, metric, key, n, a) for (day, metric, key), (n, a) in days.items() if n or a]
     return rows + [(*k, n, a) for k, (n, a) in wider.items() if n or a]
-
-
-def negated(deltas: Iterable[Delta]) -> list[Delta]:
-    return [(day, metric, key, -n, -amount) for day, metric, key, n, amount in deltas]
-
-
-def step_rows(entity: str, steps: Iterable[Step]) -> list[StepRow]:
-    return [(entity, *step) for step in steps]
 
 
 async def _with_companies(session: AsyncSession, facts: Sequence[Fact]) -> list[Fact]:
@@ -107,19 +88,18 @@ async def project_batch(session: AsyncSession, facts: Sequence[Fact]) -> int:
     companies = {f.company_ref for f in fresh if f.company_ref}
     by_case, by_company = group_by_entity(
         await repository.entity_facts(session, case_ids=cases, company_refs=companies))
-    deltas, steps = fact_deltas(fresh), []
-    for case_id in cases:
+    changes = Changes()
+    changes.add_deltas(fact_deltas(fresh))
+    for case_id in cases:  # each entity as it is now, and as it was without the new facts taken away
         mine = by_case.get(case_id, [])
-        now, now_steps = case_deltas(case_id, mine)
-        before, _ = case_deltas(case_id, [f for f in mine if f.event_id not in fresh_ids])
-        deltas += now + negated(before)
-        steps += step_rows(f"case:{case_id}", now_steps)
+        changes.add(case_days(case_id, mine), steps_of=f"case:{case_id}")
+        changes.add(case_days(case_id, [f for f in mine if f.event_id not in fresh_ids]), sign=-1)
     for company in companies:
         mine = by_company.get(company, [])
-        deltas += company_deltas(mine)[0]
-        deltas += negated(company_deltas([f for f in mine if f.event_id not in fresh_ids | attached])[0])
-    await repository.add_deltas(session, grain_rows(deltas))
-    await repository.replace_steps(session, [f"case:{c}" for c in cases], steps)
+        changes.add(company_days(mine))
+        changes.add(company_days([f for f in mine if f.event_id not in fresh_ids | attached]), sign=-1)
+    await repository.add_deltas(session, grain_rows(changes.summed()))
+    await repository.replace_steps(session, [f"case:{c}" for c in cases], changes.steps())
     return len(fresh)
 
 

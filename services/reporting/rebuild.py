@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 
 import asyncpg
 import structlog
@@ -35,11 +35,10 @@ from pydantic import ValidationError
 from services.reporting import repository
 from services.reporting.config import ReportingSettings
 from services.reporting.domain import REPORTED
+from services.reporting.domain.changes import Changes, Delta, Step
 from services.reporting.domain.facts import Fact, fact_of
-from services.reporting.domain.projection import Delta, Step, contributions, entity_contributions, with_lead_companies
+from services.reporting.domain.projection import changes_of, share_of_history, with_lead_companies
 from services.reporting.handlers import arrival_at
-from services.reporting.projections import add_day_sums
-from services.reporting.repository import StepRow
 from shared.contracts import Envelope
 from shared.db import make_engine, make_sessionmaker, transaction
 from shared.messaging import client_security
@@ -159,32 +158,25 @@ class Replay:
 _HISTORY: list[Fact] = []
 
 
-def _summed(contributions: Iterable[tuple[list[Delta], list[tuple[str, Step]]]]
-            ) -> tuple[dict[tuple[date, str, str], list], list[StepRow]]:
-    """Entities' contributions as day sums and amount steps: each entity's rows summed, then let go."""
-    days: dict[tuple[date, str, str], list] = {}
-    steps: list[StepRow] = []
-    for deltas, entity_steps in contributions:
-        add_day_sums(days, deltas)
-        steps += [(entity, *step) for entity, step in entity_steps]
-    return days, steps
+Folded = tuple[list[Delta], list[Step]]  # day sums and amount steps
 
 
-def _fold_share(share: int, shares: int) -> tuple[dict[tuple[date, str, str], list], list[StepRow]]:
+def _fold_share(share: int, shares: int) -> Folded:
     """In a worker process: the day sums and amount steps of one share of the history's entities."""
-    return _summed(entity_contributions(_HISTORY, share=share, shares=shares))
+    changes = share_of_history(_HISTORY, share=share, shares=shares)
+    return changes.summed(), changes.steps()
 
 
-def _merged(results: list[tuple[dict, list]]) -> tuple[dict[tuple[date, str, str], list], list[StepRow]]:
-    days: dict[tuple[date, str, str], list] = {}
-    steps: list[StepRow] = []
-    for share_days, share_steps in results:
-        add_day_sums(days, ((day, metric, key, n, a) for (day, metric, key), (n, a) in share_days.items()))
+def _merged(results: Iterable[Folded]) -> Folded:
+    """The shares' day sums added up, their amount steps side by side."""
+    total, steps = Changes(), []
+    for deltas, share_steps in results:
+        total.add_deltas(deltas)
         steps += share_steps
-    return days, steps
+    return total.summed(), steps
 
 
-async def _folded(facts: list[Fact], processes: int) -> tuple[dict[tuple[date, str, str], list], list[StepRow]]:
+async def _folded(facts: list[Fact], processes: int) -> Folded:
     """Every entity folded, in `processes` forked workers (each a share of the entities) or in this one."""
     global _HISTORY
     if processes <= 1:
@@ -224,21 +216,20 @@ async def store_history(session, facts: list[Fact], *, processes: int | None = N
                 await repository.copy_facts(session, facts[start:start + 50_000])
             stopwatch.lap("copy facts")
         stopwatch.lap("build fact indexes")
-        days, steps = await folding
+        deltas, steps = await folding
         stopwatch.lap("fold (rest after the facts' load)")
     finally:
         if not folding.done():
             folding.cancel()
-    await store_folded(session, days, steps)
+    await store_folded(session, deltas, steps)
     stopwatch.lap("copy deltas, roll up, copy steps")
     return len(facts)
 
 
-async def store_folded(session, days: dict[tuple[date, str, str], list], steps: list[StepRow]) -> None:
+async def store_folded(session, deltas: list[Delta], steps: list[Step]) -> None:
     """A whole history's day sums and amount steps into empty projections; the month and half-year rows
     are summed from the day rows in PostgreSQL."""
-    await repository.copy_deltas(session, [("d", day, metric, key, n, a) for (day, metric, key), (n, a)
-                                           in days.items() if n or a])
+    await repository.copy_deltas(session, [("d", *row) for row in deltas])
     await repository.roll_up_days(session)
     await repository.copy_steps(session, steps)
 
@@ -275,8 +266,8 @@ async def project_stored_facts(session, *, processes: int | None = None,
             results = await asyncio.gather(*(loop.run_in_executor(pool, _fold_stored_share, dsn, snapshot,
                                                                   share, processes) for share in range(processes)))
     stopwatch.lap("read and fold facts")
-    days, steps = _merged([(share.days, share.steps) for share in results])
-    await store_folded(session, days, steps)
+    deltas, steps = _merged((share.deltas, share.steps) for share in results)
+    await store_folded(session, deltas, steps)
     stopwatch.lap("copy deltas, roll up, copy steps")
     for step in ("read facts", "fold"):
         stopwatch.cpu[step] = sum(share.cpu_seconds[step] for share in results)
@@ -291,8 +282,8 @@ def _fold_stored_share(dsn: str, snapshot: str, share: int, shares: int):
 @dataclass
 class FoldedShare:
     facts: int  # the share's single facts (each stored fact is the single fact of exactly one share)
-    days: dict[tuple[date, str, str], list]
-    steps: list[StepRow]
+    deltas: list[Delta]  # summed per day and cell
+    steps: list[Step]
     cpu_seconds: dict[str, float]  # this process's CPU for reading the facts and for folding them
 
 
@@ -313,11 +304,12 @@ async def _read_and_fold(dsn: str, snapshot: str, share: int, shares: int) -> Fo
         finally:
             await connection.close()
         read = time.process_time()
-        days, steps = _summed(contributions(facts.single, facts.cases, facts.companies.values()))
+        changes = changes_of(facts.single, facts.cases, facts.companies.values())
+        deltas, steps = changes.summed(), changes.steps()
     finally:
         if collecting:
             gc.enable()
-    return FoldedShare(len(facts.single), days, steps,
+    return FoldedShare(len(facts.single), deltas, steps,
                        {"read facts": read - started, "fold": time.process_time() - read})
 
 

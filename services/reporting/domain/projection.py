@@ -14,9 +14,9 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from itertools import islice
 
+from services.reporting.domain.changes import Cells, Changes, Delta, Step
 from services.reporting.domain.facts import Fact
 from services.reporting.domain.figures import (
-    AMOUNT_METRICS,
     CellKey,
     Figures,
     Sums,
@@ -28,9 +28,6 @@ from services.reporting.domain.figures import (
 from services.reporting.domain.periods import local_day
 
 UNOPENED = "case:"  # company reference of a case whose case-opened has not been seen
-_NONE = (0, 0.0)
-Delta = tuple[date, str, str, int, float]  # (day, metric, key, n, amount)
-Step = tuple[str, str, date, date | None, float]  # (metric, key, from day, until day (exclusive) or None, amount)
 
 
 @dataclass
@@ -186,55 +183,22 @@ def _by_day(facts: Iterable[Fact]) -> Iterator[tuple[date, list[Fact]]]:
         yield day, batch
 
 
-def _deltas(days: Iterable[tuple[date, dict[CellKey, tuple[int, float]]]]) -> tuple[list[Delta], list[Step]]:
-    """An entity's cells at the end of each of its days -> the change on each day, and its amount steps."""
-    deltas: list[Delta] = []
-    steps: list[Step] = []
-    before: dict[CellKey, tuple[int, float]] = {}
-    open_steps: dict[CellKey, tuple[date, float]] = {}
-    for day, cells in days:
-        # Most of an entity's cells stay as they were from one of its days to the next: only the cells whose
-        # value changed, appeared or went make a delta row (looked up, not compared as sets of items: this runs
-        # for every entity and day of a rebuild).
-        changed = [(key, was, now) for key, now in cells.items() if (was := before.get(key, _NONE)) != now]
-        changed += [(key, was, _NONE) for key, was in before.items() if key not in cells]
-        for key, (n0, a0), (n1, a1) in changed:
-            deltas.append((day, key[0], key[1], n1 - n0, a1 - a0))
-            if key[0] in AMOUNT_METRICS:
-                if key in open_steps:
-                    since, amount = open_steps.pop(key)
-                    steps.append((key[0], key[1], since, day, amount))
-                if n1:
-                    open_steps[key] = (day, a1)
-        before = cells
-    steps += [(metric, key, since, None, amount) for (metric, key), (since, amount) in open_steps.items()]
-    return deltas, steps
-
-
-def case_deltas(case_id: str, facts: Iterable[Fact]) -> tuple[list[Delta], list[Step]]:
-    """What one case adds to the figures, day by day, from its facts (in any order)."""
+def case_days(case_id: str, facts: Iterable[Fact]) -> Iterator[tuple[date, Cells]]:
+    """What one case contributes to the figures at the end of each day on which its facts (in any order) happened."""
     case = CaseState(company_ref=f"{UNOPENED}{case_id}")
-
-    def days():
-        for day, batch in _by_day(facts):
-            for f in batch:
-                _CASE_HANDLERS[f.topic](case, f)
-            yield day, case_cells(case) if case.seen else {}
-
-    return _deltas(days())
+    for day, batch in _by_day(facts):
+        for f in batch:
+            _CASE_HANDLERS[f.topic](case, f)
+        yield day, case_cells(case) if case.seen else {}
 
 
-def company_deltas(facts: Iterable[Fact]) -> tuple[list[Delta], list[Step]]:
-    """What one company's leads add to the figures, day by day, from their facts (in any order)."""
+def company_days(facts: Iterable[Fact]) -> Iterator[tuple[date, Cells]]:
+    """What one company contributes through its leads at the end of each day on which their facts happened."""
     leads: dict[str, LeadState] = {}
-
-    def days():
-        for day, batch in _by_day(facts):
-            for f in batch:
-                (_lead_registered if f.topic == "lead-registered" else _lead_updated)(leads, f)
-            yield day, company_cells(leads.values())
-
-    return _deltas(days())
+    for day, batch in _by_day(facts):
+        for f in batch:
+            (_lead_registered if f.topic == "lead-registered" else _lead_updated)(leads, f)
+        yield day, company_cells(leads.values())
 
 
 def fact_deltas(facts: Iterable[Fact]) -> list[Delta]:
@@ -265,40 +229,26 @@ def with_lead_companies(facts: list[Fact]) -> list[Fact]:
             if f.topic == "lead-updated" and not f.company_ref and f.body["lead_id"] in known else f for f in facts]
 
 
-def entity_contributions(facts: list[Fact], *, share: int = 0,
-                         shares: int = 1) -> Iterator[tuple[list[Delta], list[tuple[str, Step]]]]:
-    """The delta rows and amount steps of a whole history, one entity at a time (the single facts' first).
-
-    A generator, so that a rebuild can sum each entity's rows into the day sums and let them go: a history of a
-    million facts never holds its ten million delta rows at once. With `shares` > 1 only every `shares`-th
+def share_of_history(facts: list[Fact], *, share: int = 0, shares: int = 1) -> Changes:
+    """The changes of a whole history's entities and single facts, or with `shares` > 1 of every `shares`-th
     entity and single fact from `share` on: the shares 0 .. shares-1 together are the whole history, each
-    entity in exactly one of them (a rebuild folds them in parallel and adds them up).
-    """
+    entity in exactly one of them (a rebuild folds them in parallel and adds them up)."""
     facts = with_lead_companies(facts)
     cases, companies = group_by_entity(facts)
-    yield from contributions(facts[share::shares], dict(islice(cases.items(), share, None, shares)),
-                             list(islice(companies.values(), share, None, shares)))
+    return changes_of(facts[share::shares], dict(islice(cases.items(), share, None, shares)),
+                      list(islice(companies.values(), share, None, shares)))
 
 
-def contributions(single: Iterable[Fact], cases: dict[str, list[Fact]], companies: Iterable[list[Fact]]
-                  ) -> Iterator[tuple[list[Delta], list[tuple[str, Step]]]]:
-    """The delta rows and amount steps of these single facts, these cases' and these companies' facts (each
-    entity with all of its facts), one entity at a time (the single facts' first)."""
-    yield fact_deltas(single), []
+def changes_of(single: Iterable[Fact], cases: dict[str, list[Fact]], companies: Iterable[list[Fact]]) -> Changes:
+    """The changes these single facts, these cases' and these companies' facts (each entity with all of its
+    facts) make to the figures."""
+    changes = Changes()
+    changes.add_deltas(fact_deltas(single))
     for case_id, mine in cases.items():
-        deltas, steps = case_deltas(case_id, mine)
-        yield deltas, [(f"case:{case_id}", step) for step in steps]
+        changes.add(case_days(case_id, mine), steps_of=f"case:{case_id}")
     for mine in companies:
-        yield company_deltas(mine)[0], []
-
-
-def all_deltas(facts: list[Fact]) -> tuple[list[Delta], list[tuple[str, Step]]]:
-    """Every delta row and amount step of a whole history (the reference in tests)."""
-    deltas, steps = [], []
-    for d, s in entity_contributions(facts):
-        deltas += d
-        steps += s
-    return deltas, steps
+        changes.add(company_days(mine))
+    return changes
 
 
 def sums_up_to(deltas: Iterable[Delta], day: date) -> Sums:
@@ -312,10 +262,10 @@ def sums_up_to(deltas: Iterable[Delta], day: date) -> Sums:
     return {k: (n, a) for k, (n, a) in sums.items()}
 
 
-def largest_at(steps: Iterable[tuple[str, Step]], day: date) -> dict[CellKey, tuple[float, ...]]:
+def largest_at(steps: Iterable[Step], day: date) -> dict[CellKey, tuple[float, ...]]:
     """The two largest single-entity amounts of each amount cell that hold on `day`."""
     found: dict[CellKey, list[float]] = {}
-    for _, (metric, key, since, until, amount) in steps:
+    for _, metric, key, since, until, amount in steps:
         if since <= day and (until is None or day < until):
             found.setdefault((metric, key), []).append(amount)
     return {k: tuple(sorted(v, reverse=True)[:2]) for k, v in found.items()}
@@ -323,5 +273,6 @@ def largest_at(steps: Iterable[tuple[str, Step]], day: date) -> dict[CellKey, tu
 
 def figures_from_facts(facts: Iterable[Fact], dates: Iterable[date]) -> dict[date, Figures]:
     """Figures as of each date computed from a whole history in memory (the reference the stored sums equal)."""
-    deltas, steps = all_deltas(list(facts))
+    changes = share_of_history(list(facts))
+    deltas, steps = changes.summed(), changes.steps()
     return {d: assemble(d, sums_up_to(deltas, d), largest_at(steps, d)) for d in sorted(set(dates))}
