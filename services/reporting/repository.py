@@ -225,15 +225,19 @@ async def export_snapshot(session: AsyncSession) -> str:
     return await (await _raw(session)).fetchval("SELECT pg_export_snapshot()")
 
 
-# One share of the stored facts: the facts of the cases and companies in it and every `shares`-th single fact
-# (an entity is in share abs(hashtext(its id)) % shares: PostgreSQL picks the rows, so each reader reads only its
-# own). A lead's fact belongs to its case and its company, which may lie in different shares.
+# One share of the stored facts: the facts of the cases and companies in it (an entity is in share
+# abs(hashtext(its id)) % shares: PostgreSQL picks the rows, so each reader reads only its own). A lead's fact
+# belongs to its case and its company, which may lie in different shares. Each fact's own contribution
+# (`single`) is counted in the share of its case, else of its company, else by its seq: so a fact is mostly read
+# by one share only.
 SHARE_OF_FACTS = """
 SELECT event_id, topic, occurred_at, subject, body, arrived_at, clamped,
        coalesce(abs(hashtext(case_id)) % $2 = $1, false) AS of_case,
-       coalesce(abs(hashtext(company_ref)) % $2 = $1, false) AS of_company, seq % $2 = $1 AS single
+       coalesce(abs(hashtext(company_ref)) % $2 = $1, false) AS of_company,
+       abs(hashtext(coalesce(case_id, company_ref, seq::text))) % $2 = $1 AS single
 FROM reporting.fact
-WHERE abs(hashtext(case_id)) % $2 = $1 OR abs(hashtext(company_ref)) % $2 = $1 OR seq % $2 = $1
+WHERE abs(hashtext(case_id)) % $2 = $1 OR abs(hashtext(company_ref)) % $2 = $1
+   OR abs(hashtext(coalesce(case_id, company_ref, seq::text))) % $2 = $1
 ORDER BY seq"""
 
 
