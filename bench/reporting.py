@@ -12,10 +12,14 @@ time, as if it had arrived live), then timed:
 Beside each figure the last release's (docs/benchmarks.md): for the rebuild, the replay from Kafka of the
 previous design at 1M events; for the latencies, the fold over all facts with checkpoints.
 
-`python -m bench.reporting [--sizes 100000 1000000] [--runs 30] [--rebuild-only] [--topics PREFIX]`; writes
-artifacts/bench-reporting.json. With `--topics PREFIX` the events go to topics named `PREFIX<size>.<event>`
-that are kept after the run: a later run with the same prefix replays them instead of producing them again
-(producing 1M events takes longer than replaying them).
+`python -m bench.reporting [--sizes 100000 1000000] [--runs 30] [--rebuild-only] [--topics PREFIX]
+[--facts-only]`; writes artifacts/bench-reporting.json. With `--topics PREFIX` the events go to topics named
+`PREFIX<size>.<event>` that are kept after the run: a later run with the same prefix replays them instead of
+producing them again (producing 1M events takes longer than replaying them). With `--facts-only` no Kafka at
+all: the synthetic events become facts exactly as the consumers store them (`fact_of`, arriving at their event
+time as the Kafka timestamp would say, to the millisecond) and are COPYed into the fact table, in one process
+per core; then only the default rebuild (from the fact table) and the latencies are timed. Producing 1M events
+to Kafka and replaying them took most of an hour on this shared machine; filling the table so takes minutes.
 """
 
 from __future__ import annotations
@@ -23,10 +27,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import resource
 import time
 import uuid
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 
 import httpx
@@ -39,14 +45,16 @@ from rich.table import Table
 from deploy import stack
 from deploy.databases import create_database, drop_database
 from deploy.processes import ROOT
+from services.reporting import repository
 from services.reporting.app import create_app
 from services.reporting.config import ReportingSettings
 from services.reporting.domain.facts import fact_of
+from services.reporting.handlers import arrival_at
 from services.reporting.projections import project_batch
-from services.reporting.rebuild import rebuild_from_facts, rebuild_from_kafka
+from services.reporting.rebuild import fold_processes, rebuild_from_facts, rebuild_from_kafka
 from services.reporting.synthetic import case_closed, history
 from shared.contracts import EVENT_TYPES
-from shared.db import transaction
+from shared.db import make_engine, make_sessionmaker, transaction
 from shared.messaging import client_security, ensure_topics
 
 console = Console()
@@ -59,6 +67,9 @@ LAST_RELEASE = {"cold_ms": 22_027, "after_live_event_ms": 6_007, "after_late_eve
 # The last release's rebuild (every topic replayed, each record validated, facts and projections loaded), 1M events:
 # wall s, CPU s of the process and of its fold workers, load average (docs/benchmarks.md).
 LAST_RELEASE_REBUILD = {"seconds": 302.8, "cpu_seconds": 94.6, "worker_cpu_seconds": 93.7, "load_average": 5.1}
+# The previous design of the default rebuild (fold workers reading the fact table, each entity's cells compared
+# day by day in Python), 1M events, 2026-12-02 (docs/benchmarks.md): the same measures.
+PREVIOUS_FACTS_REBUILD = {"seconds": 366.6, "cpu_seconds": 8.5, "worker_cpu_seconds": 132.3, "load_average": 8.7}
 REBUILD_TARGET_SECONDS = 60  # issue 13: a rebuild of 1M events
 
 
@@ -81,6 +92,39 @@ async def produce(settings: ReportingSettings, n: int) -> None:
                 pending = []
         await asyncio.gather(*pending)
     await producer.stop()
+
+
+async def _store_facts(database_url: str, n: int, seed: int) -> None:
+    engine = make_engine(database_url, pool_size=1)
+    try:
+        batch = []
+        for evt in history(n, seed=seed, end=STORIES_END):
+            # Arrived at its event time, as its Kafka timestamp (whole milliseconds) would tell the consumer.
+            batch.append(fact_of(evt, arrived_at=arrival_at(int(evt.time.timestamp() * 1000))))
+            if len(batch) == 50_000:
+                async with transaction(make_sessionmaker(engine)) as session:
+                    await repository.copy_facts(session, batch)
+                batch = []
+        async with transaction(make_sessionmaker(engine)) as session:
+            await repository.copy_facts(session, batch)
+    finally:
+        await engine.dispose()
+
+
+def _store_share_of_facts(database_url: str, n: int, seed: int) -> None:
+    asyncio.run(_store_facts(database_url, n, seed))
+
+
+def fill_facts(settings: ReportingSettings, n: int) -> None:
+    """About n synthetic events' facts straight into the fact table (no Kafka), one process per core, each
+    storing its own part of the history (a history of its own seed)."""
+    processes = fold_processes()
+    with Progress(console=console) as bar:
+        bar.add_task(f"storing the facts of {n:,} events in {processes} processes", total=None)
+        with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
+            for done in [pool.submit(_store_share_of_facts, settings.database_url, n // processes, n + share)
+                         for share in range(processes)]:
+                done.result()
 
 
 async def produced(settings: ReportingSettings) -> int:
@@ -189,7 +233,8 @@ async def latency(settings: ReportingSettings, runs: int) -> dict:
     return out
 
 
-def measure(ends, n: int, runs: int, *, rebuild_only: bool = False, topics: str | None = None) -> dict:
+def measure(ends, n: int, runs: int, *, rebuild_only: bool = False, topics: str | None = None,
+            facts_only: bool = False) -> dict:
     run = uuid.uuid4().hex[:8]
     name = f"groeiruimte_bench_reporting_{run}"
     url = asyncio.run(create_database(ends.database_url, name, services=["reporting"]))
@@ -197,13 +242,17 @@ def measure(ends, n: int, runs: int, *, rebuild_only: bool = False, topics: str 
     settings = ReportingSettings(database_url=url, kafka_bootstrap_servers=ends.kafka,
                                  topic_prefix=prefix, log_level="WARNING")
     try:
-        held = asyncio.run(produced(settings)) if topics else 0
-        if held < n:  # kept topics that hold fewer events (a produce that was stopped) are filled up
-            asyncio.run(produce(settings, n - held))
+        result = {}
+        if facts_only:
+            fill_facts(settings, n)
         else:
-            console.print(f"replaying the {held:,} events kept in {prefix}*")
-        # From Kafka first: it fills the fresh database's fact table, which the default rebuild then folds.
-        result = {"rebuild_from_kafka": asyncio.run(timed_rebuild(settings, from_kafka=True))}
+            held = asyncio.run(produced(settings)) if topics else 0
+            if held < n:  # kept topics that hold fewer events (a produce that was stopped) are filled up
+                asyncio.run(produce(settings, n - held))
+            else:
+                console.print(f"replaying the {held:,} events kept in {prefix}*")
+            # From Kafka first: it fills the fresh database's fact table, which the default rebuild then folds.
+            result["rebuild_from_kafka"] = asyncio.run(timed_rebuild(settings, from_kafka=True))
         result["rebuild_from_facts"] = asyncio.run(timed_rebuild(settings, from_kafka=False))
         if not rebuild_only:
             result |= asyncio.run(latency(settings, runs))
@@ -219,11 +268,13 @@ def main() -> int:
     parser.add_argument("--rebuild-only", action="store_true", help="time the rebuild only, not the latencies")
     parser.add_argument("--topics", metavar="PREFIX",
                         help="keep the produced events in topics PREFIX<size>.* and replay them on the next run")
+    parser.add_argument("--facts-only", action="store_true",
+                        help="no Kafka: store the events' facts straight in the fact table, time the default rebuild")
     args = parser.parse_args()
     ends = stack.up()
     os.environ.update(ends.kafka_security)  # the settings read the Kafka credentials from the environment
-    result = {n: measure(ends, n, args.runs, rebuild_only=args.rebuild_only, topics=args.topics)
-              for n in sorted(args.sizes)}
+    result = {n: measure(ends, n, args.runs, rebuild_only=args.rebuild_only, topics=args.topics,
+                         facts_only=args.facts_only) for n in sorted(args.sizes)}
     show(result)
     (ROOT / "artifacts").mkdir(exist_ok=True)
     (ROOT / "artifacts" / "bench-reporting.json").write_text(json.dumps(result, indent=2))
@@ -242,16 +293,19 @@ def _rebuilt(rb: dict) -> str:
 
 def show(result: dict) -> None:
     table = Table(title="Reporting benchmark (this machine, shared local Kafka and PostgreSQL)")
-    for column in ("measure", "this design", "last release (1M)", "target (1M)"):
+    for column in ("measure", "this design", "before (1M)", "target (1M)"):
         table.add_column(column, justify="left" if column == "measure" else "right")
-    last = LAST_RELEASE_REBUILD
-    last_rebuild = (f"{last['seconds']:.1f} s wall, {last['cpu_seconds']:.1f} + {last['worker_cpu_seconds']:.1f} s "
-                    f"CPU; load {last['load_average']:.1f} (from Kafka, the only rebuild then)")
+    before = {"rebuild_from_facts": (PREVIOUS_FACTS_REBUILD, "the previous design, from the fact table"),
+              "rebuild_from_kafka": (LAST_RELEASE_REBUILD, "the last release, from Kafka")}
     for n, r in result.items():
         big = n >= 1_000_000
         for key, label in (("rebuild_from_facts", "rebuild from the fact table (default)"),
                            ("rebuild_from_kafka", "rebuild from Kafka (--from-kafka)")):
-            rb = r[key]
+            if key not in r:  # --facts-only
+                continue
+            rb, (last, which) = r[key], before[key]
+            last_rebuild = (f"{last['seconds']:.1f} s wall, {last['cpu_seconds']:.1f} + "
+                            f"{last['worker_cpu_seconds']:.1f} s CPU; load {last['load_average']:.1f} ({which})")
             table.add_row(f"{label}, {rb['events']:,} events", _rebuilt(rb),
                           last_rebuild if big else "", f"< {REBUILD_TARGET_SECONDS} s" if big else "")
         if "cold" not in r:  # --rebuild-only
@@ -267,6 +321,8 @@ def show(result: dict) -> None:
     console.print(table)
     for n, r in result.items():
         for key in ("rebuild_from_facts", "rebuild_from_kafka"):
+            if key not in r:
+                continue
             steps = ", ".join(f"{step} {s:.1f}" for step, s in r[key]["steps_seconds"].items())
             cpu = ", ".join(f"{step} {s:.1f}" for step, s in r[key]["steps_worker_cpu_seconds"].items())
             console.print(f"{key}, {n:,}: wall s per step: {steps}" + (f"; workers' CPU s: {cpu}" if cpu else ""))
