@@ -22,7 +22,7 @@ from services.reporting.domain.changes import Changes, Delta
 from services.reporting.domain.facts import Fact
 from services.reporting.domain.figures import AMOUNT_METRICS, Figures, Sums, assemble
 from services.reporting.domain.periods import Period, cutoff
-from services.reporting.domain.projection import case_days, company_days, fact_deltas, group_by_entity
+from services.reporting.domain.projection import case_days, company_days, group_by_entity, single_days
 from services.reporting.repository import DeltaRow
 
 
@@ -89,7 +89,7 @@ async def project_batch(session: AsyncSession, facts: Sequence[Fact]) -> int:
     by_case, by_company = group_by_entity(
         await repository.entity_facts(session, case_ids=cases, company_refs=companies))
     changes = Changes()
-    changes.add_deltas(fact_deltas(fresh))
+    changes.add_single(single_days(fresh))
     for case_id in cases:  # each entity as it is now, and as it was without the new facts taken away
         mine = by_case.get(case_id, [])
         changes.add(case_days(case_id, mine), steps_of=f"case:{case_id}")

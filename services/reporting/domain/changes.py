@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import functools
 from array import array
+from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
-from itertools import chain
+from itertools import chain, count
 
 import numpy as np
 
@@ -29,16 +30,12 @@ class Changes:
     """Entities' cells day by day (and single delta rows) in; their delta rows summed per day, and steps, out."""
 
     def __init__(self) -> None:
-        self.cells: dict[CellKey, int] = {}  # each cell's number in the arrays
+        self.cells: dict[CellKey, int] = defaultdict(count().__next__)  # each cell's number in the arrays
         self._entities: list[str | None] = []  # per entity: the name its amount steps are kept under, or None
         self._signs = array("b")  # per entity: +1, or -1 for an earlier view of it to take away (the live path)
         self._state_entity, self._state_day, self._state_size = array("q"), array("q"), array("q")
         self._row_cell, self._row_values = array("q"), array("d")  # per cell of a state: its number, (n, amount)
         self._single_day, self._single_cell, self._single_values = array("q"), array("q"), array("d")
-
-    def _cell_numbers(self, keys: Iterable[CellKey]) -> list[int]:
-        cells = self.cells
-        return [cells.setdefault(key, len(cells)) for key in keys]
 
     def add(self, days: Iterable[tuple[date, Cells]], *, steps_of: str | None = None, sign: int = 1) -> None:
         """One entity's cells at the end of each of its days, in day order (`steps_of`: the entity whose amount
@@ -50,14 +47,21 @@ class Changes:
             self._state_entity.append(entity)
             self._state_day.append(day.toordinal())
             self._state_size.append(len(cells))
-            self._row_cell.extend(self._cell_numbers(cells))
+            self._row_cell.extend(map(self.cells.__getitem__, cells))
             self._row_values.extend(chain.from_iterable(cells.values()))
 
+    def add_single(self, days: Iterable[tuple[date, Cells]]) -> None:
+        """Cells added on their day as they are, compared with nothing (what single facts add on their own day)."""
+        for day, cells in days:
+            self._single_day.extend([day.toordinal()] * len(cells))
+            self._single_cell.extend(map(self.cells.__getitem__, cells))
+            self._single_values.extend(chain.from_iterable(cells.values()))
+
     def add_deltas(self, deltas: Iterable[Delta]) -> None:
-        """Delta rows that need no comparison (what single facts add on their own day, or rows summed already)."""
+        """Delta rows summed already (another `Changes`' `summed()`), to be added up with these."""
         for day, metric, key, n, amount in deltas:
             self._single_day.append(day.toordinal())
-            self._single_cell.append(self.cells.setdefault((metric, key), len(self.cells)))
+            self._single_cell.append(self.cells[(metric, key)])
             self._single_values.extend((n, amount))
 
     @functools.cached_property

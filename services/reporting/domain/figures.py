@@ -134,15 +134,20 @@ def _lead_time_days(case: CaseState) -> dict[str, float]:
             if start is not None and end is not None}
 
 
+@functools.cache
+def _attribute_metrics(prefix: str) -> tuple[str, ...]:
+    return tuple(prefix + attribute for attribute in ATTRIBUTES)
+
+
 def _attribute_cells(prefix: str, items: Iterable) -> dict[CellKey, tuple[int, float]]:
     """One per distinct key of each attribute among the items (a company counts once per key)."""
-    keys = set()
+    one, (region, domain, demand_type, stage) = (1, 0.0), _attribute_metrics(prefix)
+    cells = {}
     for i in items:
-        keys.add((f"{prefix}by_origin_region", i.origin_region))
-        keys.add((f"{prefix}by_stage", i.stage))
-        keys.update((f"{prefix}by_technology_domain", d) for d in i.domains)
-        keys.update((f"{prefix}by_demand_type", d) for d in i.demand_types)
-    return dict.fromkeys(keys, (1, 0.0))
+        cells[(region, i.origin_region)] = cells[(stage, i.stage)] = one
+        cells.update(dict.fromkeys(((domain, d) for d in i.domains), one))
+        cells.update(dict.fromkeys(((demand_type, d) for d in i.demand_types), one))
+    return cells
 
 
 def _relocation_cells(case: CaseState) -> dict[CellKey, tuple[int, float]]:
@@ -171,8 +176,8 @@ def _relocation_cells(case: CaseState) -> dict[CellKey, tuple[int, float]]:
 
 def case_cells(case: CaseState) -> dict[CellKey, tuple[int, float]]:
     """What one case contributes to every figure, as it stands."""
-    one = (1, 0.0)
-    cells = {("cases", ""): one, **_attribute_cells("cases_", [case])}
+    one, attributes = (1, 0.0), _attribute_cells("cases_", [case])
+    cells = {("cases", ""): one, **attributes}
     cells.update(dict.fromkeys((("cases_by_origin_rom", o) for o in case.organisations), one))
     cells.update(dict.fromkeys((("proposed_flows", f"{case.origin_region} -> {b}") for b in case.proposed_regions),
                                one))
@@ -189,7 +194,7 @@ def case_cells(case: CaseState) -> dict[CellKey, tuple[int, float]]:
     if case.no_proposition:
         cells[("no_proposition_now", "")] = one
         cells.update({("no_proposition_" + k[0][len("cases_"):], k[1]): one
-                      for k in _attribute_cells("cases_", [case])})
+                      for k in attributes})
     if case.ever_no_proposition:
         cells[("no_proposition_ever", "")] = one
     for region, constraints in case.blocking.items():

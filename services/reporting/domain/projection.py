@@ -201,13 +201,11 @@ def company_days(facts: Iterable[Fact]) -> Iterator[tuple[date, Cells]]:
         yield day, company_cells(leads.values())
 
 
-def fact_deltas(facts: Iterable[Fact]) -> list[Delta]:
+def single_days(facts: Iterable[Fact]) -> Iterator[tuple[date, Cells]]:
     """What single facts add on their own day, whatever their entity (event counts, decisions, lateness)."""
-    deltas: list[Delta] = []
     for f in facts:
         day = local_day(f.occurred_at)
-        deltas += [(day, metric, key, n, amount) for (metric, key), (n, amount) in fact_cells(f, day).items()]
-    return deltas
+        yield day, fact_cells(f, day)
 
 
 def group_by_entity(facts: Iterable[Fact]) -> tuple[dict[str, list[Fact]], dict[str, list[Fact]]]:
@@ -243,7 +241,7 @@ def changes_of(single: Iterable[Fact], cases: dict[str, list[Fact]], companies: 
     """The changes these single facts, these cases' and these companies' facts (each entity with all of its
     facts) make to the figures."""
     changes = Changes()
-    changes.add_deltas(fact_deltas(single))
+    changes.add_single(single_days(single))
     for case_id, mine in cases.items():
         changes.add(case_days(case_id, mine), steps_of=f"case:{case_id}")
     for mine in companies:
