@@ -273,3 +273,17 @@ def test_each_explanation_line_has_its_facts_in_the_same_order():
     assert (grid.needed, grid.offered, grid.congestion) == (3.0, 5.0, "congested")
     assert unmet[2].level == "mbo" and unmet[2].hires == 50 and unmet[2].needed == 1000 and unmet[2].offered == 500
     assert unmet[3].tightness == 1.4 and unmet[4].access == ("port",)  # no float32 noise in the facts
+
+
+def test_a_site_with_unknown_grid_capacity_is_proposed_with_its_offer_unknown_in_storable_facts():
+    """Unknown grid capacity passes provisionally; its fact says null, never NaN, which is no JSON (PostgreSQL
+    refused the match and the case was dead-lettered)."""
+    import json
+
+    from services.matching.handlers import result_doc
+
+    result = run(case(), [site("unknown-grid", grid_mw_available=None)])
+    (proposal,) = result.proposals
+    grid = next(f for f in proposal.explanation_facts if f.criterion == "grid_capacity")
+    assert grid.offered is None and "grid_capacity" in proposal.missing_keys
+    json.dumps(result_doc(result), allow_nan=False)

@@ -90,6 +90,12 @@ def explanations(case: Case, cat: Catalogue, i: int) -> list[str]:
     return out + [f"not met: {text}" for text in unmet(case, cat, i)]
 
 
+def _known_or_none(x: float) -> float | None:
+    """Unknown as None, not NaN: a site with unknown grid capacity is proposed provisionally, and NaN is no JSON
+    (PostgreSQL refused the match, and the case was dead-lettered; the event already said null)."""
+    return None if math.isnan(x) else x
+
+
 def _shared_domains(case: Case, c, i: int) -> list[str]:
     """The case's technology domains that have a cluster at the site, in DOMAINS order."""
     wanted, present = {getattr(x, "value", x) for x in case.domains}, int(c["clusters"][i])
@@ -106,8 +112,9 @@ def explanation_facts(case: Case, cat: Catalogue, i: int) -> list[Explanation]:
     c, d, out = cat.cols, case.demand, []
     if d.floor_space:
         fs = d.floor_space
-        out.append(Explanation(criterion=FLOOR, needed=fs.floor_space_m2, offered=_floor_at(c, i, fs.needed_by),
-                               needed_by=fs.needed_by, largest_lot_m2=_value(c["lot"][i]),
+        out.append(Explanation(criterion=FLOOR, needed=fs.floor_space_m2,
+                               offered=_known_or_none(_floor_at(c, i, fs.needed_by)), needed_by=fs.needed_by,
+                               largest_lot_m2=_value(c["lot"][i]),
                                vibration_free=True if fs.vibration_free and c["vibration"][i] == 1 else None))
         if fs.cleanroom_iso_class:
             out.append(Explanation(criterion=CLEANROOM, required=str(fs.cleanroom_iso_class),
@@ -116,7 +123,8 @@ def explanation_facts(case: Case, cat: Catalogue, i: int) -> list[Explanation]:
     if d.energy:
         code = c["congestion"][i]
         out.append(Explanation(criterion=GRID, needed=d.energy.grid_connection_mw,
-                               offered=_mw_at(c, i, d.energy.needed_by), needed_by=d.energy.needed_by,
+                               offered=_known_or_none(_mw_at(c, i, d.energy.needed_by)),
+                               needed_by=d.energy.needed_by,
                                congestion=CONGESTION[int(code)] if _known(code) else None))
     if d.capital:
         out.append(Explanation(criterion="capital", required=d.capital.facility,
