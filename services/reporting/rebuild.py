@@ -221,17 +221,19 @@ async def store_history(session, facts: list[Fact], *, processes: int | None = N
     finally:
         if not folding.done():
             folding.cancel()
-    await store_folded(session, deltas, steps)
-    stopwatch.lap("copy deltas, roll up, copy steps")
+    await store_folded(session, deltas, steps, stopwatch)
     return len(facts)
 
 
-async def store_folded(session, deltas: list[Delta], steps: list[Step]) -> None:
+async def store_folded(session, deltas: list[Delta], steps: list[Step], stopwatch: Stopwatch) -> None:
     """A whole history's day sums and amount steps into empty projections; the month and half-year rows
     are summed from the day rows in PostgreSQL."""
     await repository.copy_deltas(session, [("d", *row) for row in deltas])
+    stopwatch.lap("copy day rows")
     await repository.roll_up_days(session)
+    stopwatch.lap("roll up months and half-years")
     await repository.copy_steps(session, steps)
+    stopwatch.lap("copy amount steps")
 
 
 def _workers(processes: int):
@@ -267,8 +269,8 @@ async def project_stored_facts(session, *, processes: int | None = None,
                                                                   share, processes) for share in range(processes)))
     stopwatch.lap("read and fold facts")
     deltas, steps = _merged((share.deltas, share.steps) for share in results)
-    await store_folded(session, deltas, steps)
-    stopwatch.lap("copy deltas, roll up, copy steps")
+    stopwatch.lap("add up the shares")
+    await store_folded(session, deltas, steps, stopwatch)
     for step in ("read facts", "fold"):
         stopwatch.cpu[step] = sum(share.cpu_seconds[step] for share in results)
     return sum(share.facts for share in results)
