@@ -227,12 +227,14 @@ async def store_history(session, facts: list[Fact], *, processes: int | None = N
 
 async def store_folded(session, deltas: list[Delta], steps: list[Step], stopwatch: Stopwatch) -> None:
     """A whole history's day sums and amount steps into empty projections; the month and half-year rows
-    are summed from the day rows in PostgreSQL."""
-    await repository.copy_deltas(session, [("d", *row) for row in deltas])
+    are summed from the day rows in PostgreSQL. Both in the order of their primary key: PostgreSQL then adds
+    each row next to the one before in the key's index instead of all over it (at 1M events a fifth less time
+    for the amount steps' COPY)."""
+    await repository.copy_deltas(session, sorted(("d", *row) for row in deltas))
     stopwatch.lap("copy day rows")
     await repository.roll_up_days(session)
     stopwatch.lap("roll up months and half-years")
-    await repository.copy_steps(session, steps)
+    await repository.copy_steps(session, sorted(steps))
     stopwatch.lap("copy amount steps")
 
 
