@@ -37,8 +37,11 @@ def mutmut(*args: str, minutes: float | None = None) -> subprocess.CompletedProc
     """Run mutmut; past `minutes` its whole process group is killed and None returned (judged mutants are kept,
     the rest stay "not checked" for `--again`)."""
     # The `mutmut` script, not `python -m mutmut`: the latter imports the original modules first.
+    # SIGINT back to its default in the child: a run started in the background (`nohup ... &`) inherits it as
+    # ignored, and Python then installs no KeyboardInterrupt handler, so the bounded stop below would not work.
     proc = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "mutmut"), *args], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         out, err = proc.communicate(timeout=minutes * 60 if minutes else None)
     except subprocess.TimeoutExpired:
