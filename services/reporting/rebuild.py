@@ -291,30 +291,35 @@ class FoldedShare:
     cpu_seconds: dict[str, float]  # this process's CPU for reading the facts and for folding them
 
 
+async def _stored_share(dsn: str, snapshot: str, share: int, shares: int) -> repository.FactShare:
+    connection = await asyncpg.connect(dsn)
+    try:
+        async with connection.transaction(isolation="repeatable_read", readonly=True):
+            await connection.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+            return await repository.share_of_stored_facts(connection, share, shares)
+    finally:
+        await connection.close()
+
+
 async def _read_and_fold(dsn: str, snapshot: str, share: int, shares: int) -> FoldedShare:
     """One share of the stored facts read on the rebuild's snapshot and folded."""
     started = time.process_time()
-    # No collections while the share is read and folded: neither makes reference cycles (what is let go is
-    # freed at once), and every full collection would scan all the facts read so far again while they grow —
-    # at 1M facts that was half of the workers' CPU.
+    # No collections while the share is read, folded and let go: none of it makes reference cycles (what is let
+    # go is freed at once), and every full collection would scan all the facts read so far again — at 1M facts
+    # that was half of the workers' CPU.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        connection = await asyncpg.connect(dsn)
-        try:
-            async with connection.transaction(isolation="repeatable_read", readonly=True):
-                await connection.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
-                facts = await repository.share_of_stored_facts(connection, share, shares)
-        finally:
-            await connection.close()
+        facts = await _stored_share(dsn, snapshot, share, shares)
         read = time.process_time()
         changes = changes_of(facts.single, facts.cases, facts.companies.values())
-        deltas, steps = changes.summed(), changes.steps()
+        folded = FoldedShare(len(facts.single), changes.summed(), changes.steps(), {})
+        del facts, changes
     finally:
         if collecting:
             gc.enable()
-    return FoldedShare(len(facts.single), deltas, steps,
-                       {"read facts": read - started, "fold": time.process_time() - read})
+    folded.cpu_seconds = {"read facts": read - started, "fold": time.process_time() - read}
+    return folded
 
 
 async def rebuild_from_facts(settings: ReportingSettings, *, processes: int | None = None) -> RebuildResult:
