@@ -46,6 +46,13 @@ test: install helm-tool
 fault: install
 	$(PY) -m pytest -m fault
 
+# The deeper HTTP fuzz run: 100 random examples per operation of every service (make test sends 5, after every
+# documented example and boundary case). FUZZ_EXAMPLES=N for another depth. Takes tens of minutes on two cores.
+FUZZ_EXAMPLES ?= 100
+.PHONY: fuzz
+fuzz: install
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/e2e/test_http_fuzz.py
+
 lint: install
 	$(PY) -m ruff check .
 

@@ -5,8 +5,11 @@ wrong-typed values, then random ones) and sends them to the real services, runni
 Kafka and PostgreSQL, with a development token of a role that may call the operation. Each answer must be no
 5xx, a documented status code, a documented content type, and a body that fits the documented schema.
 
-Bounded: a fixed seed and a fixed number of examples per operation, so a run is repeatable and stays within
-about two minutes on a small machine. FUZZ_EXAMPLES raises the number for a deeper run.
+Bounded: a fixed seed and a fixed number of random examples per operation, so a run is repeatable. In `make test`
+every documented example and every boundary and wrong-typed case of the coverage phase is sent (nine in ten of
+the requests), and 5 random examples per operation; two workers send requests side by side (one waits on the
+service while the other generates). `make fuzz` is the deeper run: FUZZ_EXAMPLES=100 random examples per
+operation (FUZZ_WORKERS sets the workers).
 """
 
 from __future__ import annotations
@@ -29,7 +32,10 @@ from tests.e2e.conftest import free_port
 pytestmark = pytest.mark.e2e
 
 SEED = 20261201
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "5"))
+WORKERS = int(os.environ.get("FUZZ_WORKERS", "2"))
+# A guard against a hang, far above a run's time (the first test also starts the services); a deeper run gets more.
+WITHIN = max(480, 30 * EXAMPLES)
 CHECKS = ["not_a_server_error", "status_code_conformance", "content_type_conformance", "response_schema_conformance"]
 # The development tokens cover no municipality: one is added for the operations only municipalities may call.
 MUNICIPALITY_TOKEN = "dev-fuzz-enschede:GM0153:municipality"
@@ -84,7 +90,7 @@ def tokens() -> dict[str, str]:
     return {caller.role: token for token, caller in reversed(parse_tokens(development_tokens()).items())}
 
 
-@pytest.mark.timeout(600)  # a guard against a hang, far above a run's time (the first test also starts services)
+@pytest.mark.timeout(WITHIN + 120)
 @pytest.mark.parametrize("service", list(SERVICES))
 def test_every_operation_answers_as_documented(service, fuzzed, tokens, tmp_path, artifacts):
     config = tmp_path / "schemathesis.toml"
@@ -93,9 +99,9 @@ def test_every_operation_answers_as_documented(service, fuzzed, tokens, tmp_path
     run = subprocess.run(
         [sys.executable, "-m", "schemathesis.cli", "--config-file", str(config), "--no-color", "run",
          f"{fuzzed[service].url}/openapi.json", "--checks", ",".join(CHECKS), "--phases", "examples,coverage,fuzzing",
-         "--max-examples", str(EXAMPLES), "--seed", str(SEED), "--request-timeout", "30",
+         "--max-examples", str(EXAMPLES), "--workers", str(WORKERS), "--seed", str(SEED), "--request-timeout", "30",
          "--report", "junit", "--report-dir", str(report)],
-        capture_output=True, text=True, timeout=480)
+        capture_output=True, text=True, timeout=WITHIN)
     assert run.returncode == 0, f"{service}: schemathesis found answers the OpenAPI document does not promise " \
                                 f"(JUnit report in {report}):\n{run.stdout[-12000:]}{run.stderr[-2000:]}"
     generated = re.search(r"(\d+) generated", run.stdout)
