@@ -262,6 +262,7 @@ def measure(ends, n: int, runs: int, *, rebuild_only: bool = False, topics: str 
 
 
 def main() -> int:
+    os.environ.setdefault("GROEIRUIMTE_ENV", "development")  # the service's development secrets, on loopback only
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--runs", type=int, default=30, help="requests per latency measure (cold: at most 10)")
