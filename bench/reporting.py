@@ -184,7 +184,8 @@ def percentile(samples: list[float], q: float) -> float:
 
 
 def summary(samples: list[float]) -> dict:
-    return {"runs": len(samples), "p50_ms": percentile(samples, 0.5), "p99_ms": percentile(samples, 0.99)}
+    return {"runs": len(samples), "p50_ms": percentile(samples, 0.5), "p99_ms": percentile(samples, 0.99),
+            "ms": [round(x, 1) for x in samples]}  # in order: an outlier's place says whether it is a first time
 
 
 async def timed_get(http: httpx.AsyncClient) -> float:
