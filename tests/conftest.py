@@ -11,10 +11,20 @@ from pathlib import Path
 
 import pytest
 
-from deploy.databases import create_database, drop_database
-from deploy.processes import ROOT
-from tests.infra import real_stack
-from tests.lifecycle import print_task_stacks
+# The tests' own stack, apart from `make up`'s: one Kafka node and a PostgreSQL under .local/tests on ports of its
+# own, started by the run when nothing listens there and stopped at its end. One node, not three: three replicas of
+# every partition on two cores cost the suite CPU time for nothing it tests; the three-node cluster's failover is
+# what `make chaos` attacks. GROEIRUIMTE_STATE_DIR (with its ports) points the run at another stack instead.
+if "GROEIRUIMTE_STATE_DIR" not in os.environ:
+    os.environ["GROEIRUIMTE_STATE_DIR"] = str(Path(__file__).resolve().parent.parent / ".local" / "tests")
+    for name, value in (("GROEIRUIMTE_KAFKA_BROKERS", "1"), ("GROEIRUIMTE_KAFKA_PORT", "29092"),
+                        ("GROEIRUIMTE_PG_PORT", "54330")):
+        os.environ.setdefault(name, value)
+
+from deploy.databases import create_database, drop_database  # noqa: E402 (after the stack's settings above)
+from deploy.processes import ROOT  # noqa: E402
+from tests.infra import real_stack  # noqa: E402
+from tests.lifecycle import print_task_stacks  # noqa: E402
 
 SERVICES = ("intake", "matching", "notifications", "reporting", "workbench")
 # The tests run with the public development tokens and secrets (a test that checks the refusal clears it).
