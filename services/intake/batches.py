@@ -19,7 +19,7 @@ from services.intake.handlers import Deps, _Context, kafka_via, receive_lead
 from services.intake.repository import NewLead
 from services.intake.unit_of_work import IntakeUnitOfWork
 from shared.contracts.envelope import Envelope
-from shared.contracts.events import ConsentStatus, LeadSignalled, MatchProposed
+from shared.contracts.events import ConsentStatus, LeadSignalled, MatchProposedOutline
 
 log = structlog.get_logger()
 
@@ -47,7 +47,8 @@ async def receive_signalled_leads(uow: IntakeUnitOfWork, events: list[LeadSignal
         await receive_lead(uow, sub.ctx.evt, via=sub.ctx.via, deps=deps)
 
 
-async def record_cases_matched(uow: IntakeUnitOfWork, events: list[MatchProposed], *, deps: Deps) -> None:
+async def record_cases_matched(uow: IntakeUnitOfWork, events: list[MatchProposedOutline], *,
+                               deps: Deps) -> None:
     """A batch of match-proposed events: each case's latest match, in one statement (in the events' order, so an
     older revision never overwrites a newer one)."""
     await uow.batches.record_matches([

@@ -18,6 +18,7 @@ from shared.contracts.events import (
     LeadSignalled,
     LeadUpdated,
     MatchProposed,
+    MatchProposedOutline,
 )
 from shared.runtime import Runtime
 from shared.unit_of_work import as_batch_effect
@@ -51,7 +52,7 @@ def bootstrap(settings: IntakeSettings) -> handlers.Deps:
                             vet=partial(handlers.refuse_other_organisation,
                                         prefix=settings.topic(LeadSignalled.topic + ".")))
     # The case's progress, shown to the ROM that signalled it.
-    runtime.consume_batches(MatchProposed, group="intake-case-matched",
+    runtime.consume_batches(MatchProposedOutline, group="intake-case-matched",
                             effect=as_batch_effect(batches.record_cases_matched, deps.unit_of_work, deps=deps))
     runtime.consume(CaseClosed, group="intake-case-closed", effect=partial(handlers.record_case_closed, deps=deps))
     runtime.workers.append(partial(retriage_periodically, deps))

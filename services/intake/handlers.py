@@ -18,7 +18,14 @@ from services.intake import domain, messages
 from services.intake.config import IntakeSettings
 from services.intake.repository import NewLead
 from services.intake.unit_of_work import IntakeUnitOfWork, SqlIntakeUnitOfWork
-from shared.contracts.events import CaseClosed, ConsentStatus, LeadSignalled, LeadSignalledData, MatchProposed
+from shared.contracts.events import (
+    CaseClosed,
+    ConsentStatus,
+    LeadSignalled,
+    LeadSignalledData,
+    MatchProposed,
+    MatchProposedOutline,
+)
 from shared.messaging import Rejected
 from shared.names import name_digests
 from shared.runtime import Runtime
@@ -87,7 +94,8 @@ def refuse_other_organisation(record: ConsumerRecord, evt: LeadSignalled, *, pre
                        f"published on the topic of {topic_organisation!r}", field="data.organisation")
 
 
-async def record_case_matched(session: AsyncSession, evt: MatchProposed, *, deps: Deps) -> None:
+async def record_case_matched(session: AsyncSession, evt: MatchProposed | MatchProposedOutline, *,
+                              deps: Deps) -> None:
     """match-proposed: keep the case's latest match so its ROM sees the case's status."""
     await keep_case_matched(deps.unit_of_work(session), evt)
 
@@ -97,7 +105,7 @@ async def record_case_closed(session: AsyncSession, evt: CaseClosed, *, deps: De
     await keep_case_closed(deps.unit_of_work(session), evt)
 
 
-async def keep_case_matched(uow: IntakeUnitOfWork, evt: MatchProposed) -> None:
+async def keep_case_matched(uow: IntakeUnitOfWork, evt: MatchProposed | MatchProposedOutline) -> None:
     """The case's latest match (an older revision arriving late never overwrites a newer one)."""
     m = evt.data
     await uow.leads.record_match(case_id=m.case_id, revision=m.revision, sites=len(m.proposals),

@@ -429,39 +429,53 @@ class CaseOpened(Envelope):
     data: CaseOpenedData
 
 
+def _absent(value: object) -> bool:
+    """A fact that does not apply to its line (None or empty): left out of the JSON, which reads back the same
+    (every such field defaults to it). The facts of one criterion are a few of some twenty fields, and writing
+    the others as nulls doubled match-proposed (15 KB) and the cost of everything that carries or reads it."""
+    return value is None or value == () or value == {}
+
+
+def _fact(default: Any = None, **kw: Any) -> Any:
+    """A field of a line's facts that is left out of the JSON where it does not apply."""
+    if "default_factory" in kw:
+        return Field(exclude_if=_absent, **kw)
+    return Field(default=default, exclude_if=_absent, **kw)
+
+
 class Explanation(Frozen):
     """One line of a proposal's `explanations` as facts: what a client needs to word it itself (in its reader's
     language, numbers and dates as the reader writes them). Only the facts of its criterion are given."""
 
     criterion: str = Field(description="floor_space, cleanroom, grid_capacity, capital, talent, housing, cluster "
                                        "or knowledge.")
-    unmet: str | None = Field(default=None, description="None: why the site fits; else the soft need of the "
-                                                        "criterion it does not meet: largest_lot, facility, "
-                                                        "graduates, labour_market, access or housing.")
-    needed: float | None = Field(default=None, description="m² (floor space, lot), MW (grid) or yearly "
-                                                           "graduates needed.")
-    offered: float | None = Field(default=None, description="What the site offers by the date needed, same unit.")
-    needed_by: date | None = Field(default=None, description="When the company needs it.")
-    largest_lot_m2: float | None = Field(default=None, description="The site's largest contiguous lot.")
-    vibration_free: bool | None = Field(default=None, description="True: the vibration-free floors needed are "
-                                                                  "there.")
-    required: str | None = Field(default=None, description="ISO cleanroom class, or facility (shared, own) "
-                                                           "wanted.")
-    present: str | None = Field(default=None, description="ISO cleanroom class, or facility (none, shared, own) "
-                                                          "the site has.")
-    facility: str | None = Field(default=None, description="The cleanroom's facility: none, shared or own.")
-    fieldlabs: int | None = Field(default=None, description="Fieldlabs at the site.")
-    graduates: dict[str, int] = Field(default_factory=dict, description="Yearly graduates nearby by level "
+    unmet: str | None = _fact(description="None: why the site fits; else the soft need of the "
+                                          "criterion it does not meet: largest_lot, facility, "
+                                          "graduates, labour_market, access or housing.")
+    needed: float | None = _fact(description="m² (floor space, lot), MW (grid) or yearly "
+                                             "graduates needed.")
+    offered: float | None = _fact(description="What the site offers by the date needed, same unit.")
+    needed_by: date | None = _fact(description="When the company needs it.")
+    largest_lot_m2: float | None = _fact(description="The site's largest contiguous lot.")
+    vibration_free: bool | None = _fact(description="True: the vibration-free floors needed are "
+                                                    "there.")
+    required: str | None = _fact(description="ISO cleanroom class, or facility (shared, own) "
+                                             "wanted.")
+    present: str | None = _fact(description="ISO cleanroom class, or facility (none, shared, own) "
+                                            "the site has.")
+    facility: str | None = _fact(description="The cleanroom's facility: none, shared or own.")
+    fieldlabs: int | None = _fact(description="Fieldlabs at the site.")
+    graduates: dict[str, int] = _fact(default_factory=dict, description="Yearly graduates nearby by level "
                                                                         "(mbo, hbo, wo), where known.")
-    level: str | None = Field(default=None, description="mbo, hbo or wo.")
-    hires: int | None = Field(default=None, description="Staff of that level the company will hire (FTE).")
-    tightness: float | None = Field(default=None, description="Vacancies per job seeker.")
-    housing_pressure: float | None = Field(default=None, description="0 relaxed .. 1 severe.")
-    access: tuple[str, ...] = Field(default=(), description="Accessibility the site has (fits) or lacks (unmet).")
-    domains: tuple[str, ...] = Field(default=(), description="The company's technology domains clustered there.")
-    distance_km: float | None = Field(default=None, description="To the nearest knowledge institution.")
-    congestion: str | None = Field(default=None, description="Grid congestion: none, pre-congestion, congested.")
-    staff: int | None = Field(default=None, description="Staff to house.")
+    level: str | None = _fact(description="mbo, hbo or wo.")
+    hires: int | None = _fact(description="Staff of that level the company will hire (FTE).")
+    tightness: float | None = _fact(description="Vacancies per job seeker.")
+    housing_pressure: float | None = _fact(description="0 relaxed .. 1 severe.")
+    access: tuple[str, ...] = _fact((), description="Accessibility the site has (fits) or lacks (unmet).")
+    domains: tuple[str, ...] = _fact((), description="The company's technology domains clustered there.")
+    distance_km: float | None = _fact(description="To the nearest knowledge institution.")
+    congestion: str | None = _fact(description="Grid congestion: none, pre-congestion, congested.")
+    staff: int | None = _fact(description="Staff to house.")
 
 
 class Proposal(Frozen):
@@ -493,14 +507,14 @@ class Shortfall(Frozen):
 
     constraint: str = Field(description="The hard constraint: availability, floor_space, cleanroom, "
                                         "vibration_free, grid_capacity or environmental_category.")
-    needed: float | None = Field(default=None, description="m² (floor space, cleanroom) or MW (grid) needed.")
-    offered: float | None = Field(default=None, description="What the site offers by the date needed, same unit.")
-    needed_by: date | None = Field(default=None, description="When the company needs it.")
-    site_from: date | None = Field(default=None, description="The site's own date that would make it: planned "
-                                                             "land, a grid reinforcement, or when it is available.")
-    required: str | None = Field(default=None, description="The class needed: ISO cleanroom class or "
-                                                           "environmental category.")
-    present: str | None = Field(default=None, description="What the site has of it (none: nothing).")
+    needed: float | None = _fact(description="m² (floor space, cleanroom) or MW (grid) needed.")
+    offered: float | None = _fact(description="What the site offers by the date needed, same unit.")
+    needed_by: date | None = _fact(description="When the company needs it.")
+    site_from: date | None = _fact(description="The site's own date that would make it: planned "
+                                               "land, a grid reinforcement, or when it is available.")
+    required: str | None = _fact(description="The class needed: ISO cleanroom class or "
+                                             "environmental category.")
+    present: str | None = _fact(description="What the site has of it (none: nothing).")
 
 
 class NearMiss(Frozen):
@@ -540,6 +554,31 @@ class MatchProposed(Envelope):
     type: Literal["nl.groeiruimte.match-proposed"] = "nl.groeiruimte.match-proposed"
     schemaversion: Literal[1] = 1
     data: MatchProposedData
+
+
+class _Counted(Frozen):
+    """A list element only counted: its fields are skipped, not read."""
+
+
+class MatchOutlineData(Frozen):
+    """What a consumer that only records that a case was matched reads of match-proposed."""
+
+    case_id: UUID
+    proposals: tuple[_Counted, ...]
+    no_proposition: bool
+    revision: int = Field(default=1, ge=1)
+
+
+class MatchProposedOutline(Envelope):
+    """match-proposed read as a tolerant reader that needs only its outline (intake: the case's status).
+
+    The same topic and event as `MatchProposed`, not a contract of its own (not in EVENT_TYPES): building the
+    proposals' forty-odd models per event was most of intake's parsing, for a count (docs/benchmarks.md)."""
+
+    topic: ClassVar[str] = MatchProposed.topic
+    type: Literal["nl.groeiruimte.match-proposed"] = "nl.groeiruimte.match-proposed"
+    schemaversion: Literal[1] = 1
+    data: MatchOutlineData
 
 
 class RelocationRealisedData(Frozen):
