@@ -65,8 +65,18 @@ def result_doc(result: domain.MatchResult) -> dict:
 
 
 def _same(previous, doc: dict) -> bool:
-    return all(previous[key] == doc[key] for key in ("proposals", "near_misses", "blocking", "blocking_details",
-                                            "blocking_facts"))
+    return all(_present(previous[key]) == _present(doc[key]) for key in (
+        "proposals", "near_misses", "blocking", "blocking_details", "blocking_facts"))
+
+
+def _present(value):
+    """The document without absent facts (None, empty): matches stored before facts left them out wrote them
+    as nulls, and are the same match all the same (no new revision, nobody told again)."""
+    if isinstance(value, dict):
+        return {k: _present(v) for k, v in value.items() if v is not None and v != [] and v != {}}
+    if isinstance(value, list):
+        return [_present(v) for v in value]
+    return value
 
 
 @dataclass(frozen=True)

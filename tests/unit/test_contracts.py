@@ -87,3 +87,37 @@ def test_extension_attributes_must_be_cloudevents_types(name, value):
     raw = lead_payload() | {name: value}
     with pytest.raises(ValidationError, match="extension attribute"):
         LeadSignalled.model_validate(raw)
+
+
+def _proposed():
+    from services.matching import handlers
+    from services.matching.bootstrap import bootstrap
+    from services.matching.config import MatchingSettings
+    from services.matching.domain import Catalogue, Site
+    from services.matching.repository import reference_sites
+    from tests.factories import case_opened_event, demand
+
+    deps = bootstrap(MatchingSettings())
+    deps.supply.catalogue = Catalogue.of([Site.model_validate(r) for r in reference_sites()])
+    new = handlers.scored(case_opened_event(demand=demand(floor_space_m2=1500)).data, deps=deps, trigger="case-opened")
+    return new.event
+
+
+def test_explanation_facts_carry_only_what_applies_and_read_back_the_same():
+    from shared.contracts import MatchProposed
+
+    proposed = _proposed()
+    facts = [f for p in json.loads(proposed.to_json())["data"]["proposals"] for f in p["explanation_facts"]]
+    assert facts and all(v not in (None, [], {}) for f in facts for v in f.values())
+    assert MatchProposed.from_json(proposed.to_json()) == proposed
+
+
+def test_the_outline_of_match_proposed_reads_what_intake_records():
+    from shared.contracts.events import MatchProposedOutline
+
+    proposed = _proposed()
+    outline = MatchProposedOutline.from_json(proposed.to_json())
+    assert (outline.id, outline.time, outline.data.case_id, outline.data.revision, outline.data.no_proposition,
+            len(outline.data.proposals)) == (proposed.id, proposed.time, proposed.data.case_id, proposed.data.revision,
+                                             proposed.data.no_proposition, len(proposed.data.proposals))
+    assert outline.data.proposals

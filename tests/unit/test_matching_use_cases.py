@@ -14,6 +14,7 @@ from services.matching.config import MatchingSettings
 from services.matching.domain import Catalogue, Site
 from services.matching.unit_of_work import Matches
 from shared.contracts import CaseClosed, CaseOpened, LeadUpdated, MatchProposed
+from shared.contracts.events import Explanation
 from tests.factories import case_opened_event, demand
 from tests.fakes.matching import FakeMatchingUnitOfWork
 
@@ -78,6 +79,21 @@ async def test_the_same_case_opened_again_emits_nothing_new(uow, deps):
     await run(handlers.propose_sites_for_case, uow, case, deps)
     again = case.model_copy(update={"id": uuid.uuid4()})
     await run(handlers.propose_sites_for_case, uow, again, deps)
+    assert len(uow.outbox.of(MatchProposed)) == 1
+
+
+async def test_a_match_stored_with_its_absent_facts_as_nulls_is_the_same_match(uow, deps):
+    """Matches stored before the facts left out what does not apply wrote every fact field (as null or empty):
+    the same case again must not count as a new match (a new revision would tell the municipalities again)."""
+    case = case_opened_event(demand=SMALL)
+    await run(handlers.propose_sites_for_case, uow, case, deps)
+    row = uow.matches.rows[case.data.case_id]
+    every_fact = {name: None for name in Explanation.model_fields} | {"graduates": {}, "access": [], "domains": []}
+    for proposal in row["proposals"]:
+        proposal["explanation_facts"] = [every_fact | fact for fact in proposal["explanation_facts"]]
+    assert any(None in fact.values() for p in row["proposals"] for fact in p["explanation_facts"])
+
+    await run(handlers.propose_sites_for_case, uow, case.model_copy(update={"id": uuid.uuid4()}), deps)
     assert len(uow.outbox.of(MatchProposed)) == 1
 
 
