@@ -79,6 +79,30 @@ async def raw_rate(bootstrap: str, n: int, size: int) -> float:
     return n / elapsed
 
 
+async def cluster(bootstrap: str, topic: str) -> dict:
+    """What the figures were measured on: the brokers, the security protocol and the bench topics' replication
+    (issue 12's figures before came from one plaintext broker; the local stack now runs three with SCRAM)."""
+    from aiokafka.admin import AIOKafkaAdminClient
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **security_from_env())
+    await admin.start()
+    try:
+        brokers = len((await admin.describe_cluster())["brokers"])
+        (described,) = await admin.describe_topics([topic])
+        replicas = max((len(p["replicas"]) for p in described["partitions"]), default=0)
+    finally:
+        await admin.close()
+    return {"brokers": brokers, "replication": replicas,
+            "security": security_from_env().get("security_protocol", "PLAINTEXT")}
+
+
+async def idle(meter: CpuMeter, seconds: float) -> dict:
+    """CPU-ms per second of each process while nothing flows: what the pipeline costs at rest."""
+    await meter.begin()
+    await asyncio.sleep(seconds)
+    spent = await meter.end()
+    return {"idle_seconds": seconds, "idle_cpu_ms_per_s": {k: v * 1000 / seconds for k, v in spent.items()}}
+
+
 @dataclass
 class CpuMeter:
     """CPU seconds of the services, of this run's PostgreSQL backends and of the Kafka nodes, over a phase.
@@ -261,21 +285,25 @@ async def outbox_hops(db_dsn: str, since: float) -> dict:
         await conn.close()
 
 
-async def one_at_a_time(bootstrap: str, prefix: str, n: int) -> dict:
-    """Latency of a single lead on an otherwise idle pipeline: publish one, wait for its proposal, repeat."""
+async def one_at_a_time(bootstrap: str, prefix: str, n: int, meter: CpuMeter) -> dict:
+    """Latency of a single lead on an otherwise idle pipeline: publish one, wait for its proposal, repeat. Its CPU
+    per lead is what a batch of one costs at every hop (the fixed cost per batch, idle time included)."""
     latencies = []
     async with Proposals(bootstrap, f"{prefix}match-proposed") as proposals:
         producer = _producer(bootstrap)
         await producer.start()
+        await meter.begin()
         for _ in range(n):
             lp, cid = _lead()
             start = time.perf_counter()
             await (await _send(producer, f"{prefix}lead-signalled", lp))
             await proposals.wait_for({cid}, timeout=60)
             latencies.append((proposals.arrived[cid] - start) * 1000)
+        cpu = await meter.end()
         await producer.stop()
     q = statistics.quantiles(latencies, n=100)
-    return {"single_leads": n, "single_p50_ms": q[49], "single_p99_ms": q[98]}
+    return {"single_leads": n, "single_p50_ms": q[49], "single_p99_ms": q[98],
+            "single_cpu_ms_per_lead": {k: v * 1000 / n for k, v in cpu.items()}}
 
 
 def _dsn(url: str) -> str:
@@ -293,7 +321,10 @@ async def run(ends, args, db_url: str, db_name: str, prefix: str, pids: dict[str
             await conn.close()
 
     result = {"load_before": os.getloadavg()}
+    result["cluster"] = await cluster(ends.kafka, f"{prefix}lead-signalled")
     result["raw_aiokafka_msgs_per_s"] = await raw_rate(ends.kafka, args.raw, 700)
+    if args.idle_seconds > 0:  # after the raw rate: the services have joined their groups by then
+        result |= await idle(meter, args.idle_seconds)
     result |= await burst(ends.kafka, prefix, args.leads, meter, commits, timeout=args.timeout)
     result["load_after_burst"] = os.getloadavg()
     if args.steady_seconds > 0:
@@ -302,16 +333,24 @@ async def run(ends, args, db_url: str, db_name: str, prefix: str, pids: dict[str
         result["outbox_hops"] = await outbox_hops(_dsn(db_url), began)
         result["load_after_steady"] = os.getloadavg()
     if args.single:
-        result |= await one_at_a_time(ends.kafka, prefix, args.single)
+        result |= await one_at_a_time(ends.kafka, prefix, args.single, meter)
     result["pipeline_vs_raw"] = result["leads_per_s"] / result["raw_aiokafka_msgs_per_s"]
     return result
 
 
 def report(result: dict) -> None:
-    table = Table(title="Pipeline benchmark (this machine, 2 cores shared; same broker, same run)")
+    c = result["cluster"]
+    table = Table(title=f"Pipeline benchmark (this machine, 2 cores shared; same run) on {c['brokers']} Kafka "
+                        f"broker(s), {c['security']}, topics replicated {c['replication']}x; issue 12's figures "
+                        "before were measured on one plaintext broker")
     for col, justify in (("measure", "left"), ("now", "right"), ("before (issue 12)", "right")):
         table.add_column(col, justify=justify)
     cpu = result["cpu_ms_per_lead"]
+    if "idle_cpu_ms_per_s" in result:
+        table.add_row(f"idle for {result['idle_seconds']:.0f} s: CPU-ms per second, "
+                      + " / ".join((*SERVICES, "postgresql", "kafka")),
+                      " / ".join(f"{result['idle_cpu_ms_per_s'].get(k, 0):.1f}"
+                                 for k in (*SERVICES, "postgresql", "kafka")), "")
     table.add_row(f"burst of {result['leads']:,} leads: throughput", f"{result['leads_per_s']:,.0f} leads/s",
                   BEFORE["leads_per_s"])
     table.add_row("  CPU per lead, all in (services + PostgreSQL + Kafka)", f"{sum(cpu.values()):.2f} ms",
@@ -335,6 +374,10 @@ def report(result: dict) -> None:
     if "single_p50_ms" in result:
         table.add_row(f"one lead at a time ({result['single_leads']}): p50 / p99",
                       f"{result['single_p50_ms']:,.0f} / {result['single_p99_ms']:,.0f} ms", "42 / 242 ms")
+        single = result["single_cpu_ms_per_lead"]
+        table.add_row("  CPU per lead, all in / " + " / ".join((*SERVICES, "postgresql", "kafka")),
+                      f"{sum(single.values()):.1f} / " + " / ".join(f"{single.get(k, 0):.1f}"
+                                                               for k in (*SERVICES, "postgresql", "kafka")), "")
     load = ", ".join(f"{k.removeprefix('load_')}: {' '.join(f'{x:.1f}' for x in v)}" for k, v in result.items()
                      if k.startswith("load_"))
     table.caption = f"load average (1/5/15 min) {load}"
@@ -352,6 +395,7 @@ def main() -> int:
     parser.add_argument("--leads", type=int, default=20000, help="leads in the burst")
     parser.add_argument("--raw", type=int, default=20000, help="messages for the raw aiokafka rate")
     parser.add_argument("--steady-seconds", type=float, default=60, help="0: no steady phase")
+    parser.add_argument("--idle-seconds", type=float, default=10, help="CPU at rest before the burst; 0: skip")
     parser.add_argument("--single", type=int, default=0, help="leads sent one at a time for idle latency")
     parser.add_argument("--timeout", type=float, default=1200, help="seconds the burst may take")
     args = parser.parse_args()
