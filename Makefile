@@ -39,9 +39,13 @@ down:
 status:
 	$(PY) -m deploy.stack status
 
+# Two xdist workers (TEST_WORKERS=0: one process), each group of tests whole on one (tests/conftest.py); then
+# the scan of every log the run left, which must come after all of them.
+TEST_WORKERS ?= 2
 test: install helm-tool
 	$(PY) -m ruff check .
-	$(PY) -m pytest -m "not fault"
+	$(PY) -m pytest -m "not fault" -n $(TEST_WORKERS) --dist loadgroup --ignore=tests/zz_after_all
+	$(PY) -m pytest -p no:xdist tests/zz_after_all
 
 # The further fault-injection variants (a SIGKILL of every service in the running system, and so on); each
 # guarantee is attacked once in `make test` already. Takes a few minutes.

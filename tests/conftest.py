@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
@@ -23,7 +24,7 @@ if "GROEIRUIMTE_STATE_DIR" not in os.environ:
 
 from deploy.databases import create_database, drop_database  # noqa: E402 (after the stack's settings above)
 from deploy.processes import ROOT  # noqa: E402
-from tests.infra import real_stack  # noqa: E402
+from tests.infra import real_stack, shared_local_stack  # noqa: E402
 from tests.lifecycle import print_task_stacks  # noqa: E402
 
 SERVICES = ("intake", "matching", "notifications", "reporting", "workbench")
@@ -97,3 +98,31 @@ def pytest_timeout_set_timer(item, settings):
         timed_out(signum, frame)
 
     signal.signal(signal.SIGALRM, report_tasks_then_fail)
+
+
+# `make test` splits the run over two xdist workers (`-n 2 --dist loadgroup`): while one waits on Kafka, a service
+# or a browser, the other computes. A group runs whole on one worker: the e2e tests share one running system, the
+# HTTP fuzz has its four services, and every other module keeps its module-scoped fixtures (apps, consumers).
+_STACK = pytest.StashKey[contextlib.ExitStack]()
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.pluginmanager.getplugin("xdist") is None:
+        return
+    for item in items:
+        path = item.nodeid.split("::")[0]
+        group = ("fuzz" if path.endswith("test_http_fuzz.py") else "e2e" if path.startswith("tests/e2e/")
+                 else path)
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
+def pytest_sessionstart(session):
+    """xdist's controller starts the local stack before its workers, so that they do not both start it."""
+    if session.config.pluginmanager.getplugin("dsession") is not None:
+        session.config.stash[_STACK] = contextlib.ExitStack()
+        session.config.stash[_STACK].enter_context(shared_local_stack())
+
+
+def pytest_sessionfinish(session):
+    if (stack := session.config.stash.get(_STACK, None)) is not None:
+        stack.close()

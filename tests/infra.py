@@ -50,3 +50,20 @@ def real_stack() -> Iterator[stack.Endpoints]:
         finally:
             if started:
                 stack.down()
+
+
+@contextlib.contextmanager
+def shared_local_stack() -> Iterator[None]:
+    """For a run split over xdist workers: the local stack started once, before the workers, and stopped after
+    all of them (each worker's `real_stack` then finds it listening, and leaves it running). A given stack or
+    testcontainers are left to each worker, as in a run of one process."""
+    local = not (os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or os.environ.get("DATABASE_URL")) \
+        and not docker_engine_answers()
+    started = local and (not stack.port_open(stack.KAFKA_PORT) or not stack.port_open(stack.PG_PORT))
+    try:
+        if started:
+            stack.up()
+        yield
+    finally:
+        if started:
+            stack.down()
