@@ -44,7 +44,7 @@ status:
 TEST_WORKERS ?= 2
 test: install helm-tool
 	$(PY) -m ruff check .
-	$(PY) -m pytest -m "not fault" -n $(TEST_WORKERS) --dist loadgroup --ignore=tests/zz_after_all
+	$(PY) -m pytest -m "not fault" -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder --ignore=tests/zz_after_all
 	$(PY) -m pytest -p no:xdist tests/zz_after_all
 
 # The further fault-injection variants (a SIGKILL of every service in the running system, and so on); each

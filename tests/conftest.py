@@ -100,20 +100,28 @@ def pytest_timeout_set_timer(item, settings):
     signal.signal(signal.SIGALRM, report_tasks_then_fail)
 
 
-# `make test` splits the run over two xdist workers (`-n 2 --dist loadgroup`): while one waits on Kafka, a service
-# or a browser, the other computes. A group runs whole on one worker: the e2e tests share one running system, the
-# HTTP fuzz has its four services, and every other module keeps its module-scoped fixtures (apps, consumers).
+# `make test` splits the run over two xdist workers (`-n 2 --dist loadscope`): while one waits on Kafka, a service or
+# a browser, the other computes. Each group below runs whole on one worker: the e2e tests share one running system,
+# the HTTP fuzz has its own four services, and every other module keeps its module-scoped fixtures (apps,
+# consumers). (A scheduler of our own: pytest 9 keeps xdist's `xdist_group` marks from reaching the scheduler.)
 _STACK = pytest.StashKey[contextlib.ExitStack]()
 
 
-def pytest_collection_modifyitems(config, items):
-    if config.pluginmanager.getplugin("xdist") is None:
-        return
-    for item in items:
-        path = item.nodeid.split("::")[0]
-        group = ("fuzz" if path.endswith("test_http_fuzz.py") else "e2e" if path.startswith("tests/e2e/")
-                 else path)
-        item.add_marker(pytest.mark.xdist_group(group))
+def group_of(nodeid: str) -> str:
+    path = nodeid.split("::")[0]
+    return "fuzz" if path.endswith("test_http_fuzz.py") else "e2e" if path.startswith("tests/e2e/") else path
+
+
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByGroup(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return group_of(nodeid)
+
+    return ByGroup(config, log)
 
 
 def pytest_sessionstart(session):
