@@ -112,6 +112,7 @@ def group_of(nodeid: str) -> str:
     return "fuzz" if path.endswith("test_http_fuzz.py") else "e2e" if path.startswith("tests/e2e/") else path
 
 
+@pytest.hookimpl(optionalhook=True)  # a run without xdist (`-p no:xdist`) does not know this hook
 def pytest_xdist_make_scheduler(config, log):
     if config.getvalue("dist") != "loadscope":
         return None
