@@ -43,13 +43,19 @@ def real_stack() -> Iterator[stack.Endpoints]:
         with containers() as ends:
             yield ends
     else:
-        # Stop afterwards only what this run started itself; a developer's running stack stays up.
-        started = not stack.port_open(stack.KAFKA_PORT) or not stack.port_open(stack.PG_PORT)
-        try:
-            yield stack.up()
-        finally:
-            if started:
-                stack.down()
+        with local_stack() as ends:
+            yield ends
+
+
+@contextlib.contextmanager
+def local_stack() -> Iterator[stack.Endpoints]:
+    """deploy.stack's processes, stopped afterwards only if this call started them: a running stack stays up."""
+    started = not stack.port_open(stack.KAFKA_PORT) or not stack.port_open(stack.PG_PORT)
+    try:
+        yield stack.up()
+    finally:
+        if started:
+            stack.down()
 
 
 @contextlib.contextmanager
@@ -57,13 +63,8 @@ def shared_local_stack() -> Iterator[None]:
     """For a run split over xdist workers: the local stack started once, before the workers, and stopped after
     all of them (each worker's `real_stack` then finds it listening, and leaves it running). A given stack or
     testcontainers are left to each worker, as in a run of one process."""
-    local = not (os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or os.environ.get("DATABASE_URL")) \
-        and not docker_engine_answers()
-    started = local and (not stack.port_open(stack.KAFKA_PORT) or not stack.port_open(stack.PG_PORT))
-    try:
-        if started:
-            stack.up()
+    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or os.environ.get("DATABASE_URL") or docker_engine_answers():
         yield
-    finally:
-        if started:
-            stack.down()
+        return
+    with local_stack():
+        yield
