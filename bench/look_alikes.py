@@ -37,7 +37,7 @@ CONSONANTS, VOWELS = "bcdfghjklmnprstvwz", "aeiou"
 COMMON = ("photonics", "quantum", "systems", "technologies", "solutions", "labs", "materials", "devices",
           "instruments", "semiconductors", "robotics", "energy", "biotech", "analytics", "engineering", "optics")
 PLACES = ("twente", "delft", "eindhoven", "groningen", "holland", "nederland", "europe", "leiden", "almere")
-# intake's query (repository.names_like): the five nearest names by trigram distance, GiST index.
+# intake's query (look_alikes.check_new_names): the five nearest names by trigram distance, GiST index.
 NEAREST = ("SELECT id, name_key FROM intake.lead WHERE company_ref != 'x' "
            "ORDER BY name_key <-> {key} LIMIT 5")
 # The candidate replacement: names above a trigram-similarity threshold (GIN index), nearest five of those.

@@ -29,12 +29,13 @@ def service_metadata(schema: str) -> MetaData:
 PING_AFTER_IDLE_SECONDS = 10.0
 
 
-def make_engine(url: str, *, pool_size: int = 10, ping_after_idle_seconds: float = PING_AFTER_IDLE_SECONDS
-                ) -> AsyncEngine:
+def make_engine(url: str, *, pool_size: int = 10, ping_after_idle_seconds: float = PING_AFTER_IDLE_SECONDS,
+                connect_args: dict[str, Any] | None = None) -> AsyncEngine:
     # hide_parameters: an error's text (logged, or shown in a traceback) never carries the statement's values,
     # which are company names and KvK numbers.
     engine = create_async_engine(url, pool_size=pool_size, max_overflow=10, hide_parameters=True,
-                                 json_serializer=json_text, json_deserializer=orjson.loads)
+                                 json_serializer=json_text, json_deserializer=orjson.loads,
+                                 connect_args=connect_args or {})
     check_connections_on_checkout(engine, ping_after_idle_seconds=ping_after_idle_seconds)
     return engine
 

@@ -10,7 +10,22 @@ from __future__ import annotations
 from uuid import UUID
 
 import orjson
-from sqlalchemy import Float, String, Text, Uuid, bindparam, cast, column, func, literal, select, true, update
+from sqlalchemy import (
+    Float,
+    Integer,
+    String,
+    Text,
+    Uuid,
+    bindparam,
+    cast,
+    column,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -95,29 +110,42 @@ async def companies_with_a_case(session: AsyncSession, company_refs: list[str]) 
     return set((await session.execute(stmt, {"refs": company_refs})).scalars())
 
 
-def _names_like_many_statement():
-    wanted = _rows("wanted", ("lead_id", Uuid), ("name_key", String), ("company_ref", String))
+def _names_like_checked_statement():
+    """The nearest names of other companies' leads already checked, or earlier in the job's batch (`position`)."""
+    wanted = _rows("wanted", ("lead_id", Uuid), ("name_key", String), ("company_ref", String), ("position", Integer))
+    earlier = wanted.alias("earlier")
     other = lead.alias("other")
     distance = other.c.name_key.op("<->", return_type=Float)(wanted.c.name_key)
-    near = (select(other.c.id, other.c.name_key).where(other.c.company_ref != wanted.c.company_ref)
+    checked_before = or_(other.c.names_checked_at.is_not(None), other.c.id.in_(
+        select(earlier.c.lead_id).where(earlier.c.position < wanted.c.position).correlate(wanted)))
+    near = (select(other.c.id, other.c.name_key)
+            .where(other.c.company_ref != wanted.c.company_ref, other.c.name_key.is_not(None), checked_before)
             .order_by(distance).limit(NAME_CANDIDATES).lateral("near"))
     return select(wanted.c.lead_id, near.c.id, near.c.name_key).select_from(wanted.join(near, true()))
 
 
-_NAMES_LIKE_MANY = _names_like_many_statement()
+_NAMES_LIKE_CHECKED = _names_like_checked_statement()
 
 
-async def names_like_many(session: AsyncSession, wanted: list[dict]) -> dict[UUID, list[tuple[UUID, str]]]:
-    """names_like() for a batch of leads (lead_id, name_key, company_ref each), nearest first per lead."""
+async def names_like_checked(session: AsyncSession, wanted: list[dict]) -> dict[UUID, list[tuple[UUID, str]]]:
+    """For the look-alike job (lead_id, name_key, company_ref, position each): each lead's candidates, nearest
+    first, among the names checked before it."""
     found: dict[UUID, list[tuple[UUID, str]]] = {w["lead_id"]: [] for w in wanted}
     if wanted:
-        for r in await session.execute(_NAMES_LIKE_MANY, {"wanted": _json(wanted)}):
+        for r in await session.execute(_NAMES_LIKE_CHECKED, {"wanted": _json(wanted)}):
             found[r.lead_id].append((r.id, r.name_key))
     return found
 
 
+async def mark_names_checked(session: AsyncSession, lead_ids: list[UUID]) -> None:
+    """These leads' names were compared with the others."""
+    if lead_ids:
+        await session.execute(update(lead).where(lead.c.id == func.any(bindparam("ids", type_=ARRAY(Uuid))))
+                              .values(names_checked_at=func.now()), {"ids": lead_ids})
+
+
 async def flag_name_reviews(session: AsyncSession, reviews: list[dict]) -> None:
-    """flag_name_review() for a batch (lead_id, similar_lead_id, similarity each): one statement."""
+    """Look-alike pairs (lead_id, similar_lead_id, similarity each), one statement; one flagged before stays."""
     if reviews:
         await session.execute(insert(name_review).on_conflict_do_nothing(), reviews)
 

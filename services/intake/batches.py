@@ -82,12 +82,11 @@ async def _register_new(uow: IntakeUnitOfWork, subs: list[_New]) -> list[_New]:
     opened = await uow.batches.open_cases([_case_row(s) for s in plain if s.ctx.verdict.eligible])
     with_case = await uow.batches.companies_with_a_case([s.ctx.ref for s in plain if not s.ctx.verdict.eligible])
     placed = [s for s in plain if s.case_id in opened or (not s.ctx.verdict.eligible and s.ctx.ref not in with_case)]
-    look_alikes = await _look_alikes(uow, new)
-    await _finish(uow, placed, opened, look_alikes)
+    await _finish(uow, placed, opened)
     rest = {id(s) for s in placed}
     for s in new:
         if id(s) not in rest:  # the company has a case already, or earlier leads: as handlers.receive_lead does
-            await s.ctx.register(s.lead_id, NewLead(inserted[s.lead_id], look_alikes[s.lead_id]))
+            await s.ctx.register(s.lead_id, NewLead(inserted[s.lead_id]))
     return [s for s in subs if s.lead_id not in inserted]
 
 
@@ -97,37 +96,14 @@ def _case_row(s: _New) -> dict:
                 opened_by=s.lead_id, organisation=lead.organisation, reference=lead.reference)
 
 
-async def _look_alikes(uow: IntakeUnitOfWork, subs: list[_New]) -> dict[UUID, list[tuple[UUID, str]]]:
-    """names_like() of each new lead, as it would be applying the batch in order: without the batch's later
-    leads (the statement sees them all)."""
-    found = await uow.batches.names_like_many([
-        dict(lead_id=s.lead_id, name_key=domain.name_key(s.ctx.lead.company.name), company_ref=s.ctx.ref)
-        for s in subs])
-    position = {s.lead_id: i for i, s in enumerate(subs)}
-    return {lid: [(other, key) for other, key in candidates if position.get(other, -1) < position[lid]]
-            for lid, candidates in found.items()}
-
-
-async def _finish(uow: IntakeUnitOfWork, subs: list[_New], opened: set[UUID],
-                  look_alikes: dict[UUID, list[tuple[UUID, str]]]) -> None:
-    """What register() does after placing each lead, for the batch at once: name reviews, consent, events."""
-    await uow.batches.flag_name_reviews([r for s in subs for r in _reviews(s, look_alikes[s.lead_id])])
+async def _finish(uow: IntakeUnitOfWork, subs: list[_New], opened: set[UUID]) -> None:
+    """What register() does after placing each lead, for the batch at once: consent, events. (Their names wait
+    for the look-alike job, look_alikes.py.)"""
     consenting = [s.case_id for s in subs if s.case_id in opened and s.ctx.lead.consent is ConsentStatus.CONSENTED]
     granted = await uow.batches.mark_consents_granted(consenting)
     keys = await uow.batches.new_identity_keys([c for c in consenting if c in granted])
     caused = [(s.ctx.evt, e) for s in subs for e in _events(s, s.case_id in opened, keys.get(s.case_id))]
     await uow.outbox.add_many([e for _, e in caused], caused_by=[cause for cause, _ in caused])
-
-
-def _reviews(s: _New, candidates: list[tuple[UUID, str]]) -> list[dict]:
-    key = domain.name_key(s.ctx.lead.company.name)
-    reviews = []
-    for other_id, other_key in candidates:
-        score = domain.name_similarity(key, other_key)
-        if other_id != s.lead_id and score >= domain.NAME_MATCH_THRESHOLD:
-            reviews.append(dict(lead_id=s.lead_id, similar_lead_id=other_id, similarity=round(score, 3)))
-            log.info("name_review_flagged", lead_id=str(s.lead_id), similar_lead_id=str(other_id))
-    return reviews
 
 
 def _events(s: _New, opened: bool, identity_key: tuple[UUID, bytes] | None) -> list[Envelope]:

@@ -7,6 +7,7 @@ from functools import partial
 
 from services.intake import batches, handlers
 from services.intake.config import IntakeSettings
+from services.intake.look_alikes import check_names_periodically
 from services.intake.orm import metadata
 from services.intake.retriage import retriage_periodically
 from shared.contracts.events import (
@@ -56,4 +57,5 @@ def bootstrap(settings: IntakeSettings) -> handlers.Deps:
                             effect=as_batch_effect(batches.record_cases_matched, deps.unit_of_work, deps=deps))
     runtime.consume(CaseClosed, group="intake-case-closed", effect=partial(handlers.record_case_closed, deps=deps))
     runtime.workers.append(partial(retriage_periodically, deps))
+    runtime.workers.append(partial(check_names_periodically, settings))
     return deps

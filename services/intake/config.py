@@ -1,4 +1,4 @@
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import DEV_ROMS, ServiceSettings, development_secret, name_hash_key
@@ -18,3 +18,10 @@ class IntakeSettings(ServiceSettings):
     horizon_years: int = 3
     # Portfolio leads are triaged again this often (a far-off need date comes within the horizon).
     retriage_seconds: float = 3600.0
+    # The look-alike job (look_alikes.py): every name_review_seconds it checks the waiting names, a batch at a
+    # time, once no new name arrived for name_review_quiet_seconds or the oldest has waited
+    # name_review_max_delay_seconds (a review waits at most about that long, also under a long burst of leads).
+    name_review_seconds: float = 1.0
+    name_review_quiet_seconds: float = 1.0
+    name_review_max_delay_seconds: float = 300.0
+    name_review_batch: int = Field(500, ge=1, le=10_000)

@@ -161,8 +161,8 @@ class _Context:
                                           has_unplaced_siblings=new.has_unplaced_siblings)
         if placed != self.expected_placement(lid):
             await self.leads.set_case(lead_id=lid, case_id=placed.case_id, status=placed.status)
-        # Its "registered" audit row was written with it (repository.insert_new_lead).
-        await self.flag_look_alikes(lid, candidates=new.look_alikes)
+        # Its "registered" audit row was written with it (repository.insert_new_lead); its name waits for the
+        # look-alike job (look_alikes.py).
         await self.uow.outbox.add(messages.lead_registered(
             self.lead, lead_id=lid, company_ref=self.ref, name_digests=self.name_digests, verdict=self.verdict,
             case_id=placed.case_id,
@@ -198,19 +198,19 @@ class _Context:
         if placed.case_id is None:  # triaged again: it may open (or join) a case now
             placed = await self.place_in_case(existing.id, signalled_at=existing.signalled_at.isoformat())
         status = existing.status if existing.case_id else placed.status
+        key = domain.name_key(self.lead.company.name)
         await self.leads.update_lead(
             lead_id=existing.id, payload=self.payload, status=status, case_id=placed.case_id,
             triage_reason=self.verdict.reason, triage=self.verdict.facts, eligible=self.verdict.eligible,
-            changed_at=self.evt.time,
-            source_event_id=self.evt.id, name_key=domain.name_key(self.lead.company.name))
+            changed_at=self.evt.time, source_event_id=self.evt.id, name_key=key,
+            # A new name waits for the look-alike job again (look_alikes.py).
+            **({"names_checked_at": None} if key != existing.name_key else {}))
         triage_change = {"eligible": {"old": existing.eligible, "new": self.verdict.eligible}} \
             if existing.eligible != self.verdict.eligible else {}
         case_change = {"case_id": {"old": None, "new": str(placed.case_id)}} if placed.case_id != existing.case_id \
             else {}
         await self.leads.audit(lead_id=existing.id, actor=self.via.actor, channel=self.via.channel,
                                action="updated", event_id=self.evt.id, changes=changes | triage_change | case_change)
-        if "company" in changes:
-            await self.flag_look_alikes(existing.id)
         changed = tuple(changes) + tuple(triage_change) + tuple(case_change)
         await self.uow.outbox.add(messages.lead_updated(
             self.lead, lead_id=existing.id, case_id=placed.case_id, verdict=self.verdict, changed=changed,
@@ -267,22 +267,6 @@ class _Context:
     async def _add_origin(self, cid: UUID, lid: UUID) -> None:
         await self.leads.add_origin(case_id=cid, lead_id=lid, organisation=self.lead.organisation,
                                     reference=self.lead.reference)
-
-    async def flag_look_alikes(self, lid: UUID, *, candidates: list[tuple[UUID, str]] | None = None) -> None:
-        """Other companies with a look-alike name are flagged for a person to review; never merged.
-
-        `candidates`: repository.names_like() for this lead's name when the caller already read it.
-        """
-        key = domain.name_key(self.lead.company.name)
-        if candidates is None:
-            candidates = [(r.id, r.name_key) for r in
-                          await self.leads.names_like(name_key=key, other_than=self.ref)]
-        for other_id, other_key in candidates:
-            score = domain.name_similarity(key, other_key)
-            if other_id != lid and score >= domain.NAME_MATCH_THRESHOLD:
-                await self.leads.flag_name_review(lead_id=lid, similar_lead_id=other_id,
-                                                  similarity=round(score, 3))
-                log.info("name_review_flagged", lead_id=str(lid), similar_lead_id=str(other_id))
 
     async def share_identity_if_consented(self, cid: UUID | None) -> None:
         """consent-granted once per case, the first time a lead of its company says the company consented."""

@@ -10,7 +10,6 @@ from uuid import UUID, uuid4
 from sqlalchemy import (
     Boolean,
     DateTime,
-    Float,
     Integer,
     String,
     Uuid,
@@ -24,7 +23,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.orm import case, identity_key, lead, lead_audit, lead_origin, name_review, outbox
@@ -46,7 +45,6 @@ class NewLead:
     """What registering a new lead needs to know, read in the statement that inserted it."""
 
     has_unplaced_siblings: bool  # the company has other leads in no case (they join a case this lead opens)
-    look_alikes: list[tuple[UUID, str]]  # names_like() for the lead's company name, nearest first
 
 
 def _insert_new_lead_statement():
@@ -60,20 +58,12 @@ def _insert_new_lead_statement():
                        bindparam("a_changes", type_=lead_audit.c.changes.type))
     audited = (insert(lead_audit).from_select(["lead_id", "actor", "channel", "action", "event_id", "changes"],
                                               audit_row).cte("audited"))
-    ref, key = bindparam("v_company_ref", type_=String), bindparam("v_name_key", type_=String)
+    ref = bindparam("v_company_ref", type_=String)
     sibling = lead.alias("sibling")
     siblings = select(sibling.c.id).where(sibling.c.company_ref == ref, sibling.c.case_id.is_(None),
                                           sibling.c.id != bindparam("v_id", type_=Uuid)).exists()
-    other = lead.alias("other")
-    distance = other.c.name_key.op("<->", return_type=Float)(key)
-    near = (select(other.c.id, other.c.name_key, distance.label("distance"))
-            .where(other.c.company_ref != ref).order_by(distance).limit(NAME_CANDIDATES).subquery())
-    pair = func.jsonb_build_array(near.c.id, near.c.name_key)
-    names = select(func.coalesce(func.jsonb_agg(aggregate_order_by(pair, near.c.distance)),
-                                 func.jsonb_build_array())).scalar_subquery()
-    # The subqueries see the statement's snapshot (without the new lead, which they exclude anyway).
-    return (select(siblings.label("has_unplaced"), names.label("look_alikes")).select_from(new_lead)
-            .add_cte(audited))
+    # The subquery sees the statement's snapshot (without the new lead, which it excludes anyway).
+    return select(siblings.label("has_unplaced")).select_from(new_lead).add_cte(audited)
 
 
 _INSERT_NEW_LEAD = _insert_new_lead_statement()
@@ -81,7 +71,7 @@ _INSERT_NEW_LEAD = _insert_new_lead_statement()
 
 async def insert_new_lead(session: AsyncSession, *, audit_as: dict[str, Any], **values) -> NewLead | None:
     """Insert a lead and its audit() row (`audit_as`: actor, channel, event_id, changes) and read, in the same
-    round trip, whether the company has unplaced leads and names_like() for its name.
+    round trip, whether the company has unplaced leads. Its name waits for the look-alike job (look_alikes.py).
 
     None when this organisation already signalled this reference (nothing inserted, nothing audited).
     """
@@ -91,7 +81,7 @@ async def insert_new_lead(session: AsyncSession, *, audit_as: dict[str, Any], **
     row = (await session.execute(_INSERT_NEW_LEAD, params)).first()
     if row is None:
         return None
-    return NewLead(bool(row.has_unplaced), [(UUID(i), key) for i, key in row.look_alikes])
+    return NewLead(bool(row.has_unplaced))
 
 
 async def get_lead(session: AsyncSession, *, lead_id: UUID):
@@ -158,19 +148,6 @@ async def add_origin(session: AsyncSession, *, case_id: UUID, lead_id: UUID, org
 async def origins(session: AsyncSession, *, case_id: UUID) -> list:
     return list((await session.execute(select(lead_origin).where(lead_origin.c.case_id == case_id)
                                        .order_by(lead_origin.c.joined_at))).all())
-
-
-async def names_like(session: AsyncSession, *, name_key: str, other_than: str) -> list:
-    """The nearest company names (trigram distance) of leads of other companies: candidates, nearest first."""
-    distance = lead.c.name_key.op("<->", return_type=Float)(name_key)
-    stmt = (select(lead.c.id, lead.c.name_key).where(lead.c.company_ref != other_than)
-            .order_by(distance).limit(NAME_CANDIDATES))
-    return list((await session.execute(stmt)).all())
-
-
-async def flag_name_review(session: AsyncSession, *, lead_id: UUID, similar_lead_id: UUID, similarity: float) -> None:
-    await session.execute(insert(name_review).values(lead_id=lead_id, similar_lead_id=similar_lead_id,
-                                                     similarity=similarity).on_conflict_do_nothing())
 
 
 async def open_reviews(session: AsyncSession, *, lead_id: UUID | None = None) -> list:

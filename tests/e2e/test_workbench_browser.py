@@ -345,6 +345,13 @@ async def test_coordinator_works_the_queues_look_alikes_mails_and_cases_without_
         await _lead(client, system, "dev-oost", intake_lead_payload(organisation="oost-nl", name=f"{stem} B.V."))
         await _lead(client, system, "dev-bom", intake_lead_payload(organisation="bom", name=f"{stem.lower()} bv"))
         stuck = await _lead(client, system, "dev-oost", huge)
+
+        async def pair_flagged() -> bool:  # intake's look-alike job flags the pair once intake is quiet
+            reviews = await client.get(f"{system.url('intake')}/reviews",
+                                       headers={"Authorization": "Bearer dev-coordinator"})
+            return any(r["lead"]["company_name"] == f"{stem.lower()} bv" for r in reviews.json())
+
+        assert await eventually(pair_flagged, timeout=60)
     case_id, _ = await matched_case(system)
 
     page = await signed_in(browser, workbench, "coordinator")

@@ -7,8 +7,7 @@ from types import SimpleNamespace
 from typing import Any
 from uuid import UUID, uuid4
 
-from services.intake import domain
-from services.intake.repository import NAME_CANDIDATES, NewLead
+from services.intake.repository import NewLead
 from shared import sealing
 from tests.fakes import FakeUnitOfWork
 
@@ -23,7 +22,6 @@ class FakeLeads:
         self.leads: dict[UUID, SimpleNamespace] = {}
         self.cases: dict[UUID, SimpleNamespace] = {}
         self.origins: dict[tuple[UUID, UUID], SimpleNamespace] = {}
-        self.reviews: dict[tuple[UUID, UUID], float] = {}
         self.audit_trail: list[SimpleNamespace] = []
         self.identity_keys: dict[UUID, tuple[UUID, bytes]] = {}
 
@@ -33,11 +31,10 @@ class FakeLeads:
                                              for r in self.leads.values()):
             return None
         siblings = [r for r in self.leads.values() if r.company_ref == values["company_ref"] and r.case_id is None]
-        look_alikes = [(r.id, r.name_key) for r in await self.names_like(name_key=values["name_key"],
-                                                                          other_than=values["company_ref"])]
-        self.leads[values["id"]] = SimpleNamespace(**values, version=1, created_at=datetime.now(UTC))
+        self.leads[values["id"]] = SimpleNamespace(**({"names_checked_at": None} | values), version=1,
+                                                   created_at=datetime.now(UTC))
         await self.audit(lead_id=values["id"], action="registered", **audit_as)
-        return NewLead(bool(siblings), look_alikes)
+        return NewLead(bool(siblings))
 
     async def lock_lead(self, *, lead_id: UUID):
         return _copy(self.leads.get(lead_id))
@@ -71,14 +68,6 @@ class FakeLeads:
     async def unplaced_leads_of_company(self, *, company_ref: str, other_than: UUID) -> list:
         return [_copy(r) for r in sorted(self.leads.values(), key=lambda r: r.created_at)
                 if r.company_ref == company_ref and r.case_id is None and r.id != other_than]
-
-    async def names_like(self, *, name_key: str, other_than: str) -> list:
-        others = [r for r in self.leads.values() if r.company_ref != other_than]
-        others.sort(key=lambda r: -domain.name_similarity(name_key, r.name_key))
-        return [SimpleNamespace(id=r.id, name_key=r.name_key) for r in others[:NAME_CANDIDATES]]
-
-    async def flag_name_review(self, *, lead_id: UUID, similar_lead_id: UUID, similarity: float) -> None:
-        self.reviews.setdefault((lead_id, similar_lead_id), similarity)
 
     async def mark_consent_granted(self, *, case_id: UUID) -> bool:
         found = self.cases.get(case_id)

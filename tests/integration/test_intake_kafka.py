@@ -132,7 +132,9 @@ async def test_a_look_alike_name_with_another_kvk_is_flagged_never_merged(intake
     await send(intake, two)
     assert await eventually(lambda: processed(intake, two), timeout=30)
 
-    flags = await rows(intake, select(name_review).where(name_review.c.lead_id == lid(two)))
+    # The look-alike job (running in the service) flags the pair once the pipeline is quiet.
+    flags = await eventually(lambda: rows(intake, select(name_review).where(name_review.c.lead_id == lid(two))),
+                             timeout=30)
     assert [(f.similar_lead_id, f.status) for f in flags] == [(lid(one), "open")]
     cases = await rows(intake, select(lead.c.case_id).where(lead.c.id.in_([lid(one), lid(two)])))
     assert len({c.case_id for c in cases}) == 2

@@ -12,6 +12,7 @@ from services.intake import domain, repository
 from services.intake.bootstrap import bootstrap
 from services.intake.config import IntakeSettings
 from services.intake.handlers import Via, keep_case_closed, keep_case_matched, receive_lead
+from services.intake.look_alikes import look_alike_reviews
 from services.intake.unit_of_work import Leads
 from shared.contracts import (
     CaseClosed,
@@ -158,11 +159,27 @@ async def test_consent_is_shared_once_per_case(uow, deps):
     assert len(uow.outbox.of(ConsentGranted)) == 1
 
 
-async def test_a_look_alike_name_of_another_company_is_flagged_for_review_never_merged(uow, deps):
+async def test_a_new_or_renamed_lead_waits_for_the_look_alike_job_and_look_alikes_are_never_merged(uow, deps):
     first = await signal(uow, deps, intake_lead_payload(name="Fotonica Twente B.V."))
-    second = await signal(uow, deps, intake_lead_payload(name="Fotonica Twente BV"))
-    assert (second.lead_id, first.lead_id) in uow.leads.reviews
+    payload = intake_lead_payload(name="Fotonica Twente BV")
+    second = await signal(uow, deps, payload)
     assert second.case_id != first.case_id
+    assert uow.leads.leads[second.lead_id].names_checked_at is None
+    uow.leads.leads[second.lead_id].names_checked_at = "checked"
+    payload["data"]["stage"] = "scale-up"  # the name unchanged: not compared again
+    await signal(uow, deps, payload)
+    assert uow.leads.leads[second.lead_id].names_checked_at == "checked"
+    payload["data"]["company"]["name"] = "Lichtlab Twente BV"
+    await signal(uow, deps, payload)
+    assert uow.leads.leads[second.lead_id].names_checked_at is None
+
+
+def test_look_alike_reviews_flag_the_candidates_whose_names_look_alike_never_the_lead_itself():
+    own, alike, other = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    key = domain.name_key("Fotonica Twente B.V.")
+    found = look_alike_reviews(own, key, [(own, key), (alike, domain.name_key("FOTONICA TWENTE, bv")),
+                                          (other, domain.name_key("Lichtlab Twente"))])
+    assert found == [dict(lead_id=own, similar_lead_id=alike, similarity=1.0)]
 
 
 async def test_events_of_a_rolled_back_unit_of_work_never_leave(uow, deps):
