@@ -32,12 +32,16 @@ from deploy import stack
 from deploy.databases import create_database, drop_database
 from deploy.processes import ROOT, ServiceProcess
 from services.intake.domain import case_id, lead_id
+from services.intake.look_alikes import APPLICATION_NAME as NAME_REVIEW_JOB
 from shared.contracts import MatchProposed
 from shared.messaging import security_from_env
 from tests.factories import lead_payload
 
 console = Console(width=130)
 SERVICES = ("intake", "matching")
+# The look-alike job's connection (services/intake/look_alikes.py): its database time is shown apart, it runs
+# off the lead's path (once the pipeline is quiet); its Python part is in intake's figure.
+JOB = "postgresql, look-alike job"
 # Issue 12's figures, measured on this machine before the set-based batches (ranges over several runs).
 BEFORE = {"leads_per_s": "115–206", "cpu_ms_per_lead": "9 (burst), 18 (moderate)", "raw": "18,000–34,000",
           "ratio": "0.53–0.71 %", "e2e": "159 / 358 ms", "hop": "p99 20–27 ms", "intake_cpu": "–",
@@ -108,8 +112,9 @@ class CpuMeter:
     """CPU seconds of the services, of this run's PostgreSQL backends and of the Kafka nodes, over a phase.
 
     PostgreSQL: only the backends connected to the bench's database (not its background writers, and not the
-    other databases' work on the shared server). Kafka: every node of the local cluster, which other work on
-    this machine may use meanwhile (the load average is printed beside the figures)."""
+    other databases' work on the shared server); the look-alike job's connection apart (JOB). Kafka: every node
+    of the local cluster, which other work on this machine may use meanwhile (the load average is printed beside
+    the figures)."""
 
     services: dict[str, int]
     database: str
@@ -118,19 +123,21 @@ class CpuMeter:
 
     async def snapshot(self) -> dict[str, dict[int, float]]:
         groups = {name: [pid] for name, pid in self.services.items()}
-        groups["postgresql"] = await self._backends()
+        groups |= await self._backends()
         groups["kafka"] = [p.pid for p in psutil.process_iter(["name", "cmdline"])
                            if p.info["name"] == "java" and any(str(stack.STATE / "kafka") in a
                                                               for a in p.info["cmdline"] or ())]
         return {name: {pid: _cpu(pid) for pid in pids} for name, pids in groups.items()}
 
-    async def _backends(self) -> list[int]:
+    async def _backends(self) -> dict[str, list[int]]:
         conn = await asyncpg.connect(self.admin_dsn)
         try:
-            return [r["pid"] for r in await conn.fetch(
-                "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", self.database)]
+            rows = await conn.fetch("SELECT pid, application_name FROM pg_stat_activity "
+                                    "WHERE datname = $1 AND pid <> pg_backend_pid()", self.database)
         finally:
             await conn.close()
+        return {"postgresql": [r["pid"] for r in rows if r["application_name"] != NAME_REVIEW_JOB],
+                JOB: [r["pid"] for r in rows if r["application_name"] == NAME_REVIEW_JOB]}
 
     async def begin(self) -> None:
         self.start = await self.snapshot()
@@ -140,6 +147,33 @@ class CpuMeter:
         now = await self.snapshot()
         return {name: sum(max(0.0, cpu - self.start.get(name, {}).get(pid, 0.0)) for pid, cpu in pids.items())
                 for name, pids in now.items()}
+
+
+def pipeline_cpu(cpu: dict[str, float]) -> float:
+    """All in: the services, PostgreSQL and Kafka, without the look-alike job's database time (shown apart)."""
+    return sum(v for k, v in cpu.items() if k != JOB)
+
+
+async def name_reviews(meter: CpuMeter, db_dsn: str, *, timeout: float = 900) -> dict:
+    """After the leads: how long the look-alike job takes to check every waiting name, and its CPU per name."""
+    conn = await asyncpg.connect(db_dsn)
+    waiting = "SELECT count(*) FROM intake.lead WHERE names_checked IS NULL"
+    try:
+        await meter.begin()
+        start, n = time.perf_counter(), await conn.fetchval(waiting)
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task(f"look-alike job: {n:,} names waiting", total=n)
+            while (left := await conn.fetchval(waiting)) and time.perf_counter() - start < timeout:
+                progress.update(task, completed=n - left)
+                await asyncio.sleep(0.2)
+        elapsed = time.perf_counter() - start
+        cpu = await meter.end()
+    finally:
+        await conn.close()
+    if left:
+        raise RuntimeError(f"{left} of {n} names still waited for the look-alike job after {timeout:.0f} s")
+    return {"name_review_names": n, "name_review_seconds": elapsed,
+            "name_review_cpu_ms_per_name": {k: v * 1000 / max(n, 1) for k, v in cpu.items()}}
 
 
 def _cpu(pid: int) -> float:
@@ -334,6 +368,7 @@ async def run(ends, args, db_url: str, db_name: str, prefix: str, pids: dict[str
         result["load_after_steady"] = os.getloadavg()
     if args.single:
         result |= await one_at_a_time(ends.kafka, prefix, args.single, meter)
+    result |= await name_reviews(meter, _dsn(db_url))
     result["pipeline_vs_raw"] = result["leads_per_s"] / result["raw_aiokafka_msgs_per_s"]
     return result
 
@@ -353,10 +388,11 @@ def report(result: dict) -> None:
                                  for k in (*SERVICES, "postgresql", "kafka")), "")
     table.add_row(f"burst of {result['leads']:,} leads: throughput", f"{result['leads_per_s']:,.0f} leads/s",
                   BEFORE["leads_per_s"])
-    table.add_row("  CPU per lead, all in (services + PostgreSQL + Kafka)", f"{sum(cpu.values()):.2f} ms",
+    table.add_row("  CPU per lead, all in (services + PostgreSQL + Kafka)", f"{pipeline_cpu(cpu):.2f} ms",
                   BEFORE["cpu_ms_per_lead"])
-    for name in (*SERVICES, "postgresql", "kafka"):
-        table.add_row(f"  CPU per lead: {name}", f"{cpu.get(name, 0):.2f} ms", "")
+    for name in (*SERVICES, "postgresql", "kafka", JOB):
+        table.add_row(f"  CPU per lead: {name}", f"{cpu.get(name, 0):.2f} ms", "in PostgreSQL's" if name == JOB
+                      else "")
     table.add_row("  commits per lead (bench database)", f"{result['commits_per_lead']:.2f}", "0.08 (burst)")
     table.add_row("raw aiokafka produce->consume (700 B, acks=all)", f"{result['raw_aiokafka_msgs_per_s']:,.0f} msgs/s",
                   BEFORE["raw"])
@@ -366,7 +402,7 @@ def report(result: dict) -> None:
                       f"{result['steady_seconds']:.0f} s: end to end p50 / p99",
                       f"{result['e2e_p50_ms']:,.0f} / {result['e2e_p99_ms']:,.0f} ms", BEFORE["e2e"])
         steady_cpu = result["steady_cpu_ms_per_lead"]
-        table.add_row("  CPU per lead, all in", f"{sum(steady_cpu.values()):.2f} ms", "18 (moderate)")
+        table.add_row("  CPU per lead, all in", f"{pipeline_cpu(steady_cpu):.2f} ms", "18 (moderate)")
         table.add_row("  commits per lead", f"{result['steady_commits_per_lead']:.2f}", "1.57 (at 103 leads/s)")
         for service, hop in result["outbox_hops"].items():
             table.add_row(f"  outbox hop {service}: staged -> acked p50 / p99",
@@ -376,8 +412,14 @@ def report(result: dict) -> None:
                       f"{result['single_p50_ms']:,.0f} / {result['single_p99_ms']:,.0f} ms", "42 / 242 ms")
         single = result["single_cpu_ms_per_lead"]
         table.add_row("  CPU per lead, all in / " + " / ".join((*SERVICES, "postgresql", "kafka")),
-                      f"{sum(single.values()):.1f} / " + " / ".join(f"{single.get(k, 0):.1f}"
+                      f"{pipeline_cpu(single):.1f} / " + " / ".join(f"{single.get(k, 0):.1f}"
                                                                for k in (*SERVICES, "postgresql", "kafka")), "")
+    reviews = result["name_review_cpu_ms_per_name"]
+    table.add_row(f"look-alike job, after the leads: {result['name_review_names']:,} names checked in",
+                  f"{result['name_review_seconds']:,.1f} s", "in the lead's transaction")
+    table.add_row("  CPU per name: its database time / intake / all in",
+                  f"{reviews.get(JOB, 0):.2f} / {reviews.get('intake', 0):.2f} / {sum(reviews.values()):.2f} ms",
+                  "1.8 ms per lead at 20,000 leads")
     load = ", ".join(f"{k.removeprefix('load_')}: {' '.join(f'{x:.1f}' for x in v)}" for k, v in result.items()
                      if k.startswith("load_"))
     table.caption = f"load average (1/5/15 min) {load}"

@@ -11,8 +11,8 @@ from uuid import UUID
 
 import orjson
 from sqlalchemy import (
+    BigInteger,
     Float,
-    Integer,
     String,
     Text,
     Uuid,
@@ -21,7 +21,6 @@ from sqlalchemy import (
     column,
     func,
     literal,
-    or_,
     select,
     true,
     update,
@@ -111,15 +110,13 @@ async def companies_with_a_case(session: AsyncSession, company_refs: list[str]) 
 
 
 def _names_like_checked_statement():
-    """The nearest names of other companies' leads already checked, or earlier in the job's batch (`position`)."""
-    wanted = _rows("wanted", ("lead_id", Uuid), ("name_key", String), ("company_ref", String), ("position", Integer))
-    earlier = wanted.alias("earlier")
+    """The nearest names of other companies' leads checked before each (a lower `names_checked`)."""
+    wanted = _rows("wanted", ("lead_id", Uuid), ("name_key", String), ("company_ref", String), ("checked", BigInteger))
     other = lead.alias("other")
     distance = other.c.name_key.op("<->", return_type=Float)(wanted.c.name_key)
-    checked_before = or_(other.c.names_checked_at.is_not(None), other.c.id.in_(
-        select(earlier.c.lead_id).where(earlier.c.position < wanted.c.position).correlate(wanted)))
     near = (select(other.c.id, other.c.name_key)
-            .where(other.c.company_ref != wanted.c.company_ref, other.c.name_key.is_not(None), checked_before)
+            .where(other.c.company_ref != wanted.c.company_ref, other.c.name_key.is_not(None),
+                   other.c.names_checked < wanted.c.checked)
             .order_by(distance).limit(NAME_CANDIDATES).lateral("near"))
     return select(wanted.c.lead_id, near.c.id, near.c.name_key).select_from(wanted.join(near, true()))
 
@@ -128,7 +125,7 @@ _NAMES_LIKE_CHECKED = _names_like_checked_statement()
 
 
 async def names_like_checked(session: AsyncSession, wanted: list[dict]) -> dict[UUID, list[tuple[UUID, str]]]:
-    """For the look-alike job (lead_id, name_key, company_ref, position each): each lead's candidates, nearest
+    """For the look-alike job (lead_id, name_key, company_ref, checked each): each lead's candidates, nearest
     first, among the names checked before it."""
     found: dict[UUID, list[tuple[UUID, str]]] = {w["lead_id"]: [] for w in wanted}
     if wanted:
@@ -137,11 +134,19 @@ async def names_like_checked(session: AsyncSession, wanted: list[dict]) -> dict[
     return found
 
 
-async def mark_names_checked(session: AsyncSession, lead_ids: list[UUID]) -> None:
-    """These leads' names were compared with the others."""
-    if lead_ids:
-        await session.execute(update(lead).where(lead.c.id == func.any(bindparam("ids", type_=ARRAY(Uuid))))
-                              .values(names_checked_at=func.now()), {"ids": lead_ids})
+_MARK_CHECKED = (update(lead).where(lead.c.id == bindparam("m_id", type_=Uuid))
+                 .values(names_checked=bindparam("m_checked", type_=BigInteger)))
+
+
+async def mark_names_checked(session: AsyncSession, lead_ids: list[UUID]) -> list[int]:
+    """Number these leads' names as checked now, after every name checked before, in this order; returns the
+    numbers. The look-alike job's advisory lock makes it the only writer of the numbering."""
+    if not lead_ids:
+        return []
+    last = await session.scalar(select(func.coalesce(func.max(lead.c.names_checked), 0)))
+    numbers = list(range(last + 1, last + 1 + len(lead_ids)))
+    await session.execute(_MARK_CHECKED, [{"m_id": i, "m_checked": n} for i, n in zip(lead_ids, numbers, strict=True)])
+    return numbers
 
 
 async def flag_name_reviews(session: AsyncSession, reviews: list[dict]) -> None:

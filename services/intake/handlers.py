@@ -204,7 +204,7 @@ class _Context:
             triage_reason=self.verdict.reason, triage=self.verdict.facts, eligible=self.verdict.eligible,
             changed_at=self.evt.time, source_event_id=self.evt.id, name_key=key,
             # A new name waits for the look-alike job again (look_alikes.py).
-            **({"names_checked_at": None} if key != existing.name_key else {}))
+            **({"names_checked": None} if key != existing.name_key else {}))
         triage_change = {"eligible": {"old": existing.eligible, "new": self.verdict.eligible}} \
             if existing.eligible != self.verdict.eligible else {}
         case_change = {"case_id": {"old": None, "new": str(placed.case_id)}} if placed.case_id != existing.case_id \

@@ -1,13 +1,13 @@
 """Look-alike company names, found off the lead's path: a job over the leads whose name is new or changed.
 
-A lead is registered and its case opened without waiting for this. Its name waits in a queue (`names_checked_at`
+A lead is registered and its case opened without waiting for this. Its name waits in a queue (`names_checked`
 NULL, a partial index) until the job compares it with the names of other companies' leads: the nearest names on
 the trigram index, then `domain.name_similarity` (the coordinator reviews every pair at or above the threshold,
 nothing is ever merged). The nearest-name search costs more as the number of leads grows (docs/intake.md); as a
 job it no longer holds up the pipeline.
 
-Each pair is compared once, when the later of its two leads is checked: a lead is compared with the leads checked
-before it and with those before it in the same batch (oldest first). One job runs at a time in the whole
+Each pair is compared once, when the later of its two leads is checked: the job numbers the names it checks
+(`names_checked`, oldest first) and compares each with the lower numbers only. One job runs at a time in the whole
 deployment (a transaction-level advisory lock), so two intake instances never check two look-alikes side by side
 and miss the pair.
 
@@ -43,19 +43,17 @@ async def check_new_names(session: AsyncSession, *, batch: int = 500) -> int:
     if not await session.scalar(select(func.pg_try_advisory_xact_lock(LOCK_KEY))):
         return 0
     waiting = (await session.execute(
-        select(lead.c.id, lead.c.name_key, lead.c.company_ref).where(lead.c.names_checked_at.is_(None))
+        select(lead.c.id, lead.c.name_key, lead.c.company_ref).where(lead.c.names_checked.is_(None))
         .order_by(lead.c.created_at, lead.c.id).limit(batch).with_for_update(skip_locked=True))).all()
     if not waiting:
         return 0
-    named = [r for r in waiting if r.name_key]  # an erased identity has no name left to compare
-    ids = [UUID(str(r.id)) for r in named]  # the driver's own UUID type, which orjson does not write
+    ids = [UUID(str(r.id)) for r in waiting]  # the driver's own UUID type, which orjson does not write
+    numbers = await batch_repository.mark_names_checked(session, ids)
+    named = [(i, n, r) for i, n, r in zip(ids, numbers, waiting, strict=True) if r.name_key]  # erased: no name
     found = await batch_repository.names_like_checked(session, [
-        dict(lead_id=i, name_key=r.name_key, company_ref=r.company_ref, position=n)
-        for n, (i, r) in enumerate(zip(ids, named, strict=True))])
-    reviews = [review for i, r in zip(ids, named, strict=True)
-               for review in look_alike_reviews(i, r.name_key, found[i])]
+        dict(lead_id=i, name_key=r.name_key, company_ref=r.company_ref, checked=n) for i, n, r in named])
+    reviews = [review for i, _, r in named for review in look_alike_reviews(i, r.name_key, found[i])]
     await batch_repository.flag_name_reviews(session, reviews)
-    await batch_repository.mark_names_checked(session, [r.id for r in waiting])
     for r in reviews:
         log.info("name_review_flagged", lead_id=str(r["lead_id"]), similar_lead_id=str(r["similar_lead_id"]))
     return len(waiting)
@@ -74,7 +72,7 @@ def look_alike_reviews(lead_id, key: str, candidates: list[tuple]) -> list[dict]
 async def names_due(session: AsyncSession, settings: IntakeSettings, *, now: datetime | None = None) -> bool:
     """Whether the job should run now: names wait, and none arrived lately or the oldest has waited too long."""
     oldest, newest = (await session.execute(select(func.min(lead.c.created_at), func.max(lead.c.created_at))
-                                            .where(lead.c.names_checked_at.is_(None)))).one()
+                                            .where(lead.c.names_checked.is_(None)))).one()
     if oldest is None:
         return False
     now = now or datetime.now(UTC)

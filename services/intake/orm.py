@@ -48,8 +48,8 @@ lead = Table(
     Column("version", BigInteger, nullable=False, server_default="1"),
     # Set when the company's identity was erased on request: name and KvK number are gone from the payload.
     Column("erased_at", DateTime(timezone=True)),
-    # When the name was last compared with the other companies' names (look_alikes.py); NULL: waiting for it.
-    Column("names_checked_at", DateTime(timezone=True)),
+    # The order in which the look-alike job compared names (look_alikes.py): each with the lower ones; NULL: waiting.
+    Column("names_checked", BigInteger),
     UniqueConstraint("organisation", "reference"),
     # GiST, not GIN: nearest-name search (ORDER BY <-> LIMIT) stays fast when many names share a word.
     Index("ix_lead_name_key_gist", "name_key", postgresql_using="gist", postgresql_ops={"name_key": "gist_trgm_ops"}),
@@ -58,7 +58,8 @@ lead = Table(
 # index order, so a page costs its 100 rows however many leads the ROM has signalled.
 Index("ix_lead_organisation_newest", lead.c.organisation, lead.c.created_at.desc(), lead.c.id)
 # The look-alike job's queue: the leads whose name waits to be compared, oldest first.
-Index("ix_lead_names_unchecked", lead.c.created_at, lead.c.id, postgresql_where=lead.c.names_checked_at.is_(None))
+Index("ix_lead_names_unchecked", lead.c.created_at, lead.c.id, postgresql_where=lead.c.names_checked.is_(None))
+Index("ix_lead_names_checked", lead.c.names_checked, unique=True, postgresql_where=lead.c.names_checked.is_not(None))
 
 # One case per company: the keyed KvK hash is unique, so a second ROM's lead joins instead of opening another.
 case = Table(

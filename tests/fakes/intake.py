@@ -31,7 +31,7 @@ class FakeLeads:
                                              for r in self.leads.values()):
             return None
         siblings = [r for r in self.leads.values() if r.company_ref == values["company_ref"] and r.case_id is None]
-        self.leads[values["id"]] = SimpleNamespace(**({"names_checked_at": None} | values), version=1,
+        self.leads[values["id"]] = SimpleNamespace(**({"names_checked": None} | values), version=1,
                                                    created_at=datetime.now(UTC))
         await self.audit(lead_id=values["id"], action="registered", **audit_as)
         return NewLead(bool(siblings))

@@ -55,7 +55,7 @@ async def flagged(sessions) -> set[tuple]:
 
 async def waiting(sessions) -> int:
     async with sessions() as session:
-        return await session.scalar(select(func.count()).select_from(lead).where(lead.c.names_checked_at.is_(None)))
+        return await session.scalar(select(func.count()).select_from(lead).where(lead.c.names_checked.is_(None)))
 
 
 async def test_leads_are_registered_without_waiting_and_each_look_alike_pair_is_flagged_once(intake):

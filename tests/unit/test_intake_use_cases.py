@@ -164,14 +164,14 @@ async def test_a_new_or_renamed_lead_waits_for_the_look_alike_job_and_look_alike
     payload = intake_lead_payload(name="Fotonica Twente BV")
     second = await signal(uow, deps, payload)
     assert second.case_id != first.case_id
-    assert uow.leads.leads[second.lead_id].names_checked_at is None
-    uow.leads.leads[second.lead_id].names_checked_at = "checked"
+    assert uow.leads.leads[second.lead_id].names_checked is None
+    uow.leads.leads[second.lead_id].names_checked = 1
     payload["data"]["stage"] = "scale-up"  # the name unchanged: not compared again
     await signal(uow, deps, payload)
-    assert uow.leads.leads[second.lead_id].names_checked_at == "checked"
+    assert uow.leads.leads[second.lead_id].names_checked == 1
     payload["data"]["company"]["name"] = "Lichtlab Twente BV"
     await signal(uow, deps, payload)
-    assert uow.leads.leads[second.lead_id].names_checked_at is None
+    assert uow.leads.leads[second.lead_id].names_checked is None
 
 
 def test_look_alike_reviews_flag_the_candidates_whose_names_look_alike_never_the_lead_itself():
