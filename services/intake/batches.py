@@ -38,6 +38,7 @@ class _New:
 
 async def receive_signalled_leads(uow: IntakeUnitOfWork, events: list[LeadSignalled], *, deps: Deps) -> None:
     """A batch of lead-signalled events: new leads registered set-based, the rest one by one (same outcome)."""
+    deps.activity.note()
     subs = [_New(_Context(uow, deps.settings, kafka_via(evt), evt), _lead_id(evt)) for evt in events]
     lone, crowded = _apart(subs)
     known = await _register_new(uow, lone)
@@ -51,6 +52,7 @@ async def record_cases_matched(uow: IntakeUnitOfWork, events: list[MatchProposed
                                deps: Deps) -> None:
     """A batch of match-proposed events: each case's latest match, in one statement (in the events' order, so an
     older revision never overwrites a newer one)."""
+    deps.activity.note()
     await uow.batches.record_matches([
         dict(case_id=e.data.case_id, revision=e.data.revision, sites=len(e.data.proposals),
              no_proposition=e.data.no_proposition, at=e.time) for e in events])

@@ -57,5 +57,5 @@ def bootstrap(settings: IntakeSettings) -> handlers.Deps:
                             effect=as_batch_effect(batches.record_cases_matched, deps.unit_of_work, deps=deps))
     runtime.consume(CaseClosed, group="intake-case-closed", effect=partial(handlers.record_case_closed, deps=deps))
     runtime.workers.append(partial(retriage_periodically, deps))
-    runtime.workers.append(partial(check_names_periodically, settings))
+    runtime.workers.append(partial(check_names_periodically, settings, deps.activity))
     return deps

@@ -6,7 +6,7 @@ Use cases take a unit of work (unit_of_work.py) and never commit: the caller tha
 from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from uuid import UUID
 
@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake import domain, messages
 from services.intake.config import IntakeSettings
+from services.intake.look_alikes import Activity
 from services.intake.repository import NewLead
 from services.intake.unit_of_work import IntakeUnitOfWork, SqlIntakeUnitOfWork
 from shared.contracts.events import (
@@ -41,6 +42,8 @@ class Deps:
 
     settings: IntakeSettings
     runtime: Runtime
+    # When this process last took in a batch of leads or of case progress: the look-alike job waits for quiet.
+    activity: Activity = field(default_factory=Activity)
 
     def unit_of_work(self, session: AsyncSession) -> SqlIntakeUnitOfWork:
         """The unit of work over a transaction someone else owns (a consumer's batch)."""

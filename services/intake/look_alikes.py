@@ -11,15 +11,17 @@ Each pair is compared once, when the later of its two leads is checked: the job 
 deployment (a transaction-level advisory lock), so two intake instances never check two look-alikes side by side
 and miss the pair.
 
-The job yields to a busy pipeline: it checks names once no new name has arrived for `name_review_quiet_seconds`,
-or once the oldest waiting name is `name_review_max_delay_seconds` old (a long burst), so a review waits at most
-about that long.
+The job yields to a busy pipeline: it checks names once, for `name_review_quiet_seconds`, no new name has arrived
+and this process has taken in no batch of leads or of case progress (match-proposed: the cases it opened are
+still being matched), or once the oldest waiting name is `name_review_max_delay_seconds` old (a long burst), so a
+review waits at most about that long.
 """
 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+import time
+from datetime import UTC, datetime
 from uuid import UUID
 
 import structlog
@@ -35,6 +37,19 @@ log = structlog.get_logger()
 # pg_try_advisory_xact_lock's key for this job (any fixed 64-bit number no other lock in the database uses).
 LOCK_KEY = 0x6C6F6F6B616C696B  # "lookalik"
 APPLICATION_NAME = "intake-name-review"  # the job's connection, as pg_stat_activity shows it
+
+
+class Activity:
+    """When this process last took in work the pipeline is busy with (the consumers note() it)."""
+
+    def __init__(self) -> None:
+        self.last = float("-inf")
+
+    def note(self) -> None:
+        self.last = time.monotonic()
+
+    def quiet_for(self) -> float:
+        return time.monotonic() - self.last
 
 
 async def check_new_names(session: AsyncSession, *, batch: int = 500) -> int:
@@ -69,18 +84,21 @@ def look_alike_reviews(lead_id, key: str, candidates: list[tuple]) -> list[dict]
     return reviews
 
 
-async def names_due(session: AsyncSession, settings: IntakeSettings, *, now: datetime | None = None) -> bool:
-    """Whether the job should run now: names wait, and none arrived lately or the oldest has waited too long."""
+async def names_due(session: AsyncSession, settings: IntakeSettings, *, now: datetime | None = None,
+                    quiet_for: float = float("inf")) -> bool:
+    """Whether the job should run now: names wait, and none arrived lately while this process was quiet for
+    `quiet_for` seconds, or the oldest has waited too long."""
     oldest, newest = (await session.execute(select(func.min(lead.c.created_at), func.max(lead.c.created_at))
                                             .where(lead.c.names_checked.is_(None)))).one()
     if oldest is None:
         return False
     now = now or datetime.now(UTC)
-    return (now - newest >= timedelta(seconds=settings.name_review_quiet_seconds)
-            or now - oldest >= timedelta(seconds=settings.name_review_max_delay_seconds))
+    quiet = settings.name_review_quiet_seconds
+    return (((now - newest).total_seconds() >= quiet and quiet_for >= quiet)
+            or (now - oldest).total_seconds() >= settings.name_review_max_delay_seconds)
 
 
-async def check_names_periodically(settings: IntakeSettings) -> None:
+async def check_names_periodically(settings: IntakeSettings, activity: Activity | None = None) -> None:
     """Worker: every `name_review_seconds`, check the waiting names when they are due, a batch at a time, until
     none are due; until cancelled. Its own connection, so its database time shows apart from the pipeline's."""
     engine = make_engine(settings.database_url, pool_size=1,
@@ -92,7 +110,8 @@ async def check_names_periodically(settings: IntakeSettings) -> None:
             try:
                 while True:
                     async with transaction(sessions) as session:
-                        if not await names_due(session, settings):
+                        quiet_for = activity.quiet_for() if activity else float("inf")
+                        if not await names_due(session, settings, quiet_for=quiet_for):
                             break
                         if not await check_new_names(session, batch=settings.name_review_batch):
                             break

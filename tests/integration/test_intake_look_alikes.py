@@ -123,7 +123,7 @@ async def test_while_another_instance_checks_names_this_one_leaves_them_waiting(
     assert await check(sessions) == 2 and len(await flagged(sessions)) == 1
 
 
-async def test_names_are_due_once_no_new_name_arrived_lately_or_the_oldest_waited_too_long(intake):
+async def test_names_are_due_once_the_pipeline_is_quiet_or_the_oldest_waited_too_long(intake):
     applier, sessions = intake
     settings = IntakeSettings(name_review_quiet_seconds=5, name_review_max_delay_seconds=60)
     async with sessions() as session:
@@ -133,6 +133,8 @@ async def test_names_are_due_once_no_new_name_arrived_lately_or_the_oldest_waite
         signalled_at = await session.scalar(select(func.max(lead.c.created_at)))
         assert not await look_alikes.names_due(session, settings, now=signalled_at + timedelta(seconds=1))
         assert await look_alikes.names_due(session, settings, now=signalled_at + timedelta(seconds=6))
+        assert not await look_alikes.names_due(session, settings, now=signalled_at + timedelta(seconds=6),
+                                               quiet_for=1), "the process still takes in work"
         await session.execute(update(lead).values(created_at=lead.c.created_at - timedelta(seconds=120)))
         await apply(applier, signalled("Lichtlab Gamma B.V."))  # a new name now: busy, but one waited too long
         newest = await session.scalar(select(func.max(lead.c.created_at)))

@@ -12,7 +12,7 @@ from services.intake import domain, repository
 from services.intake.bootstrap import bootstrap
 from services.intake.config import IntakeSettings
 from services.intake.handlers import Via, keep_case_closed, keep_case_matched, receive_lead
-from services.intake.look_alikes import look_alike_reviews
+from services.intake.look_alikes import Activity, look_alike_reviews
 from services.intake.unit_of_work import Leads
 from shared.contracts import (
     CaseClosed,
@@ -208,3 +208,10 @@ def test_every_method_of_the_seam_is_a_repository_function_with_the_same_keyword
     wanted = [p for p in inspect.signature(getattr(Leads, name)).parameters if p != "self"]
     given = list(inspect.signature(getattr(repository, name)).parameters)
     assert given[0] == "session" and set(wanted) <= set(given[1:]) | {"values"}
+
+
+def test_activity_tells_how_long_the_process_was_quiet():
+    activity = Activity()
+    assert activity.quiet_for() == float("inf")
+    activity.note()
+    assert 0 <= activity.quiet_for() < 60
