@@ -10,8 +10,9 @@ import asyncio
 import time
 from dataclasses import dataclass
 
+import orjson
 import structlog
-from pydantic import ValidationError
+from pydantic import PrivateAttr, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.matching import domain, repository
@@ -113,7 +114,30 @@ def _new_match(case: CaseOpenedData, result: domain.MatchResult, *, score_ms: fl
         revision=revision, trigger=trigger)
     log.info("match_proposed", case_id=str(case.case_id), proposals=len(result.proposals), revision=revision,
              trigger=trigger, no_proposition=result.no_proposition, score_ms=score_ms)
-    return _NewMatch(row, MatchProposed(source=SOURCE, subject=str(case.case_id), data=data))
+    return _NewMatch(row, _MatchProposedOnce.of(source=SOURCE, subject=str(case.case_id), data=data, doc=doc))
+
+
+class _MatchProposedOnce(MatchProposed):
+    """match-proposed whose JSON reuses the stored document's proposals and near misses, so each is serialised
+    once for both (writing them again was most of the event's cost). The same event, and the same bytes as
+    `model_dump_json()` (tests/unit/test_matching_batch.py compares them)."""
+
+    _json: bytes | None = PrivateAttr(default=None)
+
+    @classmethod
+    def of(cls, *, doc: dict, **fields) -> _MatchProposedOnce:
+        evt = cls(**fields)
+        body = evt.model_dump(mode="json", exclude={"data": set(_FROM_DOC)})
+        data = body["data"]
+        body["data"] = {name: doc[name] if name in _FROM_DOC else data[name] for name in MatchProposedData.model_fields}
+        evt._json = orjson.dumps(body)
+        return evt
+
+    def to_json(self) -> bytes:
+        return self._json if self._json is not None else super().to_json()
+
+
+_FROM_DOC = ("proposals", "near_misses")
 
 
 async def match_case(uow: MatchingUnitOfWork, case: CaseOpenedData, *, deps: Deps, trigger: str,

@@ -15,7 +15,7 @@ from services.matching.domain import Catalogue, Weights, batch
 from services.matching.domain.catalogue import ALWAYS, DTYPES, NEVER, day
 from services.matching.domain.criteria import Case
 from services.matching.domain.sites import ACCESS, DOMAINS, ENV_CATEGORIES, REGIONS
-from shared.contracts import SpaceDemand
+from shared.contracts import MatchProposed, SpaceDemand
 
 TODAY = date(2026, 12, 1)
 # Few distinct values, so that sites tie and demands meet offers exactly where float32 rounding decides (1.4 MW
@@ -129,3 +129,6 @@ def test_match_proposed_is_the_same_from_a_batch_as_from_one_case(monkeypatch):
         batch_event = handlers._new_match(data, result, score_ms=0, trigger="case-opened", previous=None).event
         one_event = handlers._new_match(data, single, score_ms=0, trigger="case-opened", previous=None).event
         assert batch_event.data.model_dump_json() == one_event.data.model_dump_json()
+        # Its JSON reuses the stored document's proposals: the same bytes as the event's own serialisation.
+        assert batch_event.to_json() == batch_event.model_dump_json().encode()
+        assert MatchProposed.from_json(batch_event.to_json()).data == one_event.data

@@ -96,10 +96,22 @@ def _known_or_none(x: float) -> float | None:
     return None if math.isnan(x) else x
 
 
-def _shared_domains(case: Case, c, i: int) -> list[str]:
+def _shared_domains(case: Case, c, i: int) -> tuple[str, ...]:
     """The case's technology domains that have a cluster at the site, in DOMAINS order."""
-    wanted, present = {getattr(x, "value", x) for x in case.domains}, int(c["clusters"][i])
-    return [dom for k, dom in enumerate(DOMAINS) if present >> k & 1 and dom in wanted]
+    return _domains_in(int(c["clusters"][i]) & _wanted_mask(case.domains))
+
+
+@functools.lru_cache(maxsize=1024)
+def _wanted_mask(domains: tuple) -> int:
+    """The domains as a bit mask over DOMAINS (each case's proposals ask again; its domains are a few)."""
+    values = {getattr(x, "value", x) for x in domains}
+    return sum(1 << k for k, dom in enumerate(DOMAINS) if dom in values)
+
+
+@functools.lru_cache(maxsize=4096)
+def _domains_in(mask: int) -> tuple[str, ...]:
+    """The domains of a bit mask over DOMAINS, in DOMAINS order."""
+    return tuple(dom for k, dom in enumerate(DOMAINS) if mask >> k & 1)
 
 
 def _value(x) -> float | None:
@@ -136,7 +148,7 @@ def explanation_facts(case: Case, cat: Catalogue, i: int) -> list[Explanation]:
     if d.housing:
         out.append(Explanation(criterion="housing", housing_pressure=_value(c["housing"][i]),
                                access=tuple(a for k, a in enumerate(ACCESS) if int(c["access"][i]) >> k & 1)))
-    out.append(Explanation(criterion="cluster", domains=tuple(_shared_domains(case, c, i))))
+    out.append(Explanation(criterion="cluster", domains=_shared_domains(case, c, i)))
     if _known(c["knowledge_km"][i]):
         out.append(Explanation(criterion="knowledge", distance_km=_value(c["knowledge_km"][i]),
                                fieldlabs=int(c["fieldlabs"][i])))
