@@ -27,6 +27,8 @@ from shared.contracts import (
     LeadUpdated,
     MatchProposed,
     MatchProposedData,
+    NearMiss,
+    Proposal,
     SiteChanged,
 )
 from shared.messaging import Rejected
@@ -59,10 +61,35 @@ class Deps:
 
 def result_doc(result: domain.MatchResult) -> dict:
     """The JSON form stored and compared: a re-match that gives the same document emits nothing."""
-    return {"proposals": [p.model_dump(mode="json") for p in result.proposals],
-            "near_misses": [n.model_dump(mode="json") for n in result.near_misses],
+    return {"proposals": [_json_of(p) for p in result.proposals],
+            "near_misses": [_json_of(n) for n in result.near_misses],
             "blocking": result.blocking, "blocking_details": result.blocking_details,
             "blocking_facts": result.blocking_facts}
+
+
+def _json_of(model: Proposal | NearMiss) -> dict:
+    """`model.model_dump(mode="json")` of a proposal or near miss, its facts (the last field) written once per
+    fact: they repeat from case to case (explain.py remembers them), and dumping each of their twenty-odd fields
+    again (pydantic asks Python whether to leave it out) was the larger part of the document's cost."""
+    facts = _FACTS[type(model)]
+    out = model.model_dump(mode="json", exclude={facts})
+    out[facts] = [_fact_json(f) for f in getattr(model, facts)]
+    return out
+
+
+_FACTS = {Proposal: "explanation_facts", NearMiss: "shortfalls"}
+assert all(list(m.model_fields)[-1] == f for m, f in _FACTS.items()), "the facts go last, as pydantic writes them"
+_FACT_JSON: dict[int, tuple] = {}  # id(fact) -> (fact, its JSON): holding the fact keeps its id its own
+
+
+def _fact_json(fact) -> dict:
+    """The fact's model_dump(mode="json"), shared by the documents it is in (they are read, never changed)."""
+    entry = _FACT_JSON.get(id(fact))
+    if entry is None or entry[0] is not fact:
+        if len(_FACT_JSON) >= 8192:
+            _FACT_JSON.clear()
+        entry = _FACT_JSON[id(fact)] = (fact, fact.model_dump(mode="json"))
+    return entry[1]
 
 
 def _same(previous, doc: dict) -> bool:

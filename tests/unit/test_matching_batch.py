@@ -97,6 +97,21 @@ def test_the_batch_path_gives_each_case_what_the_one_case_path_gives_it(sites, c
     assert one[-1].no_proposition and set(one[-1].blocking) == set(REGIONS)
 
 
+@pytest.mark.parametrize("seed", range(2))
+def test_the_stored_document_is_what_pydantic_writes_of_the_proposals_and_near_misses(seed):
+    """result_doc writes each fact once (shared between the cases it appears in): the same JSON as dumping every
+    proposal and near miss with pydantic, across generated matches, also when the facts repeat (a second pass)."""
+    rng = np.random.default_rng(500 + seed)
+    cat, weights = catalogue(60, rng), Weights()
+    cases = [a_case(rng) for _ in range(40)]
+    for _ in range(2):
+        for result in domain.match_many(cases, cat, weights, top_n=5, near_n=3):
+            doc = handlers.result_doc(result)
+            assert json.dumps(doc["proposals"]) == json.dumps([p.model_dump(mode="json") for p in result.proposals])
+            assert json.dumps(doc["near_misses"]) == json.dumps([n.model_dump(mode="json")
+                                                                 for n in result.near_misses])
+
+
 def test_the_generated_cases_do_cover_ties_exact_meetings_and_near_misses():
     """The comparison above is worth what its cases contain: ties in the ranking, a demand met exactly in
     float32, near misses and unknown data all occur."""
