@@ -67,8 +67,11 @@ def test_every_mask_of_every_case_in_a_batch_is_what_the_one_case_check_gives_at
     catalogue = Catalogue.of(EDGES)
     demands = [SpaceDemand.model_validate(d) for d in DEMANDS]
     many = check_many(demands, catalogue)
-    for k, demand in enumerate(demands):
+    for k, (demand, each) in enumerate(zip(demands, many.each(), strict=True)):
         one, batch = check(demand, catalogue), many.of(k)
+        for kind in ("failed", "near", "offered"):  # all cases' checks at once: the same as case by case
+            assert ({n: v.tolist() for n, v in getattr(each, kind).items()}
+                    == {n: v.tolist() for n, v in getattr(batch, kind).items()}), (k, kind)
         assert list(batch.failed) == list(one.failed), k
         for name in one.failed:
             assert batch.failed[name].tolist() == one.failed[name].tolist(), (k, name)

@@ -57,7 +57,7 @@ def _checked(cases: list[Case], cat: Catalogue) -> list[tuple[constraints.Checks
         fails = checks.fail_count(len(cat))
         return [(checks, fails, checks.near_misses(len(cat), fails))]
     checked = constraints.check_many([c.demand for c in cases], cat)
-    return [(checked.of(k), checked.fails[k], checked.near_misses[k]) for k in range(len(cases))]
+    return list(zip(checked.each(), list(checked.fails), list(checked.near_misses), strict=True))
 
 
 class _ValuesAt(dict):

@@ -149,6 +149,17 @@ class CheckedCases:
                       near={name: self.near[name][k] for name in names},
                       offered={name: self.offered[name][k] for name in names if name in self.offered})
 
+    def each(self) -> list[Checks]:
+        """`of(k)` for every case in order, the rows taken out of each mask once (not indexed case by case)."""
+        names = [[name for name, yes in zip(ORDER, applies, strict=True) if yes]
+                 for applies in zip(*(self.applies[name].tolist() for name in ORDER), strict=True)]
+        rows = {kind: {name: list(masks[name]) for name in masks} for kind, masks in
+                (("failed", self.failed), ("near", self.near), ("offered", self.offered))}
+        failed, near, offered = rows["failed"], rows["near"], rows["offered"]
+        return [Checks(failed={name: failed[name][k] for name in mine}, near={name: near[name][k] for name in mine},
+                       offered={name: offered[name][k] for name in mine if name in offered})
+                for k, mine in enumerate(names)]
+
 
 ORDER = (AVAILABILITY, FLOOR, CLEANROOM, VIBRATION, ENVIRONMENT, GRID)  # the order in which `check` adds them
 
