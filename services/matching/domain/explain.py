@@ -140,33 +140,33 @@ def explanation_facts(case: Case, cat: Catalogue, i: int) -> list[Explanation]:
     if d.floor_space:
         fs = d.floor_space
         out.append(_facts(Explanation, criterion=FLOOR, needed=fs.floor_space_m2,
-                               offered=_known_or_none(_floor_at(c, i, fs.needed_by)), needed_by=fs.needed_by,
-                               largest_lot_m2=_value(c["lot"][i]),
-                               vibration_free=True if fs.vibration_free and c["vibration"][i] == 1 else None))
+                          offered=_known_or_none(_floor_at(c, i, fs.needed_by)), needed_by=fs.needed_by,
+                          largest_lot_m2=_value(c["lot"][i]),
+                          vibration_free=True if fs.vibration_free and c["vibration"][i] == 1 else None))
         if fs.cleanroom_iso_class:
             out.append(_facts(Explanation, criterion=CLEANROOM, required=str(fs.cleanroom_iso_class),
-                                   present=str(int(c["iso"][i])),
-                                   facility=("none", "shared", "own")[int(c["facility"][i])]))
+                              present=str(int(c["iso"][i])),
+                              facility=("none", "shared", "own")[int(c["facility"][i])]))
     if d.energy:
         code = c["congestion"][i]
         out.append(_facts(Explanation, criterion=GRID, needed=d.energy.grid_connection_mw,
-                               offered=_known_or_none(_mw_at(c, i, d.energy.needed_by)),
-                               needed_by=d.energy.needed_by,
-                               congestion=CONGESTION[int(code)] if _known(code) else None))
+                          offered=_known_or_none(_mw_at(c, i, d.energy.needed_by)),
+                          needed_by=d.energy.needed_by,
+                          congestion=CONGESTION[int(code)] if _known(code) else None))
     if d.capital:
         out.append(_facts(Explanation, criterion="capital", required=d.capital.facility,
-                               present=("none", "shared", "own")[int(c["facility"][i])],
-                               fieldlabs=int(c["fieldlabs"][i])))
+                          present=("none", "shared", "own")[int(c["facility"][i])],
+                          fieldlabs=int(c["fieldlabs"][i])))
     if d.talent:
         out.append(_facts(Explanation, criterion="talent", tightness=_value(c["tightness"][i]), graduates={
             lvl: int(c[f"grads_{lvl}"][i]) for lvl in ("mbo", "hbo", "wo") if _known(c[f"grads_{lvl}"][i])}))
     if d.housing:
         out.append(_facts(Explanation, criterion="housing", housing_pressure=_value(c["housing"][i]),
-                               access=tuple(a for k, a in enumerate(ACCESS) if int(c["access"][i]) >> k & 1)))
+                          access=tuple(a for k, a in enumerate(ACCESS) if int(c["access"][i]) >> k & 1)))
     out.append(_facts(Explanation, criterion="cluster", domains=_shared_domains(case, c, i)))
     if _known(c["knowledge_km"][i]):
         out.append(_facts(Explanation, criterion="knowledge", distance_km=_value(c["knowledge_km"][i]),
-                               fieldlabs=int(c["fieldlabs"][i])))
+                          fieldlabs=int(c["fieldlabs"][i])))
     return out + unmet_facts(case, cat, i)
 
 
@@ -175,16 +175,16 @@ def unmet_facts(case: Case, cat: Catalogue, i: int) -> list[Explanation]:
     c, d, out = cat.cols, case.demand, []
     if d.floor_space and _unmet_space(d.floor_space, c, i):
         out.append(_facts(Explanation, criterion=FLOOR, unmet="largest_lot", needed=d.floor_space.floor_space_m2,
-                               offered=float(c["lot"][i])))
+                          offered=float(c["lot"][i])))
     if d.capital and _unmet_capital(d.capital, c, i):
         out.append(_facts(Explanation, criterion="capital", unmet="facility", required=d.capital.facility,
-                               present=("none", "shared", "own")[int(c["facility"][i])]))
+                          present=("none", "shared", "own")[int(c["facility"][i])]))
     if d.talent:
         for level, fte in (("mbo", d.talent.fte_mbo), ("hbo", d.talent.fte_hbo), ("wo", d.talent.fte_wo)):
             grads = c[f"grads_{level}"][i]
             if fte and _known(grads) and grads < _f32(fte * GRADUATES_PER_HIRE):
                 out.append(_facts(Explanation, criterion="talent", unmet="graduates", level=level, hires=fte,
-                                       needed=fte * GRADUATES_PER_HIRE, offered=int(grads)))
+                                  needed=fte * GRADUATES_PER_HIRE, offered=int(grads)))
         tight = c["tightness"][i]
         if d.talent.total_fte and _known(tight) and tight > TIGHT_LABOUR_MARKET:
             out.append(_facts(Explanation, criterion="talent", unmet="labour_market", tightness=_value(tight)))
@@ -196,7 +196,7 @@ def unmet_facts(case: Case, cat: Catalogue, i: int) -> list[Explanation]:
         pressure = c["housing"][i]
         if d.housing.staff_to_house and _known(pressure) and pressure > HOUSING_PRESSURE_HIGH:
             out.append(_facts(Explanation, criterion="housing", unmet="housing", staff=d.housing.staff_to_house,
-                                   housing_pressure=_value(pressure)))
+                              housing_pressure=_value(pressure)))
     return out
 
 
@@ -301,8 +301,8 @@ def _shortfall_facts(name: str, case: Case, c, checks: Checks, i: int) -> Shortf
         planned = int(c["planned_from"][i])
         arrives = planned != NEVER and _planned_land_suffices(d, c, checks, i)
         return _facts(Shortfall, constraint=name, needed=d.floor_space.floor_space_m2,
-                         offered=float(checks.offered[FLOOR][i]), needed_by=d.floor_space.needed_by,
-                         site_from=as_date(planned) if arrives else None)
+                      offered=float(checks.offered[FLOOR][i]), needed_by=d.floor_space.needed_by,
+                      site_from=as_date(planned) if arrives else None)
     if name == GRID:
         when = int(c["reinforce_from"][i])
         comes = when != NEVER and c["mw_after"][i] >= _f32(d.energy.grid_connection_mw)
@@ -315,12 +315,12 @@ def _shortfall_facts(name: str, case: Case, c, checks: Checks, i: int) -> Shortf
         fs = d.floor_space
         has = float(c["cleanroom_m2"][i]) if _known(c["cleanroom_m2"][i]) else None
         return _facts(Shortfall, constraint=name, required=str(fs.cleanroom_iso_class),
-                         present=str(int(c["iso"][i])) if _known(c["iso"][i]) else None,
-                         needed=fs.cleanroom_m2 if fs.cleanroom_m2 and has is not None and has < fs.cleanroom_m2
-                         else None, offered=has)
+                      present=str(int(c["iso"][i])) if _known(c["iso"][i]) else None,
+                      needed=fs.cleanroom_m2 if fs.cleanroom_m2 and has is not None and has < fs.cleanroom_m2
+                      else None, offered=has)
     if name == ENVIRONMENT:
         return _facts(Shortfall, constraint=name, required=d.floor_space.environmental_category.value,
-                         present=ENV_CATEGORIES[int(c["env_max"][i])])
+                      present=ENV_CATEGORIES[int(c["env_max"][i])])
     return _facts(Shortfall, constraint=name)
 
 
