@@ -144,15 +144,18 @@ class Outbox:
         self._wake_after_commit(session)
 
     async def add_many(self, session: AsyncSession, events: Sequence[Envelope], *,
-                       headers: Sequence[dict[str, str]] | None = None) -> None:
+                       headers: Sequence[dict[str, str]] | None = None, payloads: Sequence[bytes] | None = None
+                       ) -> None:
         """Stage a batch's events in the caller's transaction with one statement (in this order); `headers`: each
-        event's trace context (default: the current one for all)."""
+        event's trace context (default: the current one for all); `payloads`: each event's JSON when the caller
+        wrote it already (the same bytes as its to_json())."""
         if not events:
             return
         traces = headers if headers is not None else [current_trace_headers()] * len(events)
+        bodies = payloads if payloads is not None else [evt.to_json() for evt in events]
         await session.execute(self._insert, [
             {"event_id": evt.id, "topic": f"{self.topic_prefix}{evt.topic}", "key": evt.subject,
-             "payload": evt.to_json(), "headers": trace} for evt, trace in zip(events, traces, strict=True)])
+             "payload": body, "headers": trace} for evt, trace, body in zip(events, traces, bodies, strict=True)])
         self._wake_after_commit(session)
 
     def _wake_after_commit(self, session: AsyncSession) -> None:

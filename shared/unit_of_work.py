@@ -31,9 +31,11 @@ class EventOutbox(Protocol):
 
     async def add(self, evt: Envelope) -> None: ...
 
-    async def add_many(self, events: Sequence[Envelope], *, caused_by: Sequence[Envelope] | None = None) -> None:
+    async def add_many(self, events: Sequence[Envelope], *, caused_by: Sequence[Envelope] | None = None,
+                       payloads: Sequence[bytes] | None = None) -> None:
         """A batch's events at once (one statement), in this order; `caused_by`: the consumed event each one
-        follows from, whose trace it continues."""
+        follows from, whose trace it continues; `payloads`: each event's JSON when the caller wrote it already
+        (the same bytes as its to_json())."""
 
 
 class UnitOfWork(Protocol):
@@ -55,13 +57,14 @@ class SessionOutbox:
     async def add(self, evt: Envelope) -> None:
         await self._outbox.add(self._session, evt)
 
-    async def add_many(self, events: Sequence[Envelope], *, caused_by: Sequence[Envelope] | None = None) -> None:
+    async def add_many(self, events: Sequence[Envelope], *, caused_by: Sequence[Envelope] | None = None,
+                       payloads: Sequence[bytes] | None = None) -> None:
         headers = None
         if caused_by is not None:
             consumed = _CONSUMED_HEADERS.get()
             headers = [continued_trace_headers(consumed.get(cause.id)) or current_trace_headers()
                        for cause in caused_by]
-        await self._outbox.add_many(self._session, events, headers=headers)
+        await self._outbox.add_many(self._session, events, headers=headers, payloads=payloads)
 
 
 class SessionBound:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import orjson
 import structlog
-from pydantic import PrivateAttr, ValidationError
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.matching import domain, repository
@@ -113,6 +113,7 @@ class _NewMatch:
 
     row: dict
     event: MatchProposed
+    payload: bytes  # the event's JSON (its to_json())
 
 
 def scored(case: CaseOpenedData, *, deps: Deps, trigger: str, previous=None) -> _NewMatch | None:
@@ -141,27 +142,18 @@ def _new_match(case: CaseOpenedData, result: domain.MatchResult, *, score_ms: fl
         revision=revision, trigger=trigger)
     log.info("match_proposed", case_id=str(case.case_id), proposals=len(result.proposals), revision=revision,
              trigger=trigger, no_proposition=result.no_proposition, score_ms=score_ms)
-    return _NewMatch(row, _MatchProposedOnce.of(source=SOURCE, subject=str(case.case_id), data=data, doc=doc))
+    evt = MatchProposed(source=SOURCE, subject=str(case.case_id), data=data)
+    return _NewMatch(row, evt, _event_json(evt, doc))
 
 
-class _MatchProposedOnce(MatchProposed):
-    """match-proposed whose JSON reuses the stored document's proposals and near misses, so each is serialised
-    once for both (writing them again was most of the event's cost). The same event, and the same bytes as
-    `model_dump_json()` (tests/unit/test_matching_batch.py compares them)."""
-
-    _json: bytes | None = PrivateAttr(default=None)
-
-    @classmethod
-    def of(cls, *, doc: dict, **fields) -> _MatchProposedOnce:
-        evt = cls(**fields)
-        body = evt.model_dump(mode="json", exclude={"data": set(_FROM_DOC)})
-        data = body["data"]
-        body["data"] = {name: doc[name] if name in _FROM_DOC else data[name] for name in MatchProposedData.model_fields}
-        evt._json = orjson.dumps(body)
-        return evt
-
-    def to_json(self) -> bytes:
-        return self._json if self._json is not None else super().to_json()
+def _event_json(evt: MatchProposed, doc: dict) -> bytes:
+    """The event's JSON, its proposals and near misses taken from the stored document, so each is serialised once
+    for both (writing them again was most of the event's cost); the same bytes as `evt.to_json()`
+    (tests/unit/test_matching_batch.py compares them)."""
+    body = evt.model_dump(mode="json", exclude={"data": set(_FROM_DOC)})
+    data = body["data"]
+    body["data"] = {name: doc[name] if name in _FROM_DOC else data[name] for name in MatchProposedData.model_fields}
+    return orjson.dumps(body)
 
 
 _FROM_DOC = ("proposals", "near_misses")
@@ -174,7 +166,7 @@ async def match_case(uow: MatchingUnitOfWork, case: CaseOpenedData, *, deps: Dep
     if new is None:
         return False
     await uow.matches.save_match(**new.row)
-    await uow.outbox.add(new.event)
+    await uow.outbox.add_many([new.event], payloads=[new.payload])
     return True
 
 
@@ -211,7 +203,8 @@ async def propose_sites_for_cases(uow: MatchingUnitOfWork, events: list[CaseOpen
                 new.append((evt, m))
         await asyncio.sleep(0)
     await uow.matches.save_matches([m.row for _, m in new])
-    await uow.outbox.add_many([m.event for _, m in new], caused_by=[evt for evt, _ in new])
+    await uow.outbox.add_many([m.event for _, m in new], caused_by=[evt for evt, _ in new],
+                              payloads=[m.payload for _, m in new])
 
 
 def _case_to_match(case: CaseOpenedData, previous, pending) -> CaseOpenedData | None:

@@ -15,7 +15,7 @@ class FakeOutbox:
     async def add(self, evt: Envelope) -> None:
         self.staged.append(evt)
 
-    async def add_many(self, events, *, caused_by=None) -> None:
+    async def add_many(self, events, *, caused_by=None, payloads=None) -> None:
         self.staged.extend(events)
 
     def of(self, event_type: type[Envelope]) -> list[Envelope]:

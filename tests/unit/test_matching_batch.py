@@ -141,9 +141,9 @@ def test_match_proposed_is_the_same_from_a_batch_as_from_one_case(monkeypatch):
     results = domain.match_many([domain.case_of(c) for c in opened], cat, weights, top_n=5)
     for data, result in zip(opened, results, strict=True):
         single = domain.match(domain.case_of(data), cat, weights, top_n=5)
-        batch_event = handlers._new_match(data, result, score_ms=0, trigger="case-opened", previous=None).event
+        batch = handlers._new_match(data, result, score_ms=0, trigger="case-opened", previous=None)
         one_event = handlers._new_match(data, single, score_ms=0, trigger="case-opened", previous=None).event
-        assert batch_event.data.model_dump_json() == one_event.data.model_dump_json()
+        assert batch.event.data.model_dump_json() == one_event.data.model_dump_json()
         # Its JSON reuses the stored document's proposals: the same bytes as the event's own serialisation.
-        assert batch_event.to_json() == batch_event.model_dump_json().encode()
-        assert MatchProposed.from_json(batch_event.to_json()).data == one_event.data
+        assert batch.payload == batch.event.to_json()
+        assert MatchProposed.from_json(batch.payload) == batch.event
