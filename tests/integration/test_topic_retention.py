@@ -10,20 +10,26 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from shared.messaging import ensure_topics, security_from_env
 from shared.settings import ServiceSettings
+from tests.kafka import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
 
 async def retention(bootstrap: str, topic: str) -> str:
+    """The topic's retention.ms, once the broker describes it (just after creation it may answer without it)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **security_from_env())
     await admin.start()
     try:
-        (response,) = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic,
-                                                                   {"retention.ms": None})])
+        async def described() -> dict:
+            (response,) = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic,
+                                                                       {"retention.ms": None})])
+            (resource,) = response.resources
+            return {entry[0]: entry[1] for entry in resource[4]}
+
+        found = await eventually(described, timeout=20, interval=0.2)
     finally:
         await admin.close()
-    (resource,) = response.resources
-    return {entry[0]: entry[1] for entry in resource[4]}["retention.ms"]
+    return found["retention.ms"]
 
 
 async def test_event_topics_are_kept_forever_and_dead_letters_for_the_brokers_default(infra, run_id):
