@@ -44,8 +44,9 @@ def _json(rows: list[dict]) -> str:
     """The rows as JSON text, UUIDs and timestamps as strings that PostgreSQL reads back by column type.
 
     orjson, and text rather than a JSONB parameter: the standard library's encoder (which would also need a
-    round trip through dicts to turn UUIDs into strings) cost ten times as much per batch, measured."""
-    return orjson.dumps(rows).decode()
+    round trip through dicts to turn UUIDs into strings) cost ten times as much per batch, measured. The driver's
+    own UUIDs (ids read back from the database) are written as their text too."""
+    return orjson.dumps(rows, default=str).decode()
 
 
 def _insert_new_leads_statement():
@@ -134,8 +135,12 @@ async def names_like_checked(session: AsyncSession, wanted: list[dict]) -> dict[
     return found
 
 
-_MARK_CHECKED = (update(lead).where(lead.c.id == bindparam("m_id", type_=Uuid))
-                 .values(names_checked=bindparam("m_checked", type_=BigInteger)))
+def _mark_checked_statement():
+    marks = _rows("marks", ("lead_id", Uuid), ("checked", BigInteger))
+    return update(lead).where(lead.c.id == marks.c.lead_id).values(names_checked=marks.c.checked)
+
+
+_MARK_CHECKED = _mark_checked_statement()
 
 
 async def mark_names_checked(session: AsyncSession, lead_ids: list[UUID]) -> list[int]:
@@ -145,7 +150,8 @@ async def mark_names_checked(session: AsyncSession, lead_ids: list[UUID]) -> lis
         return []
     last = await session.scalar(select(func.coalesce(func.max(lead.c.names_checked), 0)))
     numbers = list(range(last + 1, last + 1 + len(lead_ids)))
-    await session.execute(_MARK_CHECKED, [{"m_id": i, "m_checked": n} for i, n in zip(lead_ids, numbers, strict=True)])
+    await session.execute(_MARK_CHECKED, {"marks": _json([dict(lead_id=i, checked=n)
+                                                          for i, n in zip(lead_ids, numbers, strict=True)])})
     return numbers
 
 

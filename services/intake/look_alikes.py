@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import UTC, datetime
-from uuid import UUID
 
 import structlog
 from sqlalchemy import func, select
@@ -62,12 +61,11 @@ async def check_new_names(session: AsyncSession, *, batch: int = 500) -> int:
         .order_by(lead.c.created_at, lead.c.id).limit(batch).with_for_update(skip_locked=True))).all()
     if not waiting:
         return 0
-    ids = [UUID(str(r.id)) for r in waiting]  # the driver's own UUID type, which orjson does not write
-    numbers = await batch_repository.mark_names_checked(session, ids)
-    named = [(i, n, r) for i, n, r in zip(ids, numbers, waiting, strict=True) if r.name_key]  # erased: no name
+    numbers = await batch_repository.mark_names_checked(session, [r.id for r in waiting])
+    named = [(n, r) for n, r in zip(numbers, waiting, strict=True) if r.name_key]  # erased: no name to compare
     found = await batch_repository.names_like_checked(session, [
-        dict(lead_id=i, name_key=r.name_key, company_ref=r.company_ref, checked=n) for i, n, r in named])
-    reviews = [review for i, _, r in named for review in look_alike_reviews(i, r.name_key, found[i])]
+        dict(lead_id=r.id, name_key=r.name_key, company_ref=r.company_ref, checked=n) for n, r in named])
+    reviews = [review for _, r in named for review in look_alike_reviews(r.id, r.name_key, found[r.id])]
     await batch_repository.flag_name_reviews(session, reviews)
     for r in reviews:
         log.info("name_review_flagged", lead_id=str(r["lead_id"]), similar_lead_id=str(r["similar_lead_id"]))
@@ -98,7 +96,7 @@ async def names_due(session: AsyncSession, settings: IntakeSettings, *, now: dat
             or (now - oldest).total_seconds() >= settings.name_review_max_delay_seconds)
 
 
-async def check_names_periodically(settings: IntakeSettings, activity: Activity | None = None) -> None:
+async def check_names_periodically(settings: IntakeSettings, activity: Activity) -> None:
     """Worker: every `name_review_seconds`, check the waiting names when they are due, a batch at a time, until
     none are due; until cancelled. Its own connection, so its database time shows apart from the pipeline's."""
     engine = make_engine(settings.database_url, pool_size=1,
@@ -110,8 +108,7 @@ async def check_names_periodically(settings: IntakeSettings, activity: Activity 
             try:
                 while True:
                     async with transaction(sessions) as session:
-                        quiet_for = activity.quiet_for() if activity else float("inf")
-                        if not await names_due(session, settings, quiet_for=quiet_for):
+                        if not await names_due(session, settings, quiet_for=activity.quiet_for()):
                             break
                         if not await check_new_names(session, batch=settings.name_review_batch):
                             break
