@@ -8,7 +8,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
-from sqlalchemy import MetaData, event, exc
+from sqlalchemy import MetaData, Text, bindparam, cast, column, event, exc, func
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 NAMING = {
@@ -44,6 +45,22 @@ def json_text(value: Any) -> str:
     """JSON and JSONB parameters as text: orjson, a tenth of json.dumps' cost (matching stores a document of some
     7 KB per case; json.dumps was a sixth of its CPU in the pipeline benchmark, docs/benchmarks.md)."""
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def json_rows(name: str, *columns):
+    """A bound JSON array of objects (text, see rows_json) as a table `name` with these (name, type) columns:
+    a batch's rows sent as one parameter that PostgreSQL unpacks with jsonb_to_recordset, so a statement over a
+    batch of 500 rows is one round trip (and one statement to plan), as over a batch of one."""
+    fn = func.jsonb_to_recordset(cast(bindparam(name, type_=Text), JSONB))
+    return fn.table_valued(*(column(n, t) for n, t in columns)).render_derived(name=name, with_types=True)
+
+
+def rows_json(rows: list[dict]) -> str:
+    """The rows as JSON text for json_rows, UUIDs and timestamps as strings that PostgreSQL reads back by column
+    type. orjson, and text rather than a JSONB parameter: the standard library's encoder (which would also need a
+    round trip through dicts to turn UUIDs into strings) cost ten times as much per batch, measured. The driver's
+    own UUIDs (ids read back from the database) are written as their text too."""
+    return orjson.dumps(rows, default=str).decode()
 
 
 def check_connections_on_checkout(engine: AsyncEngine, *, ping_after_idle_seconds: float) -> None:

@@ -9,16 +9,12 @@ from __future__ import annotations
 
 from uuid import UUID
 
-import orjson
 from sqlalchemy import (
     BigInteger,
     Float,
     String,
-    Text,
     Uuid,
     bindparam,
-    cast,
-    column,
     func,
     literal,
     select,
@@ -30,23 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.orm import case, lead, lead_audit, lead_origin, name_review
 from services.intake.repository import _RECORD_MATCH, NAME_CANDIDATES, new_identity_keys  # noqa: F401 (LeadBatches)
+from shared.db import json_rows as _rows
+from shared.db import rows_json as _json
 
 _LEAD_COLUMNS = [c for c in lead.columns if c.name not in ("created_at", "version")]
-
-
-def _rows(name: str, *columns):
-    """A bound JSON array of objects (text, see _json) as a table `name` with these (name, type) columns."""
-    fn = func.jsonb_to_recordset(cast(bindparam(name, type_=Text), JSONB))
-    return fn.table_valued(*(column(n, t) for n, t in columns)).render_derived(name=name, with_types=True)
-
-
-def _json(rows: list[dict]) -> str:
-    """The rows as JSON text, UUIDs and timestamps as strings that PostgreSQL reads back by column type.
-
-    orjson, and text rather than a JSONB parameter: the standard library's encoder (which would also need a
-    round trip through dicts to turn UUIDs into strings) cost ten times as much per batch, measured. The driver's
-    own UUIDs (ids read back from the database) are written as their text too."""
-    return orjson.dumps(rows, default=str).decode()
 
 
 def _insert_new_leads_statement():

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.matching.domain import Site
 from services.matching.orm import LIVE_SITE, case_match, pending_update, proposal_decision, site, site_change
+from shared.db import json_rows, rows_json
 
 REFERENCE_SITES = Path(__file__).parent / "data" / "sites.json"
 REFERENCE = "reference"
@@ -106,7 +107,18 @@ def _save_match_statement():
                                       set_={k: stmt.excluded[k] for k in (*_MATCH_VALUES, "proposed_at")})
 
 
+def _save_matches_statement():
+    """save_match() for a batch of cases as one INSERT ... SELECT FROM jsonb_to_recordset: an executemany of the
+    single upsert ran in PostgreSQL row by row, each of its six JSON documents bound (and encoded) on its own."""
+    names = ("case_id", *_MATCH_VALUES)
+    new = json_rows("new", *((k, case_match.c[k].type) for k in names))
+    stmt = insert(case_match).from_select([*names, "proposed_at"], select(*(new.c[k] for k in names), func.now()))
+    return stmt.on_conflict_do_update(index_elements=[case_match.c.case_id],
+                                      set_={k: stmt.excluded[k] for k in (*_MATCH_VALUES, "proposed_at")})
+
+
 _SAVE_MATCH = _save_match_statement()
+_SAVE_MATCHES = _save_matches_statement()
 _GET_MATCH = select(case_match).where(case_match.c.case_id == bindparam("case_id", type_=Uuid))
 _GET_MATCH_LOCKED = _GET_MATCH.with_for_update()
 _TAKE_PENDING = (delete(pending_update).where(pending_update.c.case_id == bindparam("case_id", type_=Uuid))
@@ -170,9 +182,10 @@ async def save_match(session: AsyncSession, *, case_id: UUID, code_name: str, ca
 
 
 async def save_matches(session: AsyncSession, matches: list[dict]) -> None:
-    """save_match() for a batch of cases (each a dict of save_match's keyword arguments): one statement."""
+    """save_match() for a batch of cases (each a dict of save_match's keyword arguments, each case once): one
+    statement, its rows one JSON parameter."""
     if matches:
-        await session.execute(_SAVE_MATCH, [_match_values(**m) for m in matches])
+        await session.execute(_SAVE_MATCHES, {"new": rows_json([_match_values(**m) for m in matches])})
 
 
 async def get_match(session: AsyncSession, case_id: UUID, *, lock: bool = False):

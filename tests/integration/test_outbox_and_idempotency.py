@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from services.intake.orm import outbox, processed_event
 from shared.contracts import LeadSignalled
@@ -161,3 +161,18 @@ async def test_claim_many_admits_each_event_once_under_concurrency(sessions):
 
 async def _has(h, *ids) -> bool:
     return set(ids) <= await h.stored()
+
+
+async def test_large_values_are_stored_uncompressed(sessions):
+    """Every service's outbox payload and matching's match documents are stored out of line without compression
+    (STORAGE EXTERNAL, the migrations "uncompressed large values"): pglz on every insert was half to two thirds of
+    a large row's insert (docs/benchmarks.md). A new table or a migration that recreates one must keep it."""
+    async with sessions() as session:
+        rows = (await session.execute(text(
+            "SELECT n.nspname || '.' || c.relname || '.' || a.attname, a.attstorage::text FROM pg_attribute a "
+            "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relkind = 'r' AND ((c.relname = 'outbox' AND a.attname = 'payload') OR (n.nspname = 'matching' "
+            "AND c.relname = 'case_match' AND a.attname IN ('case_payload', 'proposals', 'near_misses')))"))).all()
+    expected = {f"{schema}.outbox.payload" for schema in ("intake", "matching", "notifications", "reporting")} | {
+        f"matching.case_match.{column}" for column in ("case_payload", "proposals", "near_misses")}
+    assert dict(rows) == dict.fromkeys(expected, "e")
