@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 
 from deploy import stack
 from deploy.databases import create_database, drop_database
-from deploy.processes import ROOT, ServiceProcess
+from deploy.processes import ROOT, ServiceProcess, free_port
 from services.intake.orm import lead
 from shared.db import make_engine, make_sessionmaker
 from shared.messaging import security_from_env
@@ -32,13 +32,6 @@ from tests.factories import intake_lead_payload
 console = Console()
 TOKEN = "bench-token"
 
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def http_rate(url: str, *, n: int, concurrency: int, path: str, bodies: list[dict] | None) -> dict:

@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 
 from deploy import stack
 from deploy.databases import create_database, drop_database
-from deploy.processes import ROOT, ServiceProcess
+from deploy.processes import ROOT, ServiceProcess, free_port
 from services.matching.domain import Site
 from services.matching.site_columns import packed_expression
 from shared.contracts import MatchProposed
@@ -251,9 +251,3 @@ def report(r: dict) -> None:
     console.print(table)
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]

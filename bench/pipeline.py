@@ -13,7 +13,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import statistics
 import time
 import uuid
@@ -30,7 +29,7 @@ from sqlalchemy.engine import make_url
 
 from deploy import stack
 from deploy.databases import create_database, drop_database
-from deploy.processes import ROOT, ServiceProcess
+from deploy.processes import ROOT, ServiceProcess, free_port
 from services.intake.domain import case_id, lead_id
 from services.intake.look_alikes import APPLICATION_NAME as NAME_REVIEW_JOB
 from shared.contracts.events import MatchProposedOutline
@@ -431,11 +430,6 @@ def report(result: dict) -> None:
     console.print(table)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
@@ -454,7 +448,7 @@ def main() -> int:
     prefix = f"bench-{run_id}."
     env = {"KAFKA_BOOTSTRAP_SERVERS": ends.kafka, "DATABASE_URL": db, "KAFKA_TOPIC_PREFIX": prefix,
            "LOG_LEVEL": "WARNING"}
-    procs = [ServiceProcess(s, _free_port(), env, ROOT / "artifacts" / "logs" / f"bench-{s}.log").start()
+    procs = [ServiceProcess(s, free_port(), env, ROOT / "artifacts" / "logs" / f"bench-{s}.log").start()
              for s in SERVICES]
     try:
         result = asyncio.run(run(ends, args, db, name, prefix, {p.name: p.proc.pid for p in procs}))

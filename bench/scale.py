@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import socket
 import time
 import uuid
 from collections import Counter
@@ -28,7 +27,7 @@ from sqlalchemy import text
 
 from deploy import stack
 from deploy.databases import create_database, drop_database
-from deploy.processes import ROOT, ServiceProcess, stop_all
+from deploy.processes import ROOT, ServiceProcess, free_port, stop_all
 from services.intake.domain import case_id, lead_id
 from shared.contracts import CaseOpened, MatchProposed
 from shared.db import make_engine
@@ -63,11 +62,6 @@ class Counts:
         return (self.cases_opened == self.proposed == self.case_rows == self.match_rows == n
                 and self.cases_lost == self.cases_duplicated == self.proposed_lost == self.proposed_duplicated == 0)
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_instances(env: dict[str, str], instances: int, logs: Path, *, label: str,

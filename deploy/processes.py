@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -22,6 +23,23 @@ SERVICES = {"intake": 8001, "matching": 8002, "notifications": 8003, "reporting"
 DEVELOPMENT = {"GROEIRUIMTE_ENV": "development"}
 # The pages for people: started after the four, pointed at them (WORKBENCH_<SERVICE>_URL).
 WORKBENCH_PORT = 8005
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` distinct loopback ports nothing listens on now: every socket stays bound until all are chosen (a port
+    closed at once can be handed out again by the next bind, and two services were once given the same one)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
+def free_port() -> int:
+    return free_ports(1)[0]
 
 
 @dataclass
@@ -59,10 +77,14 @@ class ServiceProcess:
             if self.proc and self.proc.poll() is not None:
                 raise RuntimeError(f"{self.name} exited with {self.proc.returncode}; see {self.log_path}")
             try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
+                answer = httpx.get(f"{self.url}/healthz", timeout=1)
             except httpx.HTTPError:
-                pass
+                answer = None
+            if answer is not None and answer.status_code == 200:
+                # Another process on the same port answers too: that is not this service being healthy.
+                if (service := answer.json().get("service")) != self.name:
+                    raise RuntimeError(f"{self.url} answers as {service!r}, not {self.name}: its port is taken")
+                return
             time.sleep(0.2)
         raise RuntimeError(f"{self.name} did not answer on {self.url}/healthz within {timeout:.0f}s")
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import time
 import uuid
 from collections import Counter
@@ -25,7 +24,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy.engine import make_url
 
 from deploy.databases import create_database, drop_database
-from deploy.processes import ServiceProcess
+from deploy.processes import ServiceProcess, free_port
 from services.notifications.config import NotificationsSettings
 from services.notifications.domain import load_directory
 from tests.chaos.supervisor import Supervisor
@@ -34,11 +33,6 @@ from tests.kafka import produce
 MUNICIPALITIES = [(code, r.province) for code, r in load_directory(NotificationsSettings().recipients_file).items()
                   if r.kind == "municipality"]
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class CountingInbox:

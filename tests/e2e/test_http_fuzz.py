@@ -23,10 +23,9 @@ import uuid
 import pytest
 
 from deploy.databases import create_database, drop_database
-from deploy.processes import SERVICES, ServiceProcess, peers_env
+from deploy.processes import SERVICES, ServiceProcess, free_port, free_ports, peers_env
 from shared.auth import parse_tokens
 from shared.settings import ServiceSettings
-from tests.e2e.conftest import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -69,7 +68,7 @@ def fuzzed(infra, run_id, artifacts):
     env = {"KAFKA_BOOTSTRAP_SERVERS": infra.kafka, "DATABASE_URL": database, "LOG_LEVEL": "WARNING",
            "KAFKA_TOPIC_PREFIX": f"fuzz-{uuid.uuid4().hex[:8]}.", "KAFKA_SESSION_TIMEOUT_MS": "6000",
            "API_TOKENS": development_tokens(), "NOTIFICATIONS_SMTP_PORT": str(free_port())}
-    ports = {s: free_port() for s in SERVICES}
+    ports = dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True))
     env |= peers_env(ports)
     procs = {s: ServiceProcess(s, ports[s], env, artifacts / "logs" / f"fuzz-{s}.log") for s in SERVICES}
     try:

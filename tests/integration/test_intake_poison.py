@@ -9,13 +9,12 @@ behind them on the same partition are stored; and no line the service logged hol
 from __future__ import annotations
 
 import json
-import socket
 import uuid
 
 import httpx
 import pytest
 
-from deploy.processes import ServiceProcess
+from deploy.processes import ServiceProcess, free_port
 from services.intake.domain import lead_id
 from shared.contracts.events import LeadSignalled
 from tests.factories import intake_lead_payload, random_kvk
@@ -26,18 +25,13 @@ POISON_NAMES = ("Poison\u0000geheim B.V.", "Ⅷ" * 200)
 ROM = {"Authorization": "Bearer rom-poison"}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture(scope="module")
 def intake(service_env, topic_prefix, tmp_path_factory):
     """Intake as `python -m services.intake serve`, its output (every log line) captured in a file."""
     env = service_env | {"KAFKA_TOPIC_PREFIX": f"{topic_prefix}poison-{uuid.uuid4().hex[:6]}.",
                          "API_TOKENS": "rom-poison:oost-nl:rom"}
-    proc = ServiceProcess("intake", _free_port(), env, tmp_path_factory.mktemp("poison") / "intake.log")
+    proc = ServiceProcess("intake", free_port(), env, tmp_path_factory.mktemp("poison") / "intake.log")
     proc.start()
     proc.topic = env["KAFKA_TOPIC_PREFIX"] + LeadSignalled.topic
     try:
