@@ -33,7 +33,6 @@ console = Console()
 TOKEN = "bench-token"
 
 
-
 async def http_rate(url: str, *, n: int, concurrency: int, path: str, bodies: list[dict] | None) -> dict:
     """n requests from `concurrency` keep-alive connections; each latency from send to full response."""
     latencies: list[float] = []

@@ -249,5 +249,3 @@ def report(r: dict) -> None:
     table.add_row("synthetic sites written to PostgreSQL", f"{r['load']['load_s']} s ({r['load']['table_size']})",
                   "", "")
     console.print(table)
-
-

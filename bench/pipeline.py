@@ -430,7 +430,6 @@ def report(result: dict) -> None:
     console.print(table)
 
 
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--leads", type=int, default=20000, help="leads in the burst")

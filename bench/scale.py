@@ -63,7 +63,6 @@ class Counts:
                 and self.cases_lost == self.cases_duplicated == self.proposed_lost == self.proposed_duplicated == 0)
 
 
-
 def start_instances(env: dict[str, str], instances: int, logs: Path, *, label: str,
                     wait: float = 180) -> list[ServiceProcess]:
     """`instances` processes each of intake and matching, all in the same consumer groups."""

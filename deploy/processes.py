@@ -42,6 +42,12 @@ def free_port() -> int:
     return free_ports(1)[0]
 
 
+def free_ports_for(names: Iterable[str]) -> dict[str, int]:
+    """A distinct free port for each name (each of several services started side by side)."""
+    names = list(names)
+    return dict(zip(names, free_ports(len(names)), strict=True))
+
+
 @dataclass
 class ServiceProcess:
     name: str

@@ -43,7 +43,7 @@ from aiosmtpd.controller import Controller
 from rich.table import Table
 from sqlalchemy.engine import make_url
 
-from deploy.processes import DEVELOPMENT, ROOT, SERVICES, ServiceProcess, free_port, free_ports, peers_env
+from deploy.processes import DEVELOPMENT, ROOT, SERVICES, ServiceProcess, free_port, free_ports_for, peers_env
 from deploy.run import make_console
 from tests import log_scan
 from tests.chaos.mail_crash import KILL, POSTGRES, run_mail_crash
@@ -206,7 +206,7 @@ async def pipeline_phase(ends: Stack, *, leads: int, kills: int, proposals: int,
            "NOTIFICATIONS_PROPOSAL_NOTIFIES_PROVINCE": "false",
            "NOTIFICATIONS_SEND_CONNECTIONS": str(SEND_CONNECTIONS), "MATCHING_TOP_N": str(proposals)}
     await migrate_side_by_side(env)
-    ports = dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True))
+    ports = free_ports_for(SERVICES)
     env |= peers_env(ports)
     procs = {name: ServiceProcess(name, ports[name], env, logs / f"chaos-{name}.log") for name in SERVICES}
     watcher = asyncio.create_task(watch(ends, inbox, procs))

@@ -34,7 +34,6 @@ MUNICIPALITIES = [(code, r.province) for code, r in load_directory(Notifications
                   if r.kind == "municipality"]
 
 
-
 class CountingInbox:
     """aiosmtpd handler: counts every accepted message by Message-ID, and what each Message-ID was."""
 

@@ -9,13 +9,12 @@ import httpx
 import pytest
 from aiosmtpd.controller import Controller
 
-from deploy.processes import SERVICES, ServiceProcess, free_port, free_ports, peers_env, stop_all
+from deploy.processes import SERVICES, ServiceProcess, free_port, free_ports_for, peers_env, stop_all
 from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, Provider, serving
 
 pytestmark = pytest.mark.e2e
 # Migrations, topics and consumer group joins of four processes on two busy cores can take minutes.
 START_WITHIN = 180
-
 
 
 class Inbox:
@@ -64,7 +63,7 @@ def system(service_env, smtp, artifacts):
                          # (threshold, budget/digest, provinces) are tested in test_notifications_flow.py.
                          "NOTIFICATIONS_RELEVANCE_THRESHOLD": "0", "NOTIFICATIONS_BUDGET_PER_PERIOD": "1000000",
                          "NOTIFICATIONS_PROPOSAL_NOTIFIES_PROVINCE": "false"}
-    ports = dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True))
+    ports = free_ports_for(SERVICES)
     env |= peers_env(ports)
     procs = {name: ServiceProcess(name, ports[name], env, artifacts / "logs" / f"{name}.log") for name in SERVICES}
     try:

@@ -23,7 +23,7 @@ import uuid
 import pytest
 
 from deploy.databases import create_database, drop_database
-from deploy.processes import SERVICES, ServiceProcess, free_port, free_ports, peers_env
+from deploy.processes import SERVICES, ServiceProcess, free_ports_for, peers_env
 from shared.auth import parse_tokens
 from shared.settings import ServiceSettings
 
@@ -67,8 +67,10 @@ def fuzzed(infra, run_id, artifacts):
     database = _run(create_database(infra.database_url, name, services=SERVICES))
     env = {"KAFKA_BOOTSTRAP_SERVERS": infra.kafka, "DATABASE_URL": database, "LOG_LEVEL": "WARNING",
            "KAFKA_TOPIC_PREFIX": f"fuzz-{uuid.uuid4().hex[:8]}.", "KAFKA_SESSION_TIMEOUT_MS": "6000",
-           "API_TOKENS": development_tokens(), "NOTIFICATIONS_SMTP_PORT": str(free_port())}
-    ports = dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True))
+           "API_TOKENS": development_tokens()}
+    # Nothing listens on the SMTP port: it is chosen with the services' ports so that none of them is given it.
+    ports = free_ports_for([*SERVICES, "smtp"])
+    env["NOTIFICATIONS_SMTP_PORT"] = str(ports.pop("smtp"))
     env |= peers_env(ports)
     procs = {s: ServiceProcess(s, ports[s], env, artifacts / "logs" / f"fuzz-{s}.log") for s in SERVICES}
     try:

@@ -25,7 +25,6 @@ POISON_NAMES = ("Poison\u0000geheim B.V.", "Ⅷ" * 200)
 ROM = {"Authorization": "Bearer rom-poison"}
 
 
-
 @pytest.fixture(scope="module")
 def intake(service_env, topic_prefix, tmp_path_factory):
     """Intake as `python -m services.intake serve`, its output (every log line) captured in a file."""
