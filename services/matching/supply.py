@@ -41,6 +41,11 @@ class Supply:
         if txn is not None and self.watermark is not None and self._refreshed_in is not None \
                 and self._refreshed_in() is txn:
             return 0
+        if self.watermark is not None:
+            watermark, changed = await site_columns.changed_since(session, self.watermark)
+            if not changed:
+                self._refreshed(watermark, txn)
+                return 0
         started = time.perf_counter()
         read = await site_columns.read(session, since=self.watermark)
         if self.watermark is None:
@@ -48,9 +53,12 @@ class Supply:
             log.info("catalogue_loaded", sites=len(self.catalogue), seconds=round(time.perf_counter() - started, 2))
         else:
             self.catalogue.apply(read.catalogue, read.removed)
-        self.watermark = max(read.watermark, self.watermark or 0)
-        self._refreshed_in = weakref.ref(txn) if txn is not None else None
+        self._refreshed(read.watermark, txn)
         return read.rows
+
+    def _refreshed(self, watermark: int, txn) -> None:
+        self.watermark = max(watermark, self.watermark or 0)
+        self._refreshed_in = weakref.ref(txn) if txn is not None else None
 
     def patch(self, site: Site, session: AsyncSession | None = None) -> None:
         """Patch one site now (the re-match in the same transaction needs it); if that transaction rolls back,

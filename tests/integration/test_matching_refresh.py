@@ -133,3 +133,18 @@ async def test_the_largest_values_a_site_may_have_fit_the_catalogue_s_packed_col
     cat = supply.catalogue
     assert cat.cols["floor_now"][cat.index[largest.id]] == np.float32(MAX_M2)
     assert cat.cols["fieldlabs"][cat.index[largest.id]] == 1000
+
+
+async def test_a_deletion_alone_is_found_by_the_quick_check_and_leaves_memory(sessions, prefix):
+    """A refresh first asks, in one statement, whether anything was written or deleted since its watermark; a
+    deletion writes no site row (only its history), and must still make the refresh read."""
+    gone = site(f"{prefix}gone")
+    await store(sessions, gone, site(f"{prefix}stays"))
+    supply = Supply()
+    await refreshed(sessions, supply)
+    async with sessions() as session, session.begin():
+        await repository.delete_site(session, gone.id)
+        await repository.record_site_changes(session, [history_entry(gone, None, Author("taskforce", "api"))])
+    assert await refreshed(sessions, supply) >= 1
+    assert gone.id not in supply.catalogue.index
+    assert f"{prefix}stays" in supply.catalogue.index
