@@ -155,6 +155,12 @@ class Outbox:
         # After a batch the broker partly refused, rows go one at a time until the culprit is found.
         self._one_by_one = False
         self._pending = (self.table.c.published_at.is_(None)) & (self.table.c.parked_at.is_(None))
+        # A pass's rows, oldest first, only while this relay holds the lock: taken in the same round trip (an
+        # InitPlan, evaluated once before the scan: a One-Time Filter), so an idle or contended pass costs one.
+        t = self.table
+        holds_lock = select(func.pg_try_advisory_xact_lock(self._lock_id)).scalar_subquery()
+        self._next_rows = (select(t.c.seq, t.c.topic, t.c.key, t.c.payload, t.c.headers, t.c.attempts)
+                           .where(holds_lock, self._pending).order_by(t.c.seq).limit(self.batch_size))
 
     async def add(self, session: AsyncSession, evt: Envelope) -> None:
         """Stage `evt` in the caller's transaction; the relay is woken when that transaction commits."""
@@ -197,15 +203,9 @@ class Outbox:
         return 0 if done.failures else len(done.published)
 
     async def _publish_pass(self, producer: AIOKafkaProducer) -> _Pass:
-        t = self.table
         async with transaction(self.sessions) as session:
-            locked = await session.scalar(select(func.pg_try_advisory_xact_lock(self._lock_id)))
-            if not locked:
-                return _Pass()
-            rows = (await session.execute(
-                select(t.c.seq, t.c.topic, t.c.key, t.c.payload, t.c.headers, t.c.attempts)
-                .where(self._pending).order_by(t.c.seq).limit(self.batch_size))).all()
-            if not rows:
+            rows = (await session.execute(self._next_rows)).all()
+            if not rows:  # nothing pending, or another replica's relay holds the lock
                 return _Pass()
             done = await (self._send_one_by_one(producer, rows) if self._one_by_one
                           else self._send_batch(producer, rows))

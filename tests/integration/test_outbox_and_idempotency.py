@@ -99,6 +99,27 @@ async def test_committed_events_are_relayed_in_order_and_marked(sessions, produc
     assert {r.key for r in records} == {e.key for e in events}
 
 
+async def test_a_relay_publishes_nothing_while_another_holds_the_lock(sessions, producer, infra):
+    """One relay at a time per service (events leave in commit order even with replicas): a pass takes the lock in
+    the statement that reads its rows, and reads none while another replica's pass holds it."""
+    prefix = await topics_made(infra, unique_prefix())
+    box = Outbox(outbox, sessions, topic_prefix=prefix)
+    evt = lead_event()
+    async with transaction(sessions) as session:
+        await box.add(session, evt)
+
+    async def published_at():
+        async with sessions() as session:
+            return await session.scalar(select(outbox.c.published_at).where(outbox.c.event_id == evt.id))
+
+    async with transaction(sessions) as other_replica:
+        await other_replica.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": box._lock_id})
+        assert await box.publish_pending(producer) == 0
+        assert await published_at() is None
+    assert await box.publish_pending(producer) >= 1
+    assert await published_at() is not None
+
+
 async def test_relay_crash_before_marking_republishes_the_same_event(sessions, producer, infra):
     """At-least-once: the event goes out again under the same id, which consumers de-duplicate on."""
     prefix = await topics_made(infra, unique_prefix())
