@@ -11,7 +11,10 @@ from uuid import UUID
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
+    DateTime,
     Float,
+    Integer,
     String,
     Uuid,
     bindparam,
@@ -25,7 +28,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.orm import case, lead, lead_audit, lead_origin, name_review
-from services.intake.repository import _RECORD_MATCH, NAME_CANDIDATES, new_identity_keys  # noqa: F401 (LeadBatches)
+from services.intake.repository import NAME_CANDIDATES, new_identity_keys  # noqa: F401 (LeadBatches)
 from shared.db import json_rows as _rows
 from shared.db import rows_json as _json
 
@@ -154,10 +157,26 @@ async def mark_consents_granted(session: AsyncSession, case_ids: list[UUID]) -> 
     return set((await session.execute(stmt, {"ids": case_ids})).scalars())
 
 
-async def record_matches(session: AsyncSession, matches: list[dict]) -> None:
-    """record_match() for a batch (case_id, revision, sites, no_proposition, at each), in order: one executemany."""
-    if matches:
-        await session.execute(_RECORD_MATCH, [
-            {"m_case_id": m["case_id"], "m_revision": m["revision"], "m_sites": m["sites"],
-             "m_no_proposition": m["no_proposition"], "m_at": m["at"]} for m in matches])
+def _record_matches_statement():
+    m = _rows("m", ("case_id", Uuid), ("revision", Integer), ("sites", Integer), ("no_proposition", Boolean),
+              ("at", DateTime(timezone=True)))
+    return (update(case).where(case.c.id == m.c.case_id, func.coalesce(case.c.match_revision, 0) <= m.c.revision)
+            .values(match_revision=m.c.revision, sites_proposed=m.c.sites, no_proposition=m.c.no_proposition,
+                    proposed_at=m.c.at))
 
+
+_RECORD_MATCHES = _record_matches_statement()
+
+
+async def record_matches(session: AsyncSession, matches: list[dict]) -> None:
+    """record_match() for a batch (case_id, revision, sites, no_proposition, at each), as if applied in order, in
+    one statement. An UPDATE ... FROM changes a row once, so each case's rows are first reduced to the one applying
+    them in order would leave: the last whose revision is at least that of every one before it (a later revision
+    never loses to an older one arriving after it; the stored revision is checked in the statement)."""
+    latest: dict = {}
+    for m in matches:
+        kept = latest.get(m["case_id"])
+        if kept is None or m["revision"] >= kept["revision"]:
+            latest[m["case_id"]] = m
+    if latest:
+        await session.execute(_RECORD_MATCHES, {"m": _json(list(latest.values()))})

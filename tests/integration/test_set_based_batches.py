@@ -207,3 +207,42 @@ async def test_a_mixed_batch_of_leads_ends_as_if_applied_one_after_another(infra
     assert len(per_event["cases"]) == 9 and len(per_event["reviews"]) == 2  # the batch covers what it should
     for name in per_event:
         assert set_based[name] == per_event[name], name
+
+
+def _proposed(case_id, revision: int, minute: int) -> MatchProposed:
+    return MatchProposed.model_validate({
+        "source": "/t", "subject": str(case_id), "time": f"2026-12-03T10:{minute:02d}:00+00:00", "data": {
+            "case_id": str(case_id), "code_name": "x", "technology_domains": [], "origin_region": "oost",
+            "proposals": [], "no_proposition": revision % 2 == 0, "revision": revision, "trigger": "case-opened"}})
+
+
+async def test_a_batch_of_match_proposals_ends_as_if_applied_one_after_another(infra, run_id):
+    """Intake records each case's latest match in one UPDATE ... FROM, which changes a row once: a case twice or
+    more in a batch, revisions out of order, the same revision again, one older than the stored: the same state as
+    one event per batch."""
+    from tests.integration.conftest import fresh_sessions
+
+    deps = intake_bootstrap(IntakeSettings())
+    states = []
+    for per_event in (True, False):
+        async with fresh_sessions(infra, run_id, "intake") as sessions:
+            await replace(deps.runtime.appliers["intake"], sessions=sessions)(
+                items([_lead() for _ in range(5)], "lead-signalled"), _no_dead_letters)
+            async with sessions() as session:
+                a, b, c, d, e = sorted((await session.execute(select(intake_orm.case.c.id))).scalars())
+            matched = replace(deps.runtime.appliers["intake-case-matched"], sessions=sessions)
+            await matched(items([_proposed(c, 5, 0)], "match-proposed"), _no_dead_letters)
+            batch = [_proposed(a, 1, 1), _proposed(b, 2, 2), _proposed(a, 3, 3), _proposed(c, 4, 4),
+                     _proposed(a, 2, 5), _proposed(b, 2, 6), _proposed(d, 1, 7), _proposed(d, 1, 8)]
+            for part in ([[evt] for evt in batch] if per_event else [batch]):
+                await matched(items(part, "match-proposed"), _no_dead_letters)
+            async with sessions() as session:
+                o = intake_orm.case
+                rows = (await session.execute(select(o.c.id, o.c.match_revision, o.c.no_proposition,
+                                                     o.c.proposed_at, o.c.sites_proposed))).all()
+            order = {a: "a", b: "b", c: "c", d: "d", e: "e"}
+            states.append(sorted((order[r.id], *r[1:]) for r in rows))
+    one_by_one, set_based = states
+    assert [(n, rev, at.minute) for n, rev, _, at, _ in one_by_one if rev] == [
+        ("a", 3, 3), ("b", 2, 6), ("c", 5, 0), ("d", 1, 8)]
+    assert set_based == one_by_one
