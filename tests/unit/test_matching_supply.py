@@ -17,12 +17,31 @@ async def test_the_supply_watermark_never_moves_back(monkeypatch):
         asked.append(since)
         return next(answers)
 
+    async def changed_since(_session, since):  # an older transaction still running: a lower watermark
+        return since - 20, True
+
     monkeypatch.setattr(supply_module.site_columns, "read", read)
+    monkeypatch.setattr(supply_module.site_columns, "changed_since", changed_since)
     supply = supply_module.Supply()
     for _ in range(3):
         await supply.refresh(None)
     assert asked == [None, 100, 100]
     assert supply.catalogue.cols["mw_now"][supply.catalogue.index["aa"]] == 9.0
+
+
+async def test_the_watermark_of_a_refresh_that_found_nothing_never_moves_back(monkeypatch):
+    async def read(_session, *, since=None):
+        return Read(Catalogue.of([site("aa")]), [], 1, 100)
+
+    async def changed_since(_session, since):
+        return 80, False
+
+    monkeypatch.setattr(supply_module.site_columns, "read", read)
+    monkeypatch.setattr(supply_module.site_columns, "changed_since", changed_since)
+    supply = supply_module.Supply()
+    await supply.refresh(None)
+    assert await supply.refresh(None) == 0
+    assert supply.watermark == 100
 
 
 async def test_many_changes_apply_at_once_replacing_removing_and_appending(monkeypatch):

@@ -39,15 +39,20 @@ def _facts(model: type[Explanation | Shortfall], **facts) -> Explanation | Short
     """`model(**facts)`, remembered: validating the many facts of the proposals and near misses was a good part
     of matching's CPU, and they repeat (a site's knowledge, talent and housing facts are the same for every case,
     a demand's for every site that meets it). The models are frozen, so one instance serves them all."""
-    return _facts_of(model, tuple((k, tuple(v.items()) if k in _DICTS else v) for k, v in facts.items()))
+    if (graduates := facts.get(_DICT)) is not None:
+        facts[_DICT] = tuple(graduates.items())
+    return _facts_of(model, tuple(facts.items()))  # the key as it comes: a comprehension over it cost more
 
 
-_DICTS = ("graduates",)  # the facts' dict fields: passed (and remembered) as tuples of their items
+_DICT = "graduates"  # the facts' one dict field: passed (and remembered) as a tuple of its items
 
 
 @functools.lru_cache(maxsize=8192)
 def _facts_of(model: type[Explanation | Shortfall], facts: tuple) -> Explanation | Shortfall:
-    return model(**{k: dict(v) if k in _DICTS else v for k, v in facts})
+    fields = dict(facts)
+    if _DICT in fields:
+        fields[_DICT] = dict(fields[_DICT])
+    return model(**fields)
 
 
 def as_date(days: int) -> date:
