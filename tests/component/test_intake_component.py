@@ -54,3 +54,23 @@ async def test_a_lead_the_contract_refuses_is_dead_lettered_with_its_field_and_n
     (headers,) = dead.headers()
     assert headers["dlq-field"] == "data.company.kvk_number" and headers["dlq-consumer-group"] == "intake"
     assert opened.records == []
+
+
+async def test_a_batch_reaches_its_handler_without_a_worker_thread(build, monkeypatch):
+    """The subscriber takes the message as its body: injecting it from FastStream's context (a synchronous
+    lookup) sent every batch through a worker thread and back, a thread hop's CPU per batch."""
+    import fast_depends.utils
+
+    hops = []
+    original = fast_depends.utils.run_in_threadpool
+
+    async def counted(func, *args, **kwargs):
+        hops.append(getattr(func, "__qualname__", repr(func)))
+        return await original(func, *args, **kwargs)
+
+    monkeypatch.setattr(fast_depends.utils, "run_in_threadpool", counted)
+    intake = build("intake")
+    async with TestKafkaBroker(intake.runtime.broker):
+        await publish(intake, intake_lead_payload(), topic=LeadSignalled.topic)
+        assert await relay(intake) == 2
+    assert hops == []
