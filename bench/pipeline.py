@@ -15,6 +15,7 @@ import json
 import os
 import statistics
 import time
+import timeit
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -45,6 +46,12 @@ JOB = "postgresql, look-alike job"
 BEFORE = {"leads_per_s": "115–206", "cpu_ms_per_lead": "9 (burst), 18 (moderate)", "raw": "18,000–34,000",
           "ratio": "0.53–0.71 %", "e2e": "159 / 358 ms", "hop": "p99 20–27 ms", "intake_cpu": "–",
           "matching_cpu": "–"}
+
+
+def cpu_yardstick() -> float:
+    """Milliseconds one core takes for a fixed pure-Python loop (best of five): this shared machine's speed changes
+    from hour to hour (every process's CPU per unit of work with it), so runs are compared beside this figure."""
+    return min(timeit.repeat("sum(range(100_000))", number=100, repeat=5)) * 1000 / 100
 
 
 async def raw_rate(bootstrap: str, n: int, size: int) -> float:
@@ -357,13 +364,14 @@ async def run(ends, args, db_url: str, db_name: str, prefix: str, pids: dict[str
         finally:
             await conn.close()
 
-    result = {"load_before": os.getloadavg()}
+    result = {"load_before": os.getloadavg(), "cpu_yardstick_ms": [cpu_yardstick()]}
     result["cluster"] = await cluster(ends.kafka, f"{prefix}lead-signalled")
     result["raw_aiokafka_msgs_per_s"] = await raw_rate(ends.kafka, args.raw, 700)
     if args.idle_seconds > 0:  # after the raw rate: the services have joined their groups by then
         result |= await idle(meter, args.idle_seconds)
     result |= await burst(ends.kafka, prefix, args.leads, meter, commits, timeout=args.timeout)
     result["load_after_burst"] = os.getloadavg()
+    result["cpu_yardstick_ms"].append(cpu_yardstick())
     if args.steady_seconds > 0:
         began = time.time()
         result |= await steady(ends.kafka, prefix, result["leads_per_s"] / 2, args.steady_seconds, meter, commits)
@@ -401,6 +409,8 @@ def report(result: dict) -> None:
     table.add_row("raw aiokafka produce->consume (700 B, acks=all)", f"{result['raw_aiokafka_msgs_per_s']:,.0f} msgs/s",
                   BEFORE["raw"])
     table.add_row("pipeline / raw", f"{result['pipeline_vs_raw'] * 100:.2f} %", BEFORE["ratio"])
+    table.add_row("CPU yardstick: ms for sum(range(100,000)), before / after the burst",
+                  " / ".join(f"{x:.3f}" for x in result["cpu_yardstick_ms"]), "")
     if "e2e_p50_ms" in result:
         table.add_row(f"steady {result['steady_rate']:,.0f} leads/s (half the burst) for "
                       f"{result['steady_seconds']:.0f} s: end to end p50 / p99",
