@@ -131,9 +131,12 @@ SELECT coalesce((SELECT min(x::text::bigint) FROM snapshot, pg_snapshot_xip(s) A
                 (SELECT pg_snapshot_xmax(s)::text::bigint FROM snapshot))"""
 # The watermark, and whether any site was written (or deleted) at or after transaction $1, in one round trip: most
 # refreshes (a Kafka batch's) find nothing, and reading that with the copies took five (docs/benchmarks.md).
+# The highest change number, not EXISTS: max() over an indexed column reads one end of the index whatever the
+# statistics say; EXISTS (... changed_xid >= $1) was planned as a scan of the whole table after a bulk load (half a
+# second per batch at a million sites, until the table was analysed).
 CHANGED_SINCE = WATERMARK + """,
-       EXISTS (SELECT FROM matching.site WHERE changed_xid >= $1)
-       OR EXISTS (SELECT FROM matching.site_change WHERE action = 'deleted' AND changed_xid >= $1)"""
+       coalesce((SELECT max(changed_xid) FROM matching.site) >= $1, false)
+       OR coalesce((SELECT max(changed_xid) FROM matching.site_change WHERE action = 'deleted') >= $1, false)"""
 
 
 @dataclass(frozen=True)
