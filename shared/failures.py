@@ -131,6 +131,19 @@ def _field_prefix(reason: str) -> str | None:
     return head if sep and head and " " not in head else None
 
 
+async def wait_woken(wake: asyncio.Event, seconds: float) -> None:
+    """Wait until `wake` is set or `seconds` have passed, whichever comes first, for a worker loop's idle wait.
+
+    asyncio.timeout, not asyncio.wait_for: on Python 3.11 wait_for swallows a cancellation that arrives as the event
+    is set (the wait returns as if woken), and a loop around it never stops (a stuck shutdown in the test suite;
+    tests/unit/test_wait_woken.py)."""
+    try:
+        async with asyncio.timeout(seconds):
+            await wake.wait()
+    except TimeoutError:
+        pass
+
+
 class Backoff:
     """Capped exponential backoff with jitter (tenacity's), for loops that keep going after a failure."""
 

@@ -51,7 +51,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.contracts.envelope import Envelope
 from shared.db import transaction
-from shared.failures import Backoff, describe, is_transient
+from shared.failures import Backoff, describe, is_transient, wait_woken
 from shared.telemetry import current_trace_headers
 
 log = structlog.get_logger()
@@ -302,10 +302,7 @@ class Outbox:
                     await self._clean_up_quietly()
                 if len(done.published) >= self.batch_size or done.failures:
                     continue
-                try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
-                except TimeoutError:
-                    pass
+                await wait_woken(self._wake, self.poll_seconds)
         finally:
             await _stopped(producer)
 

@@ -38,6 +38,7 @@ from services.notifications.domain import replies
 from services.notifications.domain.directory import no_header_breaks
 from services.notifications.repository.deliveries import CONNECTION_ERROR
 from shared.db import transaction
+from shared.failures import wait_woken
 
 log = structlog.get_logger()
 REPLY_KINDS = frozenset({"municipality", "province"})
@@ -330,7 +331,4 @@ class Mailer:
                 await asyncio.sleep(1.0)
             if handled:
                 continue
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=min(1.0, self.settings.retry_base_seconds / 2))
-            except TimeoutError:
-                pass
+            await wait_woken(self._wake, min(1.0, self.settings.retry_base_seconds / 2))
