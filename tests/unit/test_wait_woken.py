@@ -33,3 +33,29 @@ async def test_it_returns_when_woken_and_when_the_time_is_up():
     await asyncio.wait_for(wait_woken(wake, 5), timeout=1)
     wake.clear()
     await asyncio.wait_for(wait_woken(wake, 0.01), timeout=1)
+
+
+async def test_a_cancellation_the_loop_s_work_swallowed_still_stops_it():
+    """A library that catches the CancelledError and returns leaves the task marked as cancelling: the next idle
+    wait stops the loop (the mailer's shutdown hung with its worker still looping, after mails_sent)."""
+    started, waits = asyncio.Event(), []
+
+    async def swallowing_work() -> None:
+        started.set()
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            pass
+
+    async def worker() -> None:
+        wake = asyncio.Event()
+        while True:
+            await swallowing_work()
+            await wait_woken(wake, 0.01)
+            waits.append(1)
+
+    task = asyncio.create_task(worker())
+    await started.wait()
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=2)
+    assert done and task.cancelled() and waits == []
