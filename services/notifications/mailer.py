@@ -38,7 +38,7 @@ from services.notifications.domain import replies
 from services.notifications.domain.directory import no_header_breaks
 from services.notifications.repository.deliveries import CONNECTION_ERROR
 from shared.db import transaction
-from shared.failures import wait_woken
+from shared.failures import raise_if_cancelling, wait_woken
 
 log = structlog.get_logger()
 REPLY_KINDS = frozenset({"municipality", "province"})
@@ -331,4 +331,5 @@ class Mailer:
                 await asyncio.sleep(1.0)
             if handled:
                 continue
+            raise_if_cancelling()  # the stuck shutdown in CI: a delivery had swallowed the cancellation
             await wait_woken(self._wake, min(1.0, self.settings.retry_base_seconds / 2))

@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from shared.failures import wait_woken
+from shared.failures import raise_if_cancelling, wait_woken
 
 pytestmark = pytest.mark.timeout(10)
 
@@ -36,8 +36,8 @@ async def test_it_returns_when_woken_and_when_the_time_is_up():
 
 
 async def test_a_cancellation_the_loop_s_work_swallowed_still_stops_it():
-    """A library that catches the CancelledError and returns leaves the task marked as cancelling: the next idle
-    wait stops the loop (the mailer's shutdown hung with its worker still looping, after mails_sent)."""
+    """A library that catches the CancelledError and returns leaves the task marked as cancelling: the mailer's
+    loop checks before its idle wait (its shutdown hung with its worker still looping, after mails_sent)."""
     started, waits = asyncio.Event(), []
 
     async def swallowing_work() -> None:
@@ -51,6 +51,7 @@ async def test_a_cancellation_the_loop_s_work_swallowed_still_stops_it():
         wake = asyncio.Event()
         while True:
             await swallowing_work()
+            raise_if_cancelling()
             await wait_woken(wake, 0.01)
             waits.append(1)
 
