@@ -147,9 +147,8 @@ async def wait_woken(wake: asyncio.Event, seconds: float) -> None:
 def raise_if_cancelling() -> None:
     """Raise the cancellation the loop's work swallowed (a library that caught it and returned): the task stays
     marked as cancelling, and its loop would otherwise go on for ever, each timeout of its idle wait taken for the
-    end of the wait. For loops whose task nothing else cancels and uncancels (the mailer's worker): the relay's
-    task runs under libraries that leave the mark set, and stopped at once with this check (the pipeline's e2e
-    tests failed)."""
+    end of the wait. Only in the mailer's worker: in the outbox relay's loop this check stopped the relay at once
+    (the pipeline's e2e tests failed), so something leaves its task marked; what, is not known yet."""
     task = asyncio.current_task()
     if task is not None and task.cancelling():
         raise asyncio.CancelledError
