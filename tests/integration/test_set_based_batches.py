@@ -129,11 +129,13 @@ async def test_a_batch_of_match_proposals_costs_intake_the_same_statements_as_tw
     assert counts[0] == counts[1], f"statements per batch grow with its size: {counts}"
 
 
-def match_proposed_event() -> MatchProposed:
-    case_id = uuid.uuid4()
-    return MatchProposed.model_validate({"source": "/t", "subject": str(case_id), "data": {
+def match_proposed_event(case_id=None, *, revision: int = 1, no_proposition: bool = True,
+                         time: str | None = None) -> MatchProposed:
+    case_id = case_id or uuid.uuid4()
+    return MatchProposed.model_validate({"source": "/t", "subject": str(case_id), **({"time": time} if time else {}),
+                                         "data": {
         "case_id": str(case_id), "code_name": "x", "technology_domains": [], "origin_region": "oost",
-        "proposals": [], "no_proposition": True, "revision": 1, "trigger": "case-opened"}})
+        "proposals": [], "no_proposition": no_proposition, "revision": revision, "trigger": "case-opened"}})
 
 
 async def test_each_event_of_a_batch_continues_the_trace_of_the_event_it_follows_from(matching):
@@ -210,10 +212,8 @@ async def test_a_mixed_batch_of_leads_ends_as_if_applied_one_after_another(infra
 
 
 def _proposed(case_id, revision: int, minute: int) -> MatchProposed:
-    return MatchProposed.model_validate({
-        "source": "/t", "subject": str(case_id), "time": f"2026-12-03T10:{minute:02d}:00+00:00", "data": {
-            "case_id": str(case_id), "code_name": "x", "technology_domains": [], "origin_region": "oost",
-            "proposals": [], "no_proposition": revision % 2 == 0, "revision": revision, "trigger": "case-opened"}})
+    return match_proposed_event(case_id, revision=revision, no_proposition=revision % 2 == 0,
+                                time=f"2026-12-03T10:{minute:02d}:00+00:00")
 
 
 async def test_a_batch_of_match_proposals_ends_as_if_applied_one_after_another(infra, run_id):
