@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import statistics
@@ -142,7 +143,7 @@ class CpuMeter:
                                     "WHERE datname = $1 AND pid <> pg_backend_pid()", self.database)
         finally:
             await conn.close()
-        return {"postgresql": [r["pid"] for r in rows if r["application_name"] != NAME_REVIEW_JOB],
+        return {"postgresql": [r["pid"] for r in rows if r["application_name"] not in (NAME_REVIEW_JOB, SAMPLER)],
                 JOB: [r["pid"] for r in rows if r["application_name"] == NAME_REVIEW_JOB]}
 
     async def begin(self) -> None:
@@ -153,6 +154,44 @@ class CpuMeter:
         now = await self.snapshot()
         return {name: sum(max(0.0, cpu - self.start.get(name, {}).get(pid, 0.0)) for pid, cpu in pids.items())
                 for name, pids in now.items()}
+
+
+SAMPLER = "bench backlog sampler"  # the burst's backlog sampler (its database time is the bench's, not counted)
+STAGES = ("lead-signalled, not yet read by intake", "intake's outbox, not yet published",
+          "case-opened, not yet matched", "matching's outbox, not yet published")
+
+
+class Backlog:
+    """Where the burst's leads wait, sampled every `every` seconds from the bench database: per stage the leads
+    that reached it and have not left it. The stage that holds the most for longest is the one that sets the pace
+    (Little's law: the queue before the slowest stage grows); its mean and peak are printed per stage."""
+
+    _COUNTS = ("SELECT (SELECT count(*) FROM intake.lead),"
+               " (SELECT count(*) FROM intake.outbox WHERE topic = 'case-opened'),"
+               " (SELECT count(*) FROM intake.outbox WHERE topic = 'case-opened' AND published_at IS NOT NULL),"
+               " (SELECT count(*) FROM matching.case_match),"
+               " (SELECT count(*) FROM matching.outbox WHERE topic = 'match-proposed'),"
+               " (SELECT count(*) FROM matching.outbox WHERE topic = 'match-proposed' AND published_at IS NOT NULL)")
+
+    def __init__(self, db_dsn: str, sent: int, every: float = 0.5) -> None:
+        self.db_dsn, self.sent, self.every = db_dsn, sent, every
+        self.samples: list[tuple[int, ...]] = []
+
+    async def run(self, done: asyncio.Event) -> None:
+        conn = await asyncpg.connect(self.db_dsn, server_settings={"application_name": SAMPLER})
+        try:
+            while not done.is_set():
+                leads, staged, published, matched, proposed, sent_on = await conn.fetchrow(self._COUNTS)
+                self.samples.append((self.sent - leads, staged - published, published - matched, proposed - sent_on))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(done.wait(), self.every)
+        finally:
+            await conn.close()
+
+    def summary(self) -> dict[str, dict[str, float]]:
+        columns = list(zip(*self.samples, strict=True)) or [()] * len(STAGES)
+        return {stage: {"mean": statistics.fmean(col) if col else 0.0, "peak": max(col, default=0)}
+                for stage, col in zip(STAGES, columns, strict=True)}
 
 
 def pipeline_cpu(cpu: dict[str, float]) -> float:
@@ -241,15 +280,19 @@ def _producer(bootstrap: str) -> AIOKafkaProducer:
     return AIOKafkaProducer(bootstrap_servers=bootstrap, **security_from_env(), acks="all", enable_idempotence=True)
 
 
-async def burst(bootstrap: str, prefix: str, n: int, meter: CpuMeter, commits, *, timeout: float) -> dict:
-    """N leads published at once; leads/s from the first publish to the last proposal, CPU per lead."""
+async def burst(bootstrap: str, prefix: str, n: int, meter: CpuMeter, commits, *, timeout: float,
+                db_dsn: str) -> dict:
+    """N leads published at once; leads/s from the first publish to the last proposal, CPU per lead, and where
+    the leads waited meanwhile (Backlog)."""
     leads = [_lead() for _ in range(n)]
+    backlog, done = Backlog(db_dsn, n), asyncio.Event()
     async with Proposals(bootstrap, f"{prefix}match-proposed") as proposals:
         producer = _producer(bootstrap)
         await producer.start()
         await meter.begin()
         commits_before = await commits()
         start = time.perf_counter()
+        sampling = asyncio.create_task(backlog.run(done))
         for lp, _ in leads:
             await _send(producer, f"{prefix}lead-signalled", lp)
         await producer.flush()
@@ -258,12 +301,14 @@ async def burst(bootstrap: str, prefix: str, n: int, meter: CpuMeter, commits, *
             proposals.on_arrival = lambda: progress.advance(task)
             await proposals.wait_for({c for _, c in leads}, timeout=timeout)
         elapsed = time.perf_counter() - start
+        done.set()
+        await sampling
         cpu = await meter.end()
         commits_after = await commits()
         await producer.stop()
     return {"leads": n, "seconds": elapsed, "leads_per_s": n / elapsed,
             "cpu_ms_per_lead": {k: v * 1000 / n for k, v in cpu.items()},
-            "commits_per_lead": (commits_after - commits_before) / n}
+            "commits_per_lead": (commits_after - commits_before) / n, "backlog": backlog.summary()}
 
 
 async def steady(bootstrap: str, prefix: str, rate: float, seconds: float, meter: CpuMeter, commits) -> dict:
@@ -369,7 +414,7 @@ async def run(ends, args, db_url: str, db_name: str, prefix: str, pids: dict[str
     result["raw_aiokafka_msgs_per_s"] = await raw_rate(ends.kafka, args.raw, 700)
     if args.idle_seconds > 0:  # after the raw rate: the services have joined their groups by then
         result |= await idle(meter, args.idle_seconds)
-    result |= await burst(ends.kafka, prefix, args.leads, meter, commits, timeout=args.timeout)
+    result |= await burst(ends.kafka, prefix, args.leads, meter, commits, timeout=args.timeout, db_dsn=_dsn(db_url))
     result["load_after_burst"] = os.getloadavg()
     result["cpu_yardstick_ms"].append(cpu_yardstick())
     if args.steady_seconds > 0:
@@ -406,6 +451,8 @@ def report(result: dict) -> None:
         table.add_row(f"  CPU per lead: {name}", f"{cpu.get(name, 0):.2f} ms", "in PostgreSQL's" if name == JOB
                       else "")
     table.add_row("  commits per lead (bench database)", f"{result['commits_per_lead']:.2f}", "0.08 (burst)")
+    for stage, held in result["backlog"].items():
+        table.add_row(f"  leads waiting: {stage}, mean / peak", f"{held['mean']:,.0f} / {held['peak']:,}", "")
     table.add_row("raw aiokafka produce->consume (700 B, acks=all)", f"{result['raw_aiokafka_msgs_per_s']:,.0f} msgs/s",
                   BEFORE["raw"])
     table.add_row("pipeline / raw", f"{result['pipeline_vs_raw'] * 100:.2f} %", BEFORE["ratio"])

@@ -109,9 +109,11 @@ def explained(case: Case, cat: Catalogue, ranked: Ranked, near: np.ndarray, wors
               words) -> MatchResult:
     """The match in words: proposals for the ranked rows, near misses for `near`, what blocked each region.
     `words` gives the catalogue's values at those rows (the catalogue itself, or match_many's Python values)."""
-    proposals = [_proposal(case, words, ranked, rank_no, pos)
-                 for rank_no, pos in enumerate(ranked.positions, start=1)]
-    near = [_near_miss(case, words, ranked.checks, i) for i in near.tolist()]
+    home = home_region_code(case)
+    shares = _ranked_shares(ranked)
+    proposals = [_proposal(case, words, ranked, rank_no, shares[rank_no - 1], home)
+                 for rank_no in range(1, len(ranked.positions) + 1)]
+    near = [_near_miss(case, words, ranked.checks, i, home) for i in near.tolist()]
     option_regions = tuple(sorted(set(np.unique(cat.cols["region"][ranked.qualifying]).tolist())))
     cutoffs = Cutoffs(lowest_score=min((p.score for p in proposals), default=None), proposals=len(proposals),
                       worst_near_key=worst, near_misses=len(near), option_regions=option_regions,
@@ -121,12 +123,23 @@ def explained(case: Case, cat: Catalogue, ranked: Ranked, near: np.ndarray, wors
     return MatchResult(proposals, near, blocking, details, cutoffs, blocking_facts=facts)
 
 
-def _proposal(case: Case, cat: Catalogue, ranked: Ranked, rank_no: int, pos: int) -> Proposal:
-    i = int(ranked.qualifying[pos])
+def _ranked_shares(ranked: Ranked) -> list[tuple[dict[str, float], float]]:
+    """Per ranked row, in rank order: its contributions (criteria with data, rounded) and its completeness; read
+    from the score arrays once per case as Python numbers, not one numpy element per criterion and row."""
+    at, scores = ranked.positions, ranked.scores
+    values = {k: v[at].tolist() for k, v in scores.contributions.items()}
+    known = {k: scores.known[k][at].tolist() for k in scores.contributions}
+    completeness = scores.completeness[at].tolist()
+    return [({k: round(v[n], 4) for k, v in values.items() if known[k][n]}, completeness[n])
+            for n in range(len(at))]
+
+
+def _proposal(case: Case, cat: Catalogue, ranked: Ranked, rank_no: int, share: tuple[dict[str, float], float],
+              home: int) -> Proposal:
+    i = int(ranked.order[rank_no - 1])
     name, province, municipality = cat.labels[i]
-    own = int(cat.cols["region"][i]) == home_region_code(case)
-    contributions = {k: round(float(v[pos]), 4) for k, v in ranked.scores.contributions.items()
-                     if ranked.scores.known[k][pos]}
+    own = int(cat.cols["region"][i]) == home
+    contributions, completeness = share
     missing_keys = explain.missing_keys(case, cat, i)
     return Proposal(rank=rank_no, site_id=cat.ids[i], site_name=name, region=cat.region_of(i), province=province,
                     municipality_code=municipality, own_region=own, score=round(sum(contributions.values()), 4),
@@ -135,7 +148,7 @@ def _proposal(case: Case, cat: Catalogue, ranked: Ranked, rank_no: int, pos: int
                     explanation_facts=tuple(explain.explanation_facts(case, cat, i)),
                     missing_data=tuple(explain.MISSING[key] for key in missing_keys),
                     missing_keys=tuple(missing_keys),
-                    completeness=round(min(1.0, float(ranked.scores.completeness[pos])), 4))
+                    completeness=round(min(1.0, completeness), 4))
 
 
 def near_key(case: Case, checks: constraints.Checks, fails: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -168,11 +181,11 @@ def _relative_gap(case: Case, checks: constraints.Checks, rows: np.ndarray) -> n
     return gap
 
 
-def _near_miss(case: Case, cat: Catalogue, checks: constraints.Checks, i: int) -> NearMiss:
+def _near_miss(case: Case, cat: Catalogue, checks: constraints.Checks, i: int, home: int) -> NearMiss:
     failed, what_if = explain.counterfactuals(case, cat, checks, i)
     name, _, municipality = cat.labels[i]
     return NearMiss(site_id=cat.ids[i], site_name=name, region=cat.region_of(i), municipality_code=municipality,
-                    own_region=int(cat.cols["region"][i]) == home_region_code(case), failed=tuple(failed),
+                    own_region=int(cat.cols["region"][i]) == home, failed=tuple(failed),
                     counterfactuals=tuple(what_if), shortfalls=tuple(explain.shortfalls(case, cat, checks, i)))
 
 
