@@ -167,21 +167,22 @@ class Backlog:
     (Little's law: the queue before the slowest stage grows); its mean and peak are printed per stage."""
 
     _COUNTS = ("SELECT (SELECT count(*) FROM intake.lead),"
-               " (SELECT count(*) FROM intake.outbox WHERE topic = 'case-opened'),"
-               " (SELECT count(*) FROM intake.outbox WHERE topic = 'case-opened' AND published_at IS NOT NULL),"
+               " (SELECT count(*) FROM intake.outbox WHERE topic = $1),"
+               " (SELECT count(*) FROM intake.outbox WHERE topic = $1 AND published_at IS NOT NULL),"
                " (SELECT count(*) FROM matching.case_match),"
-               " (SELECT count(*) FROM matching.outbox WHERE topic = 'match-proposed'),"
-               " (SELECT count(*) FROM matching.outbox WHERE topic = 'match-proposed' AND published_at IS NOT NULL)")
+               " (SELECT count(*) FROM matching.outbox WHERE topic = $2),"
+               " (SELECT count(*) FROM matching.outbox WHERE topic = $2 AND published_at IS NOT NULL)")
 
-    def __init__(self, db_dsn: str, sent: int, every: float = 0.5) -> None:
+    def __init__(self, db_dsn: str, sent: int, every: float = 0.5, *, prefix: str = "") -> None:
         self.db_dsn, self.sent, self.every = db_dsn, sent, every
+        self.topics = (f"{prefix}case-opened", f"{prefix}match-proposed")  # the outbox holds the topic's full name
         self.samples: list[tuple[int, ...]] = []
 
     async def run(self, done: asyncio.Event) -> None:
         conn = await asyncpg.connect(self.db_dsn, server_settings={"application_name": SAMPLER})
         try:
             while not done.is_set():
-                leads, staged, published, matched, proposed, sent_on = await conn.fetchrow(self._COUNTS)
+                leads, staged, published, matched, proposed, sent_on = await conn.fetchrow(self._COUNTS, *self.topics)
                 self.samples.append((self.sent - leads, staged - published, published - matched, proposed - sent_on))
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(done.wait(), self.every)
@@ -285,7 +286,7 @@ async def burst(bootstrap: str, prefix: str, n: int, meter: CpuMeter, commits, *
     """N leads published at once; leads/s from the first publish to the last proposal, CPU per lead, and where
     the leads waited meanwhile (Backlog)."""
     leads = [_lead() for _ in range(n)]
-    backlog, done = Backlog(db_dsn, n), asyncio.Event()
+    backlog, done = Backlog(db_dsn, n, prefix=prefix), asyncio.Event()
     async with Proposals(bootstrap, f"{prefix}match-proposed") as proposals:
         producer = _producer(bootstrap)
         await producer.start()
