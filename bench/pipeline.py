@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import statistics
@@ -35,6 +34,7 @@ from deploy.processes import ROOT, ServiceProcess, free_port
 from services.intake.domain import case_id, lead_id
 from services.intake.look_alikes import APPLICATION_NAME as NAME_REVIEW_JOB
 from shared.contracts.events import MatchProposedOutline
+from shared.failures import wait_woken
 from shared.messaging import security_from_env
 from tests.factories import lead_payload
 
@@ -184,8 +184,7 @@ class Backlog:
             while not done.is_set():
                 leads, staged, published, matched, proposed, sent_on = await conn.fetchrow(self._COUNTS, *self.topics)
                 self.samples.append((self.sent - leads, staged - published, published - matched, proposed - sent_on))
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(done.wait(), self.every)
+                await wait_woken(done, self.every)
         finally:
             await conn.close()
 

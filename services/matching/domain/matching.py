@@ -110,9 +110,8 @@ def explained(case: Case, cat: Catalogue, ranked: Ranked, near: np.ndarray, wors
     """The match in words: proposals for the ranked rows, near misses for `near`, what blocked each region.
     `words` gives the catalogue's values at those rows (the catalogue itself, or match_many's Python values)."""
     home = home_region_code(case)
-    shares = _ranked_shares(ranked)
-    proposals = [_proposal(case, words, ranked, rank_no, shares[rank_no - 1], home)
-                 for rank_no in range(1, len(ranked.positions) + 1)]
+    proposals = [_proposal(case, words, ranked, rank_no, share, home)
+                 for rank_no, share in enumerate(_ranked_shares(ranked), start=1)]
     near = [_near_miss(case, words, ranked.checks, i, home) for i in near.tolist()]
     option_regions = tuple(sorted(set(np.unique(cat.cols["region"][ranked.qualifying]).tolist())))
     cutoffs = Cutoffs(lowest_score=min((p.score for p in proposals), default=None), proposals=len(proposals),
