@@ -22,7 +22,8 @@ from datetime import datetime
 
 import asyncpg
 import psutil
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -162,31 +163,67 @@ STAGES = ("lead-signalled, not yet read by intake", "intake's outbox, not yet pu
 
 
 class Backlog:
-    """Where the burst's leads wait, sampled every `every` seconds from the bench database: per stage the leads
-    that reached it and have not left it. The stage that holds the most for longest is the one that sets the pace
-    (Little's law: the queue before the slowest stage grows); its mean and peak are printed per stage."""
+    """Where the burst's leads wait, sampled every `every` seconds: per stage the leads that reached it and have
+    not left it. The stage that holds the most for longest is the one that sets the pace (Little's law: the queue
+    before the slowest stage grows); its mean and peak are printed per stage.
 
-    _COUNTS = ("SELECT (SELECT count(*) FROM intake.lead),"
-               " (SELECT count(*) FROM intake.outbox WHERE topic = $1),"
-               " (SELECT count(*) FROM intake.outbox WHERE topic = $1 AND published_at IS NOT NULL),"
-               " (SELECT count(*) FROM matching.case_match),"
-               " (SELECT count(*) FROM matching.outbox WHERE topic = $2),"
-               " (SELECT count(*) FROM matching.outbox WHERE topic = $2 AND published_at IS NOT NULL)")
+    Cheap by design, since it shares the cores it measures: what the consumers have done is their groups'
+    committed offsets and what was published the topic's end offsets (Kafka keeps both); only the outboxes'
+    unpublished rows are counted in the database, through the relay's index of pending rows. Counting the
+    growing tables every half second took a tenth of the two cores in a burst (docs/benchmarks.md)."""
 
-    def __init__(self, db_dsn: str, sent: int, every: float = 0.5, *, prefix: str = "") -> None:
-        self.db_dsn, self.sent, self.every = db_dsn, sent, every
+    _PENDING = ("SELECT (SELECT count(*) FROM intake.outbox WHERE published_at IS NULL AND parked_at IS NULL"
+                "        AND topic = $1),"
+                " (SELECT count(*) FROM matching.outbox WHERE published_at IS NULL AND parked_at IS NULL"
+                "  AND topic = $2)")
+
+    def __init__(self, db_dsn: str, sent: int, every: float = 0.5, *, prefix: str = "",
+                 bootstrap: str = "") -> None:
+        self.db_dsn, self.sent, self.every, self.bootstrap = db_dsn, sent, every, bootstrap
         self.topics = (f"{prefix}case-opened", f"{prefix}match-proposed")  # the outbox holds the topic's full name
+        self.groups = (f"{prefix}intake", f"{prefix}matching")  # intake's of lead-signalled, matching's of case-opened
+        self.lead_topic = f"{prefix}lead-signalled"
         self.samples: list[tuple[int, ...]] = []
 
     async def run(self, done: asyncio.Event) -> None:
         conn = await asyncpg.connect(self.db_dsn, server_settings={"application_name": SAMPLER})
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, **security_from_env())
+        ends = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, **security_from_env(), enable_auto_commit=False)
+        await admin.start()
+        await ends.start()
         try:
+            base = await self._counts(conn, admin, ends)  # offsets earlier phases left (none in a fresh run)
             while not done.is_set():
-                leads, staged, published, matched, proposed, sent_on = await conn.fetchrow(self._COUNTS, *self.topics)
-                self.samples.append((self.sent - leads, staged - published, published - matched, proposed - sent_on))
+                read, matched, published, staged, proposed = await self._counts(conn, admin, ends)
+                self.samples.append((self.sent - (read - base[0]), staged, (published - base[2]) - (matched - base[1]),
+                                     proposed))
                 await wait_woken(done, self.every)
         finally:
+            await ends.stop()
+            await admin.close()
             await conn.close()
+
+    async def _counts(self, conn, admin: AIOKafkaAdminClient, ends: AIOKafkaConsumer) -> tuple[int, ...]:
+        """Leads read by intake, case-opened matched, case-opened published; case-opened and match-proposed
+        staged in the outboxes and not yet published."""
+        read = await self._committed(admin, self.groups[0], self.lead_topic)
+        matched = await self._committed(admin, self.groups[1], self.topics[0])
+        published = sum((await ends.end_offsets(await self._partitions(ends, self.topics[0]))).values())
+        staged, proposed = await conn.fetchrow(self._PENDING, *self.topics)
+        return read, matched, published, staged, proposed
+
+    @staticmethod
+    async def _committed(admin: AIOKafkaAdminClient, group: str, topic: str) -> int:
+        offsets = await admin.list_consumer_group_offsets(group)
+        return sum(meta.offset for tp, meta in offsets.items() if tp.topic == topic and meta.offset > 0)
+
+    @staticmethod
+    async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
+        known = consumer.partitions_for_topic(topic)
+        if not known:
+            await consumer._client.force_metadata_update()  # a fresh client knows no topic until it asks
+            known = consumer.partitions_for_topic(topic) or set()
+        return [TopicPartition(topic, p) for p in sorted(known)]
 
     def summary(self) -> dict[str, dict[str, float]]:
         columns = list(zip(*self.samples, strict=True)) or [()] * len(STAGES)
@@ -285,7 +322,7 @@ async def burst(bootstrap: str, prefix: str, n: int, meter: CpuMeter, commits, *
     """N leads published at once; leads/s from the first publish to the last proposal, CPU per lead, and where
     the leads waited meanwhile (Backlog)."""
     leads = [_lead() for _ in range(n)]
-    backlog, done = Backlog(db_dsn, n, prefix=prefix), asyncio.Event()
+    backlog, done = Backlog(db_dsn, n, prefix=prefix, bootstrap=bootstrap), asyncio.Event()
     async with Proposals(bootstrap, f"{prefix}match-proposed") as proposals:
         producer = _producer(bootstrap)
         await producer.start()
