@@ -97,6 +97,29 @@ def test_the_batch_path_gives_each_case_what_the_one_case_path_gives_it(sites, c
     assert one[-1].no_proposition and set(one[-1].blocking) == set(REGIONS)
 
 
+@pytest.mark.parametrize("sites", [1, 12, 60])
+@pytest.mark.parametrize("seed", range(3))
+def test_scores_of_many_cases_at_once_are_bit_for_bit_each_cases_own(sites, seed):
+    """criteria.score_many against score per case, before any rounding: the same criteria, the same float32 bits
+    (NaN where unknown), for each case over its own qualifying sites."""
+    from services.matching.domain import criteria
+    from services.matching.domain.matching import Rows
+
+    rng = np.random.default_rng(700 + 10 * sites + seed)
+    cat, weights = catalogue(sites, rng), Weights(space=0.3, talent=0.1, own_region=0.05)
+    cases = [a_case(rng) for _ in range(40)] + [nothing_fits(rng)]
+    qualifying = [np.flatnonzero(fails == 0) for _, fails, _ in batch._checked(cases, cat)]
+    qualifying[0] = np.arange(sites)  # also every site, whether it qualifies or not
+    many = criteria.score_many(cases, cat.cols, weights, qualifying)
+    for case, q, got in zip(cases, qualifying, many, strict=True):
+        want = criteria.score(case, Rows(cat.cols, q), weights)
+        for name, a, b in [("total", got.total, want.total), ("completeness", got.completeness, want.completeness),
+                           *((f"contribution {k}", got.contributions[k], v) for k, v in want.contributions.items()),
+                           *((f"known {k}", got.known[k], v) for k, v in want.known.items())]:
+            assert a.dtype == b.dtype and a.tobytes() == b.tobytes(), name
+        assert list(got.contributions) == list(want.contributions) and list(got.known) == list(want.known)
+
+
 @pytest.mark.parametrize("seed", range(2))
 def test_the_stored_document_is_what_pydantic_writes_of_the_proposals_and_near_misses(seed):
     """result_doc writes each fact once (shared between the cases it appears in): the same JSON as dumping every

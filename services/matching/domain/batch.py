@@ -3,8 +3,9 @@
 What `match` does per case in many small numpy steps is done here once per batch where it can be: the hard
 constraints as (cases × sites) masks in one pass per constraint (`constraints.check_many`), and the words only for
 the sites that are emitted (proposals and near misses), read once as Python values for the whole batch instead of
-one numpy element at a time. Scores and the choice of rows stay per case, on the same arrays `match` computes, so
-rankings and ties come out the same.
+one numpy element at a time. The scores likewise, as (cases × sites) arrays per criterion (`criteria.score_many`),
+bit for bit the values `match` computes per case; the choice of rows stays per case, so rankings and ties come out
+the same.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ import numpy as np
 
 from services.matching.domain import constraints
 from services.matching.domain.catalogue import Catalogue, Labels
-from services.matching.domain.criteria import Case, Weights
-from services.matching.domain.matching import MatchResult, Ranked, explained, near_miss_rows, rank_checked
+from services.matching.domain.criteria import Case, Weights, score_many
+from services.matching.domain.matching import MatchResult, Ranked, explained, near_miss_rows, rank_checked, ranked_by
 from services.matching.domain.sites import REGIONS
 
 # Cases × sites per 2-D pass: the pipeline's batches at once on a small catalogue, one case at a time at national
@@ -40,9 +41,17 @@ def match_many(cases: list[Case], cat: Catalogue, weights: Weights, *, top_n: in
 def _match_chunk(cases: list[Case], cat: Catalogue, weights: Weights, top_n: int,
                  near_n: int) -> list[MatchResult]:
     chosen: list[tuple[Ranked, np.ndarray, float | None]] = []
-    for case, (checks, fails, near) in zip(cases, _checked(cases, cat), strict=True):
-        ranked = rank_checked(case, cat, weights, top_n, checks, fails)
-        chosen.append((ranked, *near_miss_rows(case, ranked, near, near_n)))
+    checked = _checked(cases, cat)
+    if len(cases) == 1:  # a national catalogue's pass: scored over its qualifying sites only
+        checks, fails, near = checked[0]
+        ranked = rank_checked(cases[0], cat, weights, top_n, checks, fails)
+        chosen.append((ranked, *near_miss_rows(cases[0], ranked, near, near_n)))
+    else:
+        qualifying = [np.flatnonzero(fails == 0) for _, fails, _ in checked]
+        scores = score_many(cases, cat.cols, weights, qualifying)
+        for case, (checks, fails, near), q, s in zip(cases, checked, qualifying, scores, strict=True):
+            ranked = ranked_by(case, cat, top_n, checks, fails, q, s)
+            chosen.append((ranked, *near_miss_rows(case, ranked, near, near_n)))
     words = SiteValues(cat, np.concatenate([np.concatenate([r.order, near]) for r, near, _ in chosen] or
                                            [np.empty(0, dtype=np.int64)]))
     return [explained(case, cat, ranked, near, worst, words=words)

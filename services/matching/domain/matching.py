@@ -74,7 +74,13 @@ def rank_checked(case: Case, cat: Catalogue, weights: Weights, top_n: int, check
                  fails: np.ndarray) -> Ranked:
     """Scores over the sites that pass every constraint, top N by score."""
     qualifying = np.flatnonzero(fails == 0)
-    scores = criteria.score(case, Rows(cat.cols, qualifying), weights)
+    return ranked_by(case, cat, top_n, checks, fails, qualifying,
+                     criteria.score(case, Rows(cat.cols, qualifying), weights))
+
+
+def ranked_by(case: Case, cat: Catalogue, top_n: int, checks: constraints.Checks, fails: np.ndarray,
+              qualifying: np.ndarray, scores: criteria.Scores) -> Ranked:
+    """The top N of the qualifying sites by their scores (`scores` over `qualifying`, in its order)."""
     positions = _top(scores.total, top_n, cat.cols["region"][qualifying], home_region_code(case))
     return Ranked(qualifying[positions], scores, positions, checks, fails, qualifying)
 
