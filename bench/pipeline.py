@@ -19,6 +19,7 @@ import timeit
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 import psutil
@@ -128,6 +129,8 @@ class CpuMeter:
     database: str
     admin_dsn: str
     start: dict[str, dict[int, float]] = field(default_factory=dict)
+    machine_start: Any = None
+    machine_busy: float = 0.0  # the share of all cores busy over the last phase, every process counted
 
     async def snapshot(self) -> dict[str, dict[int, float]]:
         groups = {name: [pid] for name, pid in self.services.items()}
@@ -149,10 +152,12 @@ class CpuMeter:
 
     async def begin(self) -> None:
         self.start = await self.snapshot()
+        self.machine_start = psutil.cpu_times()
 
     async def end(self) -> dict[str, float]:
         """CPU seconds per group since begin() (a backend that started meanwhile counts from zero)."""
         now = await self.snapshot()
+        self.machine_busy = _busy(self.machine_start, psutil.cpu_times())
         return {name: sum(max(0.0, cpu - self.start.get(name, {}).get(pid, 0.0)) for pid, cpu in pids.items())
                 for name, pids in now.items()}
 
@@ -258,6 +263,15 @@ async def name_reviews(meter: CpuMeter, db_dsn: str, *, timeout: float = 900) ->
             "name_review_cpu_ms_per_name": {k: v * 1000 / max(n, 1) for k, v in cpu.items()}}
 
 
+def _busy(before, after) -> float:
+    """The share of the machine's cores that was busy between two `psutil.cpu_times()` (idle and I/O wait are not
+    busy; time the hypervisor gave to others, steal, is neither)."""
+    spent = {k: getattr(after, k) - getattr(before, k) for k in after._fields if k not in ("guest", "guest_nice")}
+    idle = spent.get("idle", 0) + spent.get("iowait", 0)
+    total = sum(spent.values()) - spent.get("steal", 0)
+    return (total - idle) / total if total > 0 else 0.0
+
+
 def _cpu(pid: int) -> float:
     try:
         t = psutil.Process(pid).cpu_times()
@@ -345,7 +359,8 @@ async def burst(bootstrap: str, prefix: str, n: int, meter: CpuMeter, commits, *
         await producer.stop()
     return {"leads": n, "seconds": elapsed, "leads_per_s": n / elapsed,
             "cpu_ms_per_lead": {k: v * 1000 / n for k, v in cpu.items()},
-            "commits_per_lead": (commits_after - commits_before) / n, "backlog": backlog.summary()}
+            "commits_per_lead": (commits_after - commits_before) / n, "backlog": backlog.summary(),
+            "machine_busy": meter.machine_busy}
 
 
 async def steady(bootstrap: str, prefix: str, rate: float, seconds: float, meter: CpuMeter, commits) -> dict:
@@ -487,6 +502,8 @@ def report(result: dict) -> None:
     for name in (*SERVICES, "postgresql", "kafka", JOB):
         table.add_row(f"  CPU per lead: {name}", f"{cpu.get(name, 0):.2f} ms", "in PostgreSQL's" if name == JOB
                       else "")
+    table.add_row(f"  the machine's {os.cpu_count()} cores busy meanwhile (every process, this bench's own too)",
+                  f"{result['machine_busy'] * 100:.0f} %", "")
     table.add_row("  commits per lead (bench database)", f"{result['commits_per_lead']:.2f}", "0.08 (burst)")
     for stage, held in result["backlog"].items():
         table.add_row(f"  leads waiting: {stage}, mean / peak", f"{held['mean']:,.0f} / {held['peak']:,}", "")
