@@ -502,7 +502,7 @@ def report(result: dict) -> None:
     for name in (*SERVICES, "postgresql", "kafka", JOB):
         table.add_row(f"  CPU per lead: {name}", f"{cpu.get(name, 0):.2f} ms", "in PostgreSQL's" if name == JOB
                       else "")
-    table.add_row(f"  the machine's {os.cpu_count()} cores busy meanwhile (every process, this bench's own too)",
+    table.add_row(f"  the machine's {os.cpu_count()} cores busy meanwhile (every process)",
                   f"{result['machine_busy'] * 100:.0f} %", "")
     table.add_row("  commits per lead (bench database)", f"{result['commits_per_lead']:.2f}", "0.08 (burst)")
     for stage, held in result["backlog"].items():
