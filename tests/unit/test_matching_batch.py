@@ -83,10 +83,13 @@ def as_json(result: domain.MatchResult) -> str:
 @pytest.mark.parametrize(("sites", "cells"), [(1, batch.CELLS_PER_PASS), (12, batch.CELLS_PER_PASS),
                                               (60, batch.CELLS_PER_PASS), (60, 60 * 7), (400, 1)])
 @pytest.mark.parametrize("seed", range(2))
-def test_the_batch_path_gives_each_case_what_the_one_case_path_gives_it(sites, cells, seed, monkeypatch):
+@pytest.mark.parametrize("together", [True, False])
+def test_the_batch_path_gives_each_case_what_the_one_case_path_gives_it(sites, cells, seed, together, monkeypatch):
     """Many generated cases in one batch (or in passes of 7 cases, or one at a time), ties and unmatched cases
-    among them, against generated catalogues: identical, field for field and in order."""
+    among them, against generated catalogues: identical, field for field and in order; the scores of a pass
+    computed together (score_many) or, as for a large catalogue where few sites qualify, case by case."""
     monkeypatch.setattr(batch, "CELLS_PER_PASS", cells)
+    monkeypatch.setattr(batch, "SCORE_OVERHEAD_SITES", 10**9 if together else -10**9)
     rng = np.random.default_rng(1000 * sites + seed)
     cat, weights = catalogue(sites, rng), Weights(space=0.3, talent=0.1, own_region=0.05)
     cases = [a_case(rng) for _ in range(40)] + [nothing_fits(rng)]

@@ -14,13 +14,27 @@ import numpy as np
 
 from services.matching.domain import constraints
 from services.matching.domain.catalogue import Catalogue, Labels
-from services.matching.domain.criteria import Case, Weights, score_many
-from services.matching.domain.matching import MatchResult, Ranked, explained, near_miss_rows, rank_checked, ranked_by
+from services.matching.domain.criteria import Case, Weights, score, score_many
+from services.matching.domain.matching import (
+    MatchResult,
+    Ranked,
+    Rows,
+    explained,
+    near_miss_rows,
+    rank_checked,
+    ranked_by,
+)
 from services.matching.domain.sites import REGIONS
 
 # Cases × sites per 2-D pass: the pipeline's batches at once on a small catalogue, one case at a time at national
 # scale (a million sites), so memory stays that of one case's masks.
 CELLS_PER_PASS = 1 << 20
+
+
+# Scoring one case on its own costs about as much in numpy calls as scoring this many more sites in the cases ×
+# sites arrays of score_many (measured: 250 cases against 16, 1,000 and 4,000 sites, docs/benchmarks.md). A pass is
+# scored together while all its cells cost no more than each case over its qualifying sites plus that overhead.
+SCORE_OVERHEAD_SITES = 1000
 
 
 def cases_per_pass(cat: Catalogue) -> int:
@@ -48,7 +62,10 @@ def _match_chunk(cases: list[Case], cat: Catalogue, weights: Weights, top_n: int
         chosen.append((ranked, *near_miss_rows(cases[0], ranked, near, near_n)))
     else:
         qualifying = [np.flatnonzero(fails == 0) for _, fails, _ in checked]
-        scores = score_many(cases, cat.cols, weights, qualifying)
+        if len(cases) * len(cat) <= len(cases) * SCORE_OVERHEAD_SITES + sum(map(len, qualifying)):
+            scores = score_many(cases, cat.cols, weights, qualifying)
+        else:  # few of many sites qualify: each case over its own, fewer cells than all of them
+            scores = [score(case, Rows(cat.cols, q), weights) for case, q in zip(cases, qualifying, strict=True)]
         for case, (checks, fails, near), q, s in zip(cases, checked, qualifying, scores, strict=True):
             ranked = ranked_by(case, cat, top_n, checks, fails, q, s)
             chosen.append((ranked, *near_miss_rows(case, ranked, near, near_n)))
